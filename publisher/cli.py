@@ -1,0 +1,72 @@
+"""The `publisher` command. A PublisherError is printed as `path:line: message` and exits 1;
+any other exception is a bug and keeps its traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .errors import IssueErrors, PublisherError
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    # With neither flag, build both.
+    both = not (args.pdf or args.epub)
+    build(args.issue, args.output, pdf=args.pdf or both, epub=args.epub or both,
+          press=args.press, embed_fonts=args.embed_fonts)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .load import load_issue
+
+    issue = load_issue(args.issue)
+    print(f"{args.issue}: {len(issue.articles)} items in {len(issue.columns)} columns, no problems")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="publisher", description=__doc__.splitlines()[0])
+    top.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build an issue into PDF and/or EPUB")
+    build.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    build.add_argument("-o", "--output", type=Path, metavar="OUT",
+                       help="output folder (default: build/<issue folder name>)")
+    build.add_argument("--pdf", action="store_true", help="build the PDF")
+    build.add_argument("--epub", action="store_true", help="build the EPUB")
+    build.add_argument("--press", action="store_true",
+                       help="PDF for the printer: bleed, crop marks, PDF/X, pages in fours")
+    build.add_argument("--embed-fonts", action="store_true",
+                       help="embed subset fonts in the EPUB")
+    build.set_defaults(run=_build)
+
+    validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
+    validate.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    validate.set_defaults(run=_validate)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="publisher: %(message)s", stream=sys.stderr)
+    try:
+        return args.run(args)
+    except IssueErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        print(f"publisher: {len(exc.errors)} problem(s) found", file=sys.stderr)
+        return 1
+    except PublisherError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

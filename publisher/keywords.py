@@ -1,0 +1,41 @@
+"""Keywords of an article or issue with jieba, for PDF and EPUB metadata when the source has none."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from .markup import plain_paragraphs
+from .model import Article, Issue
+
+KEYWORDS_PER_ARTICLE = 5
+
+
+@lru_cache(maxsize=1)
+def _analyse():
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.analyse
+
+
+def article_keywords(article: Article) -> tuple[str, ...]:
+    """The front matter's keywords, else the top TF-IDF terms of the title and body."""
+    if article.keywords is not None:
+        return article.keywords
+    text = "\n".join([*article.title, *plain_paragraphs(article.body)])
+    # Only words of two or more Han characters: numbers and single characters make poor subjects.
+    terms = _analyse().extract_tags(text, topK=KEYWORDS_PER_ARTICLE * 3)
+    good = [t for t in terms if len(t) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in t)]
+    return tuple(good[:KEYWORDS_PER_ARTICLE])
+
+
+def issue_keywords(issue: Issue, limit: int = 12) -> tuple[str, ...]:
+    """The most frequent article keywords of the issue, ties broken by first appearance."""
+    counts: dict[str, int] = {}
+    for article in issue.articles:
+        for word in article_keywords(article):
+            counts[word] = counts.get(word, 0) + 1
+    ranked = sorted(counts, key=lambda w: -counts[w])  # sorted() is stable: first seen wins ties
+    return tuple(ranked[:limit])

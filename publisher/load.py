@@ -1,0 +1,242 @@
+"""issue.yaml + articles/*.md → Issue, reporting every problem at once as `path:line: message`.
+
+Nothing is rendered or written here; a build starts only from an Issue that loaded cleanly.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import IssueErrors, PublisherError, SourceError
+from .markup import parse, walk
+from .model import Article, FrontMatter, Issue, Kind, Layout, Manifest
+
+MANIFEST = "issue.yaml"
+ARTICLES = "articles"
+ARTICLE_NAME = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.md$")
+FULL_WIDTH_KINDS = {Kind.editorial, Kind.editor_note, Kind.back_cover}
+
+
+def load_issue(root: Path | str) -> Issue:
+    """Load and validate one issue folder; raise IssueErrors listing every problem found."""
+    root = Path(root)
+    errors: list[PublisherError] = []
+    manifest = _load_manifest(root / MANIFEST, errors)
+    articles = _load_articles(root, manifest, errors)
+    if errors or manifest is None:
+        raise IssueErrors(errors)
+    return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
+
+
+def _load_manifest(path: Path, errors: list[PublisherError]) -> Manifest | None:
+    if not path.is_file():
+        errors.append(SourceError(f"no {MANIFEST} here: an issue folder starts with one", path))
+        return None
+    text = _read_text(path, errors)
+    if text is None:
+        return None
+    data, node = _yaml(text, path, first_line=1, errors=errors)
+    if data is None:
+        return None
+    return _validate(Manifest, data, node, path, 1, errors)
+
+
+def _load_articles(root: Path, manifest: Manifest | None, errors: list[PublisherError]) -> list[Article]:
+    folder = root / ARTICLES
+    files = sorted(folder.glob("*.md")) if folder.is_dir() else []
+    if not files:
+        errors.append(SourceError(f"no articles: put NN-slug.md files in {ARTICLES}/", folder))
+        return []
+    columns = {c.id: c.id for c in manifest.columns} if manifest else {}
+    if manifest:
+        columns.update({c.name: c.id for c in manifest.columns})
+    orders: dict[int, Path] = {}
+    articles: list[Article] = []
+    for path in files:
+        match = ARTICLE_NAME.match(path.name)
+        if not match:
+            errors.append(SourceError(
+                "file name must be NN-slug.md: an order number, a dash, then lower-case "
+                "letters, digits and dashes", path))
+            continue
+        order = int(match[1])
+        if order in orders:
+            errors.append(SourceError(
+                f"order number {match[1]} is already used by {orders[order].name}", path, 1))
+            continue
+        orders[order] = path
+        article = _load_article(path, order, match[2], root, columns, manifest is not None, errors)
+        if article:
+            articles.append(article)
+    articles.sort(key=lambda a: a.order)
+    _check_series(articles, errors)
+    return articles
+
+
+def _load_article(
+    path: Path, order: int, slug: str, root: Path, columns: dict[str, str],
+    check_column: bool, errors: list[PublisherError],
+) -> Article | None:
+    text = _read_text(path, errors)
+    if text is None:
+        return None
+    tokens = parse(text)
+    if not tokens or tokens[0].type != "front_matter":
+        errors.append(SourceError("no front matter: the file must start with a line `---`", path, 1))
+        return None
+    front = tokens[0]
+    data, node = _yaml(front.content, path, first_line=2, errors=errors)
+    if data is None:
+        return None
+    meta = _validate(FrontMatter, data, node, path, 2, errors)
+    if meta is None:
+        return None
+    ok = True
+    if check_column and meta.column not in columns:
+        line = _line_of(node, ("column",), 2)
+        known = ", ".join(dict.fromkeys(columns.values()))
+        errors.append(SourceError(f"unknown column `{meta.column}` (issue.yaml lists: {known})",
+                                  path, line))
+        ok = False
+    body_start = front.map[1]  # 0-based index of the first line after the closing ---
+    body = "\n".join(text.splitlines()[body_start:])
+    if not body.strip():
+        errors.append(SourceError("empty article: no text after the front matter", path,
+                                  body_start + 1))
+        ok = False
+    for token in tokens[1:]:
+        line = token.map[0] + 1 if token.map else None
+        for child in walk(token.children or []):
+            if child.type == "image" and not _image_ok(child.attrGet("src") or "", path, root,
+                                                          line, errors):
+                ok = False
+    if not ok:
+        return None
+    layout = meta.layout or (Layout.full_width if meta.kind in FULL_WIDTH_KINDS
+                             else Layout.two_column)
+    fields = meta.model_dump(exclude={"column", "layout"})
+    return Article(path=path, order=order, slug=slug, column=columns.get(meta.column, meta.column),
+                   layout=layout, body=body, body_line=body_start + 1, **fields)
+
+
+def _image_ok(src: str, path: Path, root: Path, line: int | None,
+              errors: list[PublisherError]) -> bool:
+    if urlparse(src).scheme or src.startswith("/"):
+        errors.append(SourceError(f"image `{src}` must be a file in the issue folder, "
+                                  "named relative to the article", path, line))
+        return False
+    target = (path.parent / src).resolve()
+    if not target.is_relative_to(root.resolve()):
+        errors.append(SourceError(f"image `{src}` is outside the issue folder", path, line))
+        return False
+    if not target.is_file():
+        errors.append(SourceError(f"missing image `{src}`", path, line))
+        return False
+    return True
+
+
+def _check_series(articles: list[Article], errors: list[PublisherError]) -> None:
+    """A speech names its series; an editor_note item before it must open that series."""
+    opened: set[str] = set()
+    for article in articles:
+        if not article.series:
+            continue
+        if article.kind == Kind.editor_note:
+            opened.add(article.series)
+        elif article.series not in opened:
+            errors.append(SourceError(
+                f"series `{article.series}` is not opened by an editor_note item before this one",
+                article.path, _front_matter_line(article.path, "series")))
+
+
+def _front_matter_line(path: Path, key: str) -> int | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
+
+
+def _read_text(path: Path, errors: list[PublisherError]) -> str | None:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        errors.append(SourceError(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read; save the file as UTF-8",
+            path, line))
+        return None
+    return text.removeprefix("\ufeff")
+
+
+def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) -> tuple[Any, Any]:
+    """Parse YAML; return (data, node) or (None, None) after recording the error."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + mark.line if mark else first_line
+        problem = getattr(exc, "problem", None) or str(exc)
+        errors.append(SourceError(f"YAML: {problem}", path, line))
+        return None, None
+    if not isinstance(data, dict):
+        errors.append(SourceError("expected `key: value` lines", path, first_line))
+        return None, None
+    for key, line in _repeated_keys(node, first_line):
+        errors.append(SourceError(f"field `{key}` is given twice", path, line))
+    return data, node
+
+
+def _repeated_keys(node: Any, first_line: int) -> list[tuple[str, int]]:
+    seen: set[str] = set()
+    repeated = []
+    for key_node, _ in node.value:
+        if key_node.value in seen:
+            repeated.append((key_node.value, first_line + key_node.start_mark.line))
+        seen.add(key_node.value)
+    return repeated
+
+
+def _validate(model: type[BaseModel], data: dict, node: Any, path: Path, first_line: int,
+              errors: list[PublisherError]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            field = ".".join(str(part) for part in loc)
+            if error["type"] == "extra_forbidden":
+                message = f"unknown field `{field}`"
+            elif error["type"] == "missing":
+                message = f"missing required field `{field}`"
+                loc = loc[:-1]
+            else:
+                reason = error["msg"].removeprefix("Value error, ")
+                message = f"`{field}`: {reason}" if field else reason
+            errors.append(SourceError(message, path, _line_of(node, loc, first_line)))
+        return None
+
+
+def _line_of(node: Any, loc: tuple, first_line: int) -> int:
+    """The file line of the YAML value at `loc` (keys and list indexes), or of its nearest parent."""
+    line = node.start_mark.line
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line = match[0].start_mark.line
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line
+        else:
+            break
+    return first_line + line

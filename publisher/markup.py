@@ -1,0 +1,122 @@
+"""Markdown → HTML fragments for article bodies (markdown-it-py with its plugins); pure.
+
+Conventions of the source (see README): `##` is a 一、 heading, `###` a （一） heading, a
+paragraph that opens with `**…**` has a run-in bold lead, `::: excerpt` holds a 微书摘 box whose
+last paragraph starting with `——` is its attribution, and `![caption](file)` alone in a
+paragraph is a figure with a caption. Raw HTML is not allowed: manuscripts are untrusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from html import escape
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+EXCERPT_LABEL = "微书摘"
+ATTRIBUTION_DASH = "——"
+
+
+@lru_cache(maxsize=1)
+def parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False})
+    md.disable(["code", "fence", "html_block", "html_inline", "lheading"])
+    md.use(front_matter_plugin)
+    md.use(container_plugin, name="excerpt")
+    return md
+
+
+def parse(text: str) -> list[Token]:
+    return parser().parse(text)
+
+
+def walk(tokens: list[Token]) -> Iterator[Token]:
+    """Every token, inline children included, in document order."""
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from walk(token.children)
+
+
+def _shape(inline: Token) -> list[str]:
+    """Types of an inline token's children, without the empty text runs markdown-it leaves."""
+    return [
+        c.type
+        for c in inline.children or []
+        if c.type != "softbreak" and not (c.type == "text" and not c.content)
+    ]
+
+
+def _inline_text(token: Token) -> str:
+    return "".join(c.content for c in token.children or [] if c.type == "text")
+
+
+def render(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> str:
+    """Render a Markdown body to an HTML fragment; `resolve_src` maps an image path to its URL."""
+    md = parser()
+    tokens = md.parse(body)
+    out: list[str] = []
+    in_excerpt = False
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "container_excerpt_open":
+            in_excerpt = True
+            out.append(
+                f'<aside class="excerpt"><p class="excerpt-label">{EXCERPT_LABEL}</p>\n'
+            )
+        elif token.type == "container_excerpt_close":
+            in_excerpt = False
+            out.append("</aside>\n")
+        elif token.type == "paragraph_open":
+            inline = tokens[i + 1]
+            text = md.renderer.render(inline.children or [], md.options, {})
+            shape = _shape(inline)
+            if shape == ["image"]:
+                image = next(c for c in inline.children if c.type == "image")
+                src = escape(resolve_src(image.attrGet("src") or ""), quote=True)
+                caption = _inline_text(image)
+                out.append(
+                    f'<figure><img src="{src}" alt="{escape(caption, quote=True)}"/>'
+                    f"<figcaption>{escape(caption)}</figcaption></figure>\n"
+                )
+            elif in_excerpt and _inline_text(inline).startswith(ATTRIBUTION_DASH):
+                out.append(f'<p class="attribution">{text}</p>\n')
+            elif shape[:1] == ["strong_open"] and shape.index("strong_close") == len(shape) - 1:
+                # One bold run alone: a point heading such as `**1. 全面二孩放开**`.
+                out.append(f'<p class="point">{text}</p>\n')
+            elif shape[:1] == ["strong_open"]:
+                out.append(f'<p class="lead">{text}</p>\n')
+            else:
+                out.append(f"<p>{text}</p>\n")
+            i += 3
+            continue
+        elif token.type in ("heading_open", "heading_close"):
+            out.append(f"<{'/' if token.nesting < 0 else ''}{token.tag}>")
+            if token.nesting < 0:
+                out.append("\n")
+        elif token.type == "inline":
+            out.append(md.renderer.render(token.children or [], md.options, {}))
+        elif token.type == "front_matter":
+            pass
+        else:
+            out.append(md.renderer.render([token], md.options, {}))
+        i += 1
+    return "".join(out)
+
+
+def plain_paragraphs(body: str) -> list[str]:
+    """The text of every paragraph and heading in the body, markup removed, for checks and tests."""
+    texts: list[str] = []
+    for token in parse(body):
+        if token.type == "inline":
+            texts.append(
+                "".join(
+                    c.content for c in walk(token.children or []) if c.type in ("text", "code_inline")
+                )
+            )
+    return texts

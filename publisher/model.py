@@ -1,0 +1,226 @@
+"""Frozen records of one issue, validated by pydantic; later stages read them and never mutate.
+
+The `*Source` models describe exactly what a file may say (unknown keys are errors); the loader
+turns them into the records the renderers use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+def _lines(value: object) -> object:
+    """A title may be one string or a list of lines; both become a tuple of lines."""
+    if isinstance(value, str):
+        return (value,)
+    return value
+
+
+def _people(value: object) -> object:
+    """`byline: 本刊评论员` and `byline: [董亚飞, 马占锋]` are shorthands for name entries."""
+    if isinstance(value, (str, dict)):
+        value = [value]
+    if isinstance(value, list):
+        return [{"name": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+Lines = Annotated[tuple[str, ...], BeforeValidator(_lines)]
+
+
+class Kind(str, Enum):
+    """What an item is; each kind has its own title block and place in the layout."""
+
+    article = "article"
+    brief = "brief"
+    editorial = "editorial"
+    editor_note = "editor_note"
+    box = "box"
+    back_cover = "back_cover"
+
+
+class Layout(str, Enum):
+    two_column = "two-column"
+    full_width = "full-width"
+
+
+class Byline(Record):
+    """One author: a person (`name`, optionally `position`) or an `organisation`."""
+
+    name: str | None = None
+    position: str | None = None
+    organisation: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Byline":
+        if bool(self.name) == bool(self.organisation):
+            raise ValueError("a byline entry needs either `name` or `organisation`")
+        if self.organisation and self.position:
+            raise ValueError("an organisation byline takes no `position`")
+        return self
+
+
+END_NOTE_KINDS = ("执笔", "执笔人", "作者系", "作者单位", "来源")
+
+
+class EndNote(Record):
+    """The note set flush right after the body: （执笔：…）, （作者系…）, （来源：…）…"""
+
+    kind: Literal["执笔", "执笔人", "作者系", "作者单位", "来源"]
+    text: str = Field(min_length=1)
+
+    @property
+    def printed(self) -> str:
+        joiner = "" if self.kind == "作者系" else "："
+        return f"（{self.kind}{joiner}{self.text}）"
+
+
+class FrontMatter(Record):
+    """Everything an article's YAML front matter may hold."""
+
+    kind: Kind = Kind.article
+    column: str
+    title: Lines = ()
+    subtitle: str | None = None
+    kicker: str | None = None
+    byline: Annotated[tuple[Byline, ...], BeforeValidator(_people)] = ()
+    dateline: str | None = None
+    editor_note: str | None = None
+    end_note: EndNote | None = None
+    series: str | None = None
+    keywords: tuple[str, ...] | None = None
+    layout: Layout | None = None
+    review: tuple[str, ...] = ()
+
+    @field_validator("subtitle")
+    @classmethod
+    def _no_typed_dash(cls, value: str | None) -> str | None:
+        # The layout prints the ——; a typed one would print twice.
+        return value.lstrip("—").strip() if value else value
+
+
+class Article(Record):
+    """One item of the issue, in issue order."""
+
+    path: Path
+    order: int
+    slug: str
+    kind: Kind
+    column: str
+    title: tuple[str, ...]
+    subtitle: str | None
+    kicker: str | None
+    byline: tuple[Byline, ...]
+    dateline: str | None
+    editor_note: str | None
+    end_note: EndNote | None
+    series: str | None
+    keywords: tuple[str, ...] | None
+    layout: Layout
+    review: tuple[str, ...]
+    body: str
+    body_line: int = Field(description="1-based line of the file where the Markdown body starts")
+
+    @property
+    def anchor(self) -> str:
+        return f"item-{self.order:03d}"
+
+
+class Column(Record):
+    """A 栏目: `id` is how front matter names it, `name` what the page prints."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+
+
+TRIM_SIZES = {"A4": (210.0, 297.0), "大16开": (210.0, 285.0)}
+
+
+class Trim(Record):
+    """Trimmed page size in millimetres."""
+
+    width: float = Field(gt=50, lt=1000)
+    height: float = Field(gt=50, lt=1000)
+
+
+def _trim(value: object) -> object:
+    if isinstance(value, str):
+        if value in TRIM_SIZES:
+            width, height = TRIM_SIZES[value]
+            return {"width": width, "height": height}
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*(mm)?\s*", value)
+        if not match:
+            raise ValueError("trim is `A4`, `大16开` or `WIDTHxHEIGHT` in mm, e.g. `210x285`")
+        return {"width": float(match[1]), "height": float(match[2])}
+    return value
+
+
+class Manifest(Record):
+    """Everything `issue.yaml` may hold."""
+
+    magazine: str = Field(min_length=1)
+    label: str = Field(min_length=1, description="the issue label as printed, e.g. 2015·10")
+    year: int = Field(ge=1900, le=2200)
+    month: int = Field(ge=1, le=12)
+    number: int | None = Field(default=None, description="running number (总第…期), if any")
+    trim: Annotated[Trim, BeforeValidator(_trim)] = Trim(width=210, height=285)
+    columns: tuple[Column, ...] = Field(min_length=1)
+    cover_lines: tuple[str, ...] = ()
+    back_cover: str | None = Field(default=None, description="title of the back-cover feature")
+    permit: str | None = Field(default=None, description="publication permit line")
+    language: str = "zh-CN"
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_columns(cls, columns: tuple[Column, ...]) -> tuple[Column, ...]:
+        for attr in ("id", "name"):
+            seen = [getattr(c, attr) for c in columns]
+            twice = sorted({v for v in seen if seen.count(v) > 1})
+            if twice:
+                raise ValueError(f"column {attr} listed twice: {', '.join(twice)}")
+        return columns
+
+
+class Issue(Record):
+    """One issue: the manifest, its folder and its items in order."""
+
+    root: Path
+    magazine: str
+    label: str
+    year: int
+    month: int
+    number: int | None
+    trim: Trim
+    columns: tuple[Column, ...]
+    cover_lines: tuple[str, ...]
+    back_cover: str | None
+    permit: str | None
+    language: str
+    articles: tuple[Article, ...]
+
+    @property
+    def date(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    def column(self, column_id: str) -> Column:
+        return next(c for c in self.columns if c.id == column_id)
+
+    def by_column(self) -> list[tuple[Column, list[Article]]]:
+        """Runs of consecutive items that share a column, in issue order."""
+        runs: list[tuple[Column, list[Article]]] = []
+        for article in self.articles:
+            if runs and runs[-1][0].id == article.column:
+                runs[-1][1].append(article)
+            else:
+                runs.append((self.column(article.column), [article]))
+        return runs
