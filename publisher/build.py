@@ -11,8 +11,15 @@ from .output import output_stem
 logger = logging.getLogger(__name__)
 
 
-def build(root: Path, out_dir: Path | None = None, *, pdf: bool = True, epub: bool = True,
-          press: bool = False, embed_fonts: bool = False) -> list[Path]:
+def build(
+    root: Path,
+    out_dir: Path | None = None,
+    *,
+    pdf: bool = True,
+    epub: bool = True,
+    press: bool = False,
+    embed_fonts: bool = False,
+) -> list[Path]:
     """Build the requested outputs of the issue at `root`; return the files written."""
     issue = load_issue(root)
     out_dir = out_dir or Path("build") / root.resolve().name

@@ -16,8 +16,14 @@ def _build(args: argparse.Namespace) -> int:
 
     # With neither flag, build both.
     both = not (args.pdf or args.epub)
-    build(args.issue, args.output, pdf=args.pdf or both, epub=args.epub or both,
-          press=args.press, embed_fonts=args.embed_fonts)
+    build(
+        args.issue,
+        args.output,
+        pdf=args.pdf or both,
+        epub=args.epub or both,
+        press=args.press,
+        embed_fonts=args.embed_fonts,
+    )
     return 0
 
 
@@ -36,14 +42,21 @@ def parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build an issue into PDF and/or EPUB")
     build.add_argument("issue", type=Path, metavar="ISSUE_DIR")
-    build.add_argument("-o", "--output", type=Path, metavar="OUT",
-                       help="output folder (default: build/<issue folder name>)")
+    build.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="output folder (default: build/<issue folder name>)",
+    )
     build.add_argument("--pdf", action="store_true", help="build the PDF")
     build.add_argument("--epub", action="store_true", help="build the EPUB")
-    build.add_argument("--press", action="store_true",
-                       help="PDF for the printer: bleed, crop marks, PDF/X, pages in fours")
-    build.add_argument("--embed-fonts", action="store_true",
-                       help="embed subset fonts in the EPUB")
+    build.add_argument(
+        "--press",
+        action="store_true",
+        help="PDF for the printer: bleed, crop marks, PDF/X, pages in fours",
+    )
+    build.add_argument("--embed-fonts", action="store_true", help="embed subset fonts in the EPUB")
     build.set_defaults(run=_build)
 
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
@@ -54,8 +67,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="publisher: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="publisher: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         return args.run(args)
     except IssueErrors as exc:

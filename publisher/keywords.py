@@ -1,4 +1,4 @@
-"""Keywords of an article or issue with jieba, for PDF and EPUB metadata when the source has none."""
+"""Keywords of an article or issue with jieba, for PDF and EPUB metadata the source lacks."""
 
 from __future__ import annotations
 

@@ -47,7 +47,9 @@ def _load_manifest(path: Path, errors: list[PublisherError]) -> Manifest | None:
     return _validate(Manifest, data, node, path, 1, errors)
 
 
-def _load_articles(root: Path, manifest: Manifest | None, errors: list[PublisherError]) -> list[Article]:
+def _load_articles(
+    root: Path, manifest: Manifest | None, errors: list[PublisherError]
+) -> list[Article]:
     folder = root / ARTICLES
     files = sorted(folder.glob("*.md")) if folder.is_dir() else []
     if not files:
@@ -61,14 +63,21 @@ def _load_articles(root: Path, manifest: Manifest | None, errors: list[Publisher
     for path in files:
         match = ARTICLE_NAME.match(path.name)
         if not match:
-            errors.append(SourceError(
-                "file name must be NN-slug.md: an order number, a dash, then lower-case "
-                "letters, digits and dashes", path))
+            errors.append(
+                SourceError(
+                    "file name must be NN-slug.md: an order number, a dash, then lower-case "
+                    "letters, digits and dashes",
+                    path,
+                )
+            )
             continue
         order = int(match[1])
         if order in orders:
-            errors.append(SourceError(
-                f"order number {match[1]} is already used by {orders[order].name}", path, 1))
+            errors.append(
+                SourceError(
+                    f"order number {match[1]} is already used by {orders[order].name}", path, 1
+                )
+            )
             continue
         orders[order] = path
         article = _load_article(path, order, match[2], root, columns, manifest is not None, errors)
@@ -80,15 +89,22 @@ def _load_articles(root: Path, manifest: Manifest | None, errors: list[Publisher
 
 
 def _load_article(
-    path: Path, order: int, slug: str, root: Path, columns: dict[str, str],
-    check_column: bool, errors: list[PublisherError],
+    path: Path,
+    order: int,
+    slug: str,
+    root: Path,
+    columns: dict[str, str],
+    check_column: bool,
+    errors: list[PublisherError],
 ) -> Article | None:
     text = _read_text(path, errors)
     if text is None:
         return None
     tokens = parse(text)
     if not tokens or tokens[0].type != "front_matter":
-        errors.append(SourceError("no front matter: the file must start with a line `---`", path, 1))
+        errors.append(
+            SourceError("no front matter: the file must start with a line `---`", path, 1)
+        )
         return None
     front = tokens[0]
     data, node = _yaml(front.content, path, first_line=2, errors=errors)
@@ -101,35 +117,53 @@ def _load_article(
     if check_column and meta.column not in columns:
         line = _line_of(node, ("column",), 2)
         known = ", ".join(dict.fromkeys(columns.values()))
-        errors.append(SourceError(f"unknown column `{meta.column}` (issue.yaml lists: {known})",
-                                  path, line))
+        errors.append(
+            SourceError(f"unknown column `{meta.column}` (issue.yaml lists: {known})", path, line)
+        )
         ok = False
     body_start = front.map[1]  # 0-based index of the first line after the closing ---
     body = "\n".join(text.splitlines()[body_start:])
     if not body.strip():
-        errors.append(SourceError("empty article: no text after the front matter", path,
-                                  body_start + 1))
+        errors.append(
+            SourceError("empty article: no text after the front matter", path, body_start + 1)
+        )
         ok = False
     for token in tokens[1:]:
         line = token.map[0] + 1 if token.map else None
         for child in walk(token.children or []):
-            if child.type == "image" and not _image_ok(child.attrGet("src") or "", path, root,
-                                                          line, errors):
+            if child.type == "image" and not _image_ok(
+                child.attrGet("src") or "", path, root, line, errors
+            ):
                 ok = False
     if not ok:
         return None
-    layout = meta.layout or (Layout.full_width if meta.kind in FULL_WIDTH_KINDS
-                             else Layout.two_column)
+    layout = meta.layout or (
+        Layout.full_width if meta.kind in FULL_WIDTH_KINDS else Layout.two_column
+    )
     fields = meta.model_dump(exclude={"column", "layout"})
-    return Article(path=path, order=order, slug=slug, column=columns.get(meta.column, meta.column),
-                   layout=layout, body=body, body_line=body_start + 1, **fields)
+    return Article(
+        path=path,
+        order=order,
+        slug=slug,
+        column=columns.get(meta.column, meta.column),
+        layout=layout,
+        body=body,
+        body_line=body_start + 1,
+        **fields,
+    )
 
 
-def _image_ok(src: str, path: Path, root: Path, line: int | None,
-              errors: list[PublisherError]) -> bool:
+def _image_ok(
+    src: str, path: Path, root: Path, line: int | None, errors: list[PublisherError]
+) -> bool:
     if urlparse(src).scheme or src.startswith("/"):
-        errors.append(SourceError(f"image `{src}` must be a file in the issue folder, "
-                                  "named relative to the article", path, line))
+        errors.append(
+            SourceError(
+                f"image `{src}` must be a file in the issue folder, named relative to the article",
+                path,
+                line,
+            )
+        )
         return False
     target = (path.parent / src).resolve()
     if not target.is_relative_to(root.resolve()):
@@ -150,9 +184,14 @@ def _check_series(articles: list[Article], errors: list[PublisherError]) -> None
         if article.kind == Kind.editor_note:
             opened.add(article.series)
         elif article.series not in opened:
-            errors.append(SourceError(
-                f"series `{article.series}` is not opened by an editor_note item before this one",
-                article.path, _front_matter_line(article.path, "series")))
+            errors.append(
+                SourceError(
+                    f"series `{article.series}` is not opened by an editor_note item "
+                    "before this one",
+                    article.path,
+                    _front_matter_line(article.path, "series"),
+                )
+            )
 
 
 def _front_matter_line(path: Path, key: str) -> int | None:
@@ -168,9 +207,13 @@ def _read_text(path: Path, errors: list[PublisherError]) -> str | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        errors.append(SourceError(
-            f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read; save the file as UTF-8",
-            path, line))
+        errors.append(
+            SourceError(
+                f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read; save the file as UTF-8",
+                path,
+                line,
+            )
+        )
         return None
     return text.removeprefix("\ufeff")
 
@@ -181,10 +224,14 @@ def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) 
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark else first_line
-        problem = getattr(exc, "problem", None) or str(exc)
-        errors.append(SourceError(f"YAML: {problem}", path, line))
+        message = f"YAML: {getattr(exc, 'problem', None) or exc}"
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark and context_mark.line != getattr(mark, "line", None):
+            # The problem is often noticed a line after the real mistake: point at both.
+            message += f" ({context} started on line {first_line + context_mark.line})"
+        errors.append(SourceError(message, path, line))
         return None, None
     if not isinstance(data, dict):
         errors.append(SourceError("expected `key: value` lines", path, first_line))
@@ -204,14 +251,20 @@ def _repeated_keys(node: Any, first_line: int) -> list[tuple[str, int]]:
     return repeated
 
 
-def _validate(model: type[BaseModel], data: dict, node: Any, path: Path, first_line: int,
-              errors: list[PublisherError]) -> Any:
+def _validate(
+    model: type[BaseModel],
+    data: dict,
+    node: Any,
+    path: Path,
+    first_line: int,
+    errors: list[PublisherError],
+) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
-            field = ".".join(str(part) for part in loc)
+            field = _field_name(loc)
             if error["type"] == "extra_forbidden":
                 message = f"unknown field `{field}`"
             elif error["type"] == "missing":
@@ -224,8 +277,16 @@ def _validate(model: type[BaseModel], data: dict, node: Any, path: Path, first_l
         return None
 
 
+def _field_name(loc: tuple) -> str:
+    """`('byline', 1, 'name')` → `byline entry 2.name`: positions counted from 1, as editors do."""
+    name = ""
+    for part in loc:
+        name += f" entry {part + 1}" if isinstance(part, int) else (f".{part}" if name else part)
+    return name
+
+
 def _line_of(node: Any, loc: tuple, first_line: int) -> int:
-    """The file line of the YAML value at `loc` (keys and list indexes), or of its nearest parent."""
+    """The file line of the YAML value at `loc` (keys and list indexes), or its nearest parent's."""
     line = node.start_mark.line
     for part in loc:
         if isinstance(node, yaml.MappingNode):
@@ -234,7 +295,9 @@ def _line_of(node: Any, loc: tuple, first_line: int) -> int:
                 break
             line = match[0].start_mark.line
             node = match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line
         else:

@@ -66,9 +66,7 @@ def render(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> st
         token = tokens[i]
         if token.type == "container_excerpt_open":
             in_excerpt = True
-            out.append(
-                f'<aside class="excerpt"><p class="excerpt-label">{EXCERPT_LABEL}</p>\n'
-            )
+            out.append(f'<aside class="excerpt"><p class="excerpt-label">{EXCERPT_LABEL}</p>\n')
         elif token.type == "container_excerpt_close":
             in_excerpt = False
             out.append("</aside>\n")
@@ -116,7 +114,9 @@ def plain_paragraphs(body: str) -> list[str]:
         if token.type == "inline":
             texts.append(
                 "".join(
-                    c.content for c in walk(token.children or []) if c.type in ("text", "code_inline")
+                    c.content
+                    for c in walk(token.children or [])
+                    if c.type in ("text", "code_inline")
                 )
             )
     return texts

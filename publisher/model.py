@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 
 class Record(BaseModel):
@@ -38,7 +46,7 @@ def _people(value: object) -> object:
 Lines = Annotated[tuple[str, ...], BeforeValidator(_lines)]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What an item is; each kind has its own title block and place in the layout."""
 
     article = "article"
@@ -49,7 +57,7 @@ class Kind(str, Enum):
     back_cover = "back_cover"
 
 
-class Layout(str, Enum):
+class Layout(StrEnum):
     two_column = "two-column"
     full_width = "full-width"
 
@@ -62,7 +70,7 @@ class Byline(Record):
     organisation: str | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Byline":
+    def _one_kind(self) -> Byline:
         if bool(self.name) == bool(self.organisation):
             raise ValueError("a byline entry needs either `name` or `organisation`")
         if self.organisation and self.position:
@@ -128,7 +136,8 @@ class Article(Record):
     keywords: tuple[str, ...] | None
     layout: Layout
     review: tuple[str, ...]
-    body: str
+    # Kept exactly as written, so that Markdown line numbers plus body_line - 1 are file lines.
+    body: Annotated[str, StringConstraints(strip_whitespace=False)]
     body_line: int = Field(description="1-based line of the file where the Markdown body starts")
 
     @property

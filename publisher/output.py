@@ -34,8 +34,8 @@ def build_time(issue: Issue) -> dt.datetime:
     """The time stamped into outputs: SOURCE_DATE_EPOCH if set, else the issue's first day (UTC)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
-    return dt.datetime(issue.year, issue.month, 1, tzinfo=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    return dt.datetime(issue.year, issue.month, 1, tzinfo=dt.UTC)
 
 
 def output_stem(issue: Issue) -> str:

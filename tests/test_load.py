@@ -1,0 +1,126 @@
+"""The loader: the sample loads; every broken issue is reported as `path:line: message`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from pydantic import ValidationError
+
+from publisher.cli import main
+from publisher.load import load_issue
+from publisher.model import Kind, Layout
+
+from .conftest import ROOTS, SAMPLE
+
+# One scenario folder each under tests/roots/; the exact lines `publisher validate` must print.
+BROKEN = {
+    "bad-yaml": [
+        "bad-yaml/articles/10-a.md:5: YAML: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence started on line 4)",
+    ],
+    "unknown-field": ["unknown-field/articles/10-a.md:4: unknown field `author`"],
+    "missing-field": ["missing-field/articles/10-a.md:2: missing required field `column`"],
+    "unknown-column": [
+        "unknown-column/articles/10-a.md:4: unknown column `理论前沿` "
+        "(issue.yaml lists: yaowen, diaocha)",
+    ],
+    "missing-image": ["missing-image/articles/10-a.md:8: missing image `images/nowhere.jpg`"],
+    "not-utf8": [
+        "not-utf8/articles/10-a.md:3: not UTF-8: byte 0xb1 cannot be read; save the file as UTF-8",
+    ],
+    "empty-article": [
+        "empty-article/articles/10-a.md:5: empty article: no text after the front matter",
+    ],
+    "duplicate-order": [
+        "duplicate-order/articles/10-b.md:1: order number 10 is already used by 10-a.md",
+    ],
+    "bad-manifest": [
+        "bad-manifest/issue.yaml:1: missing required field `label`",
+        "bad-manifest/issue.yaml:3: `month`: Input should be less than or equal to 12",
+        "bad-manifest/issue.yaml:4: `trim`: trim is `A4`, `大16开` or `WIDTHxHEIGHT` in mm, "
+        "e.g. `210x285`",
+        "bad-manifest/issue.yaml:5: unknown field `editor`",
+    ],
+    "bad-byline": [
+        "bad-byline/articles/10-a.md:6: `byline entry 2`: "
+        "a byline entry needs either `name` or `organisation`",
+        "bad-byline/articles/10-a.md:8: `end_note.kind`: "
+        "Input should be '执笔', '执笔人', '作者系', '作者单位' or '来源'",
+    ],
+    "no-front-matter": [
+        "no-front-matter/articles/10-a.md:1: "
+        "no front matter: the file must start with a line `---`",
+    ],
+    "bad-file-name": [
+        "bad-file-name/articles/第二篇.md: file name must be NN-slug.md: an order number, a dash, "
+        "then lower-case letters, digits and dashes",
+    ],
+    "image-outside": [
+        "image-outside/articles/10-a.md:8: image `../../secret.png` is outside the issue folder",
+        "image-outside/articles/10-a.md:10: image `https://example.org/x.png` must be a file in "
+        "the issue folder, named relative to the article",
+    ],
+    "repeated-key": ["repeated-key/articles/10-a.md:4: field `title` is given twice"],
+    "unopened-series": [
+        "unopened-series/articles/10-a.md:4: series `sanyan` is not opened by an editor_note "
+        "item before this one",
+    ],
+    "no-manifest": ["no-manifest/issue.yaml: no issue.yaml here: an issue folder starts with one"],
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(BROKEN))
+def test_broken_issue_reports_every_problem_with_path_and_line(scenario, monkeypatch, capsys):
+    monkeypatch.chdir(ROOTS)
+    assert main(["validate", scenario]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[:-1] == BROKEN[scenario]
+    assert err[-1] == f"publisher: {len(BROKEN[scenario])} problem(s) found"
+
+
+def test_cli_prints_no_traceback_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "publisher.cli", "build", "bad-byline", "-o", str(out)],
+        cwd=ROOTS,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("bad-byline/articles/10-a.md:6: ")
+    assert not out.exists()
+
+
+def test_good_issue_loads_into_records():
+    issue = load_issue(ROOTS / "good-minimal")
+    first, second = issue.articles
+    assert (first.order, first.slug, first.column, first.title) == (
+        10,
+        "good",
+        "diaocha",
+        ("一篇好文章",),
+    )
+    assert first.byline[0].name == "张三" and first.layout is Layout.two_column
+    assert second.column == "diaocha"  # named by its display name in the front matter
+    assert second.title == ("第一行", "第二行") and second.subtitle == "副题"
+    assert [(b.position, b.name, b.organisation) for b in second.byline] == [
+        ("吴忠市委常委、组织部部长", "孙瑛", None),
+        (None, None, "石嘴山市委组织部"),
+    ]
+    assert second.end_note.printed == "（作者系吴忠市委组织部部长）"
+    assert second.body_line == 10 and second.body.startswith("\n## 一、标题")
+    assert (issue.trim.width, issue.trim.height) == (210, 285)
+    with pytest.raises(ValidationError):
+        first.title = ("改",)  # records are frozen
+
+
+def test_sample_validates(capsys):
+    assert main(["validate", str(SAMPLE)]) == 0
+    issue = load_issue(SAMPLE)
+    kinds = {a.kind for a in issue.articles}
+    assert Kind.editorial in kinds
+    assert issue.articles[0].end_note.printed == "（执笔：刘国强）"
+    assert issue.label == "2015·10" and issue.language == "zh-CN"
