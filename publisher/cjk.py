@@ -1,0 +1,138 @@
+"""Chinese text rules applied to the print HTML before layout (STYLE.md rules 1, 2, 5, 6, 7).
+
+`typeset(html)` rewrites the text of the page, never its sources or tags:
+- a space between a Han character and a Latin letter or digit (rule 6): the space of Noto
+  Serif CJK SC is 0.256em, and WeasyPrint drops it at a line's start or end;
+- `<span class="nobr">` around `——`, `……` and a character followed by `·` (rules 1, 2), and
+  around the last two characters of a paragraph with the marks after them, so that no paragraph
+  ends with a line of one character (rule 7);
+- `<span class="halt">` on one mark of each pair of adjacent full-width marks (rule 5): the
+  font has `halt` (half-width alternates) but not `chws`, so the mark whose blank half faces the
+  other loses it and the pair takes 1.5em.
+The classes are styled by `layouts/cjk.css`.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape, unescape
+
+# GB/T 15834 and clreq: marks that may not open a line, and marks that may not close one.
+LINE_START_PROHIBITED = frozenset("、，。：；！？）】》」』”’·")
+LINE_END_PROHIBITED = frozenset("（【《「『“‘")
+# Doubled marks that must stay on one line.
+UNBREAKABLE = ("——", "……")
+
+# In simplified Chinese fonts these marks sit in the left half of their em, blank on the right.
+CLOSING = frozenset("，。、：；！？）】》」』”’〉〕")
+# These sit in the right half, blank on the left.
+OPENING = frozenset("（【《「『“‘〈〔")
+# Unicode line breaking never breaks before a quotation mark.
+OPENING_QUOTES = frozenset("“‘")
+
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+# Placeholders for the spans while the text is still plain: private-use characters that the
+# sources cannot contain (markup.py escapes text; the pass runs on generated HTML only).
+_OPEN = {"nobr": "\ue000", "halt": "\ue001"}
+_CLOSE = "\ue002"
+_PLACEHOLDERS = frozenset((*_OPEN.values(), _CLOSE))
+_NOBR = re.compile(r"—{2,}|…{2,}|[^\s·]·")
+_TAG = re.compile(r"(<[^>]*>)")
+_PARAGRAPH = re.compile(r"(<p\b[^>]*>)(.*?)(</p>)", re.S)
+_SKIPPED = re.compile(r"<(style|script|head|title)\b.*?</\1>", re.S)
+
+
+def is_han(char: str) -> bool:
+    return re.fullmatch(f"[{HAN}]", char) is not None
+
+
+def _is_latin(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def counts_as_character(char: str) -> bool:
+    """A character that makes a line: not a space, not punctuation (for rule 7)."""
+    return char.isalnum()
+
+
+def _wrap(kind: str, text: str) -> str:
+    return f"{_OPEN[kind]}{text}{_CLOSE}"
+
+
+def _spaced(before: str, after: str) -> bool:
+    return (is_han(before) and _is_latin(after)) or (_is_latin(before) and is_han(after))
+
+
+def _halted(before: str, char: str, after: str) -> bool:
+    """Whether `char` loses its blank half: the half that faces the neighbouring mark.
+
+    Only pairs that no line break can separate: a halved mark at a line's end or start would
+    leave the em grid (`》（` may break, so it keeps 2em).
+    """
+    if char in CLOSING:
+        return after in CLOSING or after in OPENING_QUOTES
+    return char in OPENING and before in OPENING
+
+
+def _text(text: str) -> str:
+    """Apply the character rules to the plain text of one text node (placeholders allowed)."""
+    text = _NOBR.sub(lambda m: _wrap("nobr", m.group()), text)
+    # Neighbours are the real characters on either side, whatever placeholders lie between.
+    real = [(i, c) for i, c in enumerate(text) if c not in _PLACEHOLDERS]
+    spaces, halts = set(), set()
+    for k, (i, char) in enumerate(real):
+        before = real[k - 1] if k else (-1, "")
+        after = real[k + 1][1] if k + 1 < len(real) else ""
+        if before[1] and _spaced(before[1], char):
+            spaces.add(before[0])
+        if _halted(before[1], char, after):
+            halts.add(i)
+    out = []
+    for i, char in enumerate(text):
+        out.append(_wrap("halt", char) if i in halts else char)
+        if i in spaces:
+            out.append(" ")
+    return "".join(out)
+
+
+def _keep_last_line(paragraph: str) -> str:
+    """Wrap the paragraph's last two characters and the marks after them in one no-break span."""
+    parts = _TAG.split(paragraph)
+    for index in range(len(parts) - 1, -1, -1):
+        part = parts[index]
+        if part.startswith("<"):
+            continue
+        if not part.strip():
+            continue
+        text = unescape(part)
+        positions = [i for i, c in enumerate(text) if counts_as_character(c)]
+        if len(positions) >= 2:
+            start = positions[-2]
+            parts[index] = escape(text[:start], quote=False) + _wrap(
+                "nobr", escape(text[start:], quote=False)
+            )
+        break
+    return "".join(parts)
+
+
+def _render_placeholders(text: str) -> str:
+    for kind, mark in _OPEN.items():
+        text = text.replace(mark, f'<span class="{kind}">')
+    return text.replace(_CLOSE, "</span>")
+
+
+def _text_nodes(html: str) -> str:
+    parts = _TAG.split(html)
+    return "".join(p if p.startswith("<") else escape(_text(unescape(p)), quote=False)
+                   for p in parts)
+
+
+def typeset(html: str) -> str:
+    """Return `html` with the Chinese text rules applied to its text, outside head and scripts."""
+    html = _PARAGRAPH.sub(lambda m: m.group(1) + _keep_last_line(m.group(2)) + m.group(3), html)
+    out, position = [], 0
+    for skipped in _SKIPPED.finditer(html):
+        out += [_text_nodes(html[position:skipped.start()]), skipped.group()]
+        position = skipped.end()
+    out.append(_text_nodes(html[position:]))
+    return _render_placeholders("".join(out))
