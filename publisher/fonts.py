@@ -1,0 +1,143 @@
+"""Fonts by typographic role (宋 serif, 黑 sans, 楷 kai), read from `fonts/fonts.yaml`.
+
+Layouts name roles only (`var(--font-serif)`); this module turns the mapping into CSS and
+answers which characters a family can set, so a missing glyph stops the build instead of
+printing tofu or a silently substituted font.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .errors import BuildError, SourceError
+from .layouts import shipped
+
+ROLES = ("serif", "sans", "kai")
+GENERIC = {"serif": "serif", "sans": "sans-serif", "kai": "serif"}
+CONFIG = "fonts.yaml"
+# Spaces, controls and format characters (joiners, soft hyphens) need no glyph of their own.
+INVISIBLE = {"Zs", "Zl", "Zp", "Cc", "Cf"}
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role: its families in fallback order and optional font files by weight."""
+
+    name: str
+    families: tuple[str, ...]
+    files: tuple[tuple[int, Path], ...] = ()
+
+
+def load_roles(issue_root: Path | None = None) -> dict[str, Role]:
+    """The project's roles, each overridden by the issue's own `fonts/fonts.yaml` if it has one."""
+    roles = _read(shipped("fonts") / CONFIG)
+    if issue_root is not None and (issue_root / "fonts" / CONFIG).is_file():
+        roles.update(_read(issue_root / "fonts" / CONFIG))
+    return roles
+
+
+def _read(path: Path) -> dict[str, Role]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SourceError(f"YAML: {getattr(exc, 'problem', exc)}", path,
+                          mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise SourceError("expected `role: {family: …}` entries", path, 1)
+    roles = {}
+    for name, entry in data.items():
+        if name not in ROLES:
+            raise SourceError(f"unknown role `{name}` (roles: {', '.join(ROLES)})", path,
+                              _line(path, name))
+        families = entry.get("family") if isinstance(entry, dict) else None
+        if isinstance(families, str):
+            families = [families]
+        if not families or not all(isinstance(f, str) and f for f in families):
+            raise SourceError(f"role `{name}` needs `family: <font family name>`", path,
+                              _line(path, name))
+        files = []
+        for weight, file in (entry.get("files") or {}).items():
+            font = path.parent / str(file)
+            if not isinstance(weight, int) or not font.is_file():
+                raise SourceError(f"role `{name}`: `files` maps a weight (400, 700) to a font "
+                                  f"file in {path.parent}; `{weight}: {file}` is not one",
+                                  path, _line(path, name))
+            files.append((weight, font.resolve()))
+        roles[name] = Role(name, tuple(families), tuple(files))
+    return roles
+
+
+def _line(path: Path, key: str) -> int | None:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
+
+
+def font_css(roles: dict[str, Role]) -> str:
+    """@font-face rules for font files, and one custom property per role for the layouts."""
+    rules = []
+    for role in roles.values():
+        for weight, file in role.files:
+            rules.append(f'@font-face {{ font-family: "{role.families[0]}"; '
+                         f'src: url("{file.as_uri()}"); font-weight: {weight}; }}')
+    props = []
+    for name, role in sorted(roles.items()):
+        families = ", ".join(f'"{family}"' for family in role.families)
+        props.append(f"--font-{name}: {families}, {GENERIC[name]};")
+    rules.append(f":root {{ {' '.join(props)} }}")
+    return "\n".join(rules) + "\n"
+
+
+def family_files(roles: dict[str, Role]) -> dict[str, tuple[Path, ...]]:
+    """Each family named by a role → the font files that WeasyPrint will use for it."""
+    files: dict[str, tuple[Path, ...]] = {}
+    for role in roles.values():
+        for family in role.families:
+            if family == role.families[0] and role.files:
+                files[family] = tuple(file for _, file in role.files)
+            elif family not in files:
+                files[family] = (_installed(family, role.name),)
+    return files
+
+
+@lru_cache(maxsize=None)
+def _installed(family: str, role: str) -> Path:
+    """The regular face of an installed family, via fontconfig; an error if it is missing."""
+    try:
+        out = subprocess.run(["fc-match", "-f", "%{family}\n%{file}\n%{index}", f"{family}:regular"],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise BuildError(f"cannot ask fontconfig for fonts (fc-match: {exc})") from None
+    names, file, index = (out.splitlines() + ["", "", "0"])[:3]
+    if family.casefold() not in (n.strip().casefold() for n in names.split(",")):
+        raise BuildError(f"font family `{family}` (role {role}) is not installed: install it, "
+                         f"or put its files in fonts/ and list them in {CONFIG}")
+    return Path(f"{file}#{index}")
+
+
+@lru_cache(maxsize=None)
+def coverage(font: Path) -> frozenset[int]:
+    """The code points a font file (`path#index` for a face of a collection) has glyphs for."""
+    from fontTools.ttLib import TTFont
+
+    path, _, index = str(font).partition("#")
+    with TTFont(path, fontNumber=int(index or 0), lazy=True) as face:
+        return frozenset(face.getBestCmap())
+
+
+def missing(text: str, families: tuple[str, ...], files: dict[str, tuple[Path, ...]]) -> str:
+    """The characters of `text` that none of `families` (as far as the roles know them) can set."""
+    covered = [coverage(f) for family in families for f in files.get(family, ())]
+    if not covered:
+        return ""
+    return "".join(dict.fromkeys(
+        ch for ch in text
+        if unicodedata.category(ch) not in INVISIBLE and not any(ord(ch) in c for c in covered)))

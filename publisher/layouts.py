@@ -1,0 +1,72 @@
+"""Jinja2 environment for the print layouts: an issue's own `layouts/` before the project's.
+
+One loader searches the folders in order, so an issue overrides any template or partial by
+putting a file of the same name in its `layouts/`. To extend the template it overrides, a
+template names it with a leading `!` (`{% extends "!magazine.html.j2" %}`), which skips the
+issue's folder, as in Sphinx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+
+from .errors import BuildError
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def shipped(name: str) -> Path:
+    """A project folder (`layouts`, `fonts`): beside the package in a checkout, inside it in a wheel."""
+    beside = PACKAGE.parent / name
+    return beside if beside.is_dir() else PACKAGE / name
+
+
+def search_path(issue_root: Path | None) -> tuple[Path, ...]:
+    """The folders searched for templates and stylesheets, first match wins."""
+    own = issue_root / "layouts" if issue_root is not None else None
+    return tuple(p for p in (own, shipped("layouts")) if p is not None and p.is_dir())
+
+
+class ChainLoader(jinja2.FileSystemLoader):
+    """FileSystemLoader whose `!name` means: the same template, skipping the first folder."""
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str, Callable[[], bool]]:
+        if template.startswith("!"):
+            rest = jinja2.FileSystemLoader(self.searchpath[1:] or self.searchpath,
+                                           encoding=self.encoding)
+            return rest.get_source(environment, template[1:])
+        return super().get_source(environment, template)
+
+
+def environment(folders: tuple[Path, ...]) -> jinja2.Environment:
+    """One environment over the folders of `search_path`; its filters come from the caller."""
+    return jinja2.Environment(
+        loader=ChainLoader(folders),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(env: jinja2.Environment, name: str, **context: object) -> str:
+    """Render a template; if it (or one it includes) is missing, say which folders were searched."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as exc:
+        folders = ", ".join(str(p) for p in env.loader.searchpath)
+        raise BuildError(f"layout template `{exc.name}` not found in: {folders}") from None
+
+
+def stylesheet(issue_root: Path | None, name: str) -> Path:
+    """A stylesheet by name, found like a template (an issue's own copy first)."""
+    for folder in search_path(issue_root):
+        if (folder / name).is_file():
+            return folder / name
+    folders = ", ".join(str(p) for p in search_path(issue_root))
+    raise BuildError(f"stylesheet `{name}` not found in: {folders}")

@@ -1,0 +1,239 @@
+"""Issue → print HTML (Jinja2 layouts) → WeasyPrint → PDF, with press options.
+
+Three steps, each in one place, so later passes can hook in: `render_html` builds the page's
+HTML from per-item fragments (`item_html` is a pure, cached function of one Article), `layout`
+runs WeasyPrint, `write_pdf` checks glyphs, pads press pages and writes the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from . import fonts, layouts, pdfpost
+from .errors import BuildError
+from .keywords import issue_keywords
+from .markup import render
+from .model import Article, Issue, Kind, Layout, Trim
+from .output import atomic_output, build_time
+
+logger = logging.getLogger(__name__)
+# WeasyPrint reports every page laid out at INFO; keep its warnings, not its progress.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+MM = 72 / 25.4  # points per millimetre
+PRESS_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+STYLESHEETS = ("print.css", "cjk.css")
+# Items that open a new page; briefs, boxes and the speeches of a series run on.
+PAGE_OPENERS = {Kind.article, Kind.editorial, Kind.editor_note, Kind.back_cover}
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The text block in whole characters (STYLE.md rule 4), and page margins derived from it.
+
+    Two columns of `column_em` characters plus a hair (WeasyPrint 70 fits only 20 characters
+    in exactly 21 em) and a gutter of `gutter_em`, so full width sets 2 × 21 + 3 = 45 a line.
+    """
+
+    trim: Trim
+    press: bool = False
+    body_pt: float = 10.5  # 五号
+    line_pt: float = 17.5  # 5/3 of the body size
+    column_em: int = 21
+    gutter_em: int = 3
+    hair_pt: float = 0.01
+    min_top_mm: float = 22.0  # room for the running head
+    min_bottom_mm: float = 18.0  # room for the folio
+    bleed_mm: float = 3.0
+
+    @property
+    def column_pt(self) -> float:
+        return self.column_em * self.body_pt + self.hair_pt
+
+    @property
+    def measure_pt(self) -> float:
+        return 2 * self.column_pt + self.gutter_em * self.body_pt
+
+    @property
+    def lines(self) -> int:
+        room = (self.trim.height - self.min_top_mm - self.min_bottom_mm) * MM
+        return math.floor(room / self.line_pt)
+
+    def margins(self) -> tuple[float, float, float, float]:
+        """(top, bottom, inner, outer) in points; the inner margin is the narrower."""
+        slack_x = self.trim.width * MM - self.measure_pt
+        slack_y = self.trim.height * MM - self.lines * self.line_pt
+        if slack_x < 20 * MM:
+            raise BuildError(f"trim {self.trim.width:g} mm is too narrow for a text block of "
+                             f"{2 * self.column_em + self.gutter_em} characters")
+        inner = round(slack_x * 0.44, 2)
+        top = round(self.min_top_mm * MM + (slack_y - (self.min_top_mm + self.min_bottom_mm)
+                                            * MM) / 2, 2)
+        return top, slack_y - top, inner, slack_x - inner
+
+    def css(self) -> str:
+        top, bottom, inner, outer = self.margins()
+        page = f"size: {self.trim.width}mm {self.trim.height}mm;"
+        if self.press:
+            page += f" bleed: {self.bleed_mm}mm; marks: crop;"
+        return (
+            f"@page {{ {page} margin: {top}pt {outer}pt {bottom}pt {inner}pt; }}\n"
+            f"@page :left {{ margin-left: {outer}pt; margin-right: {inner}pt; }}\n"
+            f"@page :right {{ margin-left: {inner}pt; margin-right: {outer}pt; }}\n"
+            f":root {{ --body-size: {self.body_pt}pt; --line: {self.line_pt}pt; "
+            f"--column: {self.column_pt}pt; --gutter: {self.gutter_em * self.body_pt}pt; "
+            f"--measure: {self.measure_pt}pt; --block-height: {self.lines * self.line_pt}pt; "
+            f"--margin-top: {top}pt; --margin-bottom: {bottom}pt; }}\n"
+        )
+
+
+@dataclass(frozen=True)
+class ItemHTML:
+    """One item's HTML: `head` spans the page (title block, 编者按), `flow` runs in columns
+    unless `wide`; `opens_page` starts it on a new page."""
+
+    article: Article
+    head: Markup
+    flow: Markup
+    wide: bool
+    opens_page: bool
+
+
+@lru_cache(maxsize=4)
+def _environment(folders: tuple[Path, ...]):
+    env = layouts.environment(folders)
+    env.filters["padded"] = padded_name
+    return env
+
+
+def padded_name(name: str) -> str:
+    """Two-character names are printed with a full-width space between (孙　瑛), as in print."""
+    return f"{name[0]}\u3000{name[1]}" if len(name) == 2 else name
+
+
+@lru_cache(maxsize=1024)
+def item_html(article: Article, folders: tuple[Path, ...]) -> ItemHTML:
+    """The HTML of one item; a pure function of the Article and the layout folders."""
+    env = _environment(folders)
+    body = article.body
+    if article.kind == Kind.box and "::: excerpt" not in body:
+        body = f"::: excerpt\n{body}\n:::\n"
+    base = article.path.parent
+    fragment = Markup(render(body, lambda src: (base / src).resolve().as_uri()))
+    context = {"article": article, "body": fragment, "kind": article.kind.value}
+    head = Markup(layouts.render(env, "partials/head.html.j2", **context))
+    flow = Markup(layouts.render(env, "partials/flow.html.j2", **context))
+    return ItemHTML(
+        article=article, head=head, flow=flow,
+        wide=article.layout == Layout.full_width,
+        opens_page=article.kind in PAGE_OPENERS
+        and not (article.series and article.kind != Kind.editor_note),
+    )
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of the page: full-width HTML, or a stretch set in two columns."""
+
+    columns: bool
+    items: tuple[Markup, ...]
+    opens_page: bool = False
+
+
+def blocks(items: list[ItemHTML]) -> list[Block]:
+    """Close and reopen the columns around every full-width part, so that WeasyPrint never has
+    to span or break a title block inside a multi-column box (its issues 980 and 1963)."""
+    out: list[Block] = []
+    for item in items:
+        if item.head.strip() or item.wide or item.opens_page or not out or not out[-1].columns:
+            out.append(Block(False, (item.head,), item.opens_page))
+            out.append(Block(not item.wide, (item.flow,)))
+        else:
+            out[-1] = Block(True, (*out[-1].items, item.flow), out[-1].opens_page)
+    return [b for b in out if any(part.strip() for part in b.items)]
+
+
+def render_html(issue: Issue, *, press: bool = False) -> str:
+    """The whole issue as one HTML document for WeasyPrint."""
+    folders = layouts.search_path(issue.root)
+    roles = fonts.load_roles(issue.root)
+    env = _environment(folders)
+    runs = []
+    for column, articles in issue.by_column():
+        items = [item_html(a, folders) for a in articles]
+        runs.append({"column": column, "items": items, "blocks": blocks(items),
+                     "back_cover": all(a.kind == Kind.back_cover for a in articles)})
+    when = build_time(issue).isoformat().replace("+00:00", "Z")
+    return layouts.render(
+        env, "magazine.html.j2",
+        issue=issue, runs=runs, press=press,
+        keywords=issue_keywords(issue),
+        created=when,
+        page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(roles)),
+        press_profile=PRESS_PROFILE.as_uri() if press else None,
+        stylesheets=[layouts.stylesheet(issue.root, name).as_uri() for name in STYLESHEETS],
+    )
+
+
+def layout(html: str, issue: Issue):
+    """Run WeasyPrint on the HTML: the one place the document is laid out."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=issue.root.resolve().as_uri() + "/").render()
+
+
+def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
+    """Build the issue's PDF at `path` (the printer's variant when `press`)."""
+    if press and not PRESS_PROFILE.is_file():
+        raise BuildError(f"press PDFs need a CMYK output profile: {PRESS_PROFILE} is missing "
+                         "(Debian package libgs-common)")
+    document = layout(render_html(issue, press=press), issue)
+    check_glyphs(document, issue)
+    pages = pdfpost.page_plan(document, issue, press=press)
+    if pages.blanks:
+        logger.warning("added %d blank page(s) before the back cover: a saddle-stitched "
+                       "issue needs a page count that is a multiple of 4", pages.blanks)
+    document = document.copy(pages.order)
+    options = {"pdf_identifier": True, "uncompressed_pdf": False}
+    if press:
+        options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
+    data = document.write_pdf(**options)
+    with atomic_output(path) as tmp:
+        pdfpost.finish(data, tmp, pages.labels)
+
+
+def check_glyphs(document, issue: Issue) -> None:
+    """Stop on any character that the fonts of its role cannot set (STYLE.md rule 8)."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    files = fonts.family_files(fonts.load_roles(issue.root))
+    anchors = {a.anchor: a.path for a in issue.articles}
+
+    def visit(box, source: Path) -> None:
+        element = getattr(box, "element", None)
+        if element is not None and element.get("id") in anchors:
+            source = anchors[element.get("id")]
+        if isinstance(box, TextBox):
+            lost = fonts.missing(box.text, tuple(box.style["font_family"]), files)
+            if lost:
+                _glyph_error(lost[0], source)
+        for child in getattr(box, "children", ()):
+            visit(child, source)
+
+    for page in document.pages:
+        visit(page._page_box, issue.root / "issue.yaml")
+
+
+def _glyph_error(char: str, source: Path) -> None:
+    name = f"U+{ord(char):04X}"
+    text = source.read_text(encoding="utf-8")
+    line = text[: text.index(char)].count("\n") + 1 if char in text else None
+    raise BuildError(f"no font of this text's role has a glyph for {char!r} ({name}); "
+                     "replace the character or name a font that has it in fonts/fonts.yaml",
+                     source, line)
