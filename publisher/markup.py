@@ -8,11 +8,13 @@ paragraph is a figure with a caption. Raw HTML is not allowed: manuscripts are u
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from html import escape
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline, emphasis
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -21,12 +23,37 @@ EXCERPT_LABEL = "微书摘"
 ATTRIBUTION_DASH = "——"
 
 
+# Han characters and full-width punctuation: CommonMark's flanking rules ignore them.
+CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
+def _cjk_emphasis(state: StateInline, silent: bool) -> bool:
+    """`*` emphasis that opens and closes beside Chinese text.
+
+    CommonMark does not close `**（一）关于…。**吴忠…`: a run after punctuation and before a letter
+    is not right-flanking. In Chinese there are no spaces to lean on, so a `*` run touching a CJK
+    character may open when text follows it and close when text precedes it.
+    """
+    start = state.pos
+    first = len(state.delimiters)
+    if not emphasis.tokenize(state, silent):
+        return False
+    before = state.src[start - 1] if start > 0 else " "
+    after = state.src[state.pos] if state.pos < state.posMax else " "
+    if state.src[start] == "*" and (CJK.match(before) or CJK.match(after)):
+        for delimiter in state.delimiters[first:]:
+            delimiter.open = not after.isspace()
+            delimiter.close = not before.isspace()
+    return True
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
     md.disable(["code", "fence", "html_block", "html_inline", "lheading"])
     md.use(front_matter_plugin)
     md.use(container_plugin, name="excerpt")
+    md.inline.ruler.at("emphasis", _cjk_emphasis)
     return md
 
 
