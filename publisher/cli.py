@@ -35,6 +35,15 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_text(args: argparse.Namespace) -> int:
+    from .importer import import_text
+
+    report = import_text(args.text, args.output, force=args.force, magazine=args.magazine,
+                         label=args.label)
+    print("\n".join(report.lines()))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publisher", description=__doc__.splitlines()[0])
     top.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -62,6 +71,16 @@ def parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
     validate.add_argument("issue", type=Path, metavar="ISSUE_DIR")
     validate.set_defaults(run=_validate)
+
+    imports = commands.add_parser("import-text",
+                                  help="turn text extracted from a printed issue into sources")
+    imports.add_argument("text", type=Path, metavar="TEXT_FILE")
+    imports.add_argument("-o", "--output", type=Path, metavar="ISSUE_DIR", required=True,
+                         help="issue folder to write")
+    imports.add_argument("--force", action="store_true", help="overwrite existing files")
+    imports.add_argument("--magazine", help="the masthead, which extracted text lacks")
+    imports.add_argument("--label", help="issue label such as 2015·10, if the text has none")
+    imports.set_defaults(run=_import_text)
     return top
 
 
