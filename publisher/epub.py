@@ -23,8 +23,10 @@ from ebooklib import epub
 from lxml import etree
 
 from .errors import BuildError
+from .fonts import load_roles
 from .keywords import issue_keywords
-from .layouts import environment, render as render_layout, search_path
+from .layouts import environment, search_path
+from .layouts import render as render_layout
 from .markup import EXCERPT_LABEL, plain_paragraphs, render
 from .model import Article, Column, Issue, Kind
 from .output import atomic_output, build_time
@@ -102,7 +104,7 @@ def write_epub(issue: Issue, path: Path, *, embed_fonts: bool = False) -> None:
     documents = _documents(issue, env, page_list, images, stylesheets)
 
     book = epub.EpubBook()
-    _metadata(book, issue, has_images=True)
+    _metadata(book, issue)
     book.add_item(epub.EpubItem(uid="css-epub", file_name=STYLESHEET, media_type="text/css",
                                 content=css))
     if embed_fonts:
@@ -184,8 +186,6 @@ def _links(issue: Issue, page_list: list[Page]) -> dict[int, tuple[str, str]]:
 
 def _families(issue: Issue) -> dict[str, str]:
     """Each role's families from fonts.yaml as a quoted CSS list, for the stylesheet."""
-    from .fonts import load_roles
-
     return {name: ", ".join(f'"{family}"' for family in role.families)
             for name, role in load_roles(issue.root).items()}
 
@@ -259,14 +259,16 @@ def _toc(issue: Issue, page_list: list[Page]) -> list:
     def link(item: Article) -> epub.Link:
         return epub.Link(*links[item.order], uid=f"nav-{item.order:03d}")
 
+    def section(item: Article, speeches: list[Article]) -> tuple[epub.Section, list[epub.Link]]:
+        href, label = links[item.order]
+        return epub.Section(label, href), [link(s) for s in speeches]
+
     return [(epub.Section(column.name, links[entries[0][0].order][0]),
-             [(epub.Section(links[item.order][1], links[item.order][0]), [link(c) for c in speeches])
-              if speeches else link(item)
-              for item, speeches in entries])
+             [section(item, speeches) if speeches else link(item) for item, speeches in entries])
             for column, entries in _outline(issue)]
 
 
-def _metadata(book: epub.EpubBook, issue: Issue, has_images: bool) -> None:
+def _metadata(book: epub.EpubBook, issue: Issue) -> None:
     key = f"publisher:{issue.magazine}:{issue.label}"
     book.set_identifier(f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key)}")
     book.set_title(f"{issue.magazine} {issue.label}")
@@ -278,7 +280,7 @@ def _metadata(book: epub.EpubBook, issue: Issue, has_images: bool) -> None:
     meta = [
         ("rendition:layout", "reflowable"),
         ("schema:accessMode", "textual"),
-        *([("schema:accessMode", "visual")] if has_images else []),
+        ("schema:accessMode", "visual"),  # the cover, at least
         ("schema:accessModeSufficient", "textual"),
         ("schema:accessibilityFeature", "structuralNavigation"),
         ("schema:accessibilityFeature", "tableOfContents"),
@@ -352,8 +354,6 @@ def _face(issue: Issue, role: str, weight: int) -> tuple[Path, int]:
     A file listed for the role in fonts.yaml wins (the nearest weight); otherwise fontconfig
     finds the role's first family, and it must really be that family, not a fallback.
     """
-    from .fonts import load_roles
-
     entry = load_roles(issue.root)[role]
     if entry.files:
         _, file = min(entry.files, key=lambda wf: abs(wf[0] - weight))

@@ -175,7 +175,7 @@ def test_nav_is_nested_column_then_item(book, sample_issue):
     columns = _entries(toc.find("x:ol", NS))
     runs = sample_issue.by_column()
     assert [label for label, _, _ in columns] == [column.name for column, _ in runs]
-    for (label, _, children), (_, items) in zip(columns, runs):
+    for (label, _, children), (_, items) in zip(columns, runs, strict=True):
         # every item appears once under its column, speeches nested under their series
         assert len(_flat(children)) == len(items), label
     # a series: the editor_note entry holds its speeches
