@@ -1,0 +1,434 @@
+"""`publisher check PDF`: the Chinese typesetting rules of STYLE.md, measured on a built PDF.
+
+The PDF is read as a reader sees it. pdfplumber gives every glyph with its position; glyphs on
+one baseline form a row, and a row splits into lines at gaps wider than 1.5em. Lines mostly set
+in the body font at the body size (the commonest ones) are body lines; their left edges and the
+right edges where many of them end give the text frames (columns and full-width blocks). A body
+line is *full* when the paragraph goes on after it: the next body line of its frame, or of the
+next frame at a column's foot, starts at the frame's edge, not at the 2em indent.
+
+Rules checked (numbers of STYLE.md):
+1. no line starts with a closing mark or ends with an opening one;
+2. no `——` or `……` split across lines (an odd run of — or … at a line's start or end);
+4. every full body line ends within 0.5pt of its frame's right edge (also reported as a share);
+5. adjacent full-width marks that no break can separate take 1.5em: the second starts ½em
+   after the first, plus the line's justification gap;
+6. a Han character and a Latin letter or digit stand at least 0.2em apart;
+7. no paragraph's last line holds fewer than two characters, and no column starts with the last
+   line of a paragraph begun in the column before;
+8. every font is embedded and no glyph is missing (WeasyPrint draws .notdef for those).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cjk import (
+    CLOSING,
+    LINE_END_PROHIBITED,
+    LINE_START_PROHIBITED,
+    OPENING,
+    OPENING_QUOTES,
+    counts_as_character,
+    is_han,
+)
+from .errors import PublisherError
+
+RULES = {
+    1: "line starts or ends with a prohibited mark",
+    2: "—— or …… split across lines",
+    4: "full line not flush with the column edge",
+    5: "adjacent punctuation wider than 1.5em",
+    6: "Han and Latin or digits closer than ¼em",
+    7: "one-character last line, or last line alone at a column top",
+    8: "missing glyph or font not embedded",
+}
+BLOCKING_RULES = (1, 2, 4, 8)  # a violation of these makes `publisher check` exit 1
+FLUSH_TOLERANCE_PT = 0.5
+INDENT_EM = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Line:
+    """One printed line: its glyphs left to right on one baseline of one page."""
+
+    page: int
+    y: float  # baseline, points from the top of the page
+    chars: tuple[dict, ...]
+    body: bool  # mostly in the body font at the body size
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0]["x0"]
+
+    @property
+    def x1(self) -> float:
+        return self.chars[-1]["x1"]
+
+    @property
+    def text(self) -> str:
+        return "".join(c["text"] for c in self.chars)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A text frame: a column or a full-width block, by its left and right edges."""
+
+    left: float
+    right: float
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: int
+    page: int
+    column: str
+    text: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"p. {self.page}, {self.column}: rule {self.rule}{detail}: {self.text}"
+
+
+@dataclass
+class Report:
+    """Every violation found, and the count of full body lines and of those that are flush."""
+
+    violations: list[Violation] = field(default_factory=list)
+    full_lines: int = 0
+    flush_lines: int = 0
+
+    def totals(self) -> dict[int, int]:
+        counts = Counter(v.rule for v in self.violations)
+        return {rule: counts.get(rule, 0) for rule in RULES}
+
+    @property
+    def flush_share(self) -> float:
+        return self.flush_lines / self.full_lines if self.full_lines else 1.0
+
+    @property
+    def passed(self) -> bool:
+        totals = self.totals()
+        return not any(totals[rule] for rule in BLOCKING_RULES)
+
+    def format(self) -> str:
+        out = [str(v) for v in self.violations]
+        out += [f"rule {rule}: {count:4d}  {RULES[rule]}" for rule, count in self.totals().items()]
+        out.append(f"flush full lines: {self.flush_lines} of {self.full_lines} "
+                   f"({self.flush_share:.1%})")
+        return "\n".join(out)
+
+
+def _base_font(name: str) -> str:
+    """A font's name without the subset prefix (`ABCDEF+Noto-Serif-CJK-SC`)."""
+    return name.split("+", 1)[-1]
+
+
+def _rows(chars: list[dict], height: float) -> Iterable[tuple[float, list[dict]]]:
+    """Glyphs grouped by baseline (within 0.5pt), top to bottom."""
+    def baseline(c):
+        return height - c["matrix"][5]
+
+    row: list[dict] = []
+    for char in sorted(chars, key=baseline):
+        if row and baseline(char) - baseline(row[0]) > 0.5:
+            yield baseline(row[0]), row
+            row = []
+        row.append(char)
+    if row:
+        yield baseline(row[0]), row
+
+
+def _split(row: list[dict], cut) -> Iterable[list[dict]]:
+    """A row's glyphs cut into lines before every glyph for which `cut(previous, glyph)`."""
+    line: list[dict] = []
+    for char in sorted(row, key=lambda c: c["x0"]):
+        if line and cut(line[-1], char):
+            yield line
+            line = []
+        line.append(char)
+    if line:
+        yield line
+
+
+def _clusters(values: list[float], tolerance: float) -> list[list[float]]:
+    groups: list[list[float]] = []
+    for value in sorted(values):
+        if groups and value - groups[-1][-1] <= tolerance:
+            groups[-1].append(value)
+        else:
+            groups.append([value])
+    return groups
+
+
+def read_lines(pdf_path: Path) -> list[Line]:
+    """Every line of text in the PDF, body lines marked, in page order, top to bottom.
+
+    Rows are first cut at gaps wider than 1.5em; the left edges where many body lines start are
+    then the only places where a row is cut, so a line stretched at a wide space stays whole.
+    """
+    import pdfplumber
+
+    with pdfplumber.open(pdf_path) as pdf:
+        pages = [
+            (number, page.height, [c for c in page.chars if c["upright"] and c["text"].strip()])
+            for number, page in enumerate(pdf.pages, 1)
+        ]
+    sizes = Counter(round(c["size"], 1) for _, _, chars in pages for c in chars)
+    if not sizes:
+        return []
+    em = sizes.most_common(1)[0][0]
+    fonts = Counter(_base_font(c["fontname"]) for _, _, chars in pages for c in chars
+                    if round(c["size"], 1) == em)
+    body_font = fonts.most_common(1)[0][0]
+
+    def is_body(glyphs: list[dict]) -> bool:
+        return sum(round(c["size"], 1) == em and _base_font(c["fontname"]) == body_font
+                   for c in glyphs) >= 0.6 * len(glyphs)
+
+    rows = [(number, y, row) for number, height, chars in pages for y, row in _rows(chars, height)]
+    starts = [glyphs[0]["x0"] for _, _, row in rows
+              for glyphs in _split(row, lambda a, b: b["x0"] - a["x1"] > 1.5 * em)
+              if is_body(glyphs)]
+    edges = [g[0] for g in _clusters(starts, 0.3) if len(g) >= max(3, 0.01 * len(starts))]
+
+    def at_edge(a: dict, b: dict) -> bool:
+        return b["x0"] - a["x1"] > 0.5 * em and any(abs(b["x0"] - e) < 0.5 for e in edges)
+
+    return [Line(number, round(y, 2), tuple(glyphs), is_body(glyphs))
+            for number, y, row in rows for glyphs in _split(row, at_edge)]
+
+
+def find_frames(lines: list[Line], em: float) -> dict[Line, Frame]:
+    """The frame of every body line: left edges where lines start (not at the indent), right
+    edges where at least a tenth of those lines end (ragged ends within 2em count as one)."""
+    body = [line for line in lines if line.body]
+    starts = [g for g in _clusters([line.x0 for line in body], 0.3) if len(g) >= 2]
+    lefts = [g[0] for g in starts]
+    lefts = [x for x in lefts if not any(abs(x - INDENT_EM * em - o) < 0.5 for o in lefts)]
+    frames: dict[Line, Frame] = {}
+    for left in lefts:
+        members = [line for line in body
+                   if min(abs(line.x0 - left), abs(line.x0 - left - INDENT_EM * em)) < 0.5]
+        if not members:
+            continue
+        ends = _clusters([line.x1 for line in members], FLUSH_TOLERANCE_PT)
+        rights = [max(g) for g in ends if len(g) >= max(3, 0.1 * len(members))]
+        merged: list[float] = []
+        for right in sorted(rights, reverse=True):
+            if not merged or merged[-1] - right > 2 * em:
+                merged.append(right)
+        merged = sorted(merged) or [max(line.x1 for line in members)]
+        for line in members:
+            right = next((r for r in merged if line.x1 <= r + em), merged[-1])
+            frames[line] = Frame(left, right)
+    return frames
+
+
+def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
+    """`column 1`, `column 2` by left edge on each page, or `full width` for wide frames."""
+    narrowest = min(f.right - f.left for f in frames.values())
+    names: dict[tuple[int, Frame], str] = {}
+    by_page: dict[int, set[Frame]] = {}
+    for line, frame in frames.items():
+        by_page.setdefault(line.page, set()).add(frame)
+    for page, page_frames in by_page.items():
+        columns = sorted({f.left for f in page_frames
+                          if f.right - f.left < 1.5 * narrowest})
+        for frame in page_frames:
+            if frame.right - frame.left >= 1.5 * narrowest:
+                names[page, frame] = "full width"
+            else:
+                names[page, frame] = f"column {columns.index(frame.left) + 1}"
+    return names
+
+
+def _reading_order(frames: dict[Line, Frame]) -> list[list[Line]]:
+    """Body lines per frame and page, frames in reading order (top of frame, then left edge)."""
+    runs: dict[tuple[int, Frame], list[Line]] = {}
+    for line, frame in frames.items():
+        runs.setdefault((line.page, frame), []).append(line)
+    ordered = sorted(runs.items(), key=lambda kv: (kv[0][0], min(ln.y for ln in kv[1]),
+                                                   kv[0][1].left))
+    return [sorted(lines, key=lambda ln: ln.y) for _, lines in ordered]
+
+
+def _odd_run(text: str, marks: str = "—…") -> bool:
+    """Whether `text` opens with an odd run of one of `marks`."""
+    if not text or text[0] not in marks:
+        return False
+    return (len(text) - len(text.lstrip(text[0]))) % 2 == 1
+
+
+def _line_rules(line: Line, where: str, em: float) -> Iterable[Violation]:
+    text = line.text
+    if text[0] in LINE_START_PROHIBITED:
+        yield Violation(1, line.page, where, text, f"starts with {text[0]}")
+    if text[-1] in LINE_END_PROHIBITED:
+        yield Violation(1, line.page, where, text, f"ends with {text[-1]}")
+    if _odd_run(text) or _odd_run(text[::-1]):
+        yield Violation(2, line.page, where, text)
+    chars = line.chars
+    pairs = list(zip(chars, chars[1:], strict=False))
+    # The justification gap of this line, from its Han characters: their advance less 1em.
+    stretches = sorted(b["x0"] - a["x0"] - em for a, b in pairs if is_han(a["text"]))
+    stretch = stretches[len(stretches) // 2] if stretches else 0.0
+    for a, b in pairs:
+        x, y = a["text"], b["text"]
+        if (x in CLOSING and (y in CLOSING or y in OPENING_QUOTES)) or (
+            x in OPENING and y in OPENING
+        ):
+            # One of the two loses half an em: the second starts ½em after the first, not 1em.
+            width = 1 + (b["x0"] - a["x0"] - stretch) / em
+            if width > 1.6:
+                yield Violation(5, line.page, where, text, f"{x}{y} takes {width:.2f}em")
+        if ((is_han(x) and y.isascii() and y.isalnum())
+                or (x.isascii() and x.isalnum() and is_han(y))) and b["x0"] - a["x1"] < 0.2 * em:
+            yield Violation(6, line.page, where, text, f"{x}{y}")
+
+
+def _missing_glyphs(pdf_path: Path) -> list[Violation]:
+    """Rule 8 from the PDF's fonts: every font program embedded, every glyph used present."""
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf_path)
+    found: list[Violation] = []
+    seen: set[int] = set()
+    for number, page in enumerate(reader.pages, 1):
+        for font in _fonts(page.get("/Resources"), seen):
+            name = _base_font(str(font.get("/BaseFont", "?")))
+            if font.get("/Subtype") == "/Type3":
+                continue
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font \
+                else font
+            descriptor = descendant.get("/FontDescriptor")
+            program = None
+            if descriptor is not None:
+                descriptor = descriptor.get_object()
+                program = next((descriptor[k].get_object() for k in
+                                ("/FontFile", "/FontFile2", "/FontFile3") if k in descriptor),
+                               None)
+            if program is None:
+                found.append(Violation(8, number, "page", name, "font not embedded"))
+                continue
+            used = _widths_cids(descendant.get("/W", []))
+            try:
+                glyphs = TTFont(io.BytesIO(program.get_data()))["maxp"].numGlyphs
+            except Exception:  # a Type 1 or bare CFF program: no glyph count to compare
+                continue
+            missing = sorted(cid for cid in used if cid == 0 or cid >= glyphs)
+            if missing:
+                chars = _to_unicode(font, missing)
+                found.append(Violation(8, number, "page", name,
+                                       f"no glyph for {chars or 'some characters'}"))
+    return found
+
+
+def _fonts(resources, seen: set[int]) -> Iterable:
+    """Fonts of a resource dictionary and of the forms it uses, each font once."""
+    if resources is None:
+        return
+    resources = resources.get_object()
+    for ref in (resources.get("/Font") or {}).values():
+        key = getattr(ref, "idnum", id(ref))
+        if key not in seen:
+            seen.add(key)
+            yield ref.get_object()
+    for ref in (resources.get("/XObject") or {}).values():
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            yield from _fonts(xobject.get("/Resources"), seen)
+
+
+def _widths_cids(widths) -> set[int]:
+    """The CIDs listed in a CIDFont's /W array (WeasyPrint lists exactly the glyphs it drew)."""
+    cids: set[int] = set()
+    items = [w.get_object() if hasattr(w, "get_object") else w for w in widths]
+    i = 0
+    while i < len(items):
+        first = int(items[i])
+        if isinstance(items[i + 1], list):
+            cids.update(range(first, first + len(items[i + 1])))
+            i += 2
+        else:
+            cids.update(range(first, int(items[i + 1]) + 1))
+            i += 3
+    return cids
+
+
+def _to_unicode(font, cids: list[int]) -> str:
+    if "/ToUnicode" not in font:
+        return ""
+    cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+    chars = []
+    for source, target in re.findall(r"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>", cmap):
+        if int(source, 16) in cids and len(target) % 4 == 0:
+            chars.append(bytes.fromhex(target).decode("utf-16-be", errors="replace"))
+    return " ".join(f"{c} (U+{ord(c[0]):04X})" for c in chars if c)
+
+
+def check_pdf(pdf_path: Path) -> Report:
+    """Measure every rule on the PDF at `pdf_path`."""
+    pdf_path = Path(pdf_path)
+    if not pdf_path.is_file():
+        raise PublisherError("no such PDF", pdf_path)
+    report = Report(violations=_missing_glyphs(pdf_path))
+    lines = read_lines(pdf_path)
+    body = [line for line in lines if line.body]
+    if not body:
+        return report
+    em = Counter(round(c["size"], 1) for line in body for c in line.chars).most_common(1)[0][0]
+    frames = find_frames(lines, em)
+    names = _column_names(frames) if frames else {}
+
+    def where(line: Line) -> str:
+        frame = frames.get(line)
+        return names[line.page, frame] if frame else "outside the columns"
+
+    for line in lines:
+        report.violations.extend(_line_rules(line, where(line), em))
+
+    runs = _reading_order(frames)
+    pitch = Counter(round(b.y - a.y, 1) for run in runs for a, b in zip(run, run[1:], strict=False))
+    line_pitch = pitch.most_common(1)[0][0] if pitch else 1.7 * em
+    previous_full = False
+    for r, run in enumerate(runs):
+        frame = frames[run[0]]
+        for i, line in enumerate(run):
+            if i + 1 < len(run):
+                nxt = run[i + 1]
+                if nxt.y - line.y > 1.5 * line_pitch:
+                    nxt = None  # a heading, figure or box between: the paragraph ended
+                nxt_frame = frame
+            else:
+                nxt = runs[r + 1][0] if r + 1 < len(runs) else None
+                nxt_frame = frames[nxt] if nxt else None
+            indented = nxt is not None and abs(nxt.x0 - nxt_frame.left - INDENT_EM * em) < 0.5
+            full = nxt is not None and not indented
+            if full:
+                report.full_lines += 1
+                if abs(line.x1 - frame.right) <= FLUSH_TOLERANCE_PT:
+                    report.flush_lines += 1
+                else:
+                    report.violations.append(Violation(
+                        4, line.page, where(line), line.text,
+                        f"ends {line.x1 - frame.right:+.1f}pt from the edge"))
+            else:
+                if sum(map(counts_as_character, line.text)) < 2:
+                    report.violations.append(Violation(7, line.page, where(line), line.text,
+                                                       "one-character last line"))
+                top = i == 0
+                continues = abs(line.x0 - frame.left) < 0.5
+                if top and continues and previous_full:
+                    report.violations.append(Violation(7, line.page, where(line), line.text,
+                                                       "last line alone at a column top"))
+            previous_full = full
+    report.violations.sort(key=lambda v: (v.page, v.column, v.rule))
+    return report
