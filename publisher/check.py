@@ -379,8 +379,14 @@ def check_pdf(pdf_path: Path) -> Report:
     pdf_path = Path(pdf_path)
     if not pdf_path.is_file():
         raise PublisherError("no such PDF", pdf_path)
-    report = Report(violations=_missing_glyphs(pdf_path))
-    lines = read_lines(pdf_path)
+    from pdfminer.pdfparser import PDFSyntaxError
+    from pypdf.errors import PdfReadError
+
+    try:
+        report = Report(violations=_missing_glyphs(pdf_path))
+        lines = read_lines(pdf_path)
+    except (PdfReadError, PDFSyntaxError) as exc:
+        raise PublisherError(f"not a readable PDF ({exc})", pdf_path) from None
     body = [line for line in lines if line.body]
     if not body:
         return report

@@ -44,6 +44,14 @@ def _import_text(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from .check import check_pdf
+
+    report = check_pdf(args.pdf)
+    print(report.format())
+    return 0 if report.passed else 1
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publisher", description=__doc__.splitlines()[0])
     top.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -81,6 +89,18 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument("--magazine", help="the masthead, which extracted text lacks")
     imports.add_argument("--label", help="issue label such as 2015·10, if the text has none")
     imports.set_defaults(run=_import_text)
+
+    check = commands.add_parser(
+        "check", help="measure the Chinese typesetting rules on a built PDF",
+        description="Measure STYLE.md's Chinese typesetting rules on a built PDF: 1 no closing "
+        "mark at a line start or opening mark at a line end, 2 no split —— or ……, 4 full lines "
+        "flush with the column edge, 5 adjacent punctuation in 1.5em, 6 ¼em between Han and "
+        "Latin or digits, 7 no one-character last line or lone last line at a column top, "
+        "8 no missing glyph and every font embedded. Prints each violation with page, column "
+        "and line text, the total per rule and the share of flush full lines; exits 1 when "
+        "rules 1, 2, 4 or 8 have any violation.")
+    check.add_argument("pdf", type=Path, metavar="PDF")
+    check.set_defaults(run=_check)
     return top
 
 
