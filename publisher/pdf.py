@@ -15,7 +15,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import fonts, layouts, pdfpost
+from . import cjk, fonts, layouts, pdfpost
 from .errors import BuildError
 from .keywords import issue_keywords
 from .markup import render
@@ -50,7 +50,9 @@ class Grid:
     hair_pt: float = 0.01
     min_top_mm: float = 22.0  # room for the running head
     min_bottom_mm: float = 18.0  # room for the folio
-    bleed_mm: float = 3.0
+    bleed_mm: float = 3.0  # the printer's BleedBox
+    marks_mm: float = 12.0  # CSS bleed: WeasyPrint draws crop marks in its outer half, so
+    # they stay clear of the 3 mm the printer keeps
 
     @property
     def column_pt(self) -> float:
@@ -81,7 +83,7 @@ class Grid:
         top, bottom, inner, outer = self.margins()
         page = f"size: {self.trim.width}mm {self.trim.height}mm;"
         if self.press:
-            page += f" bleed: {self.bleed_mm}mm; marks: crop;"
+            page += f" bleed: {self.marks_mm}mm; marks: crop;"
         return (
             f"@page {{ {page} margin: {top}pt {outer}pt {bottom}pt {inner}pt; }}\n"
             f"@page :left {{ margin-left: {outer}pt; margin-right: {inner}pt; }}\n"
@@ -185,7 +187,10 @@ def layout(html: str, issue: Issue):
     """Run WeasyPrint on the HTML: the one place the document is laid out."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=issue.root.resolve().as_uri() + "/").render()
+    from . import justify
+
+    justify.install()
+    return HTML(string=cjk.typeset(html), base_url=issue.root.resolve().as_uri() + "/").render()
 
 
 def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
@@ -197,15 +202,17 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
     check_glyphs(document, issue)
     pages = pdfpost.page_plan(document, issue, press=press)
     if pages.blanks:
-        logger.warning("added %d blank page(s) before the back cover: a saddle-stitched "
-                       "issue needs a page count that is a multiple of 4", pages.blanks)
+        logger.warning("added %d blank page(s) at the end of the inside pages: a "
+                       "saddle-stitched issue needs a page count that is a multiple of 4",
+                       pages.blanks)
     document = document.copy(pages.order)
     options = {"pdf_identifier": True, "uncompressed_pdf": False}
     if press:
         options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
     data = document.write_pdf(**options)
     with atomic_output(path) as tmp:
-        pdfpost.finish(data, tmp, pages.labels)
+        pdfpost.finish(data, tmp, pages.labels,
+                       bleed=Grid(issue.trim).bleed_mm * MM if press else None)
 
 
 def check_glyphs(document, issue: Issue) -> None:
@@ -217,8 +224,8 @@ def check_glyphs(document, issue: Issue) -> None:
 
     def visit(box, source: Path) -> None:
         element = getattr(box, "element", None)
-        if element is not None and element.get("id") in anchors:
-            source = anchors[element.get("id")]
+        if element is not None and element.get("data-item") in anchors:
+            source = anchors[element.get("data-item")]
         if isinstance(box, TextBox):
             lost = fonts.missing(box.text, tuple(box.style["font_family"]), files)
             if lost:
@@ -234,6 +241,6 @@ def _glyph_error(char: str, source: Path) -> None:
     name = f"U+{ord(char):04X}"
     text = source.read_text(encoding="utf-8")
     line = text[: text.index(char)].count("\n") + 1 if char in text else None
-    raise BuildError(f"no font of this text's role has a glyph for {char!r} ({name}); "
+    raise BuildError(f"no font of this text's role has a glyph for ‘{char}’ ({name}); "
                      "replace the character or name a font that has it in fonts/fonts.yaml",
                      source, line)

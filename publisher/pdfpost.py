@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from io import BytesIO
+
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import RectangleObject
 
 from .model import Issue
 
@@ -62,11 +65,19 @@ def page_plan(document, issue: Issue, *, press: bool) -> PagePlan:
     return PagePlan(pages, blanks, tuple(labels))
 
 
-def finish(data: bytes, target: Path, labels: tuple[Label, ...]) -> None:
-    """Write WeasyPrint's PDF to `target` with page labels, keeping its deterministic /ID."""
-    from io import BytesIO
+def finish(data: bytes, target: Path, labels: tuple[Label, ...], *,
+           bleed: float | None = None) -> None:
+    """Write WeasyPrint's PDF to `target` with page labels, keeping its deterministic /ID.
 
+    `bleed` (points) sets each BleedBox that far around the TrimBox: WeasyPrint puts it at
+    most 10 pt out, and its CSS bleed here is wider to keep the crop marks off the bleed.
+    """
     writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
+    if bleed is not None:
+        for page in writer.pages:
+            trim = page.trimbox
+            page.bleedbox = RectangleObject((trim.left - bleed, trim.bottom - bleed,
+                                             trim.right + bleed, trim.top + bleed))
     for label in labels:
         writer.set_page_label(label.first, label.last,
                               style="/D" if label.start else None,

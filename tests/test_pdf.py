@@ -1,0 +1,245 @@
+"""The magazine PDF, checked from the PDF itself: geometry, columns, running heads, 目录,
+bookmarks, page labels, fonts, the press variant, determinism and the missing-glyph error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from pypdf import PdfReader
+
+from publisher.errors import BuildError
+from publisher.model import Kind
+from publisher.pdf import MM, Grid
+
+from .conftest import ROOTS
+
+BODY_PT = 10.5
+
+
+@pytest.fixture(scope="session")
+def reader(sample_pdf) -> PdfReader:
+    return PdfReader(sample_pdf)
+
+
+@pytest.fixture(scope="session")
+def plumber(sample_pdf):
+    with pdfplumber.open(sample_pdf) as pdf:
+        yield pdf
+
+
+def compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def band(page, top: float, bottom: float) -> str:
+    return compact(page.crop((0, top, page.width, bottom)).extract_text() or "")
+
+
+def column_starts(reader: PdfReader) -> list[tuple[str, int]]:
+    """Top-level bookmarks after 目录: (column name, page index)."""
+    return [(item.title, reader.get_destination_page_number(item))
+            for item in reader.outline if not isinstance(item, list)][1:]
+
+
+def test_page_size_is_the_trim(reader, sample_issue):
+    width, height = sample_issue.trim.width * MM, sample_issue.trim.height * MM
+    for page in reader.pages:
+        box = page.mediabox
+        assert float(box.width) == pytest.approx(width, abs=0.05)
+        assert float(box.height) == pytest.approx(height, abs=0.05)
+
+
+def test_page_labels_match_printed_folios(reader, plumber, sample_issue):
+    labels = reader.page_labels
+    assert labels[0] == "封面"
+    assert labels[-1] == "封底"
+    top, bottom, _, _ = Grid(sample_issue.trim).margins()
+    numbers = labels[1:-1]
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+    for index, label in enumerate(labels[1:-1], start=1):
+        page = plumber.pages[index]
+        foot = band(page, page.height - bottom, page.height)
+        assert re.fullmatch(rf"(2015·10{label}|{label}2015·10)", foot), (label, foot)
+
+
+def test_running_head_names_the_column_of_every_body_page(reader, plumber, sample_issue):
+    top, *_ = Grid(sample_issue.trim).margins()
+    starts = column_starts(reader)
+    body_pages = range(starts[0][1], starts[-1][1])  # from 卷首语 up to the back cover
+    for index in body_pages:
+        column = [name for name, first in starts if first <= index][-1]
+        assert band(plumber.pages[index], 0, top) == f"【{column}】", index
+    for index in (0, 1, len(reader.pages) - 1):  # cover, 目录, back cover: no running head
+        assert "【" not in band(plumber.pages[index], 0, top)
+
+
+def test_two_column_pages_set_body_text_in_two_columns_of_21_characters(
+        reader, plumber, sample_issue):
+    grid = Grid(sample_issue.trim)
+    _, _, inner, outer = grid.margins()
+    starts = dict(column_starts(reader))
+    full_width = {starts["卷首语"], len(reader.pages) - 1}
+    checked = 0
+    for index in range(starts["卷首语"], len(reader.pages)):
+        if index in full_width:
+            continue
+        page = plumber.pages[index]
+        left = inner if index % 2 == 0 else outer  # the cover, index 0, is a right-hand page
+        gutter = (left + grid.column_pt, left + grid.column_pt + grid.gutter_em * BODY_PT)
+        body = [c for c in page.chars
+                if "Serif" in c["fontname"] and abs(c["size"] - BODY_PT) < 0.01]
+        if len(body) < 200:
+            continue
+        assert not [c["text"] for c in body if c["x1"] > gutter[0] + 0.5
+                    and c["x0"] < gutter[1] - 0.5], index
+        assert any(c["x1"] <= gutter[0] + 0.5 for c in body), index
+        assert any(c["x0"] >= gutter[1] - 0.5 for c in body), index
+        checked += 1
+        # A line of plain Han text fills the column with 21 characters (STYLE.md rule 4).
+        rows: dict[tuple[int, bool], list[str]] = {}
+        for c in body:
+            rows.setdefault((round(c["top"]), c["x0"] >= gutter[1] - 0.5), []).append(c["text"])
+        han = [len(r) for r in rows.values() if all(ord(ch) > 0x2E80 for ch in r)]
+        assert max(han) == grid.column_em, index
+        assert max(set(han), key=han.count) == grid.column_em, index
+    assert checked >= 8
+
+
+def test_toc_page_numbers_are_the_pages_where_the_articles_start(reader, plumber, sample_issue):
+    by_anchor = {a.anchor: a for a in sample_issue.articles}
+    labels = reader.page_labels
+    toc = reader.pages[1]
+    numbers: dict[str, list] = {}
+    for annot in toc.get("/Annots", []):
+        annot = annot.get_object()
+        numbers.setdefault(str(annot["/Dest"]), []).append([float(v) for v in annot["/Rect"]])
+    listed = [a for a in sample_issue.articles if a.title and a.kind != Kind.box]
+    assert set(numbers) == {a.anchor for a in listed}
+    page = plumber.pages[1]
+    for anchor, rects in numbers.items():
+        x0 = min(min(r[0], r[2]) for r in rects)
+        x1 = max(max(r[0], r[2]) for r in rects)
+        y0 = min(min(r[1], r[3]) for r in rects)
+        y1 = max(max(r[1], r[3]) for r in rects)
+        printed = compact(page.crop((x0, page.height - y1, x1, page.height - y0)).extract_text())
+        assert printed.isdigit(), (anchor, printed)
+        target = labels.index(printed)
+        text = compact(plumber.pages[target].extract_text())
+        assert compact(by_anchor[anchor].title[0]) in text, (anchor, printed)
+
+
+def test_bookmarks_go_from_column_to_article(reader, sample_issue):
+    expected = []
+    for column, articles in sample_issue.by_column():
+        titles = ["".join(a.title) for a in articles if a.title and a.kind != Kind.box]
+        expected.append((column.name, titles))
+    outline = reader.outline
+    assert outline[0].title == "目录"
+    got = []
+    items = outline[1:]
+    for i, item in enumerate(items):
+        if isinstance(item, list):
+            continue
+        children = items[i + 1] if i + 1 < len(items) and isinstance(items[i + 1], list) else []
+        flat = []
+        for child in children:  # a series heading holds its speeches one level down
+            flat.extend(c.title for c in (child if isinstance(child, list) else [child]))
+        got.append((item.title, flat))
+    assert [c for c, _ in got] == [c for c, _ in expected]
+    assert [compact(" ".join(t)) for _, t in got] == [compact(" ".join(t)) for _, t in expected]
+
+
+def test_fonts_are_embedded_and_subset(reader):
+    seen = set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font
+                          else font)["/FontDescriptor"]
+            assert any(k.startswith("/FontFile") for k in descriptor), font["/BaseFont"]
+            assert re.match(r"/[A-Z]{6}\+", font["/BaseFont"]), font["/BaseFont"]
+            seen.add(font["/BaseFont"].split("+")[1])
+    assert {"Noto-Serif-CJK-SC", "Noto-Sans-CJK-SC-Bold", "LXGW-WenKai"} <= seen
+
+
+def test_metadata(reader, sample_issue):
+    assert reader.metadata.title == f"{sample_issue.magazine} {sample_issue.label}"
+    assert reader.metadata["/Keywords"]
+    assert reader.trailer["/Root"]["/Lang"] == "zh-CN"
+    assert reader.metadata["/CreationDate"] == "D:20151001000000Z"
+
+
+def test_press_variant_has_bleed_crop_marks_output_intent_and_pages_in_fours(
+        sample_press_pdf, sample_issue):
+    press = PdfReader(sample_press_pdf)
+    assert len(press.pages) % 4 == 0
+    width, height = sample_issue.trim.width * MM, sample_issue.trim.height * MM
+    bleed = 3 * MM
+    for page in press.pages:
+        trim, media, bleed_box = page.trimbox, page.mediabox, page.bleedbox
+        assert float(trim.width) == pytest.approx(width, abs=0.05)
+        assert float(trim.height) == pytest.approx(height, abs=0.05)
+        assert float(media.width) > width + 2 * bleed  # room for the marks
+        assert float(bleed_box.left) == pytest.approx(float(trim.left) - bleed, abs=0.05)
+        assert float(bleed_box.top) == pytest.approx(float(trim.top) + bleed, abs=0.05)
+    intent = press.trailer["/Root"]["/OutputIntents"][0].get_object()
+    assert intent["/S"] == "/GTS_PDFX"
+    assert intent["/DestOutputProfile"].get_object()["/N"] == 4  # a CMYK profile
+    assert press.page_labels[-1] == "封底"
+    with pdfplumber.open(sample_press_pdf) as pdf:
+        page, box = pdf.pages[5], press.pages[5]
+        left, right = float(box.bleedbox.left), float(box.bleedbox.right)  # pdfplumber's x too
+        marks = [line for line in page.lines if line["x1"] < left or line["x0"] > right]
+        assert len(marks) >= 4  # crop marks beyond the bleed, at least one per corner
+
+
+def test_press_pads_a_short_issue_to_four_pages(tmp_path, caplog):
+    from publisher.load import load_issue
+    from publisher.pdf import write_pdf
+
+    target = tmp_path / "press.pdf"
+    write_pdf(load_issue(ROOTS / "pdf-layout-override"), target, press=True)
+    assert PdfReader(target).page_labels == ["封面", "1", "2", "3"]
+    assert "added 1 blank page(s) at the end of the inside pages" in caplog.text
+
+
+def test_same_sources_give_the_same_bytes(sample_pdf, sample_issue, tmp_path):
+    from publisher.pdf import write_pdf
+
+    again = tmp_path / "again.pdf"
+    write_pdf(sample_issue, again)
+    assert again.read_bytes() == Path(sample_pdf).read_bytes()
+
+
+def test_a_character_without_a_glyph_stops_the_build(tmp_path):
+    from publisher.load import load_issue
+    from publisher.pdf import write_pdf
+
+    root = ROOTS / "pdf-missing-glyph"
+    target = tmp_path / "out.pdf"
+    with pytest.raises(BuildError) as caught:
+        write_pdf(load_issue(root), target)
+    assert str(caught.value) == (
+        f"{root / 'articles' / '10-tofu.md'}:9: no font of this text's role has a glyph for "
+        "‘\U0010fffd’ (U+10FFFD); replace the character or name a font that has it in "
+        "fonts/fonts.yaml")
+    assert not target.exists()
+
+
+def test_an_issue_layout_overrides_and_extends_the_project_layout():
+    from publisher.layouts import environment, render, search_path
+    from publisher.load import load_issue
+    from publisher.pdf import render_html
+
+    root = ROOTS / "pdf-layout-override"
+    html = render_html(load_issue(root))
+    assert '<p class="special-edition">特刊</p>' in html
+    assert '<section class="toc" id="toc">' in html
+    with pytest.raises(BuildError) as caught:
+        render(environment(search_path(root)), "nowhere.html.j2")
+    assert str(caught.value) == (
+        f"layout template `nowhere.html.j2` not found in: {root / 'layouts'}, "
+        f"{Path(__file__).resolve().parent.parent / 'layouts'}")
