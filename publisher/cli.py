@@ -85,7 +85,8 @@ def parser() -> argparse.ArgumentParser:
     imports.add_argument("text", type=Path, metavar="TEXT_FILE")
     imports.add_argument("-o", "--output", type=Path, metavar="ISSUE_DIR", required=True,
                          help="issue folder to write")
-    imports.add_argument("--force", action="store_true", help="overwrite existing files")
+    imports.add_argument("--force", action="store_true",
+                         help="replace an existing issue.yaml and articles/*.md")
     imports.add_argument("--magazine", help="the masthead, which extracted text lacks")
     imports.add_argument("--label", help="issue label such as 2015·10, if the text has none")
     imports.set_defaults(run=_import_text)

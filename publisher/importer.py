@@ -261,14 +261,14 @@ def clean_spaces(text: str) -> str:
 
 
 def clean_title(text: str) -> str:
-    """Keep a space that separates two phrases (规范发展提质量 抓实管理夯基础); drop one that
-    cuts a word or sits beside punctuation (运行 暨“三建四关心”)."""
+    """Keep a space that separates two phrases (规范发展提质量 抓实管理夯基础, “联”而有力
+    “合”而有为); drop one that leaves a single character alone (运行 暨“三建四关心”)."""
     text = re.sub(r"\s+", " ", text.strip())
 
     def keep(match: re.Match) -> str:
-        left = re.search(r"[\u3400-\u9fff]+$", text[:match.start()])
-        right = re.match(r"[\u3400-\u9fff]+", text[match.end():])
-        return " " if left and right and len(left[0]) >= 2 and len(right[0]) >= 2 else ""
+        left = re.search(r"[\u3400-\u9fff]*$", text[:match.start()])[0]
+        right = re.match(r"[\u3400-\u9fff]*", text[match.end():])[0]
+        return "" if len(left) == 1 or len(right) == 1 else " "
 
     return re.sub(" ", keep, text)
 
@@ -416,12 +416,20 @@ def assemble(tokens: list[Token]) -> tuple[list[Unit], list[tuple[int, int]]]:
     furniture dropped as (line number, Han characters).
     """
     blocks = find_title_blocks(tokens)
-    text_idx = [i for i, t in enumerate(tokens) if t.kind in ("text", "editor_note")]
+    in_blocks = {j for start, (end, _) in blocks.items() for j in range(start, end)}
+    text_idx = [i for i, t in enumerate(tokens)
+                if t.kind in ("text", "editor_note") and i not in in_blocks]
     widths = [width(tokens[i].text) for i in text_idx]
+    page = [0] * len(tokens)
+    for j in range(1, len(tokens)):
+        page[j] = page[j - 1] + tokens[j].line.page_start
     measure: dict[int, int] = {}
     for k, i in enumerate(text_idx):
-        window = sorted(widths[max(0, k - 8):k + 9])
-        measure[i] = window[len(window) // 2]
+        near = range(max(0, k - 8), min(len(text_idx), k + 9))
+        window = sorted(widths[n] for n in near if page[text_idx[n]] == page[i])
+        if len(window) < 5:
+            window = sorted(widths[n] for n in near)
+        measure[i] = window[(len(window) * 3) // 4]
     units: list[Unit] = []
     dropped: list[tuple[int, int]] = []
     seen_titles: list[list[str]] = []
@@ -539,6 +547,7 @@ class Analysis:
     chars_in: int
 
 
+NO_TITLE = "no title found: check whether it has one"
 KICKER_END = re.compile(r"(强调|指出|表示|时说)$")
 
 
@@ -604,9 +613,11 @@ def segment(units: list[Unit]) -> list[list[Unit]]:
 
 def _measure_changed(before: Para, after: Para) -> bool:
     """A new page set to another measure (narrow sidebar pages) starts another item."""
+    if len(before.lines) < 3 or len(after.lines) < 3:
+        return False
     a = max(width(x.text) for x in before.lines)
     b = max(width(x.text) for x in after.lines)
-    return min(a, b) < 0.8 * max(a, b)
+    return min(a, b) < 0.75 * max(a, b)
 
 
 def _soft_starts(segment_units: list[Unit]) -> list[int]:
@@ -718,6 +729,7 @@ def _items_of(seg: list[Unit], page_columns, done: list[Item]) -> list[Item]:
     if blocks and not paras and done and not done[-1].title:
         # A title found right after the end note of an untitled item is that item's.
         prev = done[-1]
+        prev.review = [r for r in prev.review if r != NO_TITLE]
         _apply_block(prev, blocks[0])
         prev.review.append("title block found after the end note; moved to the top")
         return []
@@ -801,8 +813,7 @@ def _briefs(seg: list[Unit], column: str | None) -> list[Item]:
             continue
         if cur is None or (para.page_start and prev is not None and prev.complete
                            and cur.kind == "brief"):
-            cur = Item("article", column, para.first, review=["no title found: check whether "
-                                                                "it has one"])
+            cur = Item("article", column, para.first, review=[NO_TITLE])
             items.append(cur)
         cur.body.append(render_para(para, in_article=cur.kind != "brief"))
         prev = para
@@ -830,7 +841,7 @@ def _make_back_cover(items: list[Item], permit: Permit) -> None:
     items[start:] = [cover]
 
 
-MD_START = re.compile(r"^(\d+)([.)])|^([-+*>#])")
+MD_START = re.compile(r"^(\d+)([.)])(?=\s|$)|^([-+*>#])")
 
 
 def _escape_inline(text: str) -> str:
@@ -861,9 +872,8 @@ def render_para(para: Para, in_article: bool) -> str:
         if stop is None or stop.end() == len(rest):
             head = mark + _escape_inline(rest.rstrip("。"))
             return f"**{head}**" if level == "point" else f"{level} {head}"
-        # Run-in: the heading up to its first full stop is the bold lead.
-        return f"**{mark}{_escape_inline(rest[:stop.start()])}**" \
-            f"{_escape_inline(rest[stop.start():])}"
+        # Run-in: the heading up to its first full stop, kept inside, is the bold lead.
+        return f"**{mark}{_escape_inline(rest[:stop.end()])}**{_escape_inline(rest[stop.end():])}"
     if in_article and len(para.lines) == 1 and _title_like(text) and width(text) < 40:
         return "## " + escape(text)
     return escape(text)
@@ -977,13 +987,13 @@ def import_text(text_file: Path, out: Path, *, force: bool = False,
             item.column = analysis.columns[0] if analysis.columns else "封底"
     contents = {MANIFEST: render_manifest(analysis, magazine, label)}
     contents.update({f"{ARTICLES}/{name}": render_item(item) for name, item in files})
-    _write_checked(out, contents)
+    removed = _write_checked(out, contents)
     chars_out = sum(1 for item in analysis.items
                     for c in _item_text(item) if not c.isspace())
     flagged = [(name, list(dict.fromkeys(item.review))) for name, item in files if item.review]
-    notes = [] if magazine else ["issue.yaml: the masthead is not in the text; set `magazine`"]
-    stale = sorted(set((out / ARTICLES).glob("*.md")) - set(targets))
-    notes += [f"left in place (not from this import): {p}" for p in stale]
+    notes = [f"removed {p}: not part of this import" for p in removed]
+    if not magazine:
+        notes.append("issue.yaml: the masthead is not in the text; set `magazine`")
     return Report(out, Counter(i.kind for i in analysis.items), analysis.chars_in, chars_out,
                   flagged, notes)
 
@@ -997,8 +1007,12 @@ def _item_text(item: Item) -> str:
     return "".join(parts)
 
 
-def _write_checked(out: Path, contents: dict[str, str]) -> None:
-    """Write into a temporary folder beside `out`, check it loads, then move the files in."""
+def _write_checked(out: Path, contents: dict[str, str]) -> list[Path]:
+    """Write into a temporary folder inside `out`, check it loads, then move the files in.
+
+    Article files of an earlier import that this one does not write are removed (only `--force`
+    gets this far with any), since their order numbers would clash; they are returned.
+    """
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=out))
     try:
@@ -1011,7 +1025,12 @@ def _write_checked(out: Path, contents: dict[str, str]) -> None:
             raise ImportTextError("the imported sources do not validate (a bug in the importer):\n"
                                + str(exc), out) from None
         (out / ARTICLES).mkdir(exist_ok=True)
+        stale = sorted(set((out / ARTICLES).glob("*.md"))
+                       - {out / name for name in contents})
         for name in contents:
             os.replace(tmp / name, out / name)
+        for path in stale:
+            path.unlink()
+        return stale
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
