@@ -94,6 +94,20 @@ class _Document(epub.EpubHtml):
         return self.content
 
 
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer; the NCX states its language and the depth of its navMap (ebooklib
+    writes neither)."""
+
+    def _get_ncx(self) -> bytes:
+        ncx = etree.fromstring(super()._get_ncx())
+        ns = {"n": ncx.nsmap[None]}
+        depth = max(sum(1 for _ in p.iterancestors(f"{{{ns['n']}}}navPoint")) + 1
+                    for p in ncx.iterfind(".//n:navPoint", ns))
+        ncx.find(".//n:meta[@name='dtb:depth']", ns).set("content", str(depth))
+        ncx.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        return etree.tostring(ncx, pretty_print=True, encoding="utf-8", xml_declaration=True)
+
+
 def write_epub(issue: Issue, path: Path, *, embed_fonts: bool = False) -> None:
     """Write the EPUB 3 of `issue` to `path` (atomically); same issue, same bytes."""
     env = environment(search_path(issue.root))
@@ -139,8 +153,10 @@ def write_epub(issue: Issue, path: Path, *, embed_fonts: bool = False) -> None:
     ]
     moment = build_time(issue)
     with atomic_output(path) as tmp:
-        epub.write_epub(str(tmp), book, {"mtime": moment, "raise_exceptions": True,
-                                         "epub3_pages": False, "landmark_title": "导览"})
+        writer = _Writer(str(tmp), book, {"mtime": moment, "epub3_pages": False,
+                                          "landmark_title": "导览"})
+        writer.process()
+        writer.write()
         _normalise_zip(tmp, max(ZIP_EPOCH, moment.timetuple()[:6]))
 
 
@@ -221,8 +237,10 @@ def _image_resolver(issue: Issue, item: Article, images: dict[Path, str]):
         source = (item.path.parent / src).resolve()
         suffix = source.suffix.lower()
         if suffix not in IMAGE_TYPES:
+            line = next((item.body_line + n for n, text in enumerate(item.body.splitlines())
+                         if f"]({src}" in text), None)
             raise BuildError(f"image `{src}` cannot go into an EPUB: use "
-                             f"{', '.join(sorted(IMAGE_TYPES))}", item.path)
+                             f"{', '.join(sorted(IMAGE_TYPES))}", item.path, line)
         relative = source.relative_to(issue.root.resolve()).as_posix()
         name = f"images/{hashlib.sha1(relative.encode()).hexdigest()[:12]}{suffix}"
         images.setdefault(source, name)
@@ -421,6 +439,7 @@ def _embedded_fonts(issue: Issue, documents: list[Document],
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
+    logging.getLogger("fontTools.subset").setLevel(logging.WARNING)  # not per-table chatter
     families = _families(issue)
     rules: list[str] = []
     files: list[tuple[str, str, bytes]] = []

@@ -17,7 +17,7 @@ from publisher.markup import plain_paragraphs
 from publisher.model import Kind
 from publisher.output import build_time
 
-from .conftest import SAMPLE
+from .conftest import ROOTS, SAMPLE
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -71,10 +71,10 @@ class Book:
         return SPACE.sub("", "".join(parts))
 
 
-def _build(out: Path, **options) -> Path:
+def _build(out: Path, root: Path = SAMPLE, **options) -> Path:
     from publisher.build import build
 
-    (path,) = build(SAMPLE, out, pdf=False, epub=True, **options)
+    (path,) = build(root, out, pdf=False, epub=True, **options)
     return path
 
 
@@ -84,13 +84,28 @@ def fonts_epub(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def elements_epub(tmp_path_factory) -> Path:
+    return _build(tmp_path_factory.mktemp("epub-elements"), ROOTS / "epub-elements")
+
+
+@pytest.fixture(scope="session")
 def book(sample_epub) -> Book:
     return Book(sample_epub)
 
 
-@pytest.fixture(scope="session", params=["plain", "embedded fonts"])
-def variant(request, sample_epub, fonts_epub) -> Path:
-    return sample_epub if request.param == "plain" else fonts_epub
+@pytest.fixture(scope="session", params=["plain", "embedded fonts", "every element"])
+def variant(request, sample_epub, fonts_epub, elements_epub) -> Path:
+    return {"plain": sample_epub, "embedded fonts": fonts_epub,
+            "every element": elements_epub}[request.param]
+
+
+@pytest.fixture(scope="session", params=["sample", "every element"])
+def any_book(request, sample_epub, elements_epub) -> tuple[Book, object]:
+    from publisher.load import load_issue
+
+    if request.param == "sample":
+        return Book(sample_epub), load_issue(SAMPLE)
+    return Book(elements_epub), load_issue(ROOTS / "epub-elements")
 
 
 def test_epubcheck_reports_nothing(variant):
@@ -138,7 +153,8 @@ def test_accessibility_metadata(book):
     assert len(summary) > 20
 
 
-def test_every_document_declares_its_language(book):
+def test_every_document_declares_its_language(any_book):
+    book, _ = any_book
     documents = [i.get("href") for i in book.manifest.values()
                  if i.get("media-type") == "application/xhtml+xml"]
     assert len(documents) >= 4
@@ -183,7 +199,8 @@ def test_nav_is_nested_column_then_item(book, sample_issue):
     assert series, "the sample's 编者按 series should nest its speeches"
 
 
-def test_nav_labels_are_never_empty_and_links_resolve(book):
+def test_nav_labels_are_never_empty_and_links_resolve(any_book):
+    book, _ = any_book
     toc, _ = _nav(book)
     for label, href in _flat(_entries(toc.find("x:ol", NS))):
         assert label, href
@@ -216,7 +233,8 @@ def test_landmarks_in_chinese(book):
     assert marks["bodymatter"][1] in spine[2:]
 
 
-def test_ncx_mirrors_the_nav(book):
+def test_ncx_mirrors_the_nav(any_book):
+    book, _ = any_book
     ncx = book.xml(book.name(book.manifest[book.opf.find(".//opf:spine", NS).get("toc")]
                              .get("href")))
     (identifier,) = book.dc("identifier")
@@ -228,13 +246,21 @@ def test_ncx_mirrors_the_nav(book):
                 for p in parent.iterfind("ncx:navPoint", NS)]
 
     toc, _ = _nav(book)
-    assert points(ncx.find("ncx:navMap", NS)) == _entries(toc.find("x:ol", NS))
+    entries = _entries(toc.find("x:ol", NS))
+    assert points(ncx.find("ncx:navMap", NS)) == entries
+
+    def depth(entries) -> int:
+        return max((1 + depth(children) for _, _, children in entries), default=0)
+
+    assert ncx.find(".//ncx:meta[@name='dtb:depth']", NS).get("content") == str(depth(entries))
+    assert ncx.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
 
 
-def test_every_body_paragraph_appears_in_order(book, sample_issue):
+def test_every_body_paragraph_appears_in_order(any_book):
+    book, issue = any_book
     text = book.body_text()
     position = 0
-    for article in sample_issue.articles:
+    for article in issue.articles:
         for paragraph in plain_paragraphs(article.body):
             wanted = SPACE.sub("", paragraph)
             found = text.find(wanted, position)
@@ -325,3 +351,39 @@ def test_embedded_fonts_are_subsets_of_the_used_glyphs(fonts_epub, sample_issue)
     assert css.count("@font-face") == 3
     options = etree.fromstring(epub.zip.read("META-INF/com.apple.ibooks.display-options.xml"))
     assert options.findtext(".//option[@name='specified-fonts']") == "true"
+
+
+def test_every_element_is_marked_up(elements_epub):
+    epub = Book(elements_epub)
+    speech = epub.xml(epub.name("003-speech.xhtml"))
+    article = speech.find(".//x:article", NS)
+    # the 编者按 comes before the title block, as printed
+    assert [child.tag.split("}")[1] for child in article][:2] == ["aside", "header"]
+    note = article.find("x:aside[@class='editor-note']", NS)
+    assert SPACE.sub("", "".join(note.itertext())) == "【编者按】这是一段编者按，印在讲话之前。"
+    header = article.find("x:header", NS)
+    assert [SPACE.sub("", "".join(p.itertext())) for p in header.iterfind("x:p", NS)] == [
+        "——在某某会议上的讲话", "●自治区党委常委、组织部部长张三", "（2016年3月10日）"]
+    assert len(header.findall("x:h1/x:br", NS)) == 1  # two title lines
+    figure = article.find(".//x:figure", NS)
+    img = figure.find("x:img", NS)
+    assert img.get("alt") == figure.findtext("x:figcaption", namespaces=NS) == "会场一角"
+    (image,) = [i for i in epub.manifest.values() if i.get("href") == img.get("src")]
+    assert image.get("media-type") == "image/png"
+    brief = epub.xml(epub.name("001-brief.xhtml"))
+    assert brief.findtext(".//x:header/x:p[@class='kicker']", namespaces=NS) == "某某在某会议上强调"
+    toc, _ = _nav(epub)
+    labels = [label for label, _ in _flat(_entries(toc.find("x:ol", NS)))]
+    assert "要闻要论：没有标题的评论，导航里要用栏…" in labels
+
+
+def test_image_an_epub_cannot_hold_is_an_error_naming_the_line(tmp_path):
+    from publisher.errors import BuildError
+
+    root = ROOTS / "epub-bad-image"
+    with pytest.raises(BuildError) as caught:
+        _build(tmp_path, root)
+    assert str(caught.value) == (
+        f"{root / 'articles' / '01-photo.md'}:8: image `photo.bmp` cannot go into an EPUB: "
+        "use .gif, .jpeg, .jpg, .png, .svg, .webp")
+    assert not list(tmp_path.iterdir())  # nothing half-written
