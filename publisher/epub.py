@@ -22,6 +22,7 @@ import jinja2
 from ebooklib import epub
 from lxml import etree
 
+from .cjk import LINE_END_PROHIBITED, LINE_START_PROHIBITED
 from .errors import BuildError
 from .fonts import load_roles
 from .keywords import issue_keywords
@@ -340,15 +341,27 @@ def _cover_png(issue: Issue) -> bytes:
     small = font("sans", 700, 44)
     draw.text((width - margin, band - 40), issue.label, font=small, fill=paper, anchor="rs")
 
-    lines_font = font("sans", 700, 58)
+    # Cover lines fill the space above the big label; the type shrinks if there are many, and
+    # lines that still do not fit are left to the cover page's alt text.
+    room = height - margin - 260 - (band + 110)
+    for size in range(58, 29, -4):
+        lines_font, leading = font("sans", 700, size), round(size * 1.2)
+        blocks = [_wrap(line, lines_font, width - 2 * margin - 40) for line in issue.cover_lines]
+        if sum(len(b) * leading + size for b in blocks) <= room:
+            break
+    while sum(len(b) * leading + size for b in blocks) > room:
+        blocks.pop()
+    if len(blocks) < len(issue.cover_lines):
+        logger.warning("only %d of %d cover lines fit the EPUB cover image",
+                       len(blocks), len(issue.cover_lines))
     y = band + 110
-    for line in issue.cover_lines:
-        wrapped = _wrap(line, lines_font, width - 2 * margin - 40)
-        draw.rectangle((margin, y + 6, margin + 12, y + 6 + 70 * len(wrapped) - 18), fill=red)
-        for part in wrapped:
+    for block in blocks:
+        draw.rectangle((margin, y + size // 10, margin + 12, y + len(block) * leading - size // 5),
+                       fill=red)
+        for part in block:
             draw.text((margin + 40, y), part, font=lines_font, fill=ink)
-            y += 70
-        y += 50
+            y += leading
+        y += size
     label = font("serif", 700, 180)
     draw.text((width - margin, height - margin), issue.label, font=label, fill=red, anchor="rs")
     out = io.BytesIO()
@@ -357,11 +370,17 @@ def _cover_png(issue: Issue) -> bytes:
 
 
 def _wrap(text: str, font, width: int) -> list[str]:
-    """Break a cover line between characters so that each part fits `width` pixels."""
+    """Break a cover line between characters so that each part fits `width` pixels, keeping
+    closing marks off a line's start and opening marks off its end (STYLE.md rule 1)."""
     parts = [""]
     for ch in text:
-        if parts[-1] and font.getlength(parts[-1] + ch) > width:
-            parts.append("")
+        if (parts[-1] and font.getlength(parts[-1] + ch) > width
+                and ch not in LINE_START_PROHIBITED):
+            carried = ""
+            while parts[-1] and parts[-1][-1] in LINE_END_PROHIBITED:
+                carried = parts[-1][-1] + carried
+                parts[-1] = parts[-1][:-1]
+            parts.append(carried)
         parts[-1] += ch
     return parts
 
