@@ -2,7 +2,7 @@
 
 The PDF is read as a reader sees it. pdfplumber gives every glyph with its position; glyphs on
 one baseline form a row, and a row splits into lines at gaps wider than 1.5em. Lines mostly set
-in the body font at the body size (the commonest ones) are body lines; their left edges and the
+at the body size (the commonest one) are body lines, whatever the font; their left edges and the
 right edges where many of them end give the text frames (columns and full-width blocks). A body
 line is *full* when the paragraph goes on after it: the next body line of its frame, or of the
 next frame at a column's foot, starts at the frame's edge, not at the 2em indent.
@@ -60,7 +60,7 @@ class Line:
     page: int
     y: float  # baseline, points from the top of the page
     chars: tuple[dict, ...]
-    body: bool  # mostly in the body font at the body size
+    body: bool  # mostly at the body size
 
     @property
     def x0(self) -> float:
@@ -131,13 +131,13 @@ def _base_font(name: str) -> str:
 
 
 def _rows(chars: list[dict], height: float) -> Iterable[tuple[float, list[dict]]]:
-    """Glyphs grouped by baseline (within 0.5pt), top to bottom."""
+    """Glyphs grouped by baseline (within 2pt: a floated label sits 1pt off), top to bottom."""
     def baseline(c):
         return height - c["matrix"][5]
 
     row: list[dict] = []
     for char in sorted(chars, key=baseline):
-        if row and baseline(char) - baseline(row[0]) > 0.5:
+        if row and baseline(char) - baseline(row[0]) > 2:
             yield baseline(row[0]), row
             row = []
         row.append(char)
@@ -170,8 +170,9 @@ def _clusters(values: list[float], tolerance: float) -> list[list[float]]:
 def read_lines(pdf_path: Path) -> list[Line]:
     """Every line of text in the PDF, body lines marked, in page order, top to bottom.
 
-    Rows are first cut at gaps wider than 1.5em; the left edges where many body lines start are
-    then the only places where a row is cut, so a line stretched at a wide space stays whole.
+    A row is cut at a gap wider than 1.5em where one piece starts at a left edge (or its indent)
+    or the other ends at a right edge, edges being where at least three such pieces start or end;
+    a line stretched at a wide space thus stays whole.
     """
     import pdfplumber
 
@@ -184,50 +185,64 @@ def read_lines(pdf_path: Path) -> list[Line]:
     if not sizes:
         return []
     em = sizes.most_common(1)[0][0]
-    fonts = Counter(_base_font(c["fontname"]) for _, _, chars in pages for c in chars
-                    if round(c["size"], 1) == em)
-    body_font = fonts.most_common(1)[0][0]
 
     def is_body(glyphs: list[dict]) -> bool:
-        return sum(round(c["size"], 1) == em and _base_font(c["fontname"]) == body_font
-                   for c in glyphs) >= 0.6 * len(glyphs)
+        return sum(round(c["size"], 1) == em for c in glyphs) >= 0.6 * len(glyphs)
 
     rows = [(number, y, row) for number, height, chars in pages for y, row in _rows(chars, height)]
-    starts = [glyphs[0]["x0"] for _, _, row in rows
-              for glyphs in _split(row, lambda a, b: b["x0"] - a["x1"] > 1.5 * em)
-              if is_body(glyphs)]
-    edges = [g[0] for g in _clusters(starts, 0.3) if len(g) >= max(3, 0.01 * len(starts))]
+    pieces = [glyphs for _, _, row in rows for glyphs in _split(row, lambda a, b: _wide(a, b, em))]
+    body = [glyphs for glyphs in pieces if is_body(glyphs)]
+    lefts = [g[0] for g in _clusters([p[0]["x0"] for p in body], 0.3) if len(g) >= 3]
+    lefts += [x + INDENT_EM * em for x in lefts]
+    rights = [g[-1] for g in _clusters([p[-1]["x1"] for p in body], 0.3) if len(g) >= 3]
 
-    def at_edge(a: dict, b: dict) -> bool:
-        return b["x0"] - a["x1"] > 0.5 * em and any(abs(b["x0"] - e) < 0.5 for e in edges)
+    def cut(a: dict, b: dict) -> bool:
+        """Cut at a wide gap that opens a frame's line or closes one: not at a wide space."""
+        return _wide(a, b, em) and (any(abs(b["x0"] - x) < 0.5 for x in lefts)
+                                    or any(abs(a["x1"] - x) < 0.5 for x in rights))
 
     return [Line(number, round(y, 2), tuple(glyphs), is_body(glyphs))
-            for number, y, row in rows for glyphs in _split(row, at_edge)]
+            for number, y, row in rows for glyphs in _split(row, cut)]
+
+
+def _wide(a: dict, b: dict, em: float) -> bool:
+    return b["x0"] - a["x1"] > 1.5 * em
 
 
 def find_frames(lines: list[Line], em: float) -> dict[Line, Frame]:
-    """The frame of every body line: left edges where lines start (not at the indent), right
-    edges where at least a tenth of those lines end (ragged ends within 2em count as one)."""
+    """The frame of every body line. Left edges are where body lines start (the 2em indent
+    aside); right edges are where lines end that the next line, one line lower, continues
+    without indent (ragged ends within 4em of a farther edge count as that edge)."""
     body = [line for line in lines if line.body]
     starts = [g for g in _clusters([line.x0 for line in body], 0.3) if len(g) >= 2]
     lefts = [g[0] for g in starts]
     lefts = [x for x in lefts if not any(abs(x - INDENT_EM * em - o) < 0.5 for o in lefts)]
     frames: dict[Line, Frame] = {}
     for left in lefts:
-        members = [line for line in body
-                   if min(abs(line.x0 - left), abs(line.x0 - left - INDENT_EM * em)) < 0.5]
-        if not members:
+        members = sorted((line for line in body
+                          if min(abs(line.x0 - left), abs(line.x0 - left - INDENT_EM * em)) < 0.5),
+                         key=lambda ln: (ln.page, ln.y))
+        steps = list(zip(members, members[1:], strict=False))
+        pitches = Counter(round(b.y - a.y, 1) for a, b in steps if a.page == b.page)
+        if not pitches:
             continue
-        ends = _clusters([line.x1 for line in members], FLUSH_TOLERANCE_PT)
-        rights = [max(g) for g in ends if len(g) >= max(3, 0.1 * len(members))]
+        pitch = pitches.most_common(1)[0][0]
+        continued = [a.x1 for a, b in steps if a.page == b.page
+                     and abs(b.y - a.y - pitch) < 0.5 and abs(b.x0 - left) < 0.5]
+        rights = [max(g) for g in _clusters(continued, FLUSH_TOLERANCE_PT) if len(g) >= 2]
         merged: list[float] = []
         for right in sorted(rights, reverse=True):
-            if not merged or merged[-1] - right > 2 * em:
+            if not merged or merged[-1] - right > 4 * em:
                 merged.append(right)
         merged = sorted(merged) or [max(line.x1 for line in members)]
+        above = None
         for line in members:
             right = next((r for r in merged if line.x1 <= r + em), merged[-1])
+            if (above is not None and above.page == line.page
+                    and abs(line.y - above.y - pitch) < 0.5 and frames[above].right > right):
+                right = frames[above].right  # a short last line keeps its paragraph's frame
             frames[line] = Frame(left, right)
+            above = line
     return frames
 
 
@@ -250,13 +265,23 @@ def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
 
 
 def _reading_order(frames: dict[Line, Frame]) -> list[list[Line]]:
-    """Body lines per frame and page, frames in reading order (top of frame, then left edge)."""
+    """Body lines per frame and page, frames in reading order: on each page, bands of frames
+    whose heights overlap, top to bottom, and in a band the frames left to right."""
     runs: dict[tuple[int, Frame], list[Line]] = {}
     for line, frame in frames.items():
         runs.setdefault((line.page, frame), []).append(line)
-    ordered = sorted(runs.items(), key=lambda kv: (kv[0][0], min(ln.y for ln in kv[1]),
-                                                   kv[0][1].left))
-    return [sorted(lines, key=lambda ln: ln.y) for _, lines in ordered]
+    ordered: list[list[Line]] = []
+    band: list[tuple[float, list[Line]]] = []
+    for (page, frame), lines in sorted(runs.items(),
+                                       key=lambda kv: (kv[0][0], min(ln.y for ln in kv[1]))):
+        lines.sort(key=lambda ln: ln.y)
+        if band and (band[0][1][0].page != page
+                     or lines[0].y > max(ln.y for _, run in band for ln in run)):
+            ordered += [run for _, run in sorted(band, key=lambda b: b[0])]
+            band = []
+        band.append((frame.left, lines))
+    ordered += [run for _, run in sorted(band, key=lambda b: b[0])]
+    return ordered
 
 
 def _odd_run(text: str, marks: str = "—…") -> bool:
@@ -289,7 +314,8 @@ def _line_rules(line: Line, where: str, em: float) -> Iterable[Violation]:
             if width > 1.6:
                 yield Violation(5, line.page, where, text, f"{x}{y} takes {width:.2f}em")
         if ((is_han(x) and y.isascii() and y.isalnum())
-                or (x.isascii() and x.isalnum() and is_han(y))) and b["x0"] - a["x1"] < 0.2 * em:
+                or (x.isascii() and x.isalnum() and is_han(y))) \
+                and b["x0"] - a["x1"] < 0.2 * a["size"]:
             yield Violation(6, line.page, where, text, f"{x}{y}")
 
 
@@ -374,6 +400,12 @@ def _to_unicode(font, cids: list[int]) -> str:
     return " ".join(f"{c} (U+{ord(c[0]):04X})" for c in chars if c)
 
 
+def _followed(line: Line, frame: Frame, lines: list[Line], pitch: float) -> bool:
+    """Whether any text (an end note, a box, a heading) stands just below `line` in its frame."""
+    return any(other.page == line.page and 0.5 * pitch < other.y - line.y < 2.5 * pitch
+               and other.x0 < frame.right and other.x1 > frame.left for other in lines)
+
+
 def check_pdf(pdf_path: Path) -> Report:
     """Measure every rule on the PDF at `pdf_path`."""
     pdf_path = Path(pdf_path)
@@ -413,9 +445,11 @@ def check_pdf(pdf_path: Path) -> Report:
                 if nxt.y - line.y > 1.5 * line_pitch:
                     nxt = None  # a heading, figure or box between: the paragraph ended
                 nxt_frame = frame
+            elif r + 1 < len(runs) and not _followed(line, frame, lines, line_pitch):
+                nxt = runs[r + 1][0]  # the column ends here: the next frame may go on with it
+                nxt_frame = frames[nxt]
             else:
-                nxt = runs[r + 1][0] if r + 1 < len(runs) else None
-                nxt_frame = frames[nxt] if nxt else None
+                nxt = nxt_frame = None
             indented = nxt is not None and abs(nxt.x0 - nxt_frame.left - INDENT_EM * em) < 0.5
             full = nxt is not None and not indented
             if full:

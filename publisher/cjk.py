@@ -4,8 +4,8 @@
 - a space between a Han character and a Latin letter or digit (rule 6): the space of Noto
   Serif CJK SC is 0.256em, and WeasyPrint drops it at a line's start or end;
 - `<span class="nobr">` around `——`, `……` and a character followed by `·` (rules 1, 2), and
-  around the last two characters of a paragraph with the marks after them, so that no paragraph
-  ends with a line of one character (rule 7);
+  around the last two characters of a paragraph or heading with the marks after them, so that
+  none ends with a line of one character (rule 7);
 - `<span class="halt">` on one mark of each pair of adjacent full-width marks (rule 5): the
   font has `halt` (half-width alternates) but not `chws`, so the mark whose blank half faces the
   other loses it and the pair takes 1.5em.
@@ -38,7 +38,8 @@ _CLOSE = "\ue002"
 _PLACEHOLDERS = frozenset((*_OPEN.values(), _CLOSE))
 _NOBR = re.compile(r"—{2,}|…{2,}|[^\s·]·")
 _TAG = re.compile(r"(<[^>]*>)")
-_PARAGRAPH = re.compile(r"(<p\b[^>]*>)(.*?)(</p>)", re.S)
+_INLINE_TAG = re.compile(r"</?(a|abbr|b|cite|em|i|q|small|span|strong|sub|sup|u)\b", re.I)
+_PARAGRAPH = re.compile(r"(<(p|h[1-6])\b[^>]*>)(.*?)(</\2>)", re.S)
 _SKIPPED = re.compile(r"<(style|script|head|title)\b.*?</\1>", re.S)
 
 
@@ -74,25 +75,38 @@ def _halted(before: str, char: str, after: str) -> bool:
     return char in OPENING and before in OPENING
 
 
-def _text(text: str) -> str:
-    """Apply the character rules to the plain text of one text node (placeholders allowed)."""
-    text = _NOBR.sub(lambda m: _wrap("nobr", m.group()), text)
-    # Neighbours are the real characters on either side, whatever placeholders lie between.
-    real = [(i, c) for i, c in enumerate(text) if c not in _PLACEHOLDERS]
+def _texts(texts: list[str | None]) -> list[str | None]:
+    """Apply the character rules to a run of text nodes (plain text, placeholders allowed);
+    `None` marks a block boundary, across which characters are not neighbours."""
+    texts = [t if t is None else _NOBR.sub(lambda m: _wrap("nobr", m.group()), t) for t in texts]
+    # Neighbours are the real characters on either side, whatever tags or placeholders lie
+    # between: `**…机制。**“三建` pairs 。 and “.
+    real: list[tuple[int, int, str]] = []
+    for n, text in enumerate(texts):
+        if text is None:
+            real.append((n, -1, ""))
+        else:
+            real += [(n, i, c) for i, c in enumerate(text) if c not in _PLACEHOLDERS]
     spaces, halts = set(), set()
-    for k, (i, char) in enumerate(real):
-        before = real[k - 1] if k else (-1, "")
-        after = real[k + 1][1] if k + 1 < len(real) else ""
-        if before[1] and _spaced(before[1], char):
-            spaces.add(before[0])
-        if _halted(before[1], char, after):
-            halts.add(i)
-    out = []
-    for i, char in enumerate(text):
-        out.append(_wrap("halt", char) if i in halts else char)
-        if i in spaces:
-            out.append(" ")
-    return "".join(out)
+    for k, (n, i, char) in enumerate(real):
+        before = real[k - 1] if k else (n, -1, "")
+        after = real[k + 1][2] if k + 1 < len(real) else ""
+        if before[2] and char and _spaced(before[2], char):
+            spaces.add(before[:2])
+        if char and _halted(before[2], char, after):
+            halts.add((n, i))
+    out: list[str | None] = []
+    for n, text in enumerate(texts):
+        if text is None:
+            out.append(None)
+            continue
+        chars = []
+        for i, char in enumerate(text):
+            chars.append(_wrap("halt", char) if (n, i) in halts else char)
+            if (n, i) in spaces:
+                chars.append(" ")
+        out.append("".join(chars))
+    return out
 
 
 def _keep_last_line(paragraph: str) -> str:
@@ -123,13 +137,22 @@ def _render_placeholders(text: str) -> str:
 
 def _text_nodes(html: str) -> str:
     parts = _TAG.split(html)
-    return "".join(p if p.startswith("<") else escape(_text(unescape(p)), quote=False)
-                   for p in parts)
+    # Text parts are at even indices; a block-level tag between two of them separates them.
+    texts: list[str | None] = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            if not _INLINE_TAG.match(part):
+                texts.append(None)
+        else:
+            texts.append(unescape(part))
+    done = iter(t for t in _texts(texts) if t is not None)
+    return "".join(part if index % 2 else escape(next(done), quote=False)
+                   for index, part in enumerate(parts))
 
 
 def typeset(html: str) -> str:
     """Return `html` with the Chinese text rules applied to its text, outside head and scripts."""
-    html = _PARAGRAPH.sub(lambda m: m.group(1) + _keep_last_line(m.group(2)) + m.group(3), html)
+    html = _PARAGRAPH.sub(lambda m: m.group(1) + _keep_last_line(m.group(3)) + m.group(4), html)
     out, position = [], 0
     for skipped in _SKIPPED.finditer(html):
         out += [_text_nodes(html[position:skipped.start()]), skipped.group()]
