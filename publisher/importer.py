@@ -383,6 +383,19 @@ def _ends_paragraph(text: str, measure: int, first: bool, wide: bool) -> bool:
     return gap > 5 or (gap > 2 and text.endswith(TERMINAL))
 
 
+def _indent_follows(tokens: list[Token], i: int, measure: dict[int, int]) -> bool:
+    """A full line ending a sentence, then an indented line, then a full one: a new paragraph
+    begins after a last line that happened to fill the measure."""
+    if not tokens[i].text.endswith(("。", "！", "？", "”")) \
+            or measure[i] - width(tokens[i].text) > 2:
+        return False
+    after = [j for j in (i + 1, i + 2) if j in measure]
+    if len(after) < 2:
+        return False
+    gaps = [measure[j] - width(tokens[j].text) for j in after]
+    return 3 <= gaps[0] <= 6 and gaps[1] <= 2
+
+
 def _heading_lines(tokens: list[Token], i: int, measure: dict[int, int]) -> int:
     """How many lines a heading starting at token i takes (0: not a heading on its own).
 
@@ -474,7 +487,8 @@ def assemble(tokens: list[Token]) -> tuple[list[Unit], list[tuple[int, int]]]:
             if heading_lines:
                 if len(para.lines) == heading_lines:
                     close(force=True)
-            elif _ends_paragraph(token.text, measure[i], first, wide):
+            elif _ends_paragraph(token.text, measure[i], first, wide) \
+                    or _indent_follows(tokens, i, measure):
                 close(force=True)
         elif kind == "head":
             close()
