@@ -296,6 +296,13 @@ def _metadata(book: epub.EpubBook, issue: Issue) -> None:
     book.add_metadata("DC", "date", f"{issue.year:04d}-{issue.month:02d}")
     for word in issue_keywords(issue):
         book.add_metadata("DC", "subject", word)
+    # Readers such as Apple Books shelve the issues of a magazine together, in this order.
+    book.add_metadata(None, "meta", issue.magazine,
+                      {"property": "belongs-to-collection", "id": "magazine"})
+    book.add_metadata(None, "meta", "series",
+                      {"refines": "#magazine", "property": "collection-type"})
+    book.add_metadata(None, "meta", str(issue.number or issue.year * 100 + issue.month),
+                      {"refines": "#magazine", "property": "group-position"})
     meta = [
         ("rendition:layout", "reflowable"),
         ("schema:accessMode", "textual"),

@@ -131,6 +131,12 @@ def test_package_metadata(book, sample_issue):
         is not None
     assert book.meta("dcterms:modified") == [
         build_time(sample_issue).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    (collection,) = book.opf.iterfind(".//opf:meta[@property='belongs-to-collection']", NS)
+    assert collection.text == sample_issue.magazine
+    refines = {m.get("property"): m.text for m in
+               book.opf.iterfind(f".//opf:meta[@refines='#{collection.get('id')}']", NS)}
+    assert refines["collection-type"] == "series"
+    assert float(refines["group-position"]) > 0
 
 
 def test_subjects_are_keywords_of_the_articles(book, sample_issue):
@@ -387,3 +393,16 @@ def test_image_an_epub_cannot_hold_is_an_error_naming_the_line(tmp_path):
         f"{root / 'articles' / '01-photo.md'}:8: image `photo.bmp` cannot go into an EPUB: "
         "use .gif, .jpeg, .jpg, .png, .svg, .webp")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_an_issue_overrides_the_epub_layouts(tmp_path):
+    import shutil
+
+    root = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", root)
+    (root / "layouts" / "epub").mkdir(parents=True)
+    (root / "layouts" / "epub" / "epub.css.j2").write_text(
+        "body { font-family: {{ fonts.serif | safe }}; color: #123456; }\n", encoding="utf-8")
+    epub = Book(_build(tmp_path / "out", root))
+    css = epub.zip.read(epub.name("css/epub.css")).decode()
+    assert css == 'body { font-family: "Noto Serif CJK SC"; color: #123456; }\n'
