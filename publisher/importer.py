@@ -81,10 +81,6 @@ def _is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
-def han_count(text: str) -> int:
-    return sum(1 for c in text if _is_han(c))
-
-
 def undouble(text: str) -> str | None:
     """`践行践行““三严三三严三实实””` → `践行“三严三实”`; None unless every run is printed twice.
 
@@ -131,7 +127,6 @@ class Token:
     kind: str
     line: Line
     text: str
-    doubled: bool = False
     group: tuple[str, ...] = ()
 
 
@@ -142,25 +137,23 @@ def tokenize(lines: list[Line]) -> list[Token]:
         marker = BYLINE.match(text)
         if marker:
             rest = undouble(marker[2])
-            tokens.append(Token("byline", line, marker[1] + " " + (rest or marker[2]).strip(),
-                                rest is not None, (marker[1], (rest or marker[2]).strip())))
+            name = (rest or marker[2]).strip()
+            tokens.append(Token("byline", line, f"{marker[1]} {name}", (marker[1], name)))
             continue
-        plain = undouble(text)
-        doubled = plain is not None
-        text = plain or text
+        text = undouble(text) or text
         for kind, pattern in (("head", HEAD), ("folio", FOLIO), ("dateline", DATELINE),
                               ("dash", DASH), ("end_note", END_NOTE), ("label", EXCERPT_LABEL)):
             match = pattern.match(text)
             if match and not (kind == "head" and match[1] == "编者按"):
-                tokens.append(Token(kind, line, text, doubled, match.groups()))
+                tokens.append(Token(kind, line, text, match.groups()))
                 break
         else:
             if EDITOR_NOTE.match(text):
-                tokens.append(Token("editor_note", line, EDITOR_NOTE.sub("", text), doubled))
+                tokens.append(Token("editor_note", line, EDITOR_NOTE.sub("", text)))
             elif PERMIT.search(text):
-                tokens.append(Token("permit", line, text, doubled))
+                tokens.append(Token("permit", line, text))
             else:
-                tokens.append(Token("text", line, text, doubled))
+                tokens.append(Token("text", line, text))
     return tokens
 
 
@@ -426,7 +419,8 @@ def assemble(tokens: list[Token]) -> tuple[list[Unit], list[tuple[int, int]]]:
 
     A paragraph ends at a line clearly shorter than its neighbours (the local measure), so the
     narrow, column and full-width settings of one issue all work. Returns the units and the
-    furniture dropped as (line number, Han characters).
+    numbers of the lines dropped as page furniture (running heads, folios, a repeated title
+    block).
     """
     blocks = find_title_blocks(tokens)
     in_blocks = {j for start, (end, _) in blocks.items() for j in range(start, end)}
@@ -444,7 +438,7 @@ def assemble(tokens: list[Token]) -> tuple[list[Unit], list[tuple[int, int]]]:
             window = sorted(widths[n] for n in near)
         measure[i] = window[(len(window) * 3) // 4]
     units: list[Unit] = []
-    dropped: list[tuple[int, int]] = []
+    dropped: list[int] = []
     seen_titles: list[list[str]] = []
     para: Para | None = None
     page_head = False
@@ -462,7 +456,7 @@ def assemble(tokens: list[Token]) -> tuple[list[Unit], list[tuple[int, int]]]:
         if i in blocks:
             end, block = blocks[i]
             if block.title and block.title in seen_titles:
-                dropped.extend((t.line.no, han_count(t.text)) for t in tokens[i:end])
+                dropped.extend(t.line.no for t in tokens[i:end])
             else:
                 seen_titles.append(block.title)
                 close()
@@ -495,7 +489,7 @@ def assemble(tokens: list[Token]) -> tuple[list[Unit], list[tuple[int, int]]]:
             units.append(Head(token.group[0], token.line))
             page_head = token.line.page_start or page_head
         elif kind == "folio":
-            dropped.append((token.line.no, han_count(token.text)))
+            dropped.append(token.line.no)
         elif kind == "end_note":
             close(force=True)
             units.append(EndNoteUnit(token.group[0], token.group[1], token.line))
@@ -557,7 +551,7 @@ class Analysis:
     label: str | None
     permit: str | None
     back_cover: str | None
-    dropped: list[tuple[int, int]]
+    dropped: list[int]
     chars_in: int
 
 
@@ -698,8 +692,9 @@ def analyse(path: Path) -> Analysis:
                 open_series = None
             items.append(item)
     _attach_series_headings(items, segments)
+    furniture = sorted(set(dropped) | {t.line.no for t in tokens if t.kind in ("head", "folio")})
     return Analysis(items, columns, label, permit_unit.permit if permit_unit else None,
-                    permit_unit.caption if permit_unit else None, dropped,
+                    permit_unit.caption if permit_unit else None, furniture,
                     sum(1 for line in lines for c in line.text if not c.isspace()))
 
 
@@ -903,6 +898,7 @@ class Report:
     by_kind: Counter
     chars_in: int
     chars_out: int
+    furniture: int
     flagged: list[tuple[str, list[str]]]
     notes: list[str]
 
@@ -910,6 +906,8 @@ class Report:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.by_kind.items()))
         out = [f"{self.out}: {sum(self.by_kind.values())} items ({kinds})",
                f"characters in: {self.chars_in}, characters out: {self.chars_out}",
+               f"page furniture removed: {self.furniture} lines (running heads, folios, "
+               "repeated title blocks)",
                f"items flagged for review: {len(self.flagged)}"]
         for name, reasons in self.flagged:
             out.extend(f"  {name}: {r}" for r in reasons)
@@ -1009,7 +1007,7 @@ def import_text(text_file: Path, out: Path, *, force: bool = False,
     if not magazine:
         notes.append("issue.yaml: the masthead is not in the text; set `magazine`")
     return Report(out, Counter(i.kind for i in analysis.items), analysis.chars_in, chars_out,
-                  flagged, notes)
+                  len(analysis.dropped), flagged, notes)
 
 
 def _item_text(item: Item) -> str:
@@ -1022,13 +1020,13 @@ def _item_text(item: Item) -> str:
 
 
 def _write_checked(out: Path, contents: dict[str, str]) -> list[Path]:
-    """Write into a temporary folder inside `out`, check it loads, then move the files in.
+    """Write into a temporary folder beside `out`, check it loads, then move the files in.
 
     Article files of an earlier import that this one does not write are removed (only `--force`
     gets this far with any), since their order numbers would clash; they are returned.
     """
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".import-", dir=out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=out.parent))
     try:
         (tmp / ARTICLES).mkdir()
         for name, text in contents.items():
@@ -1038,7 +1036,7 @@ def _write_checked(out: Path, contents: dict[str, str]) -> list[Path]:
         except IssueErrors as exc:   # the importer's own fault: report it, write nothing
             raise ImportTextError("the imported sources do not validate (a bug in the importer):\n"
                                + str(exc), out) from None
-        (out / ARTICLES).mkdir(exist_ok=True)
+        (out / ARTICLES).mkdir(parents=True, exist_ok=True)
         stale = sorted(set((out / ARTICLES).glob("*.md"))
                        - {out / name for name in contents})
         for name in contents:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from publisher import importer
 from publisher.cli import main
 from publisher.errors import PublisherError
 from publisher.importer import HEAD, import_text, undouble
@@ -218,6 +219,15 @@ def test_text_without_issue_label_writes_nothing(tmp_path):
     assert load_issue(out).label == "2016·3"
 
 
+def test_sources_that_do_not_validate_are_not_written(tmp_path, monkeypatch):
+    # Simulates an importer bug: the check before writing must catch it.
+    monkeypatch.setattr(importer, "render_item", lambda item: "---\nkind: poem\n---\n\n诗\n")
+    out = tmp_path / "issue"
+    with pytest.raises(PublisherError, match="do not validate"):
+        import_text(ROOTS / "import-doubled" / "text.txt", out)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_command_prints_summary(tmp_path, capsys):
     out = tmp_path / "issue"
     assert main(["import-text", str(ROOTS / "import-displaced-title" / "text.txt"),
@@ -225,10 +235,13 @@ def test_command_prints_summary(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{out}: 1 items (1 article)"
     assert re.fullmatch(r"characters in: \d+, characters out: \d+", lines[1])
-    assert lines[2] == "items flagged for review: 1"
+    # Two running heads and the folio.
+    assert lines[2] == "page furniture removed: 3 lines (running heads, folios, " \
+        "repeated title blocks)"
+    assert lines[3] == "items flagged for review: 1"
     text = (ROOTS / "import-displaced-title" / "text.txt").read_text(encoding="utf-8")
     title_line = text.splitlines().index("联合党委聚合力 激励关怀增动力") + 1
-    assert lines[3].startswith(f"  10-article.md: title block found at line {title_line}, ")
+    assert lines[4].startswith(f"  10-article.md: title block found at line {title_line}, ")
     assert lines[-1] == "issue.yaml: the masthead is not in the text; set `magazine`"
     assert main(["validate", str(out)]) == 0
 
