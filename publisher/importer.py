@@ -165,6 +165,8 @@ def width(text: str) -> int:
 
 
 TERMINAL = tuple("。！？：；…”’")
+KICKER_END = re.compile(r"(强调|指出|表示|时说)$")
+NO_TITLE = "no title found: check whether it has one"
 TITLE_BREAKERS = set("，。；：！？")
 NUMERAL = "[一二三四五六七八九十]+"
 HEADING_START = re.compile(rf"^({NUMERAL}、|[（(]{NUMERAL}[）)]|\d{{1,2}}\.)")
@@ -181,7 +183,6 @@ class TitleBlock:
     """Title lines, subtitle, byline and dateline found together in the text."""
 
     first: int                      # line number of its first line
-    last: int
     title: list[str]
     subtitle: str | None
     byline: list[dict]
@@ -345,8 +346,8 @@ def find_title_blocks(tokens: list[Token]) -> dict[int, tuple[int, TitleBlock]]:
                 dateline = tokens[end].group[0]
             end += 1
         lines = [clean_title(t.text) for t in titles]
-        block = TitleBlock(tokens[start].line.no, tokens[end - 1].line.no, lines, subtitle,
-                           byline, dateline, review=review)
+        block = TitleBlock(tokens[start].line.no, lines, subtitle, byline, dateline,
+                           review=review)
         series_end = next((i for i, x in enumerate(lines) if x.endswith("摘编")), None)
         if series_end is not None and series_end < len(lines) - 1:
             block.series_heading = lines[:series_end + 1]
@@ -414,7 +415,7 @@ def _heading_lines(tokens: list[Token], i: int, measure: dict[int, int]) -> int:
     return 1
 
 
-def assemble(tokens: list[Token]) -> tuple[list[Unit], list[tuple[int, int]]]:
+def assemble(tokens: list[Token]) -> tuple[list[Unit], list[int]]:
     """Rejoin wrapped lines into paragraphs, stepping over furniture and displaced title blocks.
 
     A paragraph ends at a line clearly shorter than its neighbours (the local measure), so the
@@ -553,10 +554,6 @@ class Analysis:
     back_cover: str | None
     dropped: list[int]
     chars_in: int
-
-
-NO_TITLE = "no title found: check whether it has one"
-KICKER_END = re.compile(r"(强调|指出|表示|时说)$")
 
 
 def _columns_of_pages(tokens: list[Token]) -> dict[int, tuple[str | None, bool]]:
@@ -768,11 +765,12 @@ def _apply_block(item: Item, block: TitleBlock) -> None:
 
 
 def _end_notes(item: Item, notes: list[EndNoteUnit]) -> None:
+    """The stretch's end note; a list of names keeps its spaces but loses the padding (王 军)."""
     if notes:
         note = notes[-1]
-        text = clean_spaces(" ".join(merge_padded_names(note.text)))
-        if " " in note.text.strip() and all(len(p) <= 4 for p in note.text.split()):
-            text = " ".join(merge_padded_names(note.text))
+        parts = note.text.split()
+        names = len(parts) > 1 and all(len(p) <= 4 for p in parts)
+        text = " ".join(merge_padded_names(note.text)) if names else clean_spaces(note.text)
         item.end_note = {"kind": note.kind, "text": text}
 
 
@@ -863,8 +861,8 @@ def escape(text: str) -> str:
                         _escape_inline(text))
 
 
-HEADING_1 = re.compile(r"^([一二三四五六七八九十]+、)\s*(.*)$")
-HEADING_2 = re.compile(r"^([（(][一二三四五六七八九十]+[）)])\s*(.*)$")
+HEADING_1 = re.compile(rf"^({NUMERAL}、)\s*(.*)$")
+HEADING_2 = re.compile(rf"^([（(]{NUMERAL}[）)])\s*(.*)$")
 HEADING_3 = re.compile(r"^(\d{1,2})\.\s*(.*)$")
 
 
