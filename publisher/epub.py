@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
                ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 LABEL_CHARS = 14  # first words of an untitled item, for its navigation label
+# Title lines are set on one line with a space between phrases, but a line ending in one of
+# these continues into the next (…建设的 / 新举措及启示).
+JOINING = frozenset("的之与和及暨、")
 STYLESHEET = "css/epub.css"
 FONT_STYLESHEET = "css/fonts.css"
 COVER = "images/cover.png"
@@ -188,7 +191,8 @@ def nav_label(item: Article, issue: Issue) -> str:
     and its first words."""
     title = shown_title(item, issue)
     if title:
-        return " ".join(title)
+        return "".join(line if not later or line[-1] in JOINING else line + " "
+                       for line, later in zip(title, (*title[1:], ""), strict=True)).strip()
     words = "".join(plain_paragraphs(item.body)[:1]).strip()
     more = "…" if len(words) > LABEL_CHARS else ""
     prefix = EXCERPT_LABEL if item.kind == Kind.box else issue.column(item.column).name
