@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -108,12 +108,13 @@ def family_files(roles: dict[str, Role]) -> dict[str, tuple[Path, ...]]:
     return files
 
 
-@lru_cache(maxsize=None)
+@cache
 def _installed(family: str, role: str) -> Path:
     """The regular face of an installed family, via fontconfig; an error if it is missing."""
     try:
-        out = subprocess.run(["fc-match", "-f", "%{family}\n%{file}\n%{index}", f"{family}:regular"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            ["fc-match", "-f", "%{family}\n%{file}\n%{index}", f"{family}:regular"],
+            capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         raise BuildError(f"cannot ask fontconfig for fonts (fc-match: {exc})") from None
     names, file, index = (out.splitlines() + ["", "", "0"])[:3]
@@ -123,7 +124,7 @@ def _installed(family: str, role: str) -> Path:
     return Path(f"{file}#{index}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def coverage(font: Path) -> frozenset[int]:
     """The code points a font file (`path#index` for a face of a collection) has glyphs for."""
     from fontTools.ttLib import TTFont

@@ -19,9 +19,10 @@ PACKAGE = Path(__file__).resolve().parent
 
 
 def shipped(name: str) -> Path:
-    """A project folder (`layouts`, `fonts`): beside the package in a checkout, inside it in a wheel."""
+    """A project folder (`layouts`, `fonts`): beside the package in a checkout, inside it as
+    `default_<name>` in a wheel (see pyproject.toml)."""
     beside = PACKAGE.parent / name
-    return beside if beside.is_dir() else PACKAGE / name
+    return beside if beside.is_dir() else PACKAGE / f"default_{name}"
 
 
 def search_path(issue_root: Path | None) -> tuple[Path, ...]:

@@ -7,9 +7,8 @@ plan reads them to number pages like the printed folios and to pad a press run t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 from io import BytesIO
+from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
@@ -21,7 +20,7 @@ COVER, BACK_COVER, BLANK = "cover", "back-cover", "press-blank"
 
 @dataclass(frozen=True)
 class Label:
-    """Pages `first`..`last` (0-based, inclusive) are labelled `prefix`, or numbered from `start`."""
+    """Pages `first`..`last` (0-based, inclusive): labelled `prefix`, or numbered from `start`."""
 
     first: int
     last: int
