@@ -406,6 +406,27 @@ def _followed(line: Line, frame: Frame, lines: list[Line], pitch: float) -> bool
                and other.x0 < frame.right and other.x1 > frame.left for other in lines)
 
 
+def _column_top(line: Line, frame: Frame, lines: list[Line], block_top: float) -> bool:
+    """Whether `line` opens its column: nothing but page furniture (above the text block)
+    stands above it in its frame, neither a title nor a byline."""
+    return not any(other.page == line.page and block_top - 0.5 < other.y < line.y - 0.5
+                   and other.x0 < frame.right and other.x1 > frame.left for other in lines)
+
+
+def _font(line: Line) -> str:
+    return Counter(_base_font(c["fontname"]) for c in line.chars).most_common(1)[0][0]
+
+
+def _continues(line: Line, nxt: Line, frame: Frame, lines: list[Line], pitch: float,
+               block_top: float) -> bool:
+    """Whether the paragraph of `line`, the last body line of its frame, may go on at `nxt`,
+    the first of the next frame: the column ends with it and the next one opens with `nxt`,
+    in the same font."""
+    return (not _followed(line, frame, lines, pitch)
+            and _column_top(nxt, Frame(nxt.x0, nxt.x1), lines, block_top)
+            and _font(line) == _font(nxt))
+
+
 def check_pdf(pdf_path: Path) -> Report:
     """Measure every rule on the PDF at `pdf_path`."""
     pdf_path = Path(pdf_path)
@@ -436,16 +457,18 @@ def check_pdf(pdf_path: Path) -> Report:
     runs = _reading_order(frames)
     pitch = Counter(round(b.y - a.y, 1) for run in runs for a, b in zip(run, run[1:], strict=False))
     line_pitch = pitch.most_common(1)[0][0] if pitch else 1.7 * em
+    block_top = min(line.y for line in body)
     previous_full = False
     for r, run in enumerate(runs):
         frame = frames[run[0]]
         for i, line in enumerate(run):
             if i + 1 < len(run):
                 nxt = run[i + 1]
-                if nxt.y - line.y > 1.5 * line_pitch:
+                if abs(nxt.y - line.y - line_pitch) > 0.5:
                     nxt = None  # a heading, figure or box between: the paragraph ended
                 nxt_frame = frame
-            elif r + 1 < len(runs) and not _followed(line, frame, lines, line_pitch):
+            elif r + 1 < len(runs) and _continues(line, runs[r + 1][0], frame, lines,
+                                                  line_pitch, block_top):
                 nxt = runs[r + 1][0]  # the column ends here: the next frame may go on with it
                 nxt_frame = frames[nxt]
             else:

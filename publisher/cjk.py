@@ -110,22 +110,21 @@ def _texts(texts: list[str | None]) -> list[str | None]:
 
 
 def _keep_last_line(paragraph: str) -> str:
-    """Wrap the paragraph's last two characters and the marks after them in one no-break span."""
+    """Wrap the paragraph's last two characters and the marks after them in no-break spans,
+    one per text node when inline tags come between (`<em>文档</em>。”`)."""
     parts = _TAG.split(paragraph)
-    for index in range(len(parts) - 1, -1, -1):
-        part = parts[index]
-        if part.startswith("<"):
+    needed = 2
+    for index in range(len(parts) - 1, -1, -2):  # text parts sit at even indices
+        text = unescape(parts[index])
+        if not text.strip():
             continue
-        if not part.strip():
-            continue
-        text = unescape(part)
         positions = [i for i, c in enumerate(text) if counts_as_character(c)]
-        if len(positions) >= 2:
-            start = positions[-2]
-            parts[index] = escape(text[:start], quote=False) + _wrap(
-                "nobr", escape(text[start:], quote=False)
-            )
-        break
+        start = positions[-needed] if len(positions) >= needed else 0
+        parts[index] = escape(text[:start], quote=False) + _wrap(
+            "nobr", escape(text[start:], quote=False))
+        needed -= min(len(positions), needed)
+        if not needed:
+            break
     return "".join(parts)
 
 

@@ -84,9 +84,8 @@ def _mark_gaps(line: boxes.LineBox) -> None:
     for i, box in enumerate(texts):
         following = texts[i + 1].text[:1] if i + 1 < len(texts) else ""
         text = box.text + following
-        box.cjk_gaps = tuple(
-            k for k in range(len(box.text)) if k + 1 < len(text) and expandable(text[k], text[k + 1])
-        )
+        box.cjk_gaps = tuple(k for k in range(len(box.text))
+                             if k + 1 < len(text) and expandable(text[k], text[k + 1]))
 
 
 def justify_line(context, line, extra_width):
@@ -143,9 +142,9 @@ def _widen_glyphs(line, text: str, gaps: tuple[int, ...], spacing: float) -> Non
                 continue
             opened = sum(1 for b in range(offset + start, offset + end) if b in gap_bytes)
             if opened:
-                widen = round((done + opened) * spacing * TO_UNITS) - round(done * spacing * TO_UNITS)
-                glyphs.glyphs[i].geometry.width += widen
+                before = round(done * spacing * TO_UNITS)
                 done += opened
+                glyphs.glyphs[i].geometry.width += round(done * spacing * TO_UNITS) - before
 
 
 def install() -> None:

@@ -1,0 +1,191 @@
+"""Chinese typesetting (STYLE.md rules 1–8), measured on built PDFs with `publisher check`.
+
+Each `typeset-*` root provokes one rule in a 21-character column; the same sources laid out by
+bare WeasyPrint (no text pass, no justification patch, in a fresh process) show that the
+checker does see the faults the project removes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import weasyprint
+
+from publisher import cjk, justify
+from publisher.build import build
+from publisher.check import check_pdf, read_lines
+from publisher.cli import main
+from publisher.errors import BuildError
+
+from .conftest import ROOTS
+
+EM = 10.5
+SCENARIOS = ("typeset-line-breaks", "typeset-latin", "typeset-punctuation", "typeset-last-line")
+
+# The project's own HTML and CSS, laid out without `cjk.typeset` and `justify.install`.
+BARE = """
+import sys
+from pathlib import Path
+import weasyprint
+from publisher.load import load_issue
+from publisher.pdf import render_html
+issue = load_issue(Path(sys.argv[1]))
+weasyprint.HTML(string=render_html(issue), base_url=issue.root.resolve().as_uri() + "/"
+                ).write_pdf(sys.argv[2])
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("typeset")
+    return {name: build(ROOTS / name, out / name, pdf=True, epub=False)[0] for name in SCENARIOS}
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("bare")
+    pdfs = {}
+    for name in SCENARIOS:
+        pdfs[name] = out / f"{name}.pdf"
+        subprocess.run([sys.executable, "-c", BARE, str(ROOTS / name), str(pdfs[name])],
+                       check=True, capture_output=True)
+    return pdfs
+
+
+def body_lines(pdf: Path):
+    return [line for line in read_lines(pdf) if line.body]
+
+
+def test_sample_keeps_rules_1_2_4_8_and_is_flush(sample_pdf):
+    report = check_pdf(sample_pdf)
+    totals = report.totals()
+    assert [totals[rule] for rule in (1, 2, 4, 8)] == [0, 0, 0, 0], report.format()
+    assert report.full_lines > 500
+    assert report.flush_share >= 0.994  # Typst's share on the same text
+
+
+def test_cli_check_prints_totals_and_share(sample_pdf, capsys):
+    assert main(["check", str(sample_pdf)]) == 0
+    out = capsys.readouterr().out
+    assert "rule 4:    0" in out
+    assert "flush full lines:" in out
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_breaks_no_rule(built, name):
+    report = check_pdf(built[name])
+    assert report.violations == [], report.format()
+    assert report.full_lines >= 5
+    assert report.flush_lines == report.full_lines
+
+
+def test_marks_at_a_break_pull_a_character_down_and_the_line_stays_flush(built):
+    lines = body_lines(built["typeset-line-breaks"])
+    # `…的发展思。` would put 。 at the start of the second line: 思 goes down with it.
+    first = next(line for line in lines if line.text.startswith("社区党建"))
+    assert first.text == "社区党建工作要坚持以人民为中心的发展"
+    following = next(line for line in lines if line.text.startswith("思。"))
+    # The first line lost a character, yet it is justified to the same edge as a full line.
+    assert first.x1 == pytest.approx(following.x1, abs=0.5)
+    assert not any(line.text[0] in cjk.LINE_START_PROHIBITED for line in lines)
+    assert not any(line.text[-1] in cjk.LINE_END_PROHIBITED for line in lines)
+    assert any(line.text.startswith("——") for line in lines)
+    assert any("组……" in line.text for line in lines)
+
+
+def test_latin_and_digits_get_a_quarter_em_added_by_the_layout(built):
+    source = (ROOTS / "typeset-latin" / "articles" / "10-test.md").read_text(encoding="utf-8")
+    assert "2015年10月" in source and "Word和Excel" in source  # never typed by the editor
+    gaps = []
+    for line in body_lines(built["typeset-latin"]):
+        if line.text.startswith("测试月刊"):  # the running head sets its own spacing
+            continue
+        for a, b in zip(line.chars, line.chars[1:], strict=False):
+            if cjk.is_han(a["text"]) != cjk.is_han(b["text"]) and (
+                (a["text"] + b["text"]).isalnum()
+            ):
+                gaps.append(b["x0"] - a["x1"])
+    assert len(gaps) >= 15
+    assert all(0.2 * EM <= gap <= 0.45 * EM for gap in gaps), gaps
+
+
+def test_adjacent_marks_take_one_and_a_half_em(built):
+    pairs = 0
+    for line in body_lines(built["typeset-punctuation"]):
+        for a, b in zip(line.chars, line.chars[1:], strict=False):
+            if a["text"] + b["text"] in ("”，", "。”", "）、", "》，", "！”"):
+                pairs += 1
+                # The first mark keeps ½em, plus this line's small justification gap.
+                assert 0.5 * EM <= b["x0"] - a["x0"] <= 0.65 * EM, line.text
+    assert pairs >= 6
+
+
+def test_no_paragraph_ends_with_one_character(built):
+    lines = body_lines(built["typeset-last-line"])
+    last_lines = [line for line in lines if line.text.endswith("。")]
+    assert len(last_lines) == 3
+    for line in last_lines:
+        assert sum(map(cjk.counts_as_character, line.text)) >= 2, line.text
+
+
+@pytest.mark.parametrize("name, rule", [
+    ("typeset-line-breaks", 4),
+    ("typeset-latin", 4),
+    ("typeset-latin", 6),
+    ("typeset-punctuation", 5),
+    ("typeset-last-line", 7),
+])
+def test_bare_weasyprint_breaks_the_rule(bare, name, rule):
+    assert check_pdf(bare[name]).totals()[rule] > 0
+
+
+def test_forced_breaks_at_marks_are_reported(tmp_path):
+    text = "社区党建工作要坚持以人民为中心的发展思想"
+    html = (f'<html lang="zh"><body style="font: 10.5pt \'Noto Serif CJK SC\'; width: 21em">'
+            f'<p style="white-space: pre-line">{text}\n。{text}（\n{text}—\n—{text}\n'
+            f'{text}…\n…{text}</p></body></html>')
+    pdf = tmp_path / "bad.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    report = check_pdf(pdf)
+    assert report.totals()[1] == 2  # 。 opens a line, （ closes one
+    assert report.totals()[2] == 4  # — and … each split, seen from both lines
+    assert not report.passed
+    assert main(["check", str(pdf)]) == 1
+
+
+def test_a_missing_glyph_is_reported_with_its_character(tmp_path):
+    pdf = tmp_path / "tofu.pdf"
+    weasyprint.HTML(string='<html lang="zh"><body style="font-family: \'Noto Serif CJK SC\'">'
+                           "正文\U0010fffd正文</body></html>").write_pdf(pdf)
+    report = check_pdf(pdf)
+    assert report.totals()[8] == 1
+    assert "U+10FFFD" in report.violations[0].detail
+    assert not report.passed
+
+
+def test_check_of_a_file_that_is_no_pdf_is_an_error(tmp_path, capsys):
+    bad = tmp_path / "bad.pdf"
+    bad.write_text("hello")
+    assert main(["check", str(bad)]) == 1
+    assert f"{bad}: not a readable PDF" in capsys.readouterr().err
+
+
+def test_justify_refuses_another_weasyprint(monkeypatch):
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    with pytest.raises(BuildError, match="patches WeasyPrint 70.0, but 71.0 is installed"):
+        justify.install()
+
+
+def test_text_pass_marks_up_text_only():
+    html = ('<html><head><title>2015年</title></head><body><p class="lead">'
+            "<strong>（二）机制。</strong>“三建”——在2015年用Word写<em>文档</em>。”</p></body></html>")
+    assert cjk.typeset(html) == (
+        '<html><head><title>2015年</title></head><body><p class="lead">'
+        '<strong>（二）机制<span class="halt">。</span></strong>“三建”<span class="nobr">——</span>'
+        '在 2015 年用 Word 写<em><span class="nobr">文档</span></em>'
+        '<span class="nobr"><span class="halt">。</span>”</span>'
+        "</p></body></html>"
+    )
