@@ -319,6 +319,7 @@ def test_seed_text_is_not_lost(seed_import):
     expected, found = _seed_body_han(), _sources_han(issue)
     kept = sum(min(n, found[c]) for c, n in expected.items())
     coverage = kept / sum(expected.values())
-    print(f"Han characters of the seed kept: {kept} of {sum(expected.values())} "
-          f"({coverage:.3%})")
-    assert coverage >= 0.995
+    report = f"Han characters of the seed kept: {kept} of {sum(expected.values())} " \
+        f"({coverage:.3%})"
+    print(report)
+    assert coverage >= 0.995, report
