@@ -378,16 +378,15 @@ def _ends_paragraph(text: str, measure: int, first: bool, wide: bool) -> bool:
 
 
 def _indent_follows(tokens: list[Token], i: int, measure: dict[int, int]) -> bool:
-    """A full line ending a sentence, then an indented line, then a full one: a new paragraph
-    begins after a last line that happened to fill the measure."""
+    """A full line ending a sentence, then an indented line and a full one, or a short line
+    without punctuation (a headline): the full line was the last of its paragraph."""
     if not tokens[i].text.endswith(("。", "！", "？", "”")) \
-            or measure[i] - width(tokens[i].text) > 2:
+            or measure[i] - width(tokens[i].text) > 2 or i + 1 not in measure:
         return False
-    after = [j for j in (i + 1, i + 2) if j in measure]
-    if len(after) < 2:
-        return False
-    gaps = [measure[j] - width(tokens[j].text) for j in after]
-    return 3 <= gaps[0] <= 6 and gaps[1] <= 2
+    gap = measure[i + 1] - width(tokens[i + 1].text)
+    if gap >= 3 and _title_like(tokens[i + 1].text):
+        return True
+    return 3 <= gap <= 6 and i + 2 in measure and measure[i + 2] - width(tokens[i + 2].text) <= 2
 
 
 def _heading_lines(tokens: list[Token], i: int, measure: dict[int, int]) -> int:
