@@ -323,3 +323,17 @@ def test_seed_text_is_not_lost(seed_import):
         f"({coverage:.3%})"
     print(report)
     assert coverage >= 0.995, report
+
+
+def test_sample_is_the_whole_issue(sample_issue):
+    """examples/2015-10, imported and corrected by hand, still holds all of the seed's text."""
+    expected, found = _seed_body_han(), _sources_han(sample_issue)
+    kept = sum(min(n, found[c]) for c, n in expected.items())
+    assert kept / sum(expected.values()) >= 0.995, f"{kept} of {sum(expected.values())}"
+    kinds = Counter(a.kind.value for a in sample_issue.articles)
+    assert (kinds["box"], kinds["editor_note"], kinds["back_cover"]) == (3, 2, 1)
+    series = Counter(a.series for a in sample_issue.articles if a.series and a.byline)
+    assert sorted(series.values()) == [6, 6]
+    assert [c.name for c, _ in sample_issue.by_column()] == [
+        "卷首语", "要闻要论", "领导论坛", "书记部长谈党建", "调查研究", "实践探索", "经验交流",
+        "党建动态", "干部心得", "他山之石", "以史为鉴", "封底"]
