@@ -199,6 +199,8 @@ def test_press_variant_has_bleed_crop_marks_output_intent_and_pages_in_fours(
     assert intent["/S"] == "/GTS_PDFX"
     assert intent["/DestOutputProfile"].get_object()["/N"] == 4  # a CMYK profile
     assert press.page_labels[-1] == "封底"
+    for page in press.pages:  # colours are CMYK: no RGB fill or stroke for the printer
+        assert not re.search(rb"\s(rg|RG)\s", page.get_contents().get_data())
     with pdfplumber.open(sample_press_pdf) as pdf:
         page, box = pdf.pages[5], press.pages[5]
         left, right = float(box.bleedbox.left), float(box.bleedbox.right)  # pdfplumber's x too
