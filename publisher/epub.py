@@ -1,6 +1,6 @@
 """Issue → EPUB 3 for phones, with ebooklib.
 
-One XHTML document per item (a run of briefs in one column shares one), rendered from the
+One XHTML document per item (a run of briefs shares one; a box joins its article), from the
 templates in `layouts/epub/`; navigation nested column → item (→ speech of a series), landmarks
 and an NCX; accessibility metadata; a cover drawn from the issue; optionally the glyphs each font
 role uses, subset and embedded. The same sources give the same bytes: ids, file names, zip dates
@@ -59,7 +59,8 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 @dataclass(frozen=True)
 class Page:
-    """One content document: a single item, or a run of briefs of one column."""
+    """One content document: an item, a run of briefs of one column, or an item with the boxes
+    (微书摘) that follow it."""
 
     column: Column
     items: tuple[Article, ...]
