@@ -153,12 +153,17 @@ def blocks(items: list[ItemHTML]) -> list[Block]:
     to span or break a title block inside a multi-column box (its issues 980 and 1963)."""
     out: list[Block] = []
     for item in items:
-        if item.head.strip() or item.wide or item.opens_page or not out or not out[-1].columns:
-            out.append(Block(False, (item.head,), item.opens_page))
-            out.append(Block(not item.wide, (item.flow,)))
-        else:
+        runs_on = not (item.head.strip() or item.wide or item.opens_page)
+        if runs_on and out and out[-1].columns:
             out[-1] = Block(True, (*out[-1].items, item.flow), out[-1].opens_page)
-    return [b for b in out if any(part.strip() for part in b.items)]
+            continue
+        opens_page = item.opens_page
+        if item.head.strip():
+            out.append(Block(False, (item.head,), opens_page))
+            opens_page = False
+        if item.flow.strip():
+            out.append(Block(not item.wide, (item.flow,), opens_page))
+    return out
 
 
 def render_html(issue: Issue, *, press: bool = False) -> str:
