@@ -10,14 +10,15 @@ spaces, stays ragged. `install()` patches three places of WeasyPrint 70.0:
 - `layout.inline.count_expandable_spaces` counts those gaps with the spaces, so the line's
   extra width is shared evenly among spaces and gaps, and box widths and positions follow.
 - `text.line_break.Layout` widens the drawn glyphs after each marked gap by the same amount,
-  rounding in Pango units with the error carried forward, so the last glyph of a line lands on
-  the column's edge.
+  in whole thousandths of the font size (what the PDF holds) with the rounding error carried
+  forward, so the last glyph of a line lands on the column's edge.
 
 The patch depends on private WeasyPrint code, so it refuses any other version.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from functools import lru_cache
 
@@ -26,6 +27,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi
+from weasyprint.text.fonts import get_pango_font_key
 
 from .errors import BuildError
 
@@ -35,6 +37,9 @@ WEASYPRINT_VERSION = "70.0"
 _CJK_PUNCTUATION = frozenset("“”‘’—…·")
 # A pair that must stay one unbroken mark.
 _DOUBLED_MARKS = frozenset("—…")
+# Thousandths of the font size added to a widened glyph's Pango width beyond the whole number
+# wanted, so that WeasyPrint's truncation to thousandths keeps that number.
+_MARGIN = 0.25
 
 _original_count = inline.count_expandable_spaces
 _original_add_word_spacing = inline.add_word_spacing
@@ -122,16 +127,25 @@ def get_first_line(self):
 
 
 def _widen_glyphs(line, text: str, gaps: tuple[int, ...], spacing: float) -> None:
-    """Add `spacing` (CSS px) to the advance of the last glyph of each character in `gaps`."""
+    """Add `spacing` (CSS px) after each character in `gaps`, on its cluster's last glyph.
+
+    WeasyPrint writes each glyph's advance to the PDF in thousandths of the font size and
+    truncates the fraction (`draw.text`, `int(kerning)`), which over 44 gaps of a full-width line
+    loses up to half a point. So each gap gets a whole number of thousandths, the running total
+    rounded so the line's sum is right, and the Pango width a little more than that number,
+    never less, so that truncation lands on it.
+    """
     starts, byte = [], 0
     for char in text:
         starts.append(byte)
         byte += len(char.encode())
     gap_bytes = {starts[k] for k in gaps if k < len(starts)}
-    done = 0  # gaps widened so far: each gets its share of the rounded running total
+    done = 0  # gaps widened so far
     run = line.runs
     while run != ffi.NULL:
         glyph_item, run = run.data, run.next
+        _, _, font_size = get_pango_font_key(glyph_item.item.analysis.font)
+        thousandths = spacing * 1000 / font_size  # per gap
         glyphs = glyph_item.glyphs
         offset, length = glyph_item.item.offset, glyph_item.item.length
         clusters, count = glyphs.log_clusters, glyphs.num_glyphs
@@ -142,9 +156,10 @@ def _widen_glyphs(line, text: str, gaps: tuple[int, ...], spacing: float) -> Non
                 continue
             opened = sum(1 for b in range(offset + start, offset + end) if b in gap_bytes)
             if opened:
-                before = round(done * spacing * TO_UNITS)
+                whole = round((done + opened) * thousandths) - round(done * thousandths)
                 done += opened
-                glyphs.glyphs[i].geometry.width += round(done * spacing * TO_UNITS) - before
+                extra = (whole + _MARGIN) * font_size / 1000 * TO_UNITS
+                glyphs.glyphs[i].geometry.width += math.ceil(extra)
 
 
 def install() -> None:
