@@ -205,7 +205,7 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
                          "(Debian package libgs-common)")
     document = layout(render_html(issue, press=press), issue)
     check_glyphs(document, issue)
-    pages = pdfpost.page_plan(document, issue, press=press)
+    pages = pdfpost.page_plan(document, press=press)
     if pages.blanks:
         logger.warning("added %d blank page(s) at the end of the inside pages: a "
                        "saddle-stitched issue needs a page count that is a multiple of 4",

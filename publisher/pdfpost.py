@@ -13,8 +13,6 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 
-from .model import Issue
-
 COVER, BACK_COVER, BLANK = "cover", "back-cover", "press-blank"
 
 
@@ -35,7 +33,7 @@ class PagePlan:
     labels: tuple[Label, ...]
 
 
-def page_plan(document, issue: Issue, *, press: bool) -> PagePlan:
+def page_plan(document, *, press: bool) -> PagePlan:
     """Drop or repeat the press blank page so the count is a multiple of 4; label the pages.
 
     The cover counts no folio (the layout's `@page cover` does not increment `page`), so the
