@@ -203,6 +203,7 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
     if press and not PRESS_PROFILE.is_file():
         raise BuildError(f"press PDFs need a CMYK output profile: {PRESS_PROFILE} is missing "
                          "(Debian package libgs-common)")
+    _check_subsetting()
     document = layout(render_html(issue, press=press), issue)
     check_glyphs(document, issue)
     pages = pdfpost.page_plan(document, press=press)
@@ -218,6 +219,14 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
     with atomic_output(path) as tmp:
         pdfpost.finish(data, tmp, pages.labels,
                        bleed=Grid(issue.trim).bleed_mm * MM if press else None)
+
+
+def _check_subsetting() -> None:
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    if harfbuzz_subset is None:
+        logger.warning("libharfbuzz-subset0 is not installed: WeasyPrint subsets the CJK fonts "
+                       "with fontTools instead, which makes a build take minutes, not seconds")
 
 
 def check_glyphs(document, issue: Issue) -> None:
