@@ -156,6 +156,26 @@ def test_forced_breaks_at_marks_are_reported(tmp_path):
     assert main(["check", str(pdf)]) == 1
 
 
+@pytest.mark.parametrize("widows, found", [(1, 1), (2, 0)])
+def test_a_last_line_alone_at_a_column_top_is_reported(tmp_path, widows, found):
+    # Columns of five lines; a paragraph of six leaves its last line alone at the top of the
+    # second column unless widows: 2; a second paragraph follows it there.
+    text = ("社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设"
+            "全面进步深化改革创新加强干部队伍建设严格落实管党治党责任营造风清气正良好政治生态") * 2
+    html = ('<html lang="zh"><head><style>@page { size: 190mm 60mm; margin: 10mm }'
+            "body { margin: 0; font: 10.5pt/17.5pt 'Noto Serif CJK SC' }"
+            "div { columns: 2; column-gap: 2em; column-fill: auto; height: 87.5pt;"
+            "      width: calc(44em + 0.02pt) }"
+            f"p {{ margin: 0; text-indent: 2em; text-align: justify; widows: {widows} }}"
+            f"</style></head><body><div><p>{text[:19 + 4 * 21 + 10]}。</p>"
+            f"<p>{text[:19 + 21 + 10]}。</p></div></body></html>")
+    pdf = tmp_path / "widow.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    report = check_pdf(pdf)
+    alone = [v for v in report.violations if v.detail == "last line alone at a column top"]
+    assert len(alone) == found, report.format()
+
+
 def test_a_missing_glyph_is_reported_with_its_character(tmp_path):
     pdf = tmp_path / "tofu.pdf"
     weasyprint.HTML(string='<html lang="zh"><body style="font-family: \'Noto Serif CJK SC\'">'
