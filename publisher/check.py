@@ -1,11 +1,13 @@
 """`publisher check PDF`: the Chinese typesetting rules of STYLE.md, measured on a built PDF.
 
 The PDF is read as a reader sees it. pdfplumber gives every glyph with its position; glyphs on
-one baseline form a row, and a row splits into lines at gaps wider than 1.5em. Lines mostly set
-at the body size (the commonest one) are body lines, whatever the font; their left edges and the
-right edges where many of them end give the text frames (columns and full-width blocks). A body
-line is *full* when the paragraph goes on after it: the next body line of its frame, or of the
-next frame at a column's foot, starts at the frame's edge, not at the 2em indent.
+one baseline form a row, and a row splits into lines at gaps wider than 1.5em where a frame's
+line starts or ends. Lines mostly at the body size (the commonest one) are body lines, whatever
+the font. Their left edges, and the right edges where lines end that the next line continues,
+give the text frames (columns and full-width blocks). A body line is *full* when its paragraph
+goes on: the next line, one line lower in the frame, starts at the frame's edge and not at the
+2em indent; at a column's foot, the paragraph may go on at the top of the next frame in reading
+order if nothing stands between and the font stays the same.
 
 Rules checked (numbers of STYLE.md):
 1. no line starts with a closing mark or ends with an opening one;
