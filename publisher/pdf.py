@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -205,7 +206,9 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
                          "(Debian package libgs-common)")
     _check_subsetting()
     document = layout(render_html(issue, press=press), issue)
-    check_glyphs(document, issue)
+    runs = list(text_boxes(document, issue))
+    check_glyphs(runs, issue)
+    warn_lone_boxes(runs)
     pages = pdfpost.page_plan(document, press=press)
     if pages.blanks:
         logger.warning("added %d blank page(s) at the end of the inside pages: a "
@@ -229,26 +232,50 @@ def _check_subsetting() -> None:
                        "with fontTools instead, which makes a build take minutes, not seconds")
 
 
-def check_glyphs(document, issue: Issue) -> None:
-    """Stop on any character that the fonts of its role cannot set (STYLE.md rule 8)."""
+def text_boxes(document, issue: Issue) -> Iterator[tuple[int, Article | None, object]]:
+    """Every laid-out run of text as (page index, the item it belongs to or None, TextBox)."""
     from weasyprint.formatting_structure.boxes import TextBox
 
-    files = fonts.family_files(fonts.load_roles(issue.root))
-    anchors = {a.anchor: a.path for a in issue.articles}
+    items = {a.anchor: a for a in issue.articles}
 
-    def visit(box, source: Path) -> None:
+    def visit(box, item: Article | None):
         element = getattr(box, "element", None)
-        if element is not None and element.get("data-item") in anchors:
-            source = anchors[element.get("data-item")]
+        if element is not None and element.get("data-item") in items:
+            item = items[element.get("data-item")]
         if isinstance(box, TextBox):
-            lost = fonts.missing(box.text, tuple(box.style["font_family"]), files)
-            if lost:
-                _glyph_error(lost[0], source)
+            yield box, item
         for child in getattr(box, "children", ()):
-            visit(child, source)
+            yield from visit(child, item)
 
-    for page in document.pages:
-        visit(page._page_box, issue.root / "issue.yaml")
+    for index, page in enumerate(document.pages):
+        for box, item in visit(page._page_box, None):
+            yield index, item, box
+
+
+TextRuns = list[tuple[int, "Article | None", object]]
+
+
+def check_glyphs(runs: TextRuns, issue: Issue) -> None:
+    """Stop on any character that the fonts of its role cannot set (STYLE.md rule 8)."""
+    files = fonts.family_files(fonts.load_roles(issue.root))
+    for _, item, box in runs:
+        lost = fonts.missing(box.text, tuple(box.style["font_family"]), files)
+        if lost:
+            _glyph_error(lost[0], item.path if item else issue.root / "issue.yaml")
+
+
+def warn_lone_boxes(runs: TextRuns) -> None:
+    """A 微书摘 box fills space at the end of an article's columns; one that found no room
+    there sits on a page of its own, which the editor should fix by moving it."""
+    on_page: dict[int, set[Article]] = {}
+    for index, item, _ in runs:
+        if item is not None:
+            on_page.setdefault(index, set()).add(item)
+    for index, items in sorted(on_page.items()):
+        if all(item.kind == Kind.box for item in items):
+            for item in sorted(items, key=lambda a: a.order):
+                logger.warning("%s: this box has a page to itself (PDF page %d): move it after "
+                               "an article that ends with room to spare", item.path, index + 1)
 
 
 def _glyph_error(char: str, source: Path) -> None:

@@ -255,3 +255,14 @@ def test_an_issue_layout_overrides_and_extends_the_project_layout():
     assert str(caught.value) == (
         f"layout template `nowhere.html.j2` not found in: {root / 'layouts'}, "
         f"{Path(__file__).resolve().parent.parent / 'layouts'}")
+
+
+def test_a_box_alone_on_a_page_is_reported(sample_issue, caplog):
+    from publisher.pdf import warn_lone_boxes
+
+    box = next(a for a in sample_issue.articles if a.kind == Kind.box)
+    article = next(a for a in sample_issue.articles if a.kind == Kind.article)
+    warn_lone_boxes([(4, article, None), (5, article, None), (5, box, None), (5, None, None),
+                     (6, box, None), (6, None, None), (7, article, None)])
+    assert caplog.messages == [f"{box.path}: this box has a page to itself (PDF page 7): move "
+                               "it after an article that ends with room to spare"]
