@@ -4,12 +4,15 @@ OUT     ?= build/$(notdir $(ISSUE))
 PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
+# Output file name stem of the issue (2015-10), asked of the tool when a target needs it.
+STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.load import load_issue; \
+             from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' $(ISSUE))
 # Debian packages the build needs: CJK fonts by role, HarfBuzz subsetting (fast font embedding),
-# poppler for checks and proofs, Java for EPUBCheck, a CMYK profile for press PDFs.
+# poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs.
 DEB_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai libharfbuzz-subset0 poppler-utils \
-                default-jre-headless icc-profiles-free
+                default-jre-headless libgs-common
 
-.PHONY: setup system-packages demo pdf press epub validate test clean
+.PHONY: setup system-packages demo pdf press epub check validate test clean
 .DEFAULT_GOAL := demo
 
 setup: system-packages $(VENV)/.installed
@@ -42,6 +45,9 @@ press: setup
 
 epub: setup
 	$(BIN)/publisher build $(ISSUE) -o $(OUT) --epub
+
+check: pdf
+	$(BIN)/publisher check $(OUT)/$(STEM).pdf
 
 validate: setup
 	$(BIN)/publisher validate $(ISSUE)
