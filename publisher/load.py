@@ -26,6 +26,8 @@ FULL_WIDTH_KINDS = {Kind.editorial, Kind.editor_note, Kind.back_cover}
 def load_issue(root: Path | str) -> Issue:
     """Load and validate one issue folder; raise IssueErrors listing every problem found."""
     root = Path(root)
+    if not root.is_dir():
+        raise IssueErrors([SourceError("no such issue folder", root)])
     errors: list[PublisherError] = []
     manifest = _load_manifest(root / MANIFEST, errors)
     articles = _load_articles(root, manifest, errors)

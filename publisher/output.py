@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import BuildError
 from .model import Issue
 
 
@@ -18,8 +19,11 @@ def atomic_output(path: Path) -> Iterator[Path]:
 
     A failed build therefore never leaves a half-written PDF or EPUB, nor removes a good one.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise BuildError(f"cannot write here: {exc.strerror}", path.parent) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -1,0 +1,66 @@
+"""A build never damages anything: not the sources, not a good output from an earlier build."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+
+from publisher.cli import main
+
+from .conftest import ROOTS
+
+
+def _tree_digest(root):
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def test_failed_build_keeps_the_previous_output_and_leaves_no_partial_file(tmp_path, capsys):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "pdf-missing-glyph", issue)
+    out = tmp_path / "out"
+    out.mkdir()
+    previous = out / "2015-10.pdf"
+    previous.write_bytes(b"%PDF- the proof the printer already has")
+
+    assert main(["build", str(issue), "-o", str(out), "--pdf"]) == 1
+
+    assert "U+10FFFD" in capsys.readouterr().err
+    assert previous.read_bytes() == b"%PDF- the proof the printer already has"
+    assert sorted(p.name for p in out.iterdir()) == ["2015-10.pdf"]
+
+
+def test_build_leaves_the_sources_as_they_were(tmp_path):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", issue)
+    before = _tree_digest(issue)
+    assert main(["build", str(issue), "-o", str(tmp_path / "out")]) == 0
+    assert _tree_digest(issue) == before
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["2016-03.epub", "2016-03.pdf"]
+
+
+def test_unwritable_output_is_an_error_not_a_traceback(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "publisher.cli",
+            "build",
+            str(ROOTS / "good-minimal"),
+            "-o",
+            str(blocker / "out"),
+            "--epub",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"{blocker / 'out'}: cannot write here: Not a directory"
