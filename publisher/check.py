@@ -53,6 +53,8 @@ RULES = {
 BLOCKING_RULES = (1, 2, 4, 8)  # a violation of these makes `publisher check` exit 1
 FLUSH_TOLERANCE_PT = 0.5
 INDENT_EM = 2
+# Body lines follow each other 1.67em apart; a wider gap in a frame means other matter between.
+RUN_GAP_EM = 2.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,17 +268,25 @@ def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
     return names
 
 
-def _reading_order(frames: dict[Line, Frame]) -> list[list[Line]]:
+def _reading_order(frames: dict[Line, Frame], em: float) -> list[list[Line]]:
     """Body lines per frame and page, frames in reading order: on each page, bands of frames
-    whose heights overlap, top to bottom, and in a band the frames left to right."""
-    runs: dict[tuple[int, Frame], list[Line]] = {}
+    whose heights overlap, top to bottom, and in a band the frames left to right. A frame is
+    cut where its lines leave a gap of more than a line and a half (a title block spanning the
+    page sits there, with more columns below it)."""
+    by_frame: dict[tuple[int, Frame], list[Line]] = {}
     for line, frame in frames.items():
-        runs.setdefault((line.page, frame), []).append(line)
+        by_frame.setdefault((line.page, frame), []).append(line)
+    runs: list[tuple[int, Frame, list[Line]]] = []
+    for (page, frame), lines in by_frame.items():
+        lines.sort(key=lambda ln: ln.y)
+        start = 0
+        for i in range(1, len(lines) + 1):
+            if i == len(lines) or lines[i].y - lines[i - 1].y > RUN_GAP_EM * em:
+                runs.append((page, frame, lines[start:i]))
+                start = i
     ordered: list[list[Line]] = []
     band: list[tuple[float, list[Line]]] = []
-    for (page, frame), lines in sorted(runs.items(),
-                                       key=lambda kv: (kv[0][0], min(ln.y for ln in kv[1]))):
-        lines.sort(key=lambda ln: ln.y)
+    for page, frame, lines in sorted(runs, key=lambda run: (run[0], run[2][0].y)):
         if band and (band[0][1][0].page != page
                      or lines[0].y > max(ln.y for _, run in band for ln in run)):
             ordered += [run for _, run in sorted(band, key=lambda b: b[0])]
@@ -456,7 +466,7 @@ def check_pdf(pdf_path: Path) -> Report:
     for line in lines:
         report.violations.extend(_line_rules(line, where(line), em))
 
-    runs = _reading_order(frames)
+    runs = _reading_order(frames, em)
     pitch = Counter(round(b.y - a.y, 1) for run in runs for a, b in zip(run, run[1:], strict=False))
     line_pitch = pitch.most_common(1)[0][0] if pitch else 1.7 * em
     block_top = min(line.y for line in body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -122,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     except PublisherError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader stopped reading (`publisher check … | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
