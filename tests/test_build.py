@@ -64,3 +64,17 @@ def test_unwritable_output_is_an_error_not_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == f"{blocker / 'out'}: cannot write here: Not a directory"
+
+
+def test_an_a4_issue_gets_a4_pages(tmp_path):
+    import pypdf
+
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", issue)
+    manifest = issue / "issue.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "trim: A4\n", encoding="utf-8")
+    assert main(["build", str(issue), "-o", str(tmp_path / "out"), "--pdf"]) == 0
+    pages = pypdf.PdfReader(tmp_path / "out" / "2016-03.pdf").pages
+    mm = 72 / 25.4
+    assert {(round(float(p.mediabox.width) / mm), round(float(p.mediabox.height) / mm))
+            for p in pages} == {(210, 297)}
