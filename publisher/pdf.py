@@ -193,9 +193,10 @@ def layout(html: str, issue: Issue):
     """Run WeasyPrint on the HTML: the one place the document is laid out."""
     from weasyprint import HTML
 
-    from . import justify
+    from . import balance, justify
 
     justify.install()
+    balance.install()
     return HTML(string=cjk.typeset(html), base_url=issue.root.resolve().as_uri() + "/").render()
 
 
