@@ -1,18 +1,19 @@
 """Balanced columns where a multi-column box ends, for WeasyPrint 70.0 (the tracker's "body in
 two balanced columns").
 
-WeasyPrint balances `column-fill: balance` by laying the columns out at the average height and
-then adding, each round, the height of the box that did not fit (`lost_space` in
-`layout.column.columns_layout`). For a paragraph split at a column's foot that is the height of
-its whole remainder, so one round can jump past the room left on the page, and WeasyPrint then
-falls back to full columns: the left one full, the right one short. That happens on the last
-page of most articles, where the columns continue from the page before.
+`layout.column.columns_layout` first lays the columns out at the full height left on the page
+and balances only if everything fits: `max(consumed_heights) <= max_height`. A full left column
+measures a few 1e-13 px more than that height (floating-point sums of line heights), so on the
+last page of most articles, where the columns continue from the page before, WeasyPrint takes
+the content for overflowing and keeps the left column full and the right one short. Where it
+does balance, it grows the columns from their average height by whole boxes (a line, a heading
+with its margins) and stops at the first height that fits, up to two lines off.
 
-`install()` wraps `columns_layout`: when a balanced box ends on this page with columns of
-unequal length, it searches by bisection for the lowest column height at which the rest still
-fits, and lays the box out again with no more room than that, so WeasyPrint's own balancing
-ends at that height. The wrapper depends on private WeasyPrint code, so it refuses any other
-version.
+`install()` wraps `columns_layout`: it gives the columns a hair more room than the page has left
+(so the comparison holds), and when a balanced box then ends on this page with columns more than
+a line apart, it finds by bisection the least column height at which the content still fits and
+lays the box out again with no more room than that. The wrapper depends on private WeasyPrint
+code, so it refuses any other version.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from .justify import WEASYPRINT_VERSION
 
 # The bisection's precision, in CSS px.
 _PRECISION = 1.0
+# Room added to the page's so that rounding errors of float sums do not make a column that
+# exactly fills it overflow.
+_ROUNDING = 1e-6
 
 _original_columns_layout = column.columns_layout
 
@@ -34,8 +38,6 @@ def _feet(box) -> list[float]:
     """The bottom of the content of each column of a laid-out multi-column box."""
     feet = []
     for col in box.children:
-        if not col.is_column:
-            continue
         flow = [child for child in col.children if child.is_in_normal_flow()]
         feet.append(flow[-1].position_y + flow[-1].margin_height() - flow[-1].margin_bottom
                     if flow else col.position_y)
@@ -50,7 +52,7 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
             context, box, room, skip_stack, containing_block, page_is_empty, absolute, fixed,
             adjoining_margins, first_letter_style, first_line_style)
 
-    result = lay_out(bottom_space, absolute_boxes, fixed_boxes)
+    result = lay_out(bottom_space - _ROUNDING, absolute_boxes, fixed_boxes)
     new_box, resume_at = result[0], result[1]
     if (new_box is None or resume_at is not None or box.style["column_fill"] != "balance"
             or box.style["height"] != "auto"
@@ -63,7 +65,7 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     top = new_box.children[0].position_y
 
     def room(height: float) -> float:
-        return max(bottom_space, context.page_bottom - top - height)
+        return max(bottom_space, context.page_bottom - top - height) - _ROUNDING
 
     # `high` fits; `low`, below the columns' average, does not.
     high = max(feet) - top
