@@ -3,6 +3,7 @@ bookmarks, page labels, fonts, the press variant, determinism and the missing-gl
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def page_text(page) -> str:
     return "\n".join(compact(part.extract_text() or "") for part in parts)
 
 
+def gutter(grid: Grid, index: int) -> tuple[float, float]:
+    """x from and to of the gutter on page `index`; the cover, index 0, is a right-hand page."""
+    _, _, inner, outer = grid.margins()
+    left = inner if index % 2 == 0 else outer
+    return left + grid.column_pt, left + grid.column_pt + grid.gutter_em * BODY_PT
+
+
 def column_starts(reader: PdfReader) -> list[tuple[str, int]]:
     """Top-level bookmarks after 目录: (column name, page index)."""
     return [(item.title, reader.get_destination_page_number(item))
@@ -87,7 +95,6 @@ def test_running_head_names_the_column_of_every_body_page(reader, plumber, sampl
 def test_two_column_pages_set_body_text_in_two_columns_of_21_characters(
         reader, plumber, sample_issue):
     grid = Grid(sample_issue.trim)
-    _, _, inner, outer = grid.margins()
     starts = dict(column_starts(reader))
     full_width = {starts["卷首语"], len(reader.pages) - 1}
     checked = 0
@@ -96,25 +103,81 @@ def test_two_column_pages_set_body_text_in_two_columns_of_21_characters(
         if index in full_width:
             continue
         page = plumber.pages[index]
-        left = inner if index % 2 == 0 else outer  # the cover, index 0, is a right-hand page
-        gutter = (left + grid.column_pt, left + grid.column_pt + grid.gutter_em * BODY_PT)
+        x0, x1 = gutter(grid, index)
         body = [c for c in page.chars
                 if "Serif" in c["fontname"] and abs(c["size"] - BODY_PT) < 0.01]
         if len(body) < 200:
             continue
-        assert not [c["text"] for c in body if c["x1"] > gutter[0] + 0.5
-                    and c["x0"] < gutter[1] - 0.5], index
-        assert any(c["x1"] <= gutter[0] + 0.5 for c in body), index
-        assert any(c["x0"] >= gutter[1] - 0.5 for c in body), index
+        assert not [c["text"] for c in body if c["x1"] > x0 + 0.5 and c["x0"] < x1 - 0.5], index
+        assert any(c["x1"] <= x0 + 0.5 for c in body), index
+        assert any(c["x0"] >= x1 - 0.5 for c in body), index
         checked += 1
         # A line of plain Han text fills the column with 21 characters (STYLE.md rule 4).
         rows: dict[tuple[int, bool], list[str]] = {}
         for c in body:
-            rows.setdefault((round(c["top"]), c["x0"] >= gutter[1] - 0.5), []).append(c["text"])
+            rows.setdefault((round(c["top"]), c["x0"] >= x1 - 0.5), []).append(c["text"])
         han += [len(r) for r in rows.values() if all("\u4e00" <= ch <= "\u9fff" for ch in r)]
     assert checked >= 8
     assert max(han) == grid.column_em
     assert max(set(han), key=han.count) == grid.column_em
+
+
+def column_ends(issue) -> list[str]:
+    """The last characters of each stretch of the issue set in two columns."""
+    from publisher.layouts import search_path
+    from publisher.pdf import blocks, item_html
+
+    folders = search_path(issue.root)
+    ends = []
+    for _, articles in issue.by_column():
+        for block in blocks([item_html(a, folders) for a in articles]):
+            if block.columns:
+                ends.append(compact(html.unescape(re.sub(r"<[^>]+>", "", block.items[-1])))[-12:])
+    return ends
+
+
+def text_block(page, index: int, grid: Grid) -> tuple[list, list, list]:
+    """The page's characters inside the text block (no running head or folio): all of them,
+    those of the left column and those of the right one, each column in reading order."""
+    top, bottom, _, _ = grid.margins()
+    x0, x1 = gutter(grid, index)
+    chars = [c for c in page.chars if c["text"].strip() and top - 1 < c["top"]
+             and c["bottom"] < page.height - bottom + 1]
+
+    def reading(c):
+        return c["top"], c["x0"]
+    return (chars, sorted((c for c in chars if c["x1"] <= x0 + 0.5), key=reading),
+            sorted((c for c in chars if c["x0"] >= x1 - 0.5), key=reading))
+
+
+def test_columns_end_balanced(plumber, sample_issue):
+    """Where an article (or the box after it) ends, its two columns are about equally long."""
+    grid = Grid(sample_issue.trim)
+    ends = column_ends(sample_issue)
+    first, measured = 0, []
+    for end in ends:  # in page order
+        for index in range(first, len(plumber.pages)):
+            chars, left, right = text_block(plumber.pages[index], index, grid)
+            text = "".join(c["text"] for c in left + right)
+            if end in text:
+                break
+        else:
+            pytest.fail(f"the column end {end} is on no page")
+        first = index
+        last = (left + right)[text.rindex(end) + len(end) - 1]
+        # The stretch lies between the full-width parts (title blocks) above and below its end.
+        x0, x1 = gutter(grid, index)
+        wide = [c["top"] for c in chars if c["x1"] > x0 + 0.5 and c["x0"] < x1 - 0.5]
+        above = max((t for t in wide if t < last["top"]), default=0)
+        below = min((t for t in wide if t > last["top"]), default=plumber.pages[index].height)
+        start = min(c["top"] for c in left + right if above < c["top"])
+        feet = [max((c["bottom"] for c in column if above < c["top"] < below), default=start)
+                for column in (left, right)]
+        measured.append((index + 1, end, feet))
+    assert len(measured) == len(ends) >= 20
+    uneven = [(page, end, feet) for page, end, feet in measured
+              if abs(feet[0] - feet[1]) > 2 * grid.line_pt]
+    assert not uneven
 
 
 def test_toc_page_numbers_are_the_pages_where_the_articles_start(reader, plumber, sample_issue):
