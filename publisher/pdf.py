@@ -92,7 +92,8 @@ class Grid:
             f":root {{ --body-size: {self.body_pt}pt; --line: {self.line_pt}pt; "
             f"--column: {self.column_pt}pt; --gutter: {self.gutter_em * self.body_pt}pt; "
             f"--measure: {self.measure_pt}pt; --block-height: {self.lines * self.line_pt}pt; "
-            f"--margin-top: {top}pt; --margin-bottom: {bottom}pt; }}\n"
+            f"--margin-top: {top}pt; --margin-bottom: {bottom}pt; "
+            f"--margin-side: {(inner + outer) / 2:g}pt; }}\n"
         )
 
 

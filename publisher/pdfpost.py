@@ -1,7 +1,8 @@
-"""What WeasyPrint cannot do, done on its output: the press page plan and page labels (pypdf).
+"""What WeasyPrint cannot do, done on its output: the page plan and page labels (pypdf).
 
-The layout marks its special pages with ids (`cover`, `back-cover`, `press-blank`); the page
-plan reads them to number pages like the printed folios and to pad a press run to fours.
+The layout marks its special pages with ids (`cover`, `inside-front-cover`, `blank-page`,
+`back-cover`); the page plan reads them to number pages like the printed folios and to put the
+back cover last on a left page, padding a press run to fours.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import RectangleObject
 
-COVER, BACK_COVER, BLANK = "cover", "back-cover", "press-blank"
+COVER, INSIDE_COVER, BACK_COVER, BLANK = ("cover", "inside-front-cover", "back-cover",
+                                          "blank-page")
 
 
 @dataclass(frozen=True)
@@ -28,38 +30,41 @@ class Label:
 
 @dataclass(frozen=True)
 class PagePlan:
-    order: list  # WeasyPrint pages in print order, the blank page repeated `blanks` times
-    blanks: int
+    order: list  # WeasyPrint pages in print order, the blank page repeated as needed
+    blanks: int  # blank pages added among the numbered ones (not counting 封三)
     labels: tuple[Label, ...]
 
 
 def page_plan(document, *, press: bool) -> PagePlan:
-    """Drop or repeat the press blank page so the count is a multiple of 4; label the pages.
+    """Drop or repeat the blank page before the back cover; label the pages.
 
-    The cover counts no folio (the layout's `@page cover` does not increment `page`), so the
-    page after it is 1 and labels match the printed folios.
+    Pages go as in print: 封面 (a right page), 封二, then folio 1 on a right page, so odd folios
+    fall on right pages; the back cover (封底) is last, a left page, so the count is even, and in
+    press a multiple of 4. The blank pages that make it so are numbered, but for the last one,
+    the inside back cover (封三). The cover and 封二 count no folio (the layout's `@page cover`
+    and `@page inside-cover` do not increment `page`), so labels match the printed folios.
     """
     pages = list(document.pages)
+    back = bool(pages) and BACK_COVER in pages[-1].anchors
     blank = next((i for i, p in enumerate(pages) if BLANK in p.anchors), None)
-    blanks = 0
+    pads = 0
     if blank is not None:
         del pages[blank]
-        blanks = -len(pages) % 4 if press else 0
-        pages[blank:blank] = [document.pages[blank]] * blanks
+        pads = -len(pages) % (4 if press else 2 if back else 1)
+        pages[blank:blank] = [document.pages[blank]] * pads
+    inside_back = back and pads > 0
     labels = []
-    first = 0
-    if pages and COVER in pages[0].anchors:
-        labels.append(Label(0, 0, prefix="封面"))
-        first = 1
-    last = len(pages) - 1
-    back = pages and BACK_COVER in pages[-1].anchors and last >= first
-    if back:
-        last -= 1
+    first, last = 0, len(pages) - 1
+    for anchor, prefix in ((COVER, "封面"), (INSIDE_COVER, "封二")):
+        if first <= last and anchor in pages[first].anchors:
+            labels.append(Label(first, first, prefix=prefix))
+            first += 1
+    ending = [prefix for prefix, present in (("封三", inside_back), ("封底", back)) if present]
+    last -= len(ending)
     if last >= first:
         labels.append(Label(first, last, start=1))
-    if back:
-        labels.append(Label(last + 1, last + 1, prefix="封底"))
-    return PagePlan(pages, blanks, tuple(labels))
+    labels += [Label(last + i, last + i, prefix=prefix) for i, prefix in enumerate(ending, 1)]
+    return PagePlan(pages, pads - inside_back, tuple(labels))
 
 
 def finish(data: bytes, target: Path, labels: tuple[Label, ...], *,

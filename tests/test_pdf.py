@@ -68,17 +68,32 @@ def test_page_size_is_the_trim(reader, sample_issue):
         assert float(box.height) == pytest.approx(height, abs=0.05)
 
 
-def test_page_labels_match_printed_folios(reader, plumber, sample_issue):
+def test_page_labels_match_printed_folios_odd_on_right_pages(reader, plumber, sample_issue):
+    """封面 (a right page), 封二 (blank in the sample), then folio 1 on a right page: odd folios on
+    right-hand pages, each at the outer edge; the back cover last, on a left page."""
     labels = reader.page_labels
-    assert labels[0] == "封面"
+    assert labels[:2] == ["封面", "封二"]
     assert labels[-1] == "封底"
-    top, bottom, _, _ = Grid(sample_issue.trim).margins()
-    numbers = labels[1:-1]
+    assert len(labels) % 2 == 0
+    assert not plumber.pages[1].chars
+    _, bottom, inner, outer = Grid(sample_issue.trim).margins()
+    # The back cover is laid out before the page plan counts the blank pages before it, as a
+    # right page here: its margins do not mirror, so its text block is centred.
+    back = plumber.pages[-1]
+    assert min(c["x0"] for c in back.chars) == pytest.approx((inner + outer) / 2, abs=0.5)
+    numbers = labels[2:-1]
     assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
-    for index, label in enumerate(labels[1:-1], start=1):
+    for index, label in enumerate(numbers, start=2):
         page = plumber.pages[index]
-        foot = band(page, page.height - bottom, page.height)
-        assert re.fullmatch(rf"(2015·10{label}|{label}2015·10)", foot), (label, foot)
+        right_hand = index % 2 == 0  # the cover, index 0, is a right-hand page
+        assert right_hand == (int(label) % 2 == 1), label
+        foot = page.crop((0, page.height - bottom, page.width, page.height))
+        if right_hand:
+            assert compact(foot.extract_text()) == f"2015·10{label}"
+            assert max(c["x1"] for c in foot.chars) == pytest.approx(page.width - outer, abs=1)
+        else:
+            assert compact(foot.extract_text()) == f"{label}2015·10"
+            assert min(c["x0"] for c in foot.chars) == pytest.approx(outer, abs=1)
 
 
 def test_running_head_names_the_column_of_every_body_page(reader, plumber, sample_issue):
@@ -88,8 +103,9 @@ def test_running_head_names_the_column_of_every_body_page(reader, plumber, sampl
     for index in body_pages:
         column = [name for name, first in starts if first <= index][-1]
         assert band(plumber.pages[index], 0, top) == f"【{column}】", index
-    for index in (0, 1, len(reader.pages) - 1):  # cover, 目录, back cover: no running head
-        assert "【" not in band(plumber.pages[index], 0, top)
+    # Cover, 封二, 目录 and back cover: no running head.
+    for index in [*range(starts[0][1]), len(reader.pages) - 1]:
+        assert "【" not in band(plumber.pages[index], 0, top), index
 
 
 def test_two_column_pages_set_body_text_in_two_columns_of_21_characters(
@@ -183,7 +199,7 @@ def test_columns_end_balanced(plumber, sample_issue):
 def test_toc_page_numbers_are_the_pages_where_the_articles_start(reader, plumber, sample_issue):
     by_anchor = {a.anchor: a for a in sample_issue.articles}
     labels = reader.page_labels
-    toc_pages = range(1, column_starts(reader)[0][1])  # after the cover, before 卷首语
+    toc_pages = range(2, column_starts(reader)[0][1])  # after the cover and 封二, before 卷首语
     numbers: dict[str, tuple[int, list]] = {}
     for index in toc_pages:
         for annot in reader.pages[index].get("/Annots", []):
@@ -271,14 +287,26 @@ def test_press_variant_has_bleed_crop_marks_output_intent_and_pages_in_fours(
         assert len(marks) >= 4  # crop marks beyond the bleed, at least one per corner
 
 
-def test_press_pads_a_short_issue_to_four_pages(tmp_path, caplog):
+@pytest.mark.parametrize("press, labels, added", [
+    (False, ["封面", "封二", "1", "2", "封三", "封底"], 0),
+    (True, ["封面", "封二", "1", "2", "3", "4", "封三", "封底"], 2),
+])
+def test_blank_pages_put_the_back_cover_last_on_a_left_page(tmp_path, caplog, press, labels,
+                                                            added):
     from publisher.load import load_issue
     from publisher.pdf import write_pdf
 
-    target = tmp_path / "press.pdf"
-    write_pdf(load_issue(ROOTS / "pdf-layout-override"), target, press=True)
-    assert PdfReader(target).page_labels == ["封面", "1", "2", "3"]
-    assert "added 1 blank page(s) at the end of the inside pages" in caplog.text
+    target = tmp_path / "covers.pdf"
+    write_pdf(load_issue(ROOTS / "pdf-covers"), target, press=press)
+    assert PdfReader(target).page_labels == labels
+    with pdfplumber.open(target) as pdf:
+        text = [compact(page.extract_text()) for page in pdf.pages]
+    assert text[1] == "封二图片说明"  # the issue's own layout fills 封二; no folio, no head
+    assert text[4:-1] == [""] * (len(labels) - 5)  # 封三 and the pages added are blank
+    assert text[-1] == "封底图片同心县张家塬乡封底正文。"
+    warning = (f"added {added} blank page(s) at the end of the inside pages: a saddle-stitched "
+               "issue needs a page count that is a multiple of 4")
+    assert [m for m in caplog.messages if "blank page" in m] == [warning] * bool(added)
 
 
 def test_same_sources_give_the_same_bytes(sample_pdf, sample_issue, tmp_path):
