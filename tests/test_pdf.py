@@ -357,3 +357,13 @@ def test_a_box_alone_on_a_page_is_reported(sample_issue, caplog):
                      (6, box, None), (6, None, None), (7, article, None)])
     assert caplog.messages == [f"{box.path}: this box has a page to itself (PDF page 7): move "
                                "it after an article that ends with room to spare"]
+
+
+def test_balance_refuses_another_weasyprint(monkeypatch):
+    import weasyprint
+
+    from publisher import balance
+
+    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    with pytest.raises(BuildError, match="balance patches WeasyPrint 70.0, but 71.0 is installed"):
+        balance.install()
