@@ -268,32 +268,43 @@ def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
     return names
 
 
-def _reading_order(frames: dict[Line, Frame], em: float) -> list[list[Line]]:
-    """Body lines per frame and page, frames in reading order: on each page, bands of frames
-    whose heights overlap, top to bottom, and in a band the frames left to right. A frame is
-    cut where its lines leave a gap of more than a line and a half (a title block spanning the
-    page sits there, with more columns below it)."""
+def _reading_order(frames: dict[Line, Frame], lines: list[Line], em: float) -> list[list[Line]]:
+    """Body lines per frame and page, frames in reading order: on each page, bands top to
+    bottom, and in a band the columns left to right, then full-width frames top to bottom.
+    Bands are parted by lines that cross a gutter between columns (a title block, a full-width
+    paragraph); a column's first body line may stand below its neighbour's last (a headline
+    above it), so the bands come from the page's layout, not from the body lines' heights. A
+    frame is cut where its lines leave a gap of more than a line and a half (matter between)."""
     by_frame: dict[tuple[int, Frame], list[Line]] = {}
     for line, frame in frames.items():
         by_frame.setdefault((line.page, frame), []).append(line)
-    runs: list[tuple[int, Frame, list[Line]]] = []
-    for (page, frame), lines in by_frame.items():
-        lines.sort(key=lambda ln: ln.y)
+    narrowest = min(f.right - f.left for f in frames.values())
+    gutters: dict[int, list[tuple[float, float]]] = {}
+    for page in {page for page, _ in by_frame}:
+        columns = sorted((f for p, f in by_frame if p == page
+                          and f.right - f.left < 1.5 * narrowest), key=lambda f: f.left)
+        gutters[page] = [(a.right, b.left) for a, b in zip(columns, columns[1:], strict=False)
+                         if b.left > a.right]
+    spans: dict[int, list[float]] = {}
+    for line in lines:
+        if any(line.x0 < left and line.x1 > right for left, right in gutters.get(line.page, ())):
+            spans.setdefault(line.page, []).append(line.y)
+
+    def key(page: int, frame: Frame, run: list[Line]) -> tuple:
+        band = sum(y < run[0].y - 0.5 for y in spans.get(page, ()))
+        wide = frame.right - frame.left >= 1.5 * narrowest
+        return page, band, wide, run[0].y if wide else frame.left, run[0].y
+
+    runs: list[tuple[tuple, list[Line]]] = []
+    for (page, frame), frame_lines in by_frame.items():
+        frame_lines.sort(key=lambda ln: ln.y)
         start = 0
-        for i in range(1, len(lines) + 1):
-            if i == len(lines) or lines[i].y - lines[i - 1].y > RUN_GAP_EM * em:
-                runs.append((page, frame, lines[start:i]))
+        for i in range(1, len(frame_lines) + 1):
+            if i == len(frame_lines) or frame_lines[i].y - frame_lines[i - 1].y > RUN_GAP_EM * em:
+                run = frame_lines[start:i]
+                runs.append((key(page, frame, run), run))
                 start = i
-    ordered: list[list[Line]] = []
-    band: list[tuple[float, list[Line]]] = []
-    for page, frame, lines in sorted(runs, key=lambda run: (run[0], run[2][0].y)):
-        if band and (band[0][1][0].page != page
-                     or lines[0].y > max(ln.y for _, run in band for ln in run)):
-            ordered += [run for _, run in sorted(band, key=lambda b: b[0])]
-            band = []
-        band.append((frame.left, lines))
-    ordered += [run for _, run in sorted(band, key=lambda b: b[0])]
-    return ordered
+    return [run for _, run in sorted(runs, key=lambda r: r[0])]
 
 
 def _odd_run(text: str, marks: str = "—…") -> bool:
@@ -466,7 +477,7 @@ def check_pdf(pdf_path: Path) -> Report:
     for line in lines:
         report.violations.extend(_line_rules(line, where(line), em))
 
-    runs = _reading_order(frames, em)
+    runs = _reading_order(frames, lines, em)
     pitch = Counter(round(b.y - a.y, 1) for run in runs for a, b in zip(run, run[1:], strict=False))
     line_pitch = pitch.most_common(1)[0][0] if pitch else 1.7 * em
     block_top = min(line.y for line in body)

@@ -176,6 +176,41 @@ def test_a_last_line_alone_at_a_column_top_is_reported(tmp_path, widows, found):
     assert len(alone) == found, report.format()
 
 
+def test_a_paragraph_goes_on_where_the_next_column_in_reading_order_starts(tmp_path):
+    # Columns of five lines over two pages. Paragraph A fills page 1's first column and ends
+    # short in its second; the headline after it, kept with two lines of paragraph B, finds no
+    # room there and opens page 2's first column. B goes on at the top of page 2's second
+    # column, which ends above B's first line: by body lines alone that column would come
+    # first, and A's last line would read as a full line that B's continuation goes on from.
+    text = ("社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设"
+            "全面进步深化改革创新加强干部队伍建设严格落实管党治党责任营造风清气正良好政治生态") * 2
+    html = ('<html lang="zh"><head><style>@page { size: 190mm 145pt; margin: 28.5pt 10mm }'
+            "body { margin: 0; font: 10.5pt/17.5pt 'Noto Serif CJK SC' }"
+            "div { columns: 2; column-gap: 2em; column-fill: auto; width: calc(44em + 0.02pt) }"
+            "header { break-inside: avoid; break-after: avoid }"
+            "h2 { margin: 0; font: bold 14pt/17.5pt 'Noto Sans CJK SC'; text-align: center }"
+            "h2 span { display: block }"
+            "p { margin: 0; text-indent: 2em; text-align: justify; orphans: 2; widows: 2 }"
+            f"</style></head><body><div><p>{text[:19 + 6 * 21 + 10]}。</p>"
+            "<header><h2><span>鼓励基层改革创新</span><span>推动改革落地生根</span></h2></header>"
+            f"<p>{text[:19 + 3 * 21 + 10]}。</p></div></body></html>")
+    pdf = tmp_path / "reading-order.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    lines = read_lines(pdf)
+    middle = max(line.x1 for line in lines) / 2
+    columns = {(page, right): [line for line in lines if line.page == page
+                               and (line.x0 > middle) == right] for page in (1, 2)
+               for right in (False, True)}
+    assert [len(run) for run in columns.values()] == [5, 3, 5, 2]
+    assert columns[1, True][-1].text.endswith("。") and len(columns[1, True][-1].text) == 11
+    heads = [line.text for line in columns[2, False] if not line.body]
+    assert heads == ["鼓励基层改革创新", "推动改革落地生根"]  # atop page 2's first column
+    assert columns[2, True][-1].y < columns[2, False][2].y  # its second column ends higher
+    report = check_pdf(pdf)
+    assert report.totals()[4] == 0, report.format()
+    assert (report.full_lines, report.flush_lines) == (7 + 4, 7 + 4)
+
+
 def test_a_missing_glyph_is_reported_with_its_character(tmp_path):
     pdf = tmp_path / "tofu.pdf"
     weasyprint.HTML(string='<html lang="zh"><body style="font-family: \'Noto Serif CJK SC\'">'
