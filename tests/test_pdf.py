@@ -166,14 +166,17 @@ def text_block(page, index: int, grid: Grid) -> tuple[list, list, list]:
             sorted((c for c in chars if c["x0"] >= x1 - 0.5), key=reading))
 
 
-def test_columns_end_balanced(plumber, sample_issue):
-    """Where an article (or the box after it) ends, its two columns are about equally long."""
-    grid = Grid(sample_issue.trim)
-    ends = column_ends(sample_issue)
+def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
+    """Where an article (or the box after it) ends, the pages whose two columns end more than
+    two lines apart; at least 20 ends are measured. A tail of four lines or fewer (its end
+    note counted) stays in one column: widows and orphans of 2 leave no other way to split it,
+    and an end note keeps to its last line."""
+    grid = Grid(issue.trim)
+    ends = column_ends(issue)
     first, measured = 0, []
     for end in ends:  # in page order
-        for index in range(first, len(plumber.pages)):
-            chars, left, right = text_block(plumber.pages[index], index, grid)
+        for index in range(first, len(pdf.pages)):
+            chars, left, right = text_block(pdf.pages[index], index, grid)
             text = "".join(c["text"] for c in left + right)
             if end in text:
                 break
@@ -185,15 +188,58 @@ def test_columns_end_balanced(plumber, sample_issue):
         x0, x1 = gutter(grid, index)
         wide = [c["top"] for c in chars if c["x1"] > x0 + 0.5 and c["x0"] < x1 - 0.5]
         above = max((t for t in wide if t < last["top"]), default=0)
-        below = min((t for t in wide if t > last["top"]), default=plumber.pages[index].height)
+        below = min((t for t in wide if t > last["top"]), default=pdf.pages[index].height)
         start = min(c["top"] for c in left + right if above < c["top"])
-        feet = [max((c["bottom"] for c in column if above < c["top"] < below), default=start)
-                for column in (left, right)]
-        measured.append((index + 1, end, feet))
+        stretch = [[c for c in column if above < c["top"] < below] for column in (left, right)]
+        feet = [max((c["bottom"] for c in column), default=start) for column in stretch]
+        short_tail = not stretch[1] and len({round(c["top"]) for c in stretch[0]}) <= 4
+        measured.append((index + 1, end, feet, short_tail))
     assert len(measured) == len(ends) >= 20
-    uneven = [(page, end, feet) for page, end, feet in measured
-              if abs(feet[0] - feet[1]) > 2 * grid.line_pt]
-    assert not uneven
+    return [(page, end, feet) for page, end, feet, short_tail in measured
+            if abs(feet[0] - feet[1]) > 2 * grid.line_pt and not short_tail]
+
+
+def test_columns_end_balanced(plumber, sample_issue):
+    """Where an article (or the box after it) ends, its two columns are about equally long."""
+    assert not uneven_column_ends(plumber, sample_issue)
+
+
+@pytest.fixture(scope="session")
+def a4_sample(tmp_path_factory):
+    """The sample built at A4 (a second trim: 297 mm, six lines more a column)."""
+    import shutil
+
+    from publisher.build import build
+    from publisher.load import load_issue
+
+    from .conftest import SAMPLE
+
+    root = tmp_path_factory.mktemp("a4") / "2015-10"
+    shutil.copytree(SAMPLE, root)
+    manifest = root / "issue.yaml"
+    text, count = re.subn(r"^trim:.*$", "trim: A4", manifest.read_text(encoding="utf-8"),
+                          flags=re.M)
+    assert count == 1
+    manifest.write_text(text, encoding="utf-8")
+    (path,) = build(root, root.parent / "out", pdf=True, epub=False)
+    with pdfplumber.open(path) as pdf:
+        yield load_issue(root), path, pdf
+
+
+def test_a4_keeps_every_typesetting_rule(a4_sample):
+    from publisher.check import check_pdf
+
+    issue, path, pdf = a4_sample
+    assert (issue.trim.width, issue.trim.height) == (210, 297)
+    assert float(pdf.pages[0].height) == pytest.approx(297 * MM, abs=0.05)
+    report = check_pdf(path)
+    assert set(report.totals().values()) == {0}, report.format()
+    assert report.full_lines > 3000
+
+
+def test_a4_columns_end_balanced(a4_sample):
+    issue, _, pdf = a4_sample
+    assert not uneven_column_ends(pdf, issue)
 
 
 def test_toc_page_numbers_are_the_pages_where_the_articles_start(reader, plumber, sample_issue):
@@ -367,3 +413,31 @@ def test_balance_refuses_another_weasyprint(monkeypatch):
     monkeypatch.setattr(weasyprint, "__version__", "71.0")
     with pytest.raises(BuildError, match="balance patches WeasyPrint 70.0, but 71.0 is installed"):
         balance.install()
+
+
+def test_balanced_columns_keep_widows_on_a_page_they_open(tmp_path):
+    """A paragraph's last three lines and a note open page 2 (columns of five lines): split 2
+    and 1, the last line would stand alone atop the second column. WeasyPrint keeps widows only
+    where it could push lines to the next page, not in a box that opens the page."""
+    import weasyprint
+
+    from publisher import balance
+    from publisher.check import check_pdf, read_lines
+
+    balance.install()
+    text = ("社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设"
+            "全面进步深化改革创新加强干部队伍建设严格落实管党治党责任营造风清气正良好政治生态") * 4
+    html = ('<html lang="zh"><head><style>@page { size: 190mm 145pt; margin: 28.5pt 10mm }'
+            "body { margin: 0; font: 10.5pt/17.5pt 'Noto Serif CJK SC' }"
+            "div { columns: 2; column-gap: 2em; column-fill: balance; width: calc(44em + 0.02pt) }"
+            "p { margin: 0; text-indent: 2em; text-align: justify; orphans: 2; widows: 2 }"
+            ".note { text-align: right; margin-top: 8.75pt }"
+            f"</style></head><body><div><p>{text[:19 + 11 * 21 + 10]}。</p>"
+            '<p class="note">（执笔：刘国强）</p></div></body></html>')
+    pdf = tmp_path / "tail.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    page_2 = [line for line in read_lines(pdf) if line.page == 2]
+    middle = 10 * MM + 22 * BODY_PT  # the gutter's middle: margin, 21em column, half the gap
+    assert [line.text[-2:] for line in page_2 if line.x1 < middle] == ["治党", "作要", "发。"]
+    assert [line.text for line in page_2 if line.x0 > middle] == ["（执笔：刘国强）"]
+    assert check_pdf(pdf).totals()[7] == 0
