@@ -271,29 +271,33 @@ def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
 def _reading_order(frames: dict[Line, Frame], lines: list[Line], em: float) -> list[list[Line]]:
     """Body lines per frame and page, frames in reading order: on each page, bands top to
     bottom, and in a band the columns left to right, then full-width frames top to bottom.
-    Bands are parted by lines that cross a gutter between columns (a title block, a full-width
-    paragraph); a column's first body line may stand below its neighbour's last (a headline
+    Bands are parted by full-width lines and by lines that cross a gutter between columns (a
+    title block); a column's first body line may stand below its neighbour's last (a headline
     above it), so the bands come from the page's layout, not from the body lines' heights. A
     frame is cut where its lines leave a gap of more than a line and a half (matter between)."""
     by_frame: dict[tuple[int, Frame], list[Line]] = {}
     for line, frame in frames.items():
         by_frame.setdefault((line.page, frame), []).append(line)
     narrowest = min(f.right - f.left for f in frames.values())
+
+    def wide(frame: Frame) -> bool:
+        return frame.right - frame.left >= 1.5 * narrowest
+
     gutters: dict[int, list[tuple[float, float]]] = {}
     for page in {page for page, _ in by_frame}:
-        columns = sorted((f for p, f in by_frame if p == page
-                          and f.right - f.left < 1.5 * narrowest), key=lambda f: f.left)
+        columns = sorted((f for p, f in by_frame if p == page and not wide(f)),
+                         key=lambda f: f.left)
         gutters[page] = [(a.right, b.left) for a, b in zip(columns, columns[1:], strict=False)
                          if b.left > a.right]
     spans: dict[int, list[float]] = {}
     for line in lines:
-        if any(line.x0 < left and line.x1 > right for left, right in gutters.get(line.page, ())):
+        if (line in frames and wide(frames[line])) or any(
+                line.x0 < left and line.x1 > right for left, right in gutters.get(line.page, ())):
             spans.setdefault(line.page, []).append(line.y)
 
     def key(page: int, frame: Frame, run: list[Line]) -> tuple:
         band = sum(y < run[0].y - 0.5 for y in spans.get(page, ()))
-        wide = frame.right - frame.left >= 1.5 * narrowest
-        return page, band, wide, run[0].y if wide else frame.left, run[0].y
+        return page, band, wide(frame), run[0].y if wide(frame) else frame.left, run[0].y
 
     runs: list[tuple[tuple, list[Line]]] = []
     for (page, frame), frame_lines in by_frame.items():

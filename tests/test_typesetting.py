@@ -211,6 +211,31 @@ def test_a_paragraph_goes_on_where_the_next_column_in_reading_order_starts(tmp_p
     assert (report.full_lines, report.flush_lines) == (7 + 4, 7 + 4)
 
 
+def test_a_full_width_paragraph_reads_before_the_column_below_it(tmp_path):
+    # A full-width paragraph, its first line not indented (as a 编者按 opens), above a
+    # paragraph that stays in the first of two columns: the column comes after it, though a
+    # page with one column has no gutter for the title-block lines to cross.
+    text = ("社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设"
+            "全面进步深化改革创新加强干部队伍建设严格落实管党治党责任营造风清气正良好政治生态") * 2
+    html = ('<html lang="zh"><head><style>@page { size: 190mm 180pt; margin: 28.5pt 10mm }'
+            "body { margin: 0; font: 10.5pt/17.5pt 'Noto Serif CJK SC' }"
+            ".wide, .columns { width: calc(44em + 0.02pt) }"
+            ".columns { columns: 2; column-gap: 2em; column-fill: auto; height: 52.5pt;"
+            "           margin-top: 8.75pt }"
+            "p { margin: 0; text-indent: 2em; text-align: justify }"
+            ".wide p { text-indent: 0 }"
+            f'</style></head><body><div class="wide"><p>{text[:44 + 44 + 10]}。</p></div>'
+            f'<div class="columns"><p>{text[:19 + 21 + 10]}。</p></div></body></html>')
+    pdf = tmp_path / "wide-above.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    lines = [(line.x0, line.text) for line in read_lines(pdf)]
+    assert [len(text) for _, text in lines] == [44, 44, 11, 19, 21, 11]
+    assert lines[3][0] - lines[0][0] == pytest.approx(2 * EM, abs=0.5)  # the column's indent
+    report = check_pdf(pdf)
+    assert report.totals()[4] == 0, report.format()
+    assert report.full_lines == 4  # the wide paragraph's first two, the column's first two
+
+
 def test_a_missing_glyph_is_reported_with_its_character(tmp_path):
     pdf = tmp_path / "tofu.pdf"
     weasyprint.HTML(string='<html lang="zh"><body style="font-family: \'Noto Serif CJK SC\'">'
