@@ -1,4 +1,5 @@
-"""Keywords of an article or issue with jieba, for PDF and EPUB metadata the source lacks."""
+"""Chinese words with jieba: keywords for PDF and EPUB metadata the source lacks, and word
+boundaries where a headline may break."""
 
 from __future__ import annotations
 
@@ -12,12 +13,21 @@ KEYWORDS_PER_ARTICLE = 5
 
 
 @lru_cache(maxsize=1)
-def _analyse():
+def _jieba():
     import jieba
     import jieba.analyse
 
     jieba.setLogLevel(logging.WARNING)
-    return jieba.analyse
+    return jieba
+
+
+def word_boundaries(text: str) -> set[int]:
+    """Offsets in `text` where one word ends and the next begins."""
+    ends, at = set(), 0
+    for word in _jieba().cut(text):
+        at += len(word)
+        ends.add(at)
+    return ends - {len(text)}
 
 
 def article_keywords(article: Article) -> tuple[str, ...]:
@@ -26,7 +36,7 @@ def article_keywords(article: Article) -> tuple[str, ...]:
         return article.keywords
     text = "\n".join([*article.title, *plain_paragraphs(article.body)])
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
-    terms = _analyse().extract_tags(text, topK=KEYWORDS_PER_ARTICLE * 3)
+    terms = _jieba().analyse.extract_tags(text, topK=KEYWORDS_PER_ARTICLE * 3)
     good = [t for t in terms if len(t) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in t)]
     return tuple(good[:KEYWORDS_PER_ARTICLE])
 

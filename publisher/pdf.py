@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from . import cjk, fonts, layouts, pdfpost
 from .errors import BuildError
-from .keywords import issue_keywords
+from .keywords import issue_keywords, word_boundaries
 from .markup import render
 from .model import Article, Issue, Kind, Layout, Trim
 from .output import atomic_output, build_time
@@ -113,7 +113,46 @@ class ItemHTML:
 def _environment(folders: tuple[Path, ...]):
     env = layouts.environment(folders)
     env.filters["padded"] = padded_name
+    env.filters["headline_lines"] = headline_lines
     return env
+
+
+# A brief's headline shrinks from 14 pt towards 12 pt to keep each line whole; a line that is
+# still too long for a column is cut into even parts, never leaving a character alone.
+HEADLINE_MIN_PT = 12.0
+HEADLINE_CHARS = math.floor((Grid.column_em * Grid.body_pt) / HEADLINE_MIN_PT)
+# Breaking after these reads naturally in a headline.
+HEADLINE_BREAK_AFTER = frozenset("、，：；！？》”）")
+
+
+def headline_lines(title: tuple[str, ...]) -> list[str]:
+    """The printed lines of a brief's headline: each title line, cut evenly if too long."""
+    return [part for line in title for part in _even_parts(line)]
+
+
+def _even_parts(line: str) -> list[str]:
+    if len(line) <= HEADLINE_CHARS:
+        return [line]
+    count = math.ceil(len(line) / HEADLINE_CHARS)
+    ideal = len(line) / count
+
+    def cost(at: int) -> float:
+        before, after = line[at - 1], line[at]
+        if (after in cjk.LINE_START_PROHIBITED or before in cjk.LINE_END_PROHIBITED
+                or (before.isascii() and after.isascii() and before.isalnum() and after.isalnum())):
+            return math.inf
+        if " " in (before, after):
+            return abs(at - ideal) - HEADLINE_CHARS  # the editor's own phrase break comes first
+        return abs(at - ideal) - (2 if before in HEADLINE_BREAK_AFTER else 0)
+
+    # The first part is a line; the rest must fit in count - 1 lines.
+    reach = range(max(2, len(line) - (count - 1) * HEADLINE_CHARS),
+                  min(len(line) - 2, HEADLINE_CHARS) + 1)
+    # Break between words where jieba finds some in reach, else anywhere allowed.
+    boundaries = word_boundaries(line)
+    between_words = [at for at in reach if at in boundaries] or reach
+    at = min(between_words, key=cost, default=round(ideal))
+    return [line[:at].rstrip(), *_even_parts(line[at:].lstrip())]
 
 
 def padded_name(name: str) -> str:

@@ -81,8 +81,11 @@ def test_page_labels_match_printed_folios_odd_on_right_pages(reader, plumber, sa
     # right page here: its margins do not mirror, so its text block is centred.
     back = plumber.pages[-1]
     assert min(c["x0"] for c in back.chars) == pytest.approx((inner + outer) / 2, abs=0.5)
-    numbers = labels[2:-1]
+    # A blank 封三 stands before the back cover when the count needs one.
+    numbers = labels[2:-2] if labels[-2] == "封三" else labels[2:-1]
     assert numbers == [str(n) for n in range(1, len(numbers) + 1)]
+    if labels[-2] == "封三":
+        assert not plumber.pages[-2].chars
     for index, label in enumerate(numbers, start=2):
         page = plumber.pages[index]
         right_hand = index % 2 == 0  # the cover, index 0, is a right-hand page
@@ -99,8 +102,11 @@ def test_page_labels_match_printed_folios_odd_on_right_pages(reader, plumber, sa
 def test_running_head_names_the_column_of_every_body_page(reader, plumber, sample_issue):
     top, *_ = Grid(sample_issue.trim).margins()
     starts = column_starts(reader)
-    body_pages = range(starts[0][1], starts[-1][1])  # from 卷首语 up to the back cover
+    # From 卷首语 up to the back cover, but for a blank 封三.
+    body_pages = range(starts[0][1], starts[-1][1])
     for index in body_pages:
+        if reader.page_labels[index] == "封三":
+            continue
         column = [name for name, first in starts if first <= index][-1]
         assert band(plumber.pages[index], 0, top) == f"【{column}】", index
     # Cover, 封二, 目录 and back cover: no running head.
@@ -441,3 +447,35 @@ def test_balanced_columns_keep_widows_on_a_page_they_open(tmp_path):
     assert [line.text[-2:] for line in page_2 if line.x1 < middle] == ["治党", "作要", "发。"]
     assert [line.text for line in page_2 if line.x0 > middle] == ["（执笔：刘国强）"]
     assert check_pdf(pdf).totals()[7] == 0
+
+
+def test_long_brief_headlines_are_cut_evenly_between_words():
+    from publisher.pdf import HEADLINE_CHARS, headline_lines
+
+    assert headline_lines(("党员注意！新版党纪处分条例列生活纪律等六大类清单",)) == [
+        "党员注意！新版党纪处分", "条例列生活纪律等六大类清单"]
+    # A space between phrases is where a line is cut, and it is not printed.
+    assert headline_lines(("坚持长期系统培养 注重择优统筹配备努力形成结构合理",)) == [
+        "坚持长期系统培养", "注重择优统筹配备努力形成结构合理"]
+    # Never a closing mark at a line start, nor an opening one at a line end.
+    long_title = ("中办印发《关于在深化国有企业改革中坚持党的领导加强党的建设的若干意见》"
+                  "（全文）发布实施")
+    for line in headline_lines((long_title,)):
+        assert 2 <= len(line) <= HEADLINE_CHARS
+        assert line[0] not in "》）”，、" and line[-1] not in "《（“"
+    assert headline_lines(("五中全会公报不能错过的7个要点",)) == ["五中全会公报不能错过的7个要点"]
+
+
+def test_every_brief_headline_line_prints_whole_on_one_line(plumber, sample_issue):
+    from publisher.pdf import headline_lines
+
+    printed = set()
+    for page in plumber.pages:
+        half = page.width / 2
+        for part in (page.crop((0, 0, half, page.height)),
+                     page.crop((half, 0, page.width, page.height))):
+            printed |= {compact(line["text"]) for line in part.extract_text_lines()}
+    briefs = [a for a in sample_issue.articles if a.kind.value == "brief"]
+    missing = [line for a in briefs for line in headline_lines(a.title)
+               if compact(line) not in printed]
+    assert missing == []
