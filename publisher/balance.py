@@ -24,12 +24,10 @@ refuses any other version.
 
 from __future__ import annotations
 
-import weasyprint
 from weasyprint.layout import block, column
 from weasyprint.text import line_break
 
-from .errors import BuildError
-from .justify import WEASYPRINT_VERSION
+from .justify import require_pinned_weasyprint
 
 # The bisection's precision, in CSS px.
 _PRECISION = 1.0
@@ -108,9 +106,5 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
 
 def install() -> None:
     """Patch WeasyPrint's multi-column layout to balance the columns where a box ends."""
-    if weasyprint.__version__ != WEASYPRINT_VERSION:
-        raise BuildError(
-            f"publisher.balance patches WeasyPrint {WEASYPRINT_VERSION}, but "
-            f"{weasyprint.__version__} is installed: install weasyprint=={WEASYPRINT_VERSION}"
-        )
+    require_pinned_weasyprint(__name__)
     block.columns_layout = columns_layout

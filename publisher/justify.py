@@ -162,13 +162,18 @@ def _widen_glyphs(line, text: str, gaps: tuple[int, ...], spacing: float) -> Non
                 glyphs.glyphs[i].geometry.width += math.ceil(extra)
 
 
-def install() -> None:
-    """Patch WeasyPrint for inter-character justification; idempotent."""
+def require_pinned_weasyprint(patch: str) -> None:
+    """Refuse to patch a WeasyPrint other than the one `patch` was written for."""
     if weasyprint.__version__ != WEASYPRINT_VERSION:
         raise BuildError(
-            f"publisher.justify patches WeasyPrint {WEASYPRINT_VERSION}, but "
+            f"{patch} patches WeasyPrint {WEASYPRINT_VERSION}, but "
             f"{weasyprint.__version__} is installed: install weasyprint=={WEASYPRINT_VERSION}"
         )
+
+
+def install() -> None:
+    """Patch WeasyPrint for inter-character justification; idempotent."""
+    require_pinned_weasyprint(__name__)
     inline.justify_line = justify_line
     inline.count_expandable_spaces = count_expandable_spaces
     inline.add_word_spacing = add_word_spacing
