@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import subprocess
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from lxml import etree
 
 from .cjk import LINE_END_PROHIBITED, LINE_START_PROHIBITED
 from .errors import BuildError
-from .fonts import load_roles
+from .fonts import load_roles, role_face
 from .keywords import issue_keywords
 from .layouts import environment, search_path
 from .layouts import render as render_layout
@@ -398,28 +397,9 @@ def _wrap(text: str, font, width: int) -> list[str]:
 
 
 def _face(issue: Issue, role: str, weight: int) -> tuple[Path, int]:
-    """The font file (and face index in a collection) of a role at a weight.
-
-    A file listed for the role in fonts.yaml wins (the nearest weight); otherwise fontconfig
-    finds the role's first family, and it must really be that family, not a fallback.
-    """
-    entry = load_roles(issue.root)[role]
-    if entry.files:
-        _, file = min(entry.files, key=lambda wf: abs(wf[0] - weight))
-        path, _, index = str(file).partition("#")
-        return Path(path), int(index or 0)
-    family = entry.families[0]
-    style = "bold" if weight >= 600 else "regular"
-    try:
-        out = subprocess.run(["fc-match", "-f", "%{family}\n%{file}\n%{index}",
-                              f"{family}:{style}"],
-                             capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
-        raise BuildError(f"cannot ask fontconfig for fonts (fc-match: {exc})") from None
-    names, file, index = (out.splitlines() + ["", "", "0"])[:3]
-    if family.casefold() not in (n.strip().casefold() for n in names.split(",")):
-        raise BuildError(f"font family `{family}` (role {role}) is not installed")
-    return Path(file), int(index or 0)
+    """The font file and face index (in a collection) of a role at a weight."""
+    path, _, index = str(role_face(load_roles(issue.root)[role], weight)).partition("#")
+    return Path(path), int(index or 0)
 
 
 def _role_text(documents: list[Document], css: str, families: dict[str, str]) -> dict[str, str]:

@@ -108,12 +108,21 @@ def family_files(roles: dict[str, Role]) -> dict[str, tuple[Path, ...]]:
     return files
 
 
+def role_face(role: Role, weight: int) -> Path:
+    """The font file (`path#index` for a face of a collection) that sets `role` at `weight`:
+    a file listed for the role (the nearest weight), else the installed first family."""
+    if role.files:
+        return min(role.files, key=lambda listed: abs(listed[0] - weight))[1]
+    return _installed(role.families[0], role.name, "bold" if weight >= 600 else "regular")
+
+
 @cache
-def _installed(family: str, role: str) -> Path:
-    """The regular face of an installed family, via fontconfig; an error if it is missing."""
+def _installed(family: str, role: str, style: str = "regular") -> Path:
+    """A face of an installed family, via fontconfig; an error if it is missing, since
+    fontconfig would otherwise answer with some other family."""
     try:
         out = subprocess.run(
-            ["fc-match", "-f", "%{family}\n%{file}\n%{index}", f"{family}:regular"],
+            ["fc-match", "-f", "%{family}\n%{file}\n%{index}", f"{family}:{style}"],
             capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         raise BuildError(f"cannot ask fontconfig for fonts (fc-match: {exc})") from None
