@@ -250,18 +250,23 @@ def find_frames(lines: list[Line], em: float) -> dict[Line, Frame]:
     return frames
 
 
+def _wide_test(frames: dict[Line, Frame]):
+    """Whether a frame is full width: half as wide again as the narrowest frame (a column)."""
+    narrowest = min(f.right - f.left for f in frames.values())
+    return lambda frame: frame.right - frame.left >= 1.5 * narrowest
+
+
 def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
     """`column 1`, `column 2` by left edge on each page, or `full width` for wide frames."""
-    narrowest = min(f.right - f.left for f in frames.values())
+    wide = _wide_test(frames)
     names: dict[tuple[int, Frame], str] = {}
     by_page: dict[int, set[Frame]] = {}
     for line, frame in frames.items():
         by_page.setdefault(line.page, set()).add(frame)
     for page, page_frames in by_page.items():
-        columns = sorted({f.left for f in page_frames
-                          if f.right - f.left < 1.5 * narrowest})
+        columns = sorted({f.left for f in page_frames if not wide(f)})
         for frame in page_frames:
-            if frame.right - frame.left >= 1.5 * narrowest:
+            if wide(frame):
                 names[page, frame] = "full width"
             else:
                 names[page, frame] = f"column {columns.index(frame.left) + 1}"
@@ -278,11 +283,7 @@ def _reading_order(frames: dict[Line, Frame], lines: list[Line], em: float) -> l
     by_frame: dict[tuple[int, Frame], list[Line]] = {}
     for line, frame in frames.items():
         by_frame.setdefault((line.page, frame), []).append(line)
-    narrowest = min(f.right - f.left for f in frames.values())
-
-    def wide(frame: Frame) -> bool:
-        return frame.right - frame.left >= 1.5 * narrowest
-
+    wide = _wide_test(frames)
     gutters: dict[int, list[tuple[float, float]]] = {}
     for page in {page for page, _ in by_frame}:
         columns = sorted((f for p, f in by_frame if p == page and not wide(f)),
@@ -480,6 +481,8 @@ def check_pdf(pdf_path: Path) -> Report:
 
     for line in lines:
         report.violations.extend(_line_rules(line, where(line), em))
+    if not frames:  # too few body lines to find a column: only the line rules apply
+        return report
 
     runs = _reading_order(frames, lines, em)
     pitch = Counter(round(b.y - a.y, 1) for run in runs for a, b in zip(run, run[1:], strict=False))

@@ -269,3 +269,14 @@ def test_text_pass_marks_up_text_only():
         '<span class="nobr"><span class="halt">。</span>”</span>'
         "</p></body></html>"
     )
+
+
+def test_a_pdf_with_too_few_lines_for_a_column_is_checked_line_by_line(tmp_path):
+    # One body line gives no frame; the line rules still apply, the column rules have nothing.
+    pdf = tmp_path / "one-line.pdf"
+    weasyprint.HTML(string='<html lang="zh"><body style="font-family: \'Noto Serif CJK SC\'">'
+                           "一行正文（</body></html>").write_pdf(pdf)
+    report = check_pdf(pdf)
+    assert [(v.rule, v.column, v.detail) for v in report.violations] == [
+        (1, "outside the columns", "ends with （")]
+    assert report.full_lines == 0
