@@ -979,11 +979,16 @@ def plan(analysis: Analysis) -> list[tuple[str, Item]]:
 def import_text(text_file: Path, out: Path, *, force: bool = False,
                 magazine: str | None = None, label: str | None = None) -> Report:
     """Analyse `text_file` and write an issue folder at `out`; return the summary."""
+    if out.exists() and not out.is_dir():
+        raise ImportTextError("is a file, not an issue folder: give a folder to -o", out)
+    if label is not None:
+        _check_label(label, None)  # a mistyped --label stops before the text is read
     analysis = analyse(text_file)
-    label = label or analysis.label
-    if not label or not re.fullmatch(r"\d{4}·\d{1,2}", label):
-        raise ImportTextError("no issue label like 2015·10 found in the text: give --label",
-                           text_file)
+    if label is None:
+        if not analysis.label:
+            raise ImportTextError("no issue label like 2015·10 found in the text: give --label",
+                                  text_file)
+        label = _check_label(analysis.label, text_file)
     files = plan(analysis)
     targets = [out / MANIFEST] + [out / ARTICLES / name for name, _ in files]
     if not force:
@@ -1007,6 +1012,15 @@ def import_text(text_file: Path, out: Path, *, force: bool = False,
                   len(analysis.dropped), flagged, notes)
 
 
+def _check_label(label: str, source: Path | None) -> str:
+    """`label` if it is a year·month the loader accepts, else an error naming `source`."""
+    match = re.fullmatch(r"(\d{4})·(\d{1,2})", label)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ImportTextError(f"issue label `{label}` is not a year·month such as 2015·10",
+                              source)
+    return label
+
+
 def _item_text(item: Item) -> str:
     parts = [*item.title, item.subtitle or "", item.kicker or "", item.dateline or ""]
     parts += [v for b in item.byline for v in b.values()]
@@ -1022,7 +1036,10 @@ def _write_checked(out: Path, contents: dict[str, str]) -> list[Path]:
     Article files of an earlier import that this one does not write are removed (only `--force`
     gets this far with any), since their order numbers would clash; they are returned.
     """
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder of the path should be
+        raise ImportTextError(f"cannot make the folder: {exc.strerror}", out.parent) from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=out.parent))
     try:
         (tmp / ARTICLES).mkdir()

@@ -219,6 +219,29 @@ def test_text_without_issue_label_writes_nothing(tmp_path):
     assert load_issue(out).label == "2016·3"
 
 
+@pytest.mark.parametrize("label", ["2015·13", "2015·0", "2015", "十月"])
+def test_a_label_that_is_no_month_is_refused_before_anything_is_written(tmp_path, capsys, label):
+    out = tmp_path / "issue"
+    assert main(["import-text", str(ROOTS / "import-doubled" / "text.txt"), "-o", str(out),
+                 "--label", label]) == 1
+    err = capsys.readouterr().err
+    assert err == f"issue label `{label}` is not a year·month such as 2015·10\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_that_is_a_file_is_refused(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("keep", encoding="utf-8")
+    text = str(ROOTS / "import-doubled" / "text.txt")
+    assert main(["import-text", text, "-o", str(afile)]) == 1
+    assert capsys.readouterr().err == f"{afile}: is a file, not an issue folder: give a " \
+        "folder to -o\n"
+    assert main(["import-text", text, "-o", str(afile / "issue")]) == 1
+    assert capsys.readouterr().err.startswith(f"{afile}: cannot make the folder: ")
+    assert afile.read_text(encoding="utf-8") == "keep"
+    assert sorted(tmp_path.iterdir()) == [afile]
+
+
 def test_sources_that_do_not_validate_are_not_written(tmp_path, monkeypatch):
     # Simulates an importer bug: the check before writing must catch it.
     monkeypatch.setattr(importer, "render_item", lambda item: "---\nkind: poem\n---\n\n诗\n")
