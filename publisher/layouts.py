@@ -8,6 +8,7 @@ issue's folder, as in Sphinx.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,12 +57,27 @@ def environment(folders: tuple[Path, ...]) -> jinja2.Environment:
 
 
 def render(env: jinja2.Environment, name: str, **context: object) -> str:
-    """Render a template; if it (or one it includes) is missing, say which folders were searched."""
+    """Render a template; if it (or one it includes) is missing, say which folders were searched;
+    if one is broken, name its file and line."""
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
         folders = ", ".join(str(p) for p in env.loader.searchpath)
         raise BuildError(f"layout template `{exc.name}` not found in: {folders}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise BuildError(f"layout template: {exc.message}", exc.filename, exc.lineno) from None
+    except jinja2.TemplateError as exc:
+        path, line = _template_frame(exc, env)
+        raise BuildError(f"layout template: {exc.message}", path, line) from None
+
+
+def _template_frame(exc: Exception, env: jinja2.Environment) -> tuple[str | None, int | None]:
+    """The innermost template file and line in the traceback (Jinja rewrites its frames so that
+    they carry the template's own file name and line)."""
+    folders = [str(p) for p in env.loader.searchpath]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if any(f.filename.startswith(folder) for folder in folders)]
+    return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
 
 
 def stylesheet(issue_root: Path | None, name: str) -> Path:

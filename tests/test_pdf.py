@@ -479,3 +479,24 @@ def test_every_brief_headline_line_prints_whole_on_one_line(plumber, sample_issu
     missing = [line for a in briefs for line in headline_lines(a.title)
                if compact(line) not in printed]
     assert missing == []
+
+
+@pytest.mark.parametrize("template, line, message", [
+    ("目录\n{% if %}\n", 2, "layout template: Expected an expression, got 'end of statement block'"),
+    ("目录\n\n{{ issue.nosuch }}\n", 3, "layout template: 'publisher.model.Issue object' has no "
+     "attribute 'nosuch'"),
+])
+def test_a_broken_issue_layout_names_its_file_and_line(tmp_path, template, line, message):
+    import shutil
+
+    from publisher.load import load_issue
+    from publisher.pdf import render_html
+
+    root = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", root)
+    toc = root / "layouts" / "partials" / "toc.html.j2"
+    toc.parent.mkdir(parents=True)
+    toc.write_text(template, encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        render_html(load_issue(root))
+    assert str(caught.value) == f"{toc}:{line}: {message}"
