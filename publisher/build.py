@@ -1,12 +1,14 @@
-"""Orchestration: load → render → write. Nothing is written when loading fails."""
+"""Orchestration: load → render → write. Nothing is written when loading fails, and a build
+of several outputs replaces them all or none."""
 
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from pathlib import Path
 
 from .load import load_issue
-from .output import output_stem
+from .output import atomic_output, output_stem
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +26,22 @@ def build(
     issue = load_issue(root)
     out_dir = out_dir or Path("build") / root.resolve().name
     stem = output_stem(issue)
-    written: list[Path] = []
+    writers = []
     if pdf:
         from .pdf import write_pdf
 
         target = out_dir / (f"{stem}-press.pdf" if press else f"{stem}.pdf")
-        write_pdf(issue, target, press=press)
-        written.append(target)
+        writers.append((target, lambda path: write_pdf(issue, path, press=press)))
     if epub:
         from .epub import write_epub
 
         target = out_dir / f"{stem}.epub"
-        write_epub(issue, target, embed_fonts=embed_fonts)
-        written.append(target)
-    for path in written:
-        logger.info("wrote %s", path)
-    return written
+        writers.append((target, lambda path: write_epub(issue, path, embed_fonts=embed_fonts)))
+    # Each output is made beside its target and renamed only once every one has succeeded,
+    # so a PDF and an EPUB on disk always come from the same sources.
+    with ExitStack() as staged:
+        for target, write in writers:
+            write(staged.enter_context(atomic_output(target)))
+    for target, _ in writers:
+        logger.info("wrote %s", target)
+    return [target for target, _ in writers]

@@ -29,9 +29,11 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from .fonts import load_roles
     from .load import load_issue
 
     issue = load_issue(args.issue)
+    load_roles(issue.root)  # an issue's own fonts/fonts.yaml is a source too
     print(f"{args.issue}: {len(issue.articles)} items in {len(issue.columns)} columns, no problems")
     return 0
 

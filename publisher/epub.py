@@ -22,19 +22,17 @@ from ebooklib import epub
 from lxml import etree
 
 from .cjk import LINE_END_PROHIBITED, LINE_START_PROHIBITED
-from .errors import BuildError
 from .fonts import load_roles, role_face
 from .keywords import issue_keywords
 from .layouts import environment, search_path
 from .layouts import render as render_layout
+from .load import IMAGE_TYPES
 from .markup import EXCERPT_LABEL, plain_paragraphs, render
 from .model import Article, Column, Issue, Kind
 from .output import atomic_output, build_time
 
 logger = logging.getLogger(__name__)
 
-IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
-               ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 LABEL_CHARS = 14  # first words of an untitled item, for its navigation label
 # Title lines are set on one line with a space between phrases, but a line ending in one of
 # these continues into the next (…建设的 / 新举措及启示).
@@ -240,12 +238,7 @@ def _image_resolver(issue: Issue, item: Article, images: dict[Path, str]):
 
     def resolve(src: str) -> str:
         source = (item.path.parent / src).resolve()
-        suffix = source.suffix.lower()
-        if suffix not in IMAGE_TYPES:
-            line = next((item.body_line + n for n, text in enumerate(item.body.splitlines())
-                         if f"]({src}" in text), None)
-            raise BuildError(f"image `{src}` cannot go into an EPUB: use "
-                             f"{', '.join(sorted(IMAGE_TYPES))}", item.path, line)
+        suffix = source.suffix.lower()  # one of load.IMAGE_TYPES: the loader checked it
         relative = source.relative_to(issue.root.resolve()).as_posix()
         name = f"images/{hashlib.sha1(relative.encode()).hexdigest()[:12]}{suffix}"
         images.setdefault(source, name)

@@ -10,17 +10,28 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import PIL.Image
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import IssueErrors, PublisherError, SourceError
-from .markup import parse, walk
+from .markup import image_path, parse, walk
 from .model import Article, FrontMatter, Issue, Kind, Layout, Manifest
 
 MANIFEST = "issue.yaml"
 ARTICLES = "articles"
 ARTICLE_NAME = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.md$")
 FULL_WIDTH_KINDS = {Kind.editorial, Kind.editor_note, Kind.back_cover}
+# The pictures an article may show, with the media type the EPUB declares for each.
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+# Private-use code points mean different glyphs in different fonts (and the layout uses some).
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def load_issue(root: Path | str) -> Issue:
@@ -53,7 +64,12 @@ def _load_articles(
     root: Path, manifest: Manifest | None, errors: list[PublisherError]
 ) -> list[Article]:
     folder = root / ARTICLES
-    files = sorted(folder.glob("*.md")) if folder.is_dir() else []
+    # Hidden files (editors' ._ and .swp leftovers) and folders are not articles.
+    files = (
+        sorted(p for p in folder.glob("*.md") if not p.name.startswith(".") and not p.is_dir())
+        if folder.is_dir()
+        else []
+    )
     if not files:
         errors.append(SourceError(f"no articles: put NN-slug.md files in {ARTICLES}/", folder))
         return []
@@ -62,6 +78,7 @@ def _load_articles(
         columns.update({c.name: c.id for c in manifest.columns})
     orders: dict[int, Path] = {}
     articles: list[Article] = []
+    fronts: dict[Path, Any] = {}  # each article's front matter as YAML nodes, for line numbers
     for path in files:
         match = ARTICLE_NAME.match(path.name)
         if not match:
@@ -75,18 +92,19 @@ def _load_articles(
             continue
         order = int(match[1])
         if order in orders:
+            # Still read the file, so that its own problems are reported in the same pass.
             errors.append(
                 SourceError(
                     f"order number {match[1]} is already used by {orders[order].name}", path, 1
                 )
             )
-            continue
-        orders[order] = path
-        article = _load_article(path, order, match[2], root, columns, manifest is not None, errors)
-        if article:
-            articles.append(article)
+        orders.setdefault(order, path)
+        loaded = _load_article(path, order, match[2], root, columns, manifest is not None, errors)
+        if loaded:
+            articles.append(loaded[0])
+            fronts[path] = loaded[1]
     articles.sort(key=lambda a: a.order)
-    _check_series(articles, errors)
+    _check_series(articles, fronts, errors)
     return articles
 
 
@@ -98,15 +116,18 @@ def _load_article(
     columns: dict[str, str],
     check_column: bool,
     errors: list[PublisherError],
-) -> Article | None:
+) -> tuple[Article, Any] | None:
     text = _read_text(path, errors)
     if text is None:
         return None
     tokens = parse(text)
     if not tokens or tokens[0].type != "front_matter":
-        errors.append(
-            SourceError("no front matter: the file must start with a line `---`", path, 1)
+        message = (
+            "front matter not closed: end it with a line `---`"
+            if text.startswith("---")
+            else "no front matter: the file must start with a line `---`"
         )
+        errors.append(SourceError(message, path, 1))
         return None
     front = tokens[0]
     data, node = _yaml(front.content, path, first_line=2, errors=errors)
@@ -130,12 +151,22 @@ def _load_article(
             SourceError("empty article: no text after the front matter", path, body_start + 1)
         )
         ok = False
+    for number, line_text in enumerate(text.splitlines(), start=1):
+        private = next((ch for ch in line_text if PRIVATE_USE.match(ch)), None)
+        if private:
+            errors.append(
+                SourceError(
+                    f"private-use character U+{ord(private):04X}: fonts disagree on what it "
+                    "shows; type the standard character",
+                    path,
+                    number,
+                )
+            )
+            ok = False
     for token in tokens[1:]:
         line = token.map[0] + 1 if token.map else None
         for child in walk(token.children or []):
-            if child.type == "image" and not _image_ok(
-                child.attrGet("src") or "", path, root, line, errors
-            ):
+            if child.type == "image" and not _image_ok(image_path(child), path, root, line, errors):
                 ok = False
     if not ok:
         return None
@@ -143,7 +174,7 @@ def _load_article(
         Layout.full_width if meta.kind in FULL_WIDTH_KINDS else Layout.two_column
     )
     fields = meta.model_dump(exclude={"column", "layout"})
-    return Article(
+    article = Article(
         path=path,
         order=order,
         slug=slug,
@@ -153,6 +184,7 @@ def _load_article(
         body_line=body_start + 1,
         **fields,
     )
+    return article, node
 
 
 def _image_ok(
@@ -174,10 +206,23 @@ def _image_ok(
     if not target.is_file():
         errors.append(SourceError(f"missing image `{src}`", path, line))
         return False
+    if target.suffix.lower() not in IMAGE_TYPES:
+        # No SVG: it can reach outside the issue folder, and a manuscript is untrusted.
+        kinds = ", ".join(sorted(IMAGE_TYPES))
+        errors.append(SourceError(f"image `{src}` must be one of {kinds}", path, line))
+        return False
+    try:
+        with PIL.Image.open(target) as picture:
+            picture.verify()
+    except (OSError, SyntaxError, ValueError):
+        errors.append(SourceError(f"image `{src}` is not a picture that can be read", path, line))
+        return False
     return True
 
 
-def _check_series(articles: list[Article], errors: list[PublisherError]) -> None:
+def _check_series(
+    articles: list[Article], fronts: dict[Path, Any], errors: list[PublisherError]
+) -> None:
     """A speech names its series; an editor_note item before it must open that series."""
     opened: set[str] = set()
     for article in articles:
@@ -191,20 +236,17 @@ def _check_series(articles: list[Article], errors: list[PublisherError]) -> None
                     f"series `{article.series}` is not opened by an editor_note item "
                     "before this one",
                     article.path,
-                    _front_matter_line(article.path, "series"),
+                    _line_of(fronts[article.path], ("series",), 2),
                 )
             )
 
 
-def _front_matter_line(path: Path, key: str) -> int | None:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.startswith(f"{key}:"):
-            return number
-    return None
-
-
 def _read_text(path: Path, errors: list[PublisherError]) -> str | None:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        errors.append(SourceError(f"cannot read: {exc.strerror}", path))
+        return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -238,6 +280,16 @@ def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) 
     if not isinstance(data, dict):
         errors.append(SourceError("expected `key: value` lines", path, first_line))
         return None, None
+    for key_node, _ in node.value:
+        if not isinstance(key_node.value, str) or key_node.tag != "tag:yaml.org,2002:str":
+            errors.append(
+                SourceError(
+                    f"`{key_node.value}` is not a field name",
+                    path,
+                    first_line + key_node.start_mark.line,
+                )
+            )
+            return None, None
     for key, line in _repeated_keys(node, first_line):
         errors.append(SourceError(f"field `{key}` is given twice", path, line))
     return data, node

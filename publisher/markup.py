@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from html import escape
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline, emphasis
@@ -61,6 +62,11 @@ def parse(text: str) -> list[Token]:
     return parser().parse(text)
 
 
+def image_path(image: Token) -> str:
+    """The file an image token names, as written: markdown-it percent-encodes 照片.png."""
+    return unquote(image.attrGet("src") or "")
+
+
 def walk(tokens: list[Token]) -> Iterator[Token]:
     """Every token, inline children included, in document order."""
     for token in tokens:
@@ -103,7 +109,7 @@ def render(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> st
             shape = _shape(inline)
             if shape == ["image"]:
                 image = next(c for c in inline.children if c.type == "image")
-                src = escape(resolve_src(image.attrGet("src") or ""), quote=True)
+                src = escape(resolve_src(image_path(image)), quote=True)
                 caption = _inline_text(image)
                 out.append(
                     f'<figure><img src="{src}" alt="{escape(caption, quote=True)}"/>'

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -28,10 +28,13 @@ class Record(BaseModel):
 
 
 def _lines(value: object) -> object:
-    """A title may be one string or a list of lines; both become a tuple of lines."""
-    if isinstance(value, str):
-        return (value,)
-    return value
+    """A title may be one line or a list of lines; both become a tuple of lines. YAML reads
+    `title: 2015` as a number: it is still a line of text."""
+    if isinstance(value, (str, int, float)):
+        value = [value]
+    if not isinstance(value, list):
+        raise ValueError("write one line of text, or a list of lines")
+    return tuple(str(line) if isinstance(line, (int, float)) else line for line in value)
 
 
 def _people(value: object) -> object:
@@ -43,7 +46,8 @@ def _people(value: object) -> object:
     return value
 
 
-Lines = Annotated[tuple[str, ...], BeforeValidator(_lines)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Lines = Annotated[tuple[Line, ...], BeforeValidator(_lines)]
 
 
 class Kind(StrEnum):
@@ -78,13 +82,14 @@ class Byline(Record):
         return self
 
 
-END_NOTE_KINDS = ("执笔", "执笔人", "作者系", "作者单位", "来源")
+EndNoteKind = Literal["执笔", "执笔人", "作者系", "作者单位", "来源"]
+END_NOTE_KINDS = get_args(EndNoteKind)
 
 
 class EndNote(Record):
     """The note set flush right after the body: （执笔：…）, （作者系…）, （来源：…）…"""
 
-    kind: Literal["执笔", "执笔人", "作者系", "作者单位", "来源"]
+    kind: EndNoteKind
     text: str = Field(min_length=1)
 
     @property
@@ -115,6 +120,13 @@ class FrontMatter(Record):
     def _no_typed_dash(cls, value: str | None) -> str | None:
         # The layout prints the ——; a typed one would print twice.
         return value.lstrip("—").strip() if value else value
+
+    @model_validator(mode="after")
+    def _brief_has_headline(self) -> FrontMatter:
+        # Other items may lack a printed title (an editorial, a graphic title lost in print).
+        if self.kind == Kind.brief and not self.title:
+            raise ValueError("a brief needs a `title`: its headline")
+        return self
 
 
 class Article(Record):
@@ -182,7 +194,7 @@ class Manifest(Record):
     year: int = Field(ge=1900, le=2200)
     month: int = Field(ge=1, le=12)
     number: int | None = Field(default=None, description="running number (总第…期), if any")
-    trim: Annotated[Trim, BeforeValidator(_trim)] = Trim(width=210, height=285)
+    trim: Annotated[Trim, BeforeValidator(_trim)] = Trim.model_validate(_trim("大16开"))
     columns: tuple[Column, ...] = Field(min_length=1)
     cover_lines: tuple[str, ...] = ()
     back_cover: str | None = Field(default=None, description="title of the back-cover feature")

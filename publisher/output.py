@@ -43,5 +43,6 @@ def build_time(issue: Issue) -> dt.datetime:
 
 
 def output_stem(issue: Issue) -> str:
-    """File name stem for an issue's outputs: `2015·10` → `2015-10`."""
+    """File name stem for an issue's outputs: its year and month (`2015-10`), which sort in
+    publication order whatever the printed label looks like."""
     return f"{issue.year}-{issue.month:02d}"

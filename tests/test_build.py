@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from publisher.cli import main
 
 from .conftest import ROOTS
@@ -78,3 +80,22 @@ def test_an_a4_issue_gets_a4_pages(tmp_path):
     mm = 72 / 25.4
     assert {(round(float(p.mediabox.width) / mm), round(float(p.mediabox.height) / mm))
             for p in pages} == {(210, 297)}
+
+
+def test_pdf_and_epub_are_replaced_together_or_not_at_all(tmp_path, monkeypatch):
+    import publisher.epub
+    from publisher.build import build
+    from publisher.errors import BuildError
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2016-03.pdf").write_bytes(b"%PDF- last week's proof")
+
+    def failing_epub(issue, path, *, embed_fonts=False):
+        raise BuildError("the EPUB cannot be made")
+
+    monkeypatch.setattr(publisher.epub, "write_epub", failing_epub)
+    with pytest.raises(BuildError):
+        build(ROOTS / "epub-elements", out)
+    assert (out / "2016-03.pdf").read_bytes() == b"%PDF- last week's proof"
+    assert sorted(p.name for p in out.iterdir()) == ["2016-03.pdf"]

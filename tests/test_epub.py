@@ -398,16 +398,15 @@ def test_every_element_is_marked_up(elements_epub):
     assert "要闻要论：没有标题的评论，导航里要用栏…" in labels
 
 
-def test_image_an_epub_cannot_hold_is_an_error_naming_the_line(tmp_path):
-    from publisher.errors import BuildError
+def test_image_an_epub_cannot_hold_stops_the_build_before_anything_is_written(tmp_path, capsys):
+    from publisher.cli import main
 
     root = ROOTS / "epub-bad-image"
-    with pytest.raises(BuildError) as caught:
-        _build(tmp_path, root)
-    assert str(caught.value) == (
-        f"{root / 'articles' / '01-photo.md'}:8: image `photo.bmp` cannot go into an EPUB: "
-        "use .gif, .jpeg, .jpg, .png, .svg, .webp")
-    assert not list(tmp_path.iterdir())  # nothing half-written
+    assert main(["build", str(root), "-o", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{root / 'articles' / '01-photo.md'}:8: image `photo.bmp` must be one of "
+        ".gif, .jpeg, .jpg, .png, .webp")
+    assert not (tmp_path / "out").exists()  # neither the PDF nor the EPUB
 
 
 def test_an_issue_overrides_the_epub_layouts(tmp_path):

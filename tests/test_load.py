@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -68,6 +69,25 @@ BROKEN = {
         "item before this one",
     ],
     "no-manifest": ["no-manifest/issue.yaml: no issue.yaml here: an issue folder starts with one"],
+    "untitled-brief": ["untitled-brief/articles/10-a.md:2: a brief needs a `title`: its headline"],
+    "blank-title": [
+        "blank-title/articles/10-a.md:5: `title entry 2`: String should have at least 1 character",
+        "blank-title/articles/20-b.md:3: `title`: write one line of text, or a list of lines",
+    ],
+    "private-use": [
+        "private-use/articles/10-a.md:6: private-use character U+E000: fonts disagree on what it "
+        "shows; type the standard character",
+    ],
+    "bad-images": [
+        "bad-images/articles/10-a.md:6: image `images/a.svg` must be one of "
+        ".gif, .jpeg, .jpg, .png, .webp",
+        "bad-images/articles/10-a.md:8: image `images/b.png` is not a picture that can be read",
+    ],
+    "unclosed-front-matter": [
+        "unclosed-front-matter/articles/10-a.md:1: front matter not closed: "
+        "end it with a line `---`",
+    ],
+    "number-key": ["number-key/articles/10-a.md:3: `1` is not a field name"],
 }
 
 
@@ -124,3 +144,27 @@ def test_sample_validates(capsys):
     assert Kind.editorial in kinds
     assert issue.articles[0].end_note.printed == "（执笔：刘国强）"
     assert issue.label == "2015·10" and issue.language == "zh-CN"
+
+
+def test_pictures_with_chinese_names_hidden_files_and_broken_links(tmp_path, monkeypatch, capsys):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    images = issue / "articles" / "images"
+    (images / "photo.png").rename(images / "现场照片.png")
+    figure = issue / "articles" / "20-figure.md"
+    figure.write_text(
+        figure.read_text(encoding="utf-8").replace("images/photo.png", "images/现场照片.png"),
+        encoding="utf-8",
+    )
+    (issue / "articles" / "._20-figure.md").write_bytes(b"\x00\x05\x16\x07 mac resource fork")
+    (issue / "articles" / "30-folder.md").mkdir()
+    loaded = load_issue(issue)
+    assert len(loaded.articles) == 2
+    assert "](images/现场照片.png)" in loaded.articles[1].body
+
+    (issue / "articles" / "40-gone.md").symlink_to(tmp_path / "nowhere.md")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "issue"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "issue/articles/40-gone.md: cannot read: No such file or directory"
+    )
