@@ -237,7 +237,45 @@ def layout(html: str, issue: Issue):
 
     justify.install()
     balance.install()
-    return HTML(string=cjk.typeset(html), base_url=issue.root.resolve().as_uri() + "/").render()
+    return HTML(string=cjk.typeset(html), base_url=issue.root.resolve().as_uri() + "/",
+                url_fetcher=fetcher(readable(issue))).render()
+
+
+def readable(issue: Issue) -> tuple[Path, ...]:
+    """What a build may read: the issue folder, the layouts and fonts folders, the font files
+    that fonts.yaml names and the CMYK profile."""
+    font_files = [file for role in fonts.load_roles(issue.root).values()
+                  for _, file in role.files]
+    return tuple(p.resolve() for p in (issue.root, *layouts.search_path(issue.root),
+                                       layouts.shipped("fonts"), *font_files, PRESS_PROFILE))
+
+
+def fetcher(allowed: tuple[Path, ...]):
+    """A WeasyPrint URL fetcher that reads `data:` URLs and `file:` URLs of files in (or equal
+    to) `allowed`, and refuses any other, keeping it in `refused`: a picture (an SVG's own
+    `<image href>`) must not pull files from elsewhere on the machine or the network."""
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
+
+    from weasyprint.urls import URLFetcher
+
+    class Fetcher(URLFetcher):
+        def __init__(self):
+            super().__init__()
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme == "data":
+                return super().fetch(url, headers)
+            if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+                path = Path(url2pathname(parts.path)).resolve()
+                if any(path.is_relative_to(p) for p in allowed):
+                    return super().fetch(url, headers)
+            self.refused.append(url)
+            raise ValueError("refused: not a file of the issue, its layouts or its fonts")
+
+    return Fetcher()
 
 
 def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
@@ -259,7 +297,12 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
     options = {"pdf_identifier": True, "uncompressed_pdf": False}
     if press:
         options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
-    data = document.write_pdf(**options)
+    data = document.write_pdf(**options)  # SVG pictures fetch their own images only here
+    if document.url_fetcher.refused:
+        raise BuildError("a picture or layout refers to "
+                         + ", ".join(dict.fromkeys(document.url_fetcher.refused))
+                         + ": a build reads only files in the issue folder, its layouts and "
+                         "fonts folders, and never the network")
     with atomic_output(path) as tmp:
         pdfpost.finish(data, tmp, pages.labels,
                        bleed=Grid(issue.trim).bleed_mm * MM if press else None)

@@ -500,3 +500,66 @@ def test_a_broken_issue_layout_names_its_file_and_line(tmp_path, template, line,
     with pytest.raises(BuildError) as caught:
         render_html(load_issue(root))
     assert str(caught.value) == f"{toc}:{line}: {message}"
+
+
+@pytest.fixture
+def web_server():
+    """A local web server that counts the requests it gets; yields its address and the count."""
+    import http.server
+    import threading
+
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", asked
+    server.shutdown()
+    thread.join()
+
+
+def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
+    """A picture inside the issue folder is embedded; an SVG's own image from elsewhere on the
+    machine and a picture on the network are refused (never fetched) and stop the build."""
+    import shutil
+
+    from publisher.load import load_issue
+    from publisher.pdf import write_pdf
+
+    address, asked = web_server
+    root = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", root)
+    secret = tmp_path / "secret.png"
+    shutil.copy(root / "articles" / "images" / "photo.png", secret)
+    partial = root / "layouts" / "partials" / "inside-front-cover.html.j2"
+    partial.parent.mkdir(parents=True)
+    partial.write_text("", encoding="utf-8")
+    (partial.parent / "drawing.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">'
+        f'<image href="{secret.as_uri()}" width="20" height="20"/></svg>', encoding="utf-8")
+    target = tmp_path / "out.pdf"
+
+    write_pdf(load_issue(root), target)  # the manuscript's own picture is in the issue folder
+    images = {image.data for page in PdfReader(target).pages for image in page.images}
+    assert len(images) == 1  # the pages share one resource dictionary
+
+    for html, refused in [('<img src="layouts/partials/drawing.svg">', secret.as_uri()),
+                          (f'<img src="{address}/photo.png">', f"{address}/photo.png")]:
+        partial.write_text(html, encoding="utf-8")
+        target.unlink(missing_ok=True)
+        with pytest.raises(BuildError) as caught:
+            write_pdf(load_issue(root), target)
+        assert str(caught.value) == (
+            f"a picture or layout refers to {refused}: a build reads only files in the issue "
+            "folder, its layouts and fonts folders, and never the network")
+        assert not target.exists()
+    assert asked == []
