@@ -384,6 +384,19 @@ def test_a_character_without_a_glyph_stops_the_build(tmp_path):
     assert not target.exists()
 
 
+def test_a_title_without_a_glyph_is_blamed_on_its_article_not_the_manifest(tmp_path):
+    """The 目录 sets the title first; its entry names the article too."""
+    from publisher.load import load_issue
+    from publisher.pdf import write_pdf
+
+    root = ROOTS / "pdf-missing-glyph-title"
+    with pytest.raises(BuildError) as caught:
+        write_pdf(load_issue(root), tmp_path / "out.pdf")
+    assert str(caught.value).startswith(
+        f"{root / 'articles' / '10-title.md'}:3: no font of this text's role has a glyph for "
+        "‘\U0010fffd’ (U+10FFFD)")
+
+
 def test_an_issue_layout_overrides_and_extends_the_project_layout():
     from publisher.layouts import environment, render, search_path
     from publisher.load import load_issue
