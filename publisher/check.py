@@ -1,4 +1,4 @@
-"""`publisher check PDF`: the Chinese typesetting rules of STYLE.md, measured on a built PDF.
+"""`publisher check PDF`: the house style's Chinese typesetting rules, measured on a built PDF.
 
 The PDF is read as a reader sees it. pdfplumber gives every glyph with its position; glyphs on
 one baseline form a row, and a row splits into lines at gaps wider than 1.5em where a frame's
@@ -9,7 +9,7 @@ goes on: the next line, one line lower in the frame, starts at the frame's edge 
 2em indent; at a column's foot, the paragraph may go on at the top of the next frame in reading
 order if nothing stands between and the font stays the same.
 
-Rules checked (numbers of STYLE.md):
+Rules checked (numbered as in the house style; rule 3, the 2em indent, is the layout's):
 1. no line starts with a closing mark or ends with an opening one;
 2. no `——` or `……` split across lines (an odd run of — or … at a line's start or end);
 4. every full body line ends within 0.5pt of its frame's right edge (also reported as a share);
@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .cjk import (
     CLOSING,
+    DOUBLED_MARKS,
     LINE_END_PROHIBITED,
     LINE_START_PROHIBITED,
     OPENING,
@@ -312,9 +313,9 @@ def _reading_order(frames: dict[Line, Frame], lines: list[Line], em: float) -> l
     return [run for _, run in sorted(runs, key=lambda r: r[0])]
 
 
-def _odd_run(text: str, marks: str = "—…") -> bool:
-    """Whether `text` opens with an odd run of one of `marks`."""
-    if not text or text[0] not in marks:
+def _odd_run(text: str) -> bool:
+    """Whether `text` opens with an odd run of a doubled mark: one of its pairs is split."""
+    if not text or text[0] not in DOUBLED_MARKS:
         return False
     return (len(text) - len(text.lstrip(text[0]))) % 2 == 1
 

@@ -1,4 +1,5 @@
-"""Chinese text rules applied to the print HTML before layout (STYLE.md rules 1, 2, 5, 6, 7).
+"""Chinese text rules applied to the print HTML before layout (rules 1, 2, 5, 6, 7 of those
+`publisher check` measures, listed in publisher/check.py).
 
 `typeset(html)` rewrites the text of the page, never its sources or tags:
 - a space between a Han character and a Latin letter or digit (rule 6): the space of Noto
@@ -15,28 +16,35 @@ The classes are styled by `layouts/cjk.css`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape, unescape
-
-# GB/T 15834 and clreq: marks that may not open a line, and marks that may not close one.
-LINE_START_PROHIBITED = frozenset("、，。：；！？）】》」』”’·")
-LINE_END_PROHIBITED = frozenset("（【《「『“‘")
-# Doubled marks that must stay on one line.
-UNBREAKABLE = ("——", "……")
 
 # In simplified Chinese fonts these marks sit in the left half of their em, blank on the right.
 CLOSING = frozenset("，。、：；！？）】》」』”’〉〕")
 # These sit in the right half, blank on the left.
 OPENING = frozenset("（【《「『“‘〈〔")
+# GB/T 15834 and clreq: marks that may not open a line (the closing ones, and the middle dot
+# of a transliterated name), and marks that may not close one.
+LINE_START_PROHIBITED = CLOSING | {"·"}
+LINE_END_PROHIBITED = OPENING
 # Unicode line breaking never breaks before a quotation mark.
 OPENING_QUOTES = frozenset("“‘")
+# Marks printed doubled (—— and ……): a pair is one mark, never split by a break or a gap.
+DOUBLED_MARKS = "—…"
 
+# Han characters: unified ideographs, extension A, compatibility ideographs, extensions B on.
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+HAN_CHAR = re.compile(f"[{HAN}]")
+# Characters set on the em grid: Han, radicals, CJK symbols and punctuation, kana, CJK
+# compatibility forms, full-width forms, and the marks the Chinese font sets full width.
+CJK = re.compile(f"[{HAN}\u2e80-\u9fff\ufe30-\ufe4f\uff00-\uffef“”‘’—…·]")
+
 # Placeholders for the spans while the text is still plain: private-use characters that the
 # sources cannot contain (markup.py escapes text; the pass runs on generated HTML only).
 _OPEN = {"nobr": "\ue000", "halt": "\ue001"}
 _CLOSE = "\ue002"
 _PLACEHOLDERS = frozenset((*_OPEN.values(), _CLOSE))
-_NOBR = re.compile(r"—{2,}|…{2,}|[^\s·]·")
+_NOBR = re.compile("|".join([*(f"{m}{{2,}}" for m in DOUBLED_MARKS), r"[^\s·]·"]))
 _TAG = re.compile(r"(<[^>]*>)")
 _INLINE_TAG = re.compile(r"</?(a|abbr|b|cite|em|i|q|small|span|strong|sub|sup|u)\b", re.I)
 _PARAGRAPH = re.compile(r"(<(p|h[1-6])\b[^>]*>)(.*?)(</\2>)", re.S)
@@ -44,7 +52,19 @@ _SKIPPED = re.compile(r"<(style|script|head|title)\b.*?</\1>", re.S)
 
 
 def is_han(char: str) -> bool:
-    return re.fullmatch(f"[{HAN}]", char) is not None
+    """Whether `char` is a Chinese character (an ideograph, not punctuation)."""
+    return HAN_CHAR.fullmatch(char) is not None
+
+
+@lru_cache(maxsize=4096)  # justification asks for every pair of characters of every line
+def is_cjk(char: str) -> bool:
+    """Whether `char` is set on the em grid: Han, kana, CJK and full-width punctuation."""
+    return CJK.fullmatch(char) is not None
+
+
+def splits_doubled_mark(before: str, after: str) -> bool:
+    """Whether a break or a gap between `before` and `after` would split a doubled mark."""
+    return before == after and before in DOUBLED_MARKS
 
 
 def _is_latin(char: str) -> bool:

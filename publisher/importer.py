@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from .cjk import is_han
 from .errors import IssueErrors, PublisherError
 from .load import ARTICLES, MANIFEST, load_issue
 from .model import END_NOTE_KINDS
@@ -65,7 +66,7 @@ def _join_vertical(lines: list[Line]) -> list[Line]:
     i = 0
     while i < len(lines):
         j = i
-        while j < len(lines) and len(lines[j].text) == 1 and _is_han(lines[j].text):
+        while j < len(lines) and len(lines[j].text) == 1 and is_han(lines[j].text):
             j += 1
         if j - i >= 3:
             run = lines[i:j]
@@ -77,10 +78,6 @@ def _join_vertical(lines: list[Line]) -> list[Line]:
     return out
 
 
-def _is_han(char: str) -> bool:
-    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
-
-
 def undouble(text: str) -> str | None:
     """`践行践行““三严三三严三实实””` → `践行“三严三实”`; None unless every run is printed twice.
 
@@ -89,7 +86,7 @@ def undouble(text: str) -> str | None:
     genuine repeat inside body text (红红脸) is never touched.
     """
     n = len(text)
-    if n < 2 or n > 120 or not any(_is_han(c) for c in text):
+    if n < 2 or n > 120 or not any(is_han(c) for c in text):
         return None
     # best[i]: fewest pieces covering text[i:], each a doubled run or a single space.
     best: list[tuple[int, str] | None] = [None] * (n + 1)

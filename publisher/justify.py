@@ -1,4 +1,4 @@
-"""Inter-character justification for WeasyPrint (STYLE.md rule 4), written for WeasyPrint 70.0.
+"""Inter-character justification for WeasyPrint (rule 4: full lines flush), for WeasyPrint 70.0.
 
 WeasyPrint justifies by widening spaces only, so a justified line of Chinese, which has no
 spaces, stays ragged. `install()` patches three places of WeasyPrint 70.0:
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from functools import lru_cache
 
 import weasyprint
 from weasyprint.formatting_structure import boxes
@@ -29,14 +28,11 @@ from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi
 from weasyprint.text.fonts import get_pango_font_key
 
+from .cjk import is_cjk, splits_doubled_mark
 from .errors import BuildError
 
 WEASYPRINT_VERSION = "70.0"
 
-# Punctuation used in Chinese text that the font sets full width (or as ⅞em dashes).
-_CJK_PUNCTUATION = frozenset("“”‘’—…·")
-# A pair that must stay one unbroken mark.
-_DOUBLED_MARKS = frozenset("—…")
 # Thousandths of the font size added to a widened glyph's Pango width beyond the whole number
 # wanted, so that WeasyPrint's truncation to thousandths keeps that number.
 _MARGIN = 0.25
@@ -47,20 +43,6 @@ _original_set_text = line_break.Layout.set_text
 _original_get_first_line = line_break.Layout.get_first_line
 
 
-@lru_cache(maxsize=4096)
-def is_cjk(char: str) -> bool:
-    """True for characters set on the em grid: Han, kana, CJK and full-width punctuation."""
-    code = ord(char)
-    return (
-        0x2E80 <= code <= 0x9FFF  # radicals, CJK symbols and punctuation, kana, Han
-        or 0xF900 <= code <= 0xFAFF  # compatibility ideographs
-        or 0xFE30 <= code <= 0xFE4F  # CJK compatibility forms
-        or 0xFF00 <= code <= 0xFFEF  # full-width forms
-        or 0x20000 <= code <= 0x3FFFF  # Han extensions
-        or char in _CJK_PUNCTUATION
-    )
-
-
 def _spaceless(char: str) -> bool:
     return not char.isspace() and unicodedata.category(char) not in ("Cf", "Mn")
 
@@ -69,7 +51,7 @@ def expandable(before: str, after: str) -> bool:
     """Whether justification may open the gap between two adjacent characters."""
     if not (_spaceless(before) and _spaceless(after)):
         return False
-    if before == after and before in _DOUBLED_MARKS:
+    if splits_doubled_mark(before, after):
         return False
     return is_cjk(before) or is_cjk(after)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from .cjk import is_han
 from .markup import plain_paragraphs
 from .model import Article, Issue
 
@@ -37,7 +38,7 @@ def article_keywords(article: Article) -> tuple[str, ...]:
     text = "\n".join([*article.title, *plain_paragraphs(article.body)])
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
     terms = _jieba().analyse.extract_tags(text, topK=KEYWORDS_PER_ARTICLE * 3)
-    good = [t for t in terms if len(t) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in t)]
+    good = [t for t in terms if len(t) >= 2 and all(map(is_han, t))]
     return tuple(good[:KEYWORDS_PER_ARTICLE])
 
 

@@ -8,7 +8,6 @@ paragraph is a figure with a caption. Raw HTML is not allowed: manuscripts are u
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from html import escape
@@ -20,12 +19,10 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from .cjk import CJK
+
 EXCERPT_LABEL = "微书摘"
 ATTRIBUTION_DASH = "——"
-
-
-# Han characters and full-width punctuation: CommonMark's flanking rules ignore them.
-CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
 
 
 def _cjk_emphasis(state: StateInline, silent: bool) -> bool:

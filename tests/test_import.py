@@ -168,6 +168,14 @@ def test_vertical_title_and_truncated_byline_are_flagged(tmp_path):
     assert len(plain_paragraphs(item.body)) == 2
 
 
+def test_a_vertical_title_may_hold_characters_beyond_the_basic_plane(tmp_path):
+    # 𠮷 (U+20BB7) is a Han character of CJK extension B, as rare names use.
+    text = tmp_path / "text.txt"
+    text.write_text("\n".join(["标题", *"𠮷祥如意", "正文。"]) + "\n", encoding="utf-8")
+    assert [(line.text, line.vertical) for line in importer.read_lines(text)] == [
+        ("标题", False), ("𠮷祥如意", True), ("正文。", False)]
+
+
 def test_back_cover_with_permit_and_caption(tmp_path):
     issue, _ = imported("import-back-cover", tmp_path)
     article, cover = issue.articles

@@ -1,4 +1,5 @@
-"""Chinese typesetting (STYLE.md rules 1–8), measured on built PDFs with `publisher check`.
+"""Chinese typesetting (the house style's rules 1–8, listed in publisher/check.py), measured
+on built PDFs with `publisher check`.
 
 Each `typeset-*` root provokes one rule in a 21-character column; the same sources laid out by
 bare WeasyPrint (no text pass, no justification patch, in a fresh process) show that the
@@ -146,11 +147,11 @@ def test_forced_breaks_at_marks_are_reported(tmp_path):
     text = "社区党建工作要坚持以人民为中心的发展思想"
     html = (f'<html lang="zh"><body style="font: 10.5pt \'Noto Serif CJK SC\'; width: 21em">'
             f'<p style="white-space: pre-line">{text}\n。{text}（\n{text}—\n—{text}\n'
-            f'{text}…\n…{text}</p></body></html>')
+            f'{text}…\n…{text}\n〕{text}〔\n{text}</p></body></html>')
     pdf = tmp_path / "bad.pdf"
     weasyprint.HTML(string=html).write_pdf(pdf)
     report = check_pdf(pdf)
-    assert report.totals()[1] == 2  # 。 opens a line, （ closes one
+    assert report.totals()[1] == 4  # 。 and 〕 open a line, （ and 〔 close one
     assert report.totals()[2] == 4  # — and … each split, seen from both lines
     assert not report.passed
     assert main(["check", str(pdf)]) == 1
