@@ -11,6 +11,7 @@ from .markup import plain_paragraphs
 from .model import Article, Issue
 
 KEYWORDS_PER_ARTICLE = 5
+KEYWORDS_PER_ISSUE = 12
 
 
 @lru_cache(maxsize=1)
@@ -42,11 +43,11 @@ def article_keywords(article: Article) -> tuple[str, ...]:
     return tuple(good[:KEYWORDS_PER_ARTICLE])
 
 
-def issue_keywords(issue: Issue, limit: int = 12) -> tuple[str, ...]:
+def issue_keywords(issue: Issue) -> tuple[str, ...]:
     """The most frequent article keywords of the issue, ties broken by first appearance."""
     counts: dict[str, int] = {}
     for article in issue.articles:
         for word in article_keywords(article):
             counts[word] = counts.get(word, 0) + 1
     ranked = sorted(counts, key=lambda w: -counts[w])  # sorted() is stable: first seen wins ties
-    return tuple(ranked[:limit])
+    return tuple(ranked[:KEYWORDS_PER_ISSUE])
