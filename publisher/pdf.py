@@ -220,7 +220,7 @@ def render_html(issue: Issue, *, press: bool = False) -> str:
     when = build_time(issue).isoformat().replace("+00:00", "Z")
     return layouts.render(
         env, "magazine.html.j2",
-        issue=issue, runs=runs, press=press,
+        issue=issue, runs=runs,
         keywords=issue_keywords(issue),
         created=when,
         page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(roles)),

@@ -419,6 +419,38 @@ def test_an_issue_layout_overrides_and_extends_the_project_layout():
         f"{Path(__file__).resolve().parent.parent / 'layouts'}")
 
 
+def test_the_issue_template_uses_all_it_is_given(monkeypatch):
+    """render_html passes magazine.html.j2 (and the partials it includes) nothing unused."""
+    from jinja2 import meta
+
+    from publisher import layouts
+    from publisher.load import load_issue
+    from publisher.pdf import render_html
+
+    given: dict[str, object] = {}
+    real = layouts.render
+
+    def spy(env, name, **context):
+        if name == "magazine.html.j2":
+            given.update(context)
+        return real(env, name, **context)
+
+    monkeypatch.setattr(layouts, "render", spy)
+    render_html(load_issue(ROOTS / "good-minimal"))
+    env = layouts.environment(layouts.search_path(None))
+    used: set[str] = set()
+    todo, seen = ["magazine.html.j2"], set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            tree = env.parse(env.loader.get_source(env, name)[0])
+            used |= meta.find_undeclared_variables(tree)
+            todo += [t for t in meta.find_referenced_templates(tree) if t]
+    assert "partials/toc.html.j2" in seen
+    assert given and set(given) <= used, set(given) - used
+
+
 def test_a_box_alone_on_a_page_is_reported(sample_issue, caplog):
     from publisher.pdf import warn_lone_boxes
 
