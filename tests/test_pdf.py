@@ -451,6 +451,18 @@ def test_the_issue_template_uses_all_it_is_given(monkeypatch):
     assert given and set(given) <= used, set(given) - used
 
 
+def test_a_title_is_sized_by_its_longest_line_and_no_lines_print_nothing():
+    from publisher.layouts import environment, search_path
+
+    macro = environment(search_path(None)).from_string(
+        '{% from "partials/title.html.j2" import title_lines %}'
+        "{{ title_lines(lines, 'title', item) }}")
+    assert macro.render(lines=[], item=None).strip() == ""
+    assert macro.render(lines=["党建", "引领发展"], item="a-10").strip() == (
+        '<h2 class="title" data-item="a-10" style="--title-chars: 4"><span class="line">党建'
+        '</span><span class="line">引领发展</span></h2>')
+
+
 def test_a_box_alone_on_a_page_is_reported(sample_issue, caplog):
     from publisher.pdf import warn_lone_boxes
 
