@@ -390,6 +390,20 @@ def test_a_character_without_a_glyph_stops_the_build(tmp_path):
     assert not target.exists()
 
 
+def test_toc_lists_every_author_names_and_organisations(tmp_path):
+    """As the EPUB's 目录 does: 孙瑛 (with a position) and 石嘴山市委组织部, in byline order."""
+    from publisher.load import load_issue
+    from publisher.pdf import write_pdf
+
+    issue = load_issue(ROOTS / "good-minimal")
+    target = tmp_path / "out.pdf"
+    write_pdf(issue, target)
+    with pdfplumber.open(target) as pdf:
+        toc = compact(pdf.pages[2].extract_text())
+    assert toc.startswith("目录")
+    assert "第一行第二行孙瑛石嘴山市委组织部" in toc
+
+
 def test_a_title_without_a_glyph_is_blamed_on_its_article_not_the_manifest(tmp_path):
     """The 目录 sets the title first; its entry names the article too."""
     from publisher.load import load_issue
