@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 class PublisherError(Exception):
@@ -38,3 +41,49 @@ class IssueErrors(PublisherError):
 
 class BuildError(PublisherError):
     """A build that cannot produce a correct file (missing glyph, missing tool, bad layout)."""
+
+
+def read_utf8(path: Path) -> str:
+    """The text of a source file, or a SourceError naming the line of a byte that is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", path) from None
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read; save the file as UTF-8",
+            path, raw.count(b"\n", 0, exc.start) + 1) from None
+
+
+def yaml_error(exc: yaml.YAMLError, path: Path, first_line: int = 1) -> SourceError:
+    """A YAML syntax error at its line (`first_line` is the file line of the YAML's first)."""
+    mark = getattr(exc, "problem_mark", None)
+    line = first_line + mark.line if mark else first_line
+    message = f"YAML: {getattr(exc, 'problem', None) or exc}"
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark and context_mark.line != getattr(mark, "line", None):
+        # The problem is often noticed a line after the real mistake: point at both.
+        message += f" ({context} started on line {first_line + context_mark.line})"
+    return SourceError(message, path, line)
+
+
+def yaml_line(node: Any, loc: tuple, first_line: int = 1) -> int:
+    """The file line of the YAML value at `loc` (keys and list indexes), or its nearest parent's."""
+    line = node.start_mark.line
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line = match[0].start_mark.line
+            node = match[1]
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line
+        else:
+            break
+    return first_line + line

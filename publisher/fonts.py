@@ -7,6 +7,7 @@ printing tofu or a silently substituted font.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import BuildError, SourceError
+from .errors import BuildError, SourceError, read_utf8, yaml_error, yaml_line
 from .layouts import shipped
 
 ROLES = ("serif", "sans", "kai")
@@ -33,52 +34,70 @@ class Role:
     families: tuple[str, ...]
     files: tuple[tuple[int, Path], ...] = ()
 
+    @property
+    def css_families(self) -> str:
+        """The families as a CSS `font-family` list, each name quoted."""
+        return ", ".join(css_string(family) for family in self.families)
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string: quotes, backslashes and control characters escaped."""
+    return '"' + re.sub(r'["\\\x00-\x1f\x7f]', lambda m: f"\\{ord(m.group()):x} ", text) + '"'
+
 
 def load_roles(issue_root: Path | None = None) -> dict[str, Role]:
     """The project's roles, each overridden by the issue's own `fonts/fonts.yaml` if it has one."""
-    roles = _read(shipped("fonts") / CONFIG)
+    roles = dict(_read_once(shipped("fonts") / CONFIG))
     if issue_root is not None and (issue_root / "fonts" / CONFIG).is_file():
-        roles.update(_read(issue_root / "fonts" / CONFIG))
+        roles.update(_read_once(issue_root / "fonts" / CONFIG))
     return roles
 
 
-def _read(path: Path) -> dict[str, Role]:
+def _read_once(path: Path) -> dict[str, Role]:
+    """`_read(path)`, read again only when the file changes: a build asks for the roles often."""
+    stat = path.stat()
+    return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _read(path: Path, mtime_ns: int, size: int) -> dict[str, Role]:
+    """The roles of one fonts.yaml (`mtime_ns` and `size` key the cache only)."""
+    text = read_utf8(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SourceError(f"YAML: {getattr(exc, 'problem', exc)}", path,
-                          mark.line + 1 if mark else None) from None
+        raise yaml_error(exc, path) from None
+    if data is None:
+        return {}
     if not isinstance(data, dict):
         raise SourceError("expected `role: {family: …}` entries", path, 1)
     roles = {}
     for name, entry in data.items():
         if name not in ROLES:
             raise SourceError(f"unknown role `{name}` (roles: {', '.join(ROLES)})", path,
-                              _line(path, name))
+                              yaml_line(node, (name,)))
         families = entry.get("family") if isinstance(entry, dict) else None
         if isinstance(families, str):
             families = [families]
         if not families or not all(isinstance(f, str) and f for f in families):
             raise SourceError(f"role `{name}` needs `family: <font family name>`", path,
-                              _line(path, name))
+                              yaml_line(node, (name,)))
+        listed = entry.get("files") or {}
+        if not isinstance(listed, dict):
+            raise SourceError(f"role `{name}`: `files` maps a weight to a font file, as in "
+                              "`files: {400: Font.ttf, 700: Font-Bold.ttf}`", path,
+                              yaml_line(node, (name, "files")))
         files = []
-        for weight, file in (entry.get("files") or {}).items():
+        for weight, file in listed.items():
             font = path.parent / str(file)
             if not isinstance(weight, int) or not font.is_file():
                 raise SourceError(f"role `{name}`: `files` maps a weight (400, 700) to a font "
                                   f"file in {path.parent}; `{weight}: {file}` is not one",
-                                  path, _line(path, name))
+                                  path, yaml_line(node, (name, "files", str(weight))))
             files.append((weight, font.resolve()))
         roles[name] = Role(name, tuple(families), tuple(files))
     return roles
-
-
-def _line(path: Path, key: str) -> int | None:
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.startswith(f"{key}:"):
-            return number
-    return None
 
 
 def font_css(roles: dict[str, Role]) -> str:
@@ -86,12 +105,11 @@ def font_css(roles: dict[str, Role]) -> str:
     rules = []
     for role in roles.values():
         for weight, file in role.files:
-            rules.append(f'@font-face {{ font-family: "{role.families[0]}"; '
-                         f'src: url("{file.as_uri()}"); font-weight: {weight}; }}')
+            rules.append(f"@font-face {{ font-family: {css_string(role.families[0])}; "
+                         f"src: url({css_string(file.as_uri())}); font-weight: {weight}; }}")
     props = []
     for name, role in sorted(roles.items()):
-        families = ", ".join(f'"{family}"' for family in role.families)
-        props.append(f"--font-{name}: {families}, {GENERIC[name]};")
+        props.append(f"--font-{name}: {role.css_families}, {GENERIC[name]};")
     rules.append(f":root {{ {' '.join(props)} }}")
     return "\n".join(rules) + "\n"
 
