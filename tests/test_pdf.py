@@ -559,7 +559,8 @@ def test_every_brief_headline_line_prints_whole_on_one_line(plumber, sample_issu
 
 
 @pytest.mark.parametrize("template, line, message", [
-    ("目录\n{% if %}\n", 2, "layout template: Expected an expression, got 'end of statement block'"),
+    ("目录\n{% if %}\n", 2,
+     "layout template: Expected an expression, got 'end of statement block'"),
     ("目录\n\n{{ issue.nosuch }}\n", 3, "layout template: 'publisher.model.Issue object' has no "
      "attribute 'nosuch'"),
 ])
@@ -629,9 +630,9 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
     images = {image.data for page in PdfReader(target).pages for image in page.images}
     assert len(images) == 1  # the pages share one resource dictionary
 
-    for html, refused in [('<img src="layouts/partials/drawing.svg">', secret.as_uri()),
-                          (f'<img src="{address}/photo.png">', f"{address}/photo.png")]:
-        partial.write_text(html, encoding="utf-8")
+    for picture, refused in [('<img src="layouts/partials/drawing.svg">', secret.as_uri()),
+                             (f'<img src="{address}/photo.png">', f"{address}/photo.png")]:
+        partial.write_text(picture, encoding="utf-8")
         target.unlink(missing_ok=True)
         with pytest.raises(BuildError) as caught:
             write_pdf(load_issue(root), target)
