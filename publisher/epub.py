@@ -205,8 +205,7 @@ def _links(issue: Issue, page_list: list[Page]) -> dict[int, tuple[str, str]]:
 
 def _families(issue: Issue) -> dict[str, str]:
     """Each role's families from fonts.yaml as a quoted CSS list, for the stylesheet."""
-    return {name: ", ".join(f'"{family}"' for family in role.families)
-            for name, role in load_roles(issue.root).items()}
+    return {name: role.css_families for name, role in load_roles(issue.root).items()}
 
 
 def _documents(issue: Issue, env: jinja2.Environment, page_list: list[Page],
@@ -375,7 +374,7 @@ def _cover_png(issue: Issue) -> bytes:
 
 def _wrap(text: str, font, width: int) -> list[str]:
     """Break a cover line between characters so that each part fits `width` pixels, keeping
-    closing marks off a line's start and opening marks off its end (STYLE.md rule 1)."""
+    closing marks off a line's start and opening marks off its end (typesetting rule 1)."""
     parts = [""]
     for ch in text:
         if (parts[-1] and font.getlength(parts[-1] + ch) > width

@@ -14,7 +14,7 @@ import PIL.Image
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import IssueErrors, PublisherError, SourceError
+from .errors import IssueErrors, PublisherError, SourceError, read_utf8, yaml_error, yaml_line
 from .markup import image_path, parse, walk
 from .model import Article, FrontMatter, Issue, Kind, Layout, Manifest
 
@@ -138,7 +138,7 @@ def _load_article(
         return None
     ok = True
     if check_column and meta.column not in columns:
-        line = _line_of(node, ("column",), 2)
+        line = yaml_line(node, ("column",), 2)
         known = ", ".join(dict.fromkeys(columns.values()))
         errors.append(
             SourceError(f"unknown column `{meta.column}` (issue.yaml lists: {known})", path, line)
@@ -236,30 +236,17 @@ def _check_series(
                     f"series `{article.series}` is not opened by an editor_note item "
                     "before this one",
                     article.path,
-                    _line_of(fronts[article.path], ("series",), 2),
+                    yaml_line(fronts[article.path], ("series",), 2),
                 )
             )
 
 
 def _read_text(path: Path, errors: list[PublisherError]) -> str | None:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        errors.append(SourceError(f"cannot read: {exc.strerror}", path))
+        return read_utf8(path)
+    except SourceError as error:
+        errors.append(error)
         return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        errors.append(
-            SourceError(
-                f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read; save the file as UTF-8",
-                path,
-                line,
-            )
-        )
-        return None
-    return text.removeprefix("\ufeff")
 
 
 def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) -> tuple[Any, Any]:
@@ -268,14 +255,7 @@ def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) 
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = first_line + mark.line if mark else first_line
-        message = f"YAML: {getattr(exc, 'problem', None) or exc}"
-        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-        if context and context_mark and context_mark.line != getattr(mark, "line", None):
-            # The problem is often noticed a line after the real mistake: point at both.
-            message += f" ({context} started on line {first_line + context_mark.line})"
-        errors.append(SourceError(message, path, line))
+        errors.append(yaml_error(exc, path, first_line))
         return None, None
     if not isinstance(data, dict):
         errors.append(SourceError("expected `key: value` lines", path, first_line))
@@ -327,7 +307,7 @@ def _validate(
             else:
                 reason = error["msg"].removeprefix("Value error, ")
                 message = f"`{field}`: {reason}" if field else reason
-            errors.append(SourceError(message, path, _line_of(node, loc, first_line)))
+            errors.append(SourceError(message, path, yaml_line(node, loc, first_line)))
         return None
 
 
@@ -337,23 +317,3 @@ def _field_name(loc: tuple) -> str:
     for part in loc:
         name += f" entry {part + 1}" if isinstance(part, int) else (f".{part}" if name else part)
     return name
-
-
-def _line_of(node: Any, loc: tuple, first_line: int) -> int:
-    """The file line of the YAML value at `loc` (keys and list indexes), or its nearest parent's."""
-    line = node.start_mark.line
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == part), None)
-            if match is None:
-                break
-            line = match[0].start_mark.line
-            node = match[1]
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line
-        else:
-            break
-    return first_line + line

@@ -36,7 +36,7 @@ PAGE_OPENERS = {Kind.article, Kind.editorial, Kind.editor_note, Kind.back_cover}
 
 @dataclass(frozen=True)
 class Grid:
-    """The text block in whole characters (STYLE.md rule 4), and page margins derived from it.
+    """The text block in whole characters (typesetting rule 4), and page margins derived from it.
 
     Two columns of `column_em` characters plus a hair (WeasyPrint 70 fits only 20 characters
     in exactly 21 em) and a gutter of `gutter_em`, so full width sets 2 × 21 + 3 = 45 a line.
@@ -340,7 +340,7 @@ TextRuns = list[tuple[int, "Article | None", object]]
 
 
 def check_glyphs(runs: TextRuns, issue: Issue) -> None:
-    """Stop on any character that the fonts of its role cannot set (STYLE.md rule 8)."""
+    """Stop on any character that the fonts of its role cannot set (typesetting rule 8)."""
     files = fonts.family_files(fonts.load_roles(issue.root))
     for _, item, box in runs:
         lost = fonts.missing(box.text, tuple(box.style["font_family"]), files)

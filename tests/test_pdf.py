@@ -134,7 +134,7 @@ def test_two_column_pages_set_body_text_in_two_columns_of_21_characters(
         assert any(c["x1"] <= x0 + 0.5 for c in body), index
         assert any(c["x0"] >= x1 - 0.5 for c in body), index
         checked += 1
-        # A line of plain Han text fills the column with 21 characters (STYLE.md rule 4).
+        # A line of plain Han text fills the column with 21 characters (typesetting rule 4).
         rows: dict[tuple[int, bool], list[str]] = {}
         for c in body:
             rows.setdefault((round(c["top"]), c["x0"] >= x1 - 0.5), []).append(c["text"])
