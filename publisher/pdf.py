@@ -285,6 +285,7 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
                          "(Debian package libgs-common)")
     _check_subsetting()
     document = layout(render_html(issue, press=press), issue)
+    drop_rules_at_column_tops(document)
     runs = list(text_boxes(document, issue))
     check_glyphs(runs, issue)
     warn_lone_boxes(runs)
@@ -314,6 +315,29 @@ def _check_subsetting() -> None:
     if harfbuzz_subset is None:
         logger.warning("libharfbuzz-subset0 is not installed: WeasyPrint subsets the CJK fonts "
                        "with fontTools instead, which makes a build take minutes, not seconds")
+
+
+def drop_rules_at_column_tops(document) -> None:
+    """A brief that opens a column needs no rule, nor the space around it, to part it from the
+    one before: WeasyPrint keeps both at a column break, and the rule would stand under the
+    running head. Remove them and move the column's content up by what they took."""
+
+    def visit(box) -> None:
+        for child in getattr(box, "children", ()):
+            if not getattr(child, "is_column", False):
+                visit(child)
+                continue
+            flow = [c for c in child.children if c.is_in_normal_flow()]
+            if not flow or not flow[0].border_top_width:
+                continue
+            first = flow[0]
+            lift = first.margin_top + first.border_top_width + first.padding_top
+            first.margin_top = first.border_top_width = first.padding_top = 0
+            for moved in [*first.children, *flow[1:]]:
+                moved.translate(dy=-lift)
+
+    for page in document.pages:
+        visit(page._page_box)
 
 
 def text_boxes(document, issue: Issue) -> Iterator[tuple[int, Article | None, object]]:

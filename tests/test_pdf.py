@@ -641,3 +641,21 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
             "folder, its layouts and fonts folders, and never the network")
         assert not target.exists()
     assert asked == []
+
+
+def ruled_column_tops(pdf, trim) -> list[int]:
+    """Pages where a rule as wide as a column stands in the first line of the text block."""
+    grid = Grid(trim)
+    top = grid.margins()[0]
+    return [index + 1 for index, page in enumerate(pdf.pages)
+            for shape in page.rects + page.lines
+            if top - 1 < shape["top"] < top + grid.line_pt
+            and abs(shape["width"] - grid.column_pt) < 1]
+
+
+def test_no_brief_opens_a_column_under_a_rule(plumber, sample_issue, a4_sample):
+    # The rule that parts two briefs is drawn as the later one's top border; at a column's top
+    # it would stand under the running head (the sample had them on pages 7 and 9).
+    assert ruled_column_tops(plumber, sample_issue.trim) == []
+    issue, _, pdf = a4_sample
+    assert ruled_column_tops(pdf, issue.trim) == []
