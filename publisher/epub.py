@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,8 +283,7 @@ def _toc(issue: Issue, page_list: list[Page]) -> list:
 
 
 def _metadata(book: epub.EpubBook, issue: Issue) -> None:
-    key = f"publisher:{issue.magazine}:{issue.label}"
-    book.set_identifier(f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, key)}")
+    book.set_identifier(f"urn:uuid:{issue.uuid}")
     book.set_title(f"{issue.magazine} {issue.label}")
     book.set_language(issue.language)
     book.add_author(issue.magazine)

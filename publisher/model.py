@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, get_args
@@ -228,6 +229,11 @@ class Issue(Record):
     permit: str | None
     language: str
     articles: tuple[Article, ...]
+
+    @property
+    def uuid(self) -> uuid.UUID:
+        """A stable identifier of this issue of this magazine, for the EPUB and the PDF/X."""
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"publisher:{self.magazine}:{self.label}")
 
     @property
     def date(self) -> dt.date:

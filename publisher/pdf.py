@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -298,7 +300,8 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
     options = {"pdf_identifier": True, "uncompressed_pdf": False}
     if press:
         options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
-    data = document.write_pdf(**options)  # SVG pictures fetch their own images only here
+    with _document_id(issue.uuid):
+        data = document.write_pdf(**options)  # SVG pictures fetch their own images only here
     if document.url_fetcher.refused:
         raise BuildError("a picture or layout refers to "
                          + ", ".join(dict.fromkeys(document.url_fetcher.refused))
@@ -307,6 +310,20 @@ def write_pdf(issue: Issue, path: Path, *, press: bool = False) -> None:
     with atomic_output(path) as tmp:
         pdfpost.finish(data, tmp, pages.labels,
                        bleed=Grid(issue.trim).bleed_mm * MM if press else None)
+
+
+@contextmanager
+def _document_id(value: uuid.UUID) -> Iterator[None]:
+    """WeasyPrint 70 stamps a PDF/X's XMP with a random DocumentID (uuid4), from which the
+    file's /ID is hashed too; the issue's own identifier keeps the same sources, same bytes."""
+    from weasyprint.pdf import metadata
+
+    random_id = metadata.uuid4
+    metadata.uuid4 = lambda: value
+    try:
+        yield
+    finally:
+        metadata.uuid4 = random_id
 
 
 def _check_subsetting() -> None:

@@ -361,18 +361,21 @@ def test_blank_pages_put_the_back_cover_last_on_a_left_page(tmp_path, caplog, pr
     assert [m for m in caplog.messages if "blank page" in m] == [warning] * bool(added)
 
 
-def test_same_sources_give_the_same_bytes(sample_pdf, tmp_path):
+@pytest.mark.parametrize("variant", ["sample_pdf", "sample_press_pdf"])
+def test_same_sources_give_the_same_bytes(variant, request, tmp_path):
     import os
     import subprocess
     import sys
 
     from .conftest import SAMPLE
 
+    built = Path(request.getfixturevalue(variant))
+    flags = ["--pdf", "--press"] if variant == "sample_press_pdf" else ["--pdf"]
     # Another process (no cached item HTML) with another hash seed, as a rebuild another day.
     subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(SAMPLE), "-o",
-                    str(tmp_path), "--pdf"], check=True,
+                    str(tmp_path), *flags], check=True,
                    env={**os.environ, "PYTHONHASHSEED": "12345"})
-    assert (tmp_path / Path(sample_pdf).name).read_bytes() == Path(sample_pdf).read_bytes()
+    assert (tmp_path / built.name).read_bytes() == built.read_bytes()
 
 
 def test_a_character_without_a_glyph_stops_the_build(tmp_path):
