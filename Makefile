@@ -5,7 +5,7 @@ PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 # Output file name stem of the issue (2015-10), asked of the tool when a target needs it.
-STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.load import load_issue; \
+STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.source.load import load_issue; \
              from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' $(ISSUE))
 # Debian packages the build needs: CJK fonts by role, HarfBuzz subsetting (fast font embedding),
 # poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs.

@@ -7,8 +7,9 @@ import logging
 from contextlib import ExitStack
 from pathlib import Path
 
-from .load import load_issue
-from .output import atomic_output, output_stem
+from publisher.context import resolve
+from publisher.output import atomic_output, output_stem
+from publisher.source.load import load_issue
 
 logger = logging.getLogger(__name__)
 
@@ -24,19 +25,20 @@ def build(
 ) -> list[Path]:
     """Build the requested outputs of the issue at `root`; return the files written."""
     issue = load_issue(root)
+    context = resolve(issue)
     out_dir = out_dir or Path("build") / root.resolve().name
     stem = output_stem(issue)
     writers = []
     if pdf:
-        from .pdf import write_pdf
+        from publisher.pdf import write_pdf
 
         target = out_dir / (f"{stem}-press.pdf" if press else f"{stem}.pdf")
-        writers.append((target, lambda path: write_pdf(issue, path, press=press)))
+        writers.append((target, lambda path: write_pdf(context, path, press=press)))
     if epub:
-        from .epub import write_epub
+        from publisher.epub import write_epub
 
         target = out_dir / f"{stem}.epub"
-        writers.append((target, lambda path: write_epub(issue, path, embed_fonts=embed_fonts)))
+        writers.append((target, lambda path: write_epub(context, path, embed_fonts=embed_fonts)))
     # Each output is made beside its target and renamed only once every one has succeeded,
     # so a PDF and an EPUB on disk always come from the same sources.
     with ExitStack() as staged:

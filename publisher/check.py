@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cjk import (
+from publisher.cjk import (
     CLOSING,
     DOUBLED_MARKS,
     LINE_END_PROHIBITED,
@@ -40,7 +40,7 @@ from .cjk import (
     counts_as_character,
     is_han,
 )
-from .errors import PublisherError
+from publisher.errors import PublisherError
 
 RULES = {
     1: "line starts or ends with a prohibited mark",
@@ -59,7 +59,7 @@ RUN_GAP_EM = 2.5
 
 
 @dataclass(frozen=True, eq=False)
-class Line:
+class PrintedLine:
     """One printed line: its glyphs left to right on one baseline of one page."""
 
     page: int
@@ -102,7 +102,7 @@ class Violation:
 
 
 @dataclass
-class Report:
+class CheckReport:
     """Every violation found, and the count of full body lines and of those that are flush."""
 
     violations: list[Violation] = field(default_factory=list)
@@ -172,7 +172,7 @@ def _clusters(values: list[float], tolerance: float) -> list[list[float]]:
     return groups
 
 
-def read_lines(pdf_path: Path) -> list[Line]:
+def read_printed_lines(pdf_path: Path) -> list[PrintedLine]:
     """Every line of text in the PDF, body lines marked, in page order, top to bottom.
 
     A row is cut at a gap wider than 1.5em where one piece starts at a left edge (or its indent)
@@ -206,7 +206,7 @@ def read_lines(pdf_path: Path) -> list[Line]:
         return _wide(a, b, em) and (any(abs(b["x0"] - x) < 0.5 for x in lefts)
                                     or any(abs(a["x1"] - x) < 0.5 for x in rights))
 
-    return [Line(number, round(y, 2), tuple(glyphs), is_body(glyphs))
+    return [PrintedLine(number, round(y, 2), tuple(glyphs), is_body(glyphs))
             for number, y, row in rows for glyphs in _split(row, cut)]
 
 
@@ -214,7 +214,7 @@ def _wide(a: dict, b: dict, em: float) -> bool:
     return b["x0"] - a["x1"] > 1.5 * em
 
 
-def find_frames(lines: list[Line], em: float) -> dict[Line, Frame]:
+def find_frames(lines: list[PrintedLine], em: float) -> dict[PrintedLine, Frame]:
     """The frame of every body line. Left edges are where body lines start (the 2em indent
     aside); right edges are where lines end that the next line, one line lower, continues
     without indent (ragged ends within 4em of a farther edge count as that edge)."""
@@ -222,7 +222,7 @@ def find_frames(lines: list[Line], em: float) -> dict[Line, Frame]:
     starts = [g for g in _clusters([line.x0 for line in body], 0.3) if len(g) >= 2]
     lefts = [g[0] for g in starts]
     lefts = [x for x in lefts if not any(abs(x - INDENT_EM * em - o) < 0.5 for o in lefts)]
-    frames: dict[Line, Frame] = {}
+    frames: dict[PrintedLine, Frame] = {}
     for left in lefts:
         members = sorted((line for line in body
                           if min(abs(line.x0 - left), abs(line.x0 - left - INDENT_EM * em)) < 0.5),
@@ -251,13 +251,13 @@ def find_frames(lines: list[Line], em: float) -> dict[Line, Frame]:
     return frames
 
 
-def _wide_test(frames: dict[Line, Frame]):
+def _wide_test(frames: dict[PrintedLine, Frame]):
     """Whether a frame is full width: half as wide again as the narrowest frame (a column)."""
     narrowest = min(f.right - f.left for f in frames.values())
     return lambda frame: frame.right - frame.left >= 1.5 * narrowest
 
 
-def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
+def _column_names(frames: dict[PrintedLine, Frame]) -> dict[tuple[int, Frame], str]:
     """`column 1`, `column 2` by left edge on each page, or `full width` for wide frames."""
     wide = _wide_test(frames)
     names: dict[tuple[int, Frame], str] = {}
@@ -274,14 +274,15 @@ def _column_names(frames: dict[Line, Frame]) -> dict[tuple[int, Frame], str]:
     return names
 
 
-def _reading_order(frames: dict[Line, Frame], lines: list[Line], em: float) -> list[list[Line]]:
+def _reading_order(frames: dict[PrintedLine, Frame], lines: list[PrintedLine],
+                   em: float) -> list[list[PrintedLine]]:
     """Body lines per frame and page, frames in reading order: on each page, bands top to
     bottom, and in a band the columns left to right, then full-width frames top to bottom.
     Bands are parted by full-width lines and by lines that cross a gutter between columns (a
     title block); a column's first body line may stand below its neighbour's last (a headline
     above it), so the bands come from the page's layout, not from the body lines' heights. A
     frame is cut where its lines leave a gap of more than a line and a half (matter between)."""
-    by_frame: dict[tuple[int, Frame], list[Line]] = {}
+    by_frame: dict[tuple[int, Frame], list[PrintedLine]] = {}
     for line, frame in frames.items():
         by_frame.setdefault((line.page, frame), []).append(line)
     wide = _wide_test(frames)
@@ -297,11 +298,11 @@ def _reading_order(frames: dict[Line, Frame], lines: list[Line], em: float) -> l
                 line.x0 < left and line.x1 > right for left, right in gutters.get(line.page, ())):
             spans.setdefault(line.page, []).append(line.y)
 
-    def key(page: int, frame: Frame, run: list[Line]) -> tuple:
+    def key(page: int, frame: Frame, run: list[PrintedLine]) -> tuple:
         band = sum(y < run[0].y - 0.5 for y in spans.get(page, ()))
         return page, band, wide(frame), run[0].y if wide(frame) else frame.left, run[0].y
 
-    runs: list[tuple[tuple, list[Line]]] = []
+    runs: list[tuple[tuple, list[PrintedLine]]] = []
     for (page, frame), frame_lines in by_frame.items():
         frame_lines.sort(key=lambda ln: ln.y)
         start = 0
@@ -320,7 +321,7 @@ def _odd_run(text: str) -> bool:
     return (len(text) - len(text.lstrip(text[0]))) % 2 == 1
 
 
-def _line_rules(line: Line, where: str, em: float) -> Iterable[Violation]:
+def _line_rules(line: PrintedLine, where: str, em: float) -> Iterable[Violation]:
     text = line.text
     if text[0] in LINE_START_PROHIBITED:
         yield Violation(1, line.page, where, text, f"starts with {text[0]}")
@@ -429,25 +430,26 @@ def _to_unicode(font, cids: list[int]) -> str:
     return " ".join(f"{c} (U+{ord(c[0]):04X})" for c in chars if c)
 
 
-def _followed(line: Line, frame: Frame, lines: list[Line], pitch: float) -> bool:
+def _followed(line: PrintedLine, frame: Frame, lines: list[PrintedLine], pitch: float) -> bool:
     """Whether any text (an end note, a box, a heading) stands just below `line` in its frame."""
     return any(other.page == line.page and 0.5 * pitch < other.y - line.y < 2.5 * pitch
                and other.x0 < frame.right and other.x1 > frame.left for other in lines)
 
 
-def _column_top(line: Line, frame: Frame, lines: list[Line], block_top: float) -> bool:
+def _column_top(line: PrintedLine, frame: Frame, lines: list[PrintedLine],
+                block_top: float) -> bool:
     """Whether `line` opens its column: nothing but page furniture (above the text block)
     stands above it in its frame, neither a title nor a byline."""
     return not any(other.page == line.page and block_top - 0.5 < other.y < line.y - 0.5
                    and other.x0 < frame.right and other.x1 > frame.left for other in lines)
 
 
-def _font(line: Line) -> str:
+def _font(line: PrintedLine) -> str:
     return Counter(_base_font(c["fontname"]) for c in line.chars).most_common(1)[0][0]
 
 
-def _continues(line: Line, nxt: Line, frame: Frame, lines: list[Line], pitch: float,
-               block_top: float) -> bool:
+def _continues(line: PrintedLine, nxt: PrintedLine, frame: Frame, lines: list[PrintedLine],
+               pitch: float, block_top: float) -> bool:
     """Whether the paragraph of `line`, the last body line of its frame, may go on at `nxt`,
     the first of the next frame: the column ends with it and the next one opens with `nxt`,
     in the same font."""
@@ -456,7 +458,7 @@ def _continues(line: Line, nxt: Line, frame: Frame, lines: list[Line], pitch: fl
             and _font(line) == _font(nxt))
 
 
-def check_pdf(pdf_path: Path) -> Report:
+def check_pdf(pdf_path: Path) -> CheckReport:
     """Measure every rule on the PDF at `pdf_path`."""
     pdf_path = Path(pdf_path)
     if not pdf_path.is_file():
@@ -465,8 +467,8 @@ def check_pdf(pdf_path: Path) -> Report:
     from pypdf.errors import PdfReadError
 
     try:
-        report = Report(violations=_missing_glyphs(pdf_path))
-        lines = read_lines(pdf_path)
+        report = CheckReport(violations=_missing_glyphs(pdf_path))
+        lines = read_printed_lines(pdf_path)
     except (PdfReadError, PDFSyntaxError) as exc:
         raise PublisherError(f"not a readable PDF ({exc})", pdf_path) from None
     body = [line for line in lines if line.body]
@@ -476,7 +478,7 @@ def check_pdf(pdf_path: Path) -> Report:
     frames = find_frames(lines, em)
     names = _column_names(frames) if frames else {}
 
-    def where(line: Line) -> str:
+    def where(line: PrintedLine) -> str:
         frame = frames.get(line)
         return names[line.page, frame] if frame else "outside the columns"
 

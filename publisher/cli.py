@@ -9,11 +9,11 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import IssueErrors, PublisherError
+from publisher.errors import IssueErrors, PublisherError
 
 
 def _build(args: argparse.Namespace) -> int:
-    from .build import build
+    from publisher.build import build
 
     # With neither flag, build both.
     both = not (args.pdf or args.epub)
@@ -29,17 +29,15 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .fonts import load_roles
-    from .load import load_issue
+    from publisher.source.load import load_issue
 
     issue = load_issue(args.issue)
-    load_roles(issue.root)  # an issue's own fonts/fonts.yaml is a source too
     print(f"{args.issue}: {len(issue.articles)} items in {len(issue.columns)} columns, no problems")
     return 0
 
 
 def _import_text(args: argparse.Namespace) -> int:
-    from .importer import import_text
+    from publisher.importer import import_text
 
     report = import_text(args.text, args.output, force=args.force, magazine=args.magazine,
                          label=args.label)
@@ -48,7 +46,7 @@ def _import_text(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import check_pdf
+    from publisher.check import check_pdf
 
     report = check_pdf(args.pdf)
     print(report.format())

@@ -43,6 +43,10 @@ class BuildError(PublisherError):
     """A build that cannot produce a correct file (missing glyph, missing tool, bad layout)."""
 
 
+class ImportTextError(PublisherError):
+    """The legacy text cannot be read, or the importer would overwrite a file."""
+
+
 def read_utf8(path: Path) -> str:
     """The text of a source file, or a SourceError naming the line of a byte that is not UTF-8."""
     try:

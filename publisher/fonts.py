@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import BuildError, SourceError, read_utf8, yaml_error, yaml_line
-from .layouts import shipped
+from publisher.errors import BuildError, SourceError, read_utf8, yaml_error, yaml_line
+from publisher.templates import shipped
 
 ROLES = ("serif", "sans", "kai")
 GENERIC = {"serif": "serif", "sans": "sans-serif", "kai": "serif"}
@@ -126,12 +126,15 @@ def family_files(roles: dict[str, Role]) -> dict[str, tuple[Path, ...]]:
     return files
 
 
-def role_face(role: Role, weight: int) -> Path:
-    """The font file (`path#index` for a face of a collection) that sets `role` at `weight`:
-    a file listed for the role (the nearest weight), else the installed first family."""
+def role_face(role: Role, weight: int) -> tuple[Path, int]:
+    """The font file and face index (in a collection) that sets `role` at `weight`: a file
+    listed for the role (the nearest weight), else the installed first family."""
     if role.files:
-        return min(role.files, key=lambda listed: abs(listed[0] - weight))[1]
-    return _installed(role.families[0], role.name, "bold" if weight >= 600 else "regular")
+        face = min(role.files, key=lambda listed: abs(listed[0] - weight))[1]
+    else:
+        face = _installed(role.families[0], role.name, "bold" if weight >= 600 else "regular")
+    path, _, index = str(face).partition("#")
+    return Path(path), int(index or 0)
 
 
 @cache

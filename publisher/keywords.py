@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from .cjk import is_han
-from .markup import plain_paragraphs
-from .model import Article, Issue
+from publisher.cjk import is_han
+from publisher.source.markup import plain_paragraphs
+from publisher.source.model import Article
 
 KEYWORDS_PER_ARTICLE = 5
 KEYWORDS_PER_ISSUE = 12
@@ -43,11 +43,11 @@ def article_keywords(article: Article) -> tuple[str, ...]:
     return tuple(good[:KEYWORDS_PER_ARTICLE])
 
 
-def issue_keywords(issue: Issue) -> tuple[str, ...]:
-    """The most frequent article keywords of the issue, ties broken by first appearance."""
+def issue_keywords(per_article: list[tuple[str, ...]]) -> tuple[str, ...]:
+    """The most frequent of the articles' keywords, ties broken by first appearance."""
     counts: dict[str, int] = {}
-    for article in issue.articles:
-        for word in article_keywords(article):
+    for keywords in per_article:
+        for word in keywords:
             counts[word] = counts.get(word, 0) + 1
     ranked = sorted(counts, key=lambda w: -counts[w])  # sorted() is stable: first seen wins ties
     return tuple(ranked[:KEYWORDS_PER_ISSUE])

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BuildError
-from .model import Issue
+from publisher.errors import BuildError
+from publisher.source.model import Issue
 
 
 @contextmanager

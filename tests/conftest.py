@@ -13,7 +13,7 @@ ROOTS = Path(__file__).resolve().parent / "roots"
 
 @pytest.fixture(scope="session")
 def sample_issue():
-    from publisher.load import load_issue
+    from publisher.source.load import load_issue
 
     return load_issue(SAMPLE)
 

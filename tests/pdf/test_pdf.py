@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from pathlib import Path
 
 import pdfplumber
@@ -12,10 +13,9 @@ import pytest
 from pypdf import PdfReader
 
 from publisher.errors import BuildError
-from publisher.model import Kind
-from publisher.pdf import MM, Grid
-
-from .conftest import ROOTS
+from publisher.pdf.grid import MM, Grid
+from publisher.source.model import Kind
+from tests.conftest import ROOT, ROOTS
 
 BODY_PT = 10.5
 
@@ -146,8 +146,8 @@ def test_two_column_pages_set_body_text_in_two_columns_of_21_characters(
 
 def column_ends(issue) -> list[str]:
     """The last characters of each stretch of the issue set in two columns."""
-    from publisher.layouts import search_path
-    from publisher.pdf import blocks, item_html
+    from publisher.pdf.html import blocks, item_html
+    from publisher.templates import search_path
 
     folders = search_path(issue.root)
     ends = []
@@ -216,9 +216,8 @@ def a4_sample(tmp_path_factory):
     import shutil
 
     from publisher.build import build
-    from publisher.load import load_issue
-
-    from .conftest import SAMPLE
+    from publisher.source.load import load_issue
+    from tests.conftest import SAMPLE
 
     root = tmp_path_factory.mktemp("a4") / "2015-10"
     shutil.copytree(SAMPLE, root)
@@ -345,11 +344,12 @@ def test_press_variant_has_bleed_crop_marks_output_intent_and_pages_in_fours(
 ])
 def test_blank_pages_put_the_back_cover_last_on_a_left_page(tmp_path, caplog, press, labels,
                                                             added):
-    from publisher.load import load_issue
+    from publisher.context import resolve
     from publisher.pdf import write_pdf
+    from publisher.source.load import load_issue
 
     target = tmp_path / "covers.pdf"
-    write_pdf(load_issue(ROOTS / "pdf-covers"), target, press=press)
+    write_pdf(resolve(load_issue(ROOTS / "pdf-covers")), target, press=press)
     assert PdfReader(target).page_labels == labels
     with pdfplumber.open(target) as pdf:
         text = [compact(page.extract_text()) for page in pdf.pages]
@@ -367,7 +367,7 @@ def test_same_sources_give_the_same_bytes(variant, request, tmp_path):
     import subprocess
     import sys
 
-    from .conftest import SAMPLE
+    from tests.conftest import SAMPLE
 
     built = Path(request.getfixturevalue(variant))
     flags = ["--pdf", "--press"] if variant == "sample_press_pdf" else ["--pdf"]
@@ -379,13 +379,14 @@ def test_same_sources_give_the_same_bytes(variant, request, tmp_path):
 
 
 def test_a_character_without_a_glyph_stops_the_build(tmp_path):
-    from publisher.load import load_issue
+    from publisher.context import resolve
     from publisher.pdf import write_pdf
+    from publisher.source.load import load_issue
 
     root = ROOTS / "pdf-missing-glyph"
     target = tmp_path / "out.pdf"
     with pytest.raises(BuildError) as caught:
-        write_pdf(load_issue(root), target)
+        write_pdf(resolve(load_issue(root)), target)
     assert str(caught.value) == (
         f"{root / 'articles' / '10-tofu.md'}:9: no font of this text's role has a glyph for "
         "‘\U0010fffd’ (U+10FFFD); replace the character or name a font that has it in "
@@ -395,12 +396,13 @@ def test_a_character_without_a_glyph_stops_the_build(tmp_path):
 
 def test_toc_lists_every_author_names_and_organisations(tmp_path):
     """As the EPUB's 目录 does: 孙瑛 (with a position) and 石嘴山市委组织部, in byline order."""
-    from publisher.load import load_issue
+    from publisher.context import resolve
     from publisher.pdf import write_pdf
+    from publisher.source.load import load_issue
 
     issue = load_issue(ROOTS / "good-minimal")
     target = tmp_path / "out.pdf"
-    write_pdf(issue, target)
+    write_pdf(resolve(issue), target)
     with pdfplumber.open(target) as pdf:
         toc = compact(pdf.pages[2].extract_text())
     assert toc.startswith("目录")
@@ -409,52 +411,55 @@ def test_toc_lists_every_author_names_and_organisations(tmp_path):
 
 def test_a_title_without_a_glyph_is_blamed_on_its_article_not_the_manifest(tmp_path):
     """The 目录 sets the title first; its entry names the article too."""
-    from publisher.load import load_issue
+    from publisher.context import resolve
     from publisher.pdf import write_pdf
+    from publisher.source.load import load_issue
 
     root = ROOTS / "pdf-missing-glyph-title"
     with pytest.raises(BuildError) as caught:
-        write_pdf(load_issue(root), tmp_path / "out.pdf")
+        write_pdf(resolve(load_issue(root)), tmp_path / "out.pdf")
     assert str(caught.value).startswith(
         f"{root / 'articles' / '10-title.md'}:3: no font of this text's role has a glyph for "
         "‘\U0010fffd’ (U+10FFFD)")
 
 
 def test_an_issue_layout_overrides_and_extends_the_project_layout():
-    from publisher.layouts import environment, render, search_path
-    from publisher.load import load_issue
-    from publisher.pdf import render_html
+    from publisher.context import resolve
+    from publisher.pdf.html import issue_html
+    from publisher.source.load import load_issue
+    from publisher.templates import environment, render, search_path
 
     root = ROOTS / "pdf-layout-override"
-    html = render_html(load_issue(root))
+    html = issue_html(resolve(load_issue(root)))
     assert '<p class="special-edition">特刊</p>' in html
     assert '<section class="toc" id="toc">' in html
     with pytest.raises(BuildError) as caught:
         render(environment(search_path(root)), "nowhere.html.j2")
     assert str(caught.value) == (
         f"layout template `nowhere.html.j2` not found in: {root / 'layouts'}, "
-        f"{Path(__file__).resolve().parent.parent / 'layouts'}")
+        f"{ROOT / 'layouts'}")
 
 
 def test_the_issue_template_uses_all_it_is_given(monkeypatch):
-    """render_html passes magazine.html.j2 (and the partials it includes) nothing unused."""
+    """issue_html passes magazine.html.j2 (and the partials it includes) nothing unused."""
     from jinja2 import meta
 
-    from publisher import layouts
-    from publisher.load import load_issue
-    from publisher.pdf import render_html
+    from publisher import templates
+    from publisher.context import resolve
+    from publisher.pdf.html import issue_html
+    from publisher.source.load import load_issue
 
     given: dict[str, object] = {}
-    real = layouts.render
+    real = templates.render
 
     def spy(env, name, **context):
         if name == "magazine.html.j2":
             given.update(context)
         return real(env, name, **context)
 
-    monkeypatch.setattr(layouts, "render", spy)
-    render_html(load_issue(ROOTS / "good-minimal"))
-    env = layouts.environment(layouts.search_path(None))
+    monkeypatch.setattr(templates, "render", spy)
+    issue_html(resolve(load_issue(ROOTS / "good-minimal")))
+    env = templates.environment(templates.search_path(None))
     used: set[str] = set()
     todo, seen = ["magazine.html.j2"], set()
     while todo:
@@ -469,7 +474,7 @@ def test_the_issue_template_uses_all_it_is_given(monkeypatch):
 
 
 def test_a_title_is_sized_by_its_longest_line_and_no_lines_print_nothing():
-    from publisher.layouts import environment, search_path
+    from publisher.templates import environment, search_path
 
     macro = environment(search_path(None)).from_string(
         '{% from "partials/title.html.j2" import title_lines %}'
@@ -481,7 +486,7 @@ def test_a_title_is_sized_by_its_longest_line_and_no_lines_print_nothing():
 
 
 def test_a_box_alone_on_a_page_is_reported(sample_issue, caplog):
-    from publisher.pdf import warn_lone_boxes
+    from publisher.pdf.laid_out import warn_lone_boxes
 
     box = next(a for a in sample_issue.articles if a.kind == Kind.box)
     article = next(a for a in sample_issue.articles if a.kind == Kind.article)
@@ -491,14 +496,27 @@ def test_a_box_alone_on_a_page_is_reported(sample_issue, caplog):
                                "it after an article that ends with room to spare"]
 
 
-def test_balance_refuses_another_weasyprint(monkeypatch):
+def test_the_patches_refuse_another_weasyprint(monkeypatch):
     import weasyprint
 
-    from publisher import balance
+    from publisher.pdf.weasyprint import patched
 
     monkeypatch.setattr(weasyprint, "__version__", "71.0")
-    with pytest.raises(BuildError, match="balance patches WeasyPrint 70.0, but 71.0 is installed"):
-        balance.install()
+    with pytest.raises(BuildError, match="patches WeasyPrint 70.0, but 71.0 is installed"):
+        with patched(uuid.uuid4()):
+            pass
+
+
+def test_the_patches_are_removed_after_a_build(sample_pdf):
+    """A build leaves WeasyPrint as it found it, so a bare run in the same process is bare."""
+    from weasyprint.layout import block, column, inline
+    from weasyprint.text import line_break
+
+    from publisher.pdf.weasyprint import balance, justify
+
+    assert inline.justify_line is justify._original_justify_line
+    assert line_break.Layout.get_first_line is justify._original_get_first_line
+    assert block.columns_layout is column.columns_layout is balance._original_columns_layout
 
 
 def test_balanced_columns_keep_widows_on_a_page_they_open(tmp_path):
@@ -507,10 +525,9 @@ def test_balanced_columns_keep_widows_on_a_page_they_open(tmp_path):
     where it could push lines to the next page, not in a box that opens the page."""
     import weasyprint
 
-    from publisher import balance
-    from publisher.check import check_pdf, read_lines
+    from publisher.check import check_pdf, read_printed_lines
+    from publisher.pdf.weasyprint import patched
 
-    balance.install()
     text = ("社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设"
             "全面进步深化改革创新加强干部队伍建设严格落实管党治党责任营造风清气正良好政治生态") * 4
     html = ('<html lang="zh"><head><style>@page { size: 190mm 145pt; margin: 28.5pt 10mm }'
@@ -521,8 +538,9 @@ def test_balanced_columns_keep_widows_on_a_page_they_open(tmp_path):
             f"</style></head><body><div><p>{text[:19 + 11 * 21 + 10]}。</p>"
             '<p class="note">（执笔：刘国强）</p></div></body></html>')
     pdf = tmp_path / "tail.pdf"
-    weasyprint.HTML(string=html).write_pdf(pdf)
-    page_2 = [line for line in read_lines(pdf) if line.page == 2]
+    with patched(uuid.uuid4()):
+        weasyprint.HTML(string=html).write_pdf(pdf)
+    page_2 = [line for line in read_printed_lines(pdf) if line.page == 2]
     middle = 10 * MM + 22 * BODY_PT  # the gutter's middle: margin, 21em column, half the gap
     assert [line.text[-2:] for line in page_2 if line.x1 < middle] == ["治党", "作要", "发。"]
     assert [line.text for line in page_2 if line.x0 > middle] == ["（执笔：刘国强）"]
@@ -530,7 +548,7 @@ def test_balanced_columns_keep_widows_on_a_page_they_open(tmp_path):
 
 
 def test_long_brief_headlines_are_cut_evenly_between_words():
-    from publisher.pdf import HEADLINE_CHARS, headline_lines
+    from publisher.pdf.html import HEADLINE_CHARS, headline_lines
 
     assert headline_lines(("党员注意！新版党纪处分条例列生活纪律等六大类清单",)) == [
         "党员注意！新版党纪处分", "条例列生活纪律等六大类清单"]
@@ -547,7 +565,7 @@ def test_long_brief_headlines_are_cut_evenly_between_words():
 
 
 def test_every_brief_headline_line_prints_whole_on_one_line(plumber, sample_issue):
-    from publisher.pdf import headline_lines
+    from publisher.pdf.html import headline_lines
 
     printed = set()
     for page in plumber.pages:
@@ -564,14 +582,15 @@ def test_every_brief_headline_line_prints_whole_on_one_line(plumber, sample_issu
 @pytest.mark.parametrize("template, line, message", [
     ("目录\n{% if %}\n", 2,
      "layout template: Expected an expression, got 'end of statement block'"),
-    ("目录\n\n{{ issue.nosuch }}\n", 3, "layout template: 'publisher.model.Issue object' has no "
-     "attribute 'nosuch'"),
+    ("目录\n\n{{ issue.nosuch }}\n", 3,
+     "layout template: 'publisher.source.model.Issue object' has no attribute 'nosuch'"),
 ])
 def test_a_broken_issue_layout_names_its_file_and_line(tmp_path, template, line, message):
     import shutil
 
-    from publisher.load import load_issue
-    from publisher.pdf import render_html
+    from publisher.context import resolve
+    from publisher.pdf.html import issue_html
+    from publisher.source.load import load_issue
 
     root = tmp_path / "issue"
     shutil.copytree(ROOTS / "good-minimal", root)
@@ -579,7 +598,7 @@ def test_a_broken_issue_layout_names_its_file_and_line(tmp_path, template, line,
     toc.parent.mkdir(parents=True)
     toc.write_text(template, encoding="utf-8")
     with pytest.raises(BuildError) as caught:
-        render_html(load_issue(root))
+        issue_html(resolve(load_issue(root)))
     assert str(caught.value) == f"{toc}:{line}: {message}"
 
 
@@ -613,8 +632,9 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
     machine and a picture on the network are refused (never fetched) and stop the build."""
     import shutil
 
-    from publisher.load import load_issue
+    from publisher.context import resolve
     from publisher.pdf import write_pdf
+    from publisher.source.load import load_issue
 
     address, asked = web_server
     root = tmp_path / "issue"
@@ -629,7 +649,8 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
         f'<image href="{secret.as_uri()}" width="20" height="20"/></svg>', encoding="utf-8")
     target = tmp_path / "out.pdf"
 
-    write_pdf(load_issue(root), target)  # the manuscript's own picture is in the issue folder
+    # The manuscript's own picture is in the issue folder.
+    write_pdf(resolve(load_issue(root)), target)
     images = {image.data for page in PdfReader(target).pages for image in page.images}
     assert len(images) == 1  # the pages share one resource dictionary
 
@@ -638,7 +659,7 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
         partial.write_text(picture, encoding="utf-8")
         target.unlink(missing_ok=True)
         with pytest.raises(BuildError) as caught:
-            write_pdf(load_issue(root), target)
+            write_pdf(resolve(load_issue(root)), target)
         assert str(caught.value) == (
             f"a picture or layout refers to {refused}: a build reads only files in the issue "
             "folder, its layouts and fonts folders, and never the network")

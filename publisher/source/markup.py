@@ -19,7 +19,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from .cjk import CJK
+from publisher.cjk import CJK
 
 EXCERPT_LABEL = "微书摘"
 ATTRIBUTION_DASH = "——"
@@ -85,7 +85,7 @@ def _inline_text(token: Token) -> str:
     return "".join(c.content for c in token.children or [] if c.type == "text")
 
 
-def render(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> str:
+def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> str:
     """Render a Markdown body to an HTML fragment; `resolve_src` maps an image path to its URL."""
     md = parser()
     tokens = md.parse(body)

@@ -47,8 +47,8 @@ def _people(value: object) -> object:
     return value
 
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Lines = Annotated[tuple[Line, ...], BeforeValidator(_lines)]
+OneLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Lines = Annotated[tuple[OneLine, ...], BeforeValidator(_lines)]
 
 
 class Kind(StrEnum):
@@ -62,7 +62,9 @@ class Kind(StrEnum):
     back_cover = "back_cover"
 
 
-class Layout(StrEnum):
+class Span(StrEnum):
+    """Whether an item's body runs in the two columns or across the text block."""
+
     two_column = "two-column"
     full_width = "full-width"
 
@@ -113,7 +115,7 @@ class FrontMatter(Record):
     end_note: EndNote | None = None
     series: str | None = None
     keywords: tuple[str, ...] | None = None
-    layout: Layout | None = None
+    span: Span | None = None
     review: tuple[str, ...] = ()
 
     @field_validator("subtitle")
@@ -147,7 +149,7 @@ class Article(Record):
     end_note: EndNote | None
     series: str | None
     keywords: tuple[str, ...] | None
-    layout: Layout
+    span: Span
     review: tuple[str, ...]
     # Kept exactly as written, so that Markdown line numbers plus body_line - 1 are file lines.
     body: Annotated[str, StringConstraints(strip_whitespace=False)]

@@ -13,11 +13,10 @@ from urllib.parse import urldefrag
 import pytest
 from lxml import etree
 
-from publisher.markup import plain_paragraphs
-from publisher.model import Kind
 from publisher.output import build_time
-
-from .conftest import ROOTS, SAMPLE
+from publisher.source.markup import plain_paragraphs
+from publisher.source.model import Kind
+from tests.conftest import ROOTS, SAMPLE
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -109,7 +108,7 @@ def epubcheck_results(sample_epub, fonts_epub, elements_epub) -> dict:
 
 @pytest.fixture(scope="session", params=["sample", "every element"])
 def any_book(request, sample_epub, elements_epub) -> tuple[Book, object]:
-    from publisher.load import load_issue
+    from publisher.source.load import load_issue
 
     if request.param == "sample":
         return Book(sample_epub), load_issue(SAMPLE)

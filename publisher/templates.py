@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from .errors import BuildError
+from publisher.errors import BuildError
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -80,10 +80,10 @@ def _template_frame(exc: Exception, env: jinja2.Environment) -> tuple[str | None
     return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
 
 
-def stylesheet(issue_root: Path | None, name: str) -> Path:
+def stylesheet(folders: tuple[Path, ...], name: str) -> Path:
     """A stylesheet by name, found like a template (an issue's own copy first)."""
-    for folder in search_path(issue_root):
+    for folder in folders:
         if (folder / name).is_file():
             return folder / name
-    folders = ", ".join(str(p) for p in search_path(issue_root))
+    folders = ", ".join(str(p) for p in folders)
     raise BuildError(f"stylesheet `{name}` not found in: {folders}")

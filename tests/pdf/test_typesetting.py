@@ -2,42 +2,29 @@
 on built PDFs with `publisher check`.
 
 Each `typeset-*` root provokes one rule in a 21-character column; the same sources laid out by
-bare WeasyPrint (no text pass, no justification patch, in a fresh process) show that the
+bare WeasyPrint (no text pass, no patches: they are removed after each build) show that the
 checker does see the faults the project removes.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import weasyprint
 
-from publisher import cjk, justify
+from publisher import cjk
 from publisher.build import build
-from publisher.check import check_pdf, read_lines
+from publisher.check import check_pdf, read_printed_lines
 from publisher.cli import main
-from publisher.errors import BuildError
-
-from .conftest import ROOTS
+from publisher.context import resolve
+from publisher.pdf.html import issue_html
+from publisher.pdf.typeset import typeset
+from publisher.source.load import load_issue
+from tests.conftest import ROOTS
 
 EM = 10.5
 SCENARIOS = ("typeset-line-breaks", "typeset-latin", "typeset-punctuation", "typeset-last-line")
-
-# The project's own HTML and CSS, laid out without `cjk.typeset` and `justify.install`.
-BARE = """
-import sys
-from pathlib import Path
-import weasyprint
-from publisher.load import load_issue
-from publisher.pdf import render_html
-issue = load_issue(Path(sys.argv[1]))
-weasyprint.HTML(string=render_html(issue), base_url=issue.root.resolve().as_uri() + "/"
-                ).write_pdf(sys.argv[2])
-"""
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path]:
@@ -50,14 +37,15 @@ def bare(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("bare")
     pdfs = {}
     for name in SCENARIOS:
+        issue = load_issue(ROOTS / name)
         pdfs[name] = out / f"{name}.pdf"
-        subprocess.run([sys.executable, "-c", BARE, str(ROOTS / name), str(pdfs[name])],
-                       check=True, capture_output=True)
+        weasyprint.HTML(string=issue_html(resolve(issue)),
+                        base_url=issue.root.resolve().as_uri() + "/").write_pdf(pdfs[name])
     return pdfs
 
 
 def body_lines(pdf: Path):
-    return [line for line in read_lines(pdf) if line.body]
+    return [line for line in read_printed_lines(pdf) if line.body]
 
 
 def test_sample_keeps_rules_1_2_4_8_and_is_flush(sample_pdf):
@@ -197,7 +185,7 @@ def test_a_paragraph_goes_on_where_the_next_column_in_reading_order_starts(tmp_p
             f"<p>{text[:19 + 3 * 21 + 10]}。</p></div></body></html>")
     pdf = tmp_path / "reading-order.pdf"
     weasyprint.HTML(string=html).write_pdf(pdf)
-    lines = read_lines(pdf)
+    lines = read_printed_lines(pdf)
     middle = max(line.x1 for line in lines) / 2
     columns = {(page, right): [line for line in lines if line.page == page
                                and (line.x0 > middle) == right] for page in (1, 2)
@@ -229,7 +217,7 @@ def test_a_full_width_paragraph_reads_before_the_column_below_it(tmp_path):
             f'<div class="columns"><p>{text[:19 + 21 + 10]}。</p></div></body></html>')
     pdf = tmp_path / "wide-above.pdf"
     weasyprint.HTML(string=html).write_pdf(pdf)
-    lines = [(line.x0, line.text) for line in read_lines(pdf)]
+    lines = [(line.x0, line.text) for line in read_printed_lines(pdf)]
     assert [len(text) for _, text in lines] == [44, 44, 11, 19, 21, 11]
     assert lines[3][0] - lines[0][0] == pytest.approx(2 * EM, abs=0.5)  # the column's indent
     report = check_pdf(pdf)
@@ -254,16 +242,10 @@ def test_check_of_a_file_that_is_no_pdf_is_an_error(tmp_path, capsys):
     assert f"{bad}: not a readable PDF" in capsys.readouterr().err
 
 
-def test_justify_refuses_another_weasyprint(monkeypatch):
-    monkeypatch.setattr(weasyprint, "__version__", "71.0")
-    with pytest.raises(BuildError, match="patches WeasyPrint 70.0, but 71.0 is installed"):
-        justify.install()
-
-
 def test_text_pass_marks_up_text_only():
     html = ('<html><head><title>2015年</title></head><body><p class="lead">'
             "<strong>（二）机制。</strong>“三建”——在2015年用Word写<em>文档</em>。”</p></body></html>")
-    assert cjk.typeset(html) == (
+    assert typeset(html) == (
         '<html><head><title>2015年</title></head><body><p class="lead">'
         '<strong>（二）机制<span class="halt">。</span></strong>“三建”<span class="nobr">——</span>'
         '在 2015 年用 Word 写<em><span class="nobr">文档</span></em>'

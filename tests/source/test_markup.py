@@ -1,10 +1,10 @@
 """Body Markdown → HTML: the conventions the README documents."""
 
-from publisher.markup import plain_paragraphs, render
+from publisher.source.markup import plain_paragraphs, to_html
 
 
 def test_headings_points_and_leads():
-    html = render(
+    html = to_html(
         "## 一、总体要求\n\n### （一）完善制度\n\n**1. 全面二孩放开**\n\n**一是**加强领导。\n"
     )
     assert html.splitlines() == [
@@ -17,7 +17,7 @@ def test_headings_points_and_leads():
 
 def test_bold_lead_closes_after_chinese_punctuation():
     # CommonMark alone leaves these asterisks literal: punctuation then a Han character.
-    html = render(
+    html = to_html(
         "**（一）关于社区“联合党委”运行机制。**吴忠市……\n\n正文*甲*乙，2*3*4 与 5 * 6。\n"
     )
     assert html.splitlines() == [
@@ -27,7 +27,7 @@ def test_bold_lead_closes_after_chinese_punctuation():
 
 
 def test_excerpt_box_and_figure():
-    html = render(
+    html = to_html(
         "::: excerpt\n真正的友谊是不喧嚣的。\n\n——周国平《爱与孤独》\n:::\n\n![现场](a.jpg)\n",
         resolve_src=lambda src: "images/" + src,
     )
@@ -41,7 +41,7 @@ def test_excerpt_box_and_figure():
 
 
 def test_raw_html_from_a_manuscript_is_escaped():
-    html = render('<script>alert(1)</script>\n\n正文<img src=x onerror="y">\n')
+    html = to_html('<script>alert(1)</script>\n\n正文<img src=x onerror="y">\n')
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
 

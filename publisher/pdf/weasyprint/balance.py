@@ -18,16 +18,14 @@ WeasyPrint keeps widows and orphans only where it could push lines on to the nex
 a box that opens a page (`page_is_empty`): there a balanced box may leave a paragraph's last line
 alone at the top of its second column. Balanced columns can always move that line, so where the
 box opens a page and ends on it, the wrapper lays it out as if matter stood above, and keeps that
-layout when it differs and still fits. The wrapper depends on private WeasyPrint code, so it
-refuses any other version.
+layout when it differs and still fits. The wrapper depends on private WeasyPrint code: import
+it only through `publisher.pdf.weasyprint`, which checks the version first.
 """
 
 from __future__ import annotations
 
 from weasyprint.layout import block, column
 from weasyprint.text import line_break
-
-from .justify import require_pinned_weasyprint
 
 # The bisection's precision, in CSS px.
 _PRECISION = 1.0
@@ -104,7 +102,12 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     return lay_out(room(high), absolute_boxes, fixed_boxes, page_is_empty)
 
 
-def install() -> None:
-    """Patch WeasyPrint's multi-column layout to balance the columns where a box ends."""
-    require_pinned_weasyprint(__name__)
+def install():
+    """Patch WeasyPrint's multi-column layout to balance the columns where a box ends; return
+    what undoes it."""
     block.columns_layout = columns_layout
+
+    def restore() -> None:
+        block.columns_layout = _original_columns_layout
+
+    return restore

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from publisher import importer
 from publisher.cli import main
 from publisher.errors import PublisherError
-from publisher.importer import HEAD, import_text, undouble
-from publisher.load import load_issue
-from publisher.markup import plain_paragraphs
+from publisher.importer import import_text
+from publisher.importer import write as importer_write
+from publisher.importer.lines import HEAD, read_text_lines, undouble
+from publisher.source.load import load_issue
+from publisher.source.markup import plain_paragraphs
+from tests.conftest import ROOT, ROOTS
 
-from .conftest import ROOT, ROOTS
-
-SEED = ROOT.parent / "shared" / "seed" / "2015-10.txt"
+SEED = ROOT / "examples" / "2015-10" / "extracted.txt"
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -172,7 +172,7 @@ def test_a_vertical_title_may_hold_characters_beyond_the_basic_plane(tmp_path):
     # 𠮷 (U+20BB7) is a Han character of CJK extension B, as rare names use.
     text = tmp_path / "text.txt"
     text.write_text("\n".join(["标题", *"𠮷祥如意", "正文。"]) + "\n", encoding="utf-8")
-    assert [(line.text, line.vertical) for line in importer.read_lines(text)] == [
+    assert [(line.text, line.vertical) for line in read_text_lines(text)] == [
         ("标题", False), ("𠮷祥如意", True), ("正文。", False)]
 
 
@@ -252,7 +252,7 @@ def test_output_that_is_a_file_is_refused(tmp_path, capsys):
 
 def test_sources_that_do_not_validate_are_not_written(tmp_path, monkeypatch):
     # Simulates an importer bug: the check before writing must catch it.
-    monkeypatch.setattr(importer, "render_item", lambda item: "---\nkind: poem\n---\n\n诗\n")
+    monkeypatch.setattr(importer_write, "render_item", lambda item: "---\nkind: poem\n---\n\n诗\n")
     out = tmp_path / "issue"
     with pytest.raises(PublisherError, match="do not validate"):
         import_text(ROOTS / "import-doubled" / "text.txt", out)

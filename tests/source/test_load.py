@@ -10,10 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from publisher.cli import main
-from publisher.load import load_issue
-from publisher.model import Kind, Layout
-
-from .conftest import ROOTS, SAMPLE
+from publisher.source.load import load_issue
+from publisher.source.model import Kind, Span
+from tests.conftest import ROOTS, SAMPLE
 
 # One scenario folder each under tests/roots/; the exact lines `publisher validate` must print.
 BROKEN = {
@@ -123,7 +122,7 @@ def test_good_issue_loads_into_records():
         "diaocha",
         ("一篇好文章",),
     )
-    assert first.byline[0].name == "张三" and first.layout is Layout.two_column
+    assert first.byline[0].name == "张三" and first.span is Span.two_column
     assert second.column == "diaocha"  # named by its display name in the front matter
     assert second.title == ("第一行", "第二行") and second.subtitle == "副题"
     assert [(b.position, b.name, b.organisation) for b in second.byline] == [

@@ -14,9 +14,16 @@ import PIL.Image
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import IssueErrors, PublisherError, SourceError, read_utf8, yaml_error, yaml_line
-from .markup import image_path, parse, walk
-from .model import Article, FrontMatter, Issue, Kind, Layout, Manifest
+from publisher.errors import (
+    IssueErrors,
+    PublisherError,
+    SourceError,
+    read_utf8,
+    yaml_error,
+    yaml_line,
+)
+from publisher.source.markup import image_path, parse, walk
+from publisher.source.model import Article, FrontMatter, Issue, Kind, Manifest, Span
 
 MANIFEST = "issue.yaml"
 ARTICLES = "articles"
@@ -170,16 +177,14 @@ def _load_article(
                 ok = False
     if not ok:
         return None
-    layout = meta.layout or (
-        Layout.full_width if meta.kind in FULL_WIDTH_KINDS else Layout.two_column
-    )
-    fields = meta.model_dump(exclude={"column", "layout"})
+    span = meta.span or (Span.full_width if meta.kind in FULL_WIDTH_KINDS else Span.two_column)
+    fields = meta.model_dump(exclude={"column", "span"})
     article = Article(
         path=path,
         order=order,
         slug=slug,
         column=columns.get(meta.column, meta.column),
-        layout=layout,
+        span=span,
         body=body,
         body_line=body_start + 1,
         **fields,

@@ -13,7 +13,8 @@ spaces, stays ragged. `install()` patches three places of WeasyPrint 70.0:
   in whole thousandths of the font size (what the PDF holds) with the rounding error carried
   forward, so the last glyph of a line lands on the column's edge.
 
-The patch depends on private WeasyPrint code, so it refuses any other version.
+It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
+which checks the version first.
 """
 
 from __future__ import annotations
@@ -21,22 +22,19 @@ from __future__ import annotations
 import math
 import unicodedata
 
-import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi
 from weasyprint.text.fonts import get_pango_font_key
 
-from .cjk import is_cjk, splits_doubled_mark
-from .errors import BuildError
-
-WEASYPRINT_VERSION = "70.0"
+from publisher.cjk import is_cjk, splits_doubled_mark
 
 # Thousandths of the font size added to a widened glyph's Pango width beyond the whole number
 # wanted, so that WeasyPrint's truncation to thousandths keeps that number.
 _MARGIN = 0.25
 
+_original_justify_line = inline.justify_line
 _original_count = inline.count_expandable_spaces
 _original_add_word_spacing = inline.add_word_spacing
 _original_set_text = line_break.Layout.set_text
@@ -144,20 +142,19 @@ def _widen_glyphs(line, text: str, gaps: tuple[int, ...], spacing: float) -> Non
                 glyphs.glyphs[i].geometry.width += math.ceil(extra)
 
 
-def require_pinned_weasyprint(patch: str) -> None:
-    """Refuse to patch a WeasyPrint other than the one `patch` was written for."""
-    if weasyprint.__version__ != WEASYPRINT_VERSION:
-        raise BuildError(
-            f"{patch} patches WeasyPrint {WEASYPRINT_VERSION}, but "
-            f"{weasyprint.__version__} is installed: install weasyprint=={WEASYPRINT_VERSION}"
-        )
-
-
-def install() -> None:
-    """Patch WeasyPrint for inter-character justification; idempotent."""
-    require_pinned_weasyprint(__name__)
+def install():
+    """Patch WeasyPrint for inter-character justification; return what undoes it."""
     inline.justify_line = justify_line
     inline.count_expandable_spaces = count_expandable_spaces
     inline.add_word_spacing = add_word_spacing
     line_break.Layout.set_text = set_text
     line_break.Layout.get_first_line = get_first_line
+
+    def restore() -> None:
+        inline.justify_line = _original_justify_line
+        inline.count_expandable_spaces = _original_count
+        inline.add_word_spacing = _original_add_word_spacing
+        line_break.Layout.set_text = _original_set_text
+        line_break.Layout.get_first_line = _original_get_first_line
+
+    return restore

@@ -1,0 +1,193 @@
+"""Stage 4: the analysed items → `issue.yaml` and `articles/NNN-slug.md`, validated before
+anything is written, and the summary `import-text` prints."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from publisher.errors import ImportTextError, IssueErrors
+from publisher.importer.items import Analysis, Item, analyse
+from publisher.source.load import ARTICLES, MANIFEST, load_issue
+
+
+@dataclass
+class ImportReport:
+    """What `import-text` prints."""
+
+    out: Path
+    by_kind: Counter
+    chars_in: int
+    chars_out: int
+    furniture: int
+    flagged: list[tuple[str, list[str]]]
+    notes: list[str]
+
+    def lines(self) -> list[str]:
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.by_kind.items()))
+        out = [f"{self.out}: {sum(self.by_kind.values())} items ({kinds})",
+               f"characters in: {self.chars_in}, characters out: {self.chars_out}",
+               f"page furniture removed: {self.furniture} lines (running heads, folios, "
+               "repeated title blocks)",
+               f"items flagged for review: {len(self.flagged)}"]
+        for name, reasons in self.flagged:
+            out.extend(f"  {name}: {r}" for r in reasons)
+        out.extend(self.notes)
+        return out
+
+
+KIND_SLUG = {"article": "article", "brief": "brief", "editorial": "editorial",
+             "editor_note": "editor-note", "box": "box", "back_cover": "back-cover"}
+
+
+def front_matter(item: Item) -> dict:
+    data: dict = {"kind": item.kind, "column": item.column}
+    if item.kicker:
+        data["kicker"] = item.kicker
+    if item.title:
+        data["title"] = item.title[0] if len(item.title) == 1 else list(item.title)
+    if item.subtitle:
+        data["subtitle"] = item.subtitle
+    if item.byline:
+        names_only = all(set(b) == {"name"} for b in item.byline)
+        data["byline"] = ([b["name"] for b in item.byline] if names_only else item.byline)
+        if names_only and len(item.byline) == 1:
+            data["byline"] = item.byline[0]["name"]
+    if item.dateline:
+        data["dateline"] = item.dateline
+    if item.end_note:
+        data["end_note"] = item.end_note
+    if item.series:
+        data["series"] = item.series
+    if item.review:
+        data["review"] = list(dict.fromkeys(item.review))
+    return data
+
+
+def render_item(item: Item) -> str:
+    meta = yaml.safe_dump(front_matter(item), allow_unicode=True, sort_keys=False,
+                          width=10_000)
+    body = "\n\n".join(item.body).replace("::: excerpt\n\n", "::: excerpt\n") \
+        .replace("\n\n:::", "\n:::")
+    return f"---\n{meta}---\n\n{body}\n"
+
+
+def _column_ids(names: list[str]) -> list[dict]:
+    return [{"id": "back-cover" if name == "封底" else f"column-{k:02d}", "name": name}
+            for k, name in enumerate(names, start=1)]
+
+
+def render_manifest(analysis: Analysis, magazine: str | None, label: str) -> str:
+    year, month = (int(x) for x in label.split("·"))
+    names = list(analysis.columns)
+    if any(i.column == "封底" for i in analysis.items) and "封底" not in names:
+        names.append("封底")
+    data = {"magazine": magazine or "刊名待定", "label": label, "year": year, "month": month,
+            "language": "zh-CN"}
+    if analysis.permit:
+        data["permit"] = analysis.permit
+    if analysis.back_cover:
+        data["back_cover"] = analysis.back_cover
+    data["columns"] = _column_ids(names)
+    head = "# Written by `publisher import-text`; the masthead is not in the text.\n" \
+        if not magazine else ""
+    return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def plan(analysis: Analysis) -> list[tuple[str, Item]]:
+    digits = max(2, len(str(10 * len(analysis.items))))
+    return [(f"{10 * n:0{digits}d}-{KIND_SLUG[item.kind]}.md", item)
+            for n, item in enumerate(analysis.items, start=1)]
+
+
+def import_text(text_file: Path, out: Path, *, force: bool = False,
+                magazine: str | None = None, label: str | None = None) -> ImportReport:
+    """Analyse `text_file` and write an issue folder at `out`; return the summary."""
+    if out.exists() and not out.is_dir():
+        raise ImportTextError("is a file, not an issue folder: give a folder to -o", out)
+    if label is not None:
+        _check_label(label, None)  # a mistyped --label stops before the text is read
+    analysis = analyse(text_file)
+    if label is None:
+        if not analysis.label:
+            raise ImportTextError("no issue label like 2015·10 found in the text: give --label",
+                                  text_file)
+        label = _check_label(analysis.label, text_file)
+    files = plan(analysis)
+    targets = [out / MANIFEST] + [out / ARTICLES / name for name, _ in files]
+    if not force:
+        existing = [p for p in targets if p.exists()]
+        existing += sorted((out / ARTICLES).glob("*.md")) if (out / ARTICLES).is_dir() else []
+        if existing:
+            raise ImportTextError("exists already; use --force to overwrite", existing[0])
+    for item in analysis.items:
+        if item.column is None:
+            item.column = analysis.columns[0] if analysis.columns else "封底"
+    contents = {MANIFEST: render_manifest(analysis, magazine, label)}
+    contents.update({f"{ARTICLES}/{name}": render_item(item) for name, item in files})
+    removed = _write_checked(out, contents)
+    chars_out = sum(1 for item in analysis.items
+                    for c in _item_text(item) if not c.isspace())
+    flagged = [(name, list(dict.fromkeys(item.review))) for name, item in files if item.review]
+    notes = [f"removed {p}: not part of this import" for p in removed]
+    if not magazine:
+        notes.append("issue.yaml: the masthead is not in the text; set `magazine`")
+    return ImportReport(out, Counter(i.kind for i in analysis.items), analysis.chars_in, chars_out,
+                  len(analysis.dropped), flagged, notes)
+
+
+def _check_label(label: str, source: Path | None) -> str:
+    """`label` if it is a year·month the loader accepts, else an error naming `source`."""
+    match = re.fullmatch(r"(\d{4})·(\d{1,2})", label)
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ImportTextError(f"issue label `{label}` is not a year·month such as 2015·10",
+                              source)
+    return label
+
+
+def _item_text(item: Item) -> str:
+    parts = [*item.title, item.subtitle or "", item.kicker or "", item.dateline or ""]
+    parts += [v for b in item.byline for v in b.values()]
+    if item.end_note:
+        parts.append(item.end_note["text"])
+    parts += [re.sub(r"^(#+ |::: ?\w*)|\*\*|\\", "", p) for p in item.body]
+    return "".join(parts)
+
+
+def _write_checked(out: Path, contents: dict[str, str]) -> list[Path]:
+    """Write into a temporary folder beside `out`, check it loads, then move the files in.
+
+    Article files of an earlier import that this one does not write are removed (only `--force`
+    gets this far with any), since their order numbers would clash; they are returned.
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder of the path should be
+        raise ImportTextError(f"cannot make the folder: {exc.strerror}", out.parent) from None
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=out.parent))
+    try:
+        (tmp / ARTICLES).mkdir()
+        for name, text in contents.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        try:
+            load_issue(tmp)
+        except IssueErrors as exc:   # the importer's own fault: report it, write nothing
+            raise ImportTextError("the imported sources do not validate (a bug in the importer):\n"
+                               + str(exc), out) from None
+        (out / ARTICLES).mkdir(parents=True, exist_ok=True)
+        stale = sorted(set((out / ARTICLES).glob("*.md"))
+                       - {out / name for name in contents})
+        for name in contents:
+            os.replace(tmp / name, out / name)
+        for path in stale:
+            path.unlink()
+        return stale
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

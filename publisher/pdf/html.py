@@ -1,0 +1,157 @@
+"""Issue → the print HTML that WeasyPrint lays out: per-item fragments (a pure, cached function
+of one Article) from the Jinja2 layouts, grouped into full-width and two-column blocks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from publisher import cjk, fonts, templates
+from publisher.context import BuildContext
+from publisher.keywords import word_boundaries
+from publisher.output import build_time
+from publisher.pdf.grid import Grid
+from publisher.source.markup import to_html
+from publisher.source.model import Article, Kind, Span
+
+STYLESHEETS = ("print.css", "cjk.css")
+# Items that open a new page; briefs, boxes and the speeches of a series run on.
+PAGE_OPENERS = {Kind.article, Kind.editorial, Kind.editor_note, Kind.back_cover}
+# Ghostscript's CMYK profile, the press PDF's output intent.
+PRESS_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+
+
+@dataclass(frozen=True)
+class ItemHTML:
+    """One item's HTML: `head` spans the page (title block, 编者按), `flow` runs in columns
+    unless `wide`; `opens_page` starts it on a new page."""
+
+    article: Article
+    head: Markup
+    flow: Markup
+    wide: bool
+    opens_page: bool
+
+
+@lru_cache(maxsize=4)
+def _environment(folders: tuple[Path, ...]):
+    env = templates.environment(folders)
+    env.filters["padded"] = padded_name
+    env.filters["headline_lines"] = headline_lines
+    return env
+
+
+# A brief's headline shrinks from 14 pt towards 12 pt to keep each line whole; a line that is
+# still too long for a column is cut into even parts, never leaving a character alone.
+HEADLINE_MIN_PT = 12.0
+HEADLINE_CHARS = math.floor((Grid.column_em * Grid.body_pt) / HEADLINE_MIN_PT)
+# Breaking after these reads naturally in a headline.
+HEADLINE_BREAK_AFTER = frozenset("、，：；！？》”）")
+
+
+def headline_lines(title: tuple[str, ...]) -> list[str]:
+    """The printed lines of a brief's headline: each title line, cut evenly if too long."""
+    return [part for line in title for part in _even_parts(line)]
+
+
+def _even_parts(line: str) -> list[str]:
+    if len(line) <= HEADLINE_CHARS:
+        return [line]
+    count = math.ceil(len(line) / HEADLINE_CHARS)
+    ideal = len(line) / count
+
+    def cost(at: int) -> float:
+        before, after = line[at - 1], line[at]
+        if (after in cjk.LINE_START_PROHIBITED or before in cjk.LINE_END_PROHIBITED
+                or (before.isascii() and after.isascii() and before.isalnum() and after.isalnum())):
+            return math.inf
+        if " " in (before, after):
+            return abs(at - ideal) - HEADLINE_CHARS  # the editor's own phrase break comes first
+        return abs(at - ideal) - (2 if before in HEADLINE_BREAK_AFTER else 0)
+
+    # The first part is a line; the rest must fit in count - 1 lines.
+    reach = range(max(2, len(line) - (count - 1) * HEADLINE_CHARS),
+                  min(len(line) - 2, HEADLINE_CHARS) + 1)
+    # Break between words where jieba finds some in reach, else anywhere allowed.
+    boundaries = word_boundaries(line)
+    between_words = [at for at in reach if at in boundaries] or reach
+    at = min(between_words, key=cost, default=round(ideal))
+    return [line[:at].rstrip(), *_even_parts(line[at:].lstrip())]
+
+
+def padded_name(name: str) -> str:
+    """Two-character names are printed with a full-width space between (孙　瑛), as in print."""
+    return f"{name[0]}\u3000{name[1]}" if len(name) == 2 else name
+
+
+@lru_cache(maxsize=1024)
+def item_html(article: Article, folders: tuple[Path, ...]) -> ItemHTML:
+    """The HTML of one item; a pure function of the Article and the layout folders."""
+    env = _environment(folders)
+    body = article.body
+    if article.kind == Kind.box and "::: excerpt" not in body:
+        body = f"::: excerpt\n{body}\n:::\n"
+    base = article.path.parent
+    fragment = Markup(to_html(body, lambda src: (base / src).resolve().as_uri()))
+    context = {"article": article, "body": fragment, "kind": article.kind.value}
+    head = Markup(templates.render(env, "partials/head.html.j2", **context))
+    flow = Markup(templates.render(env, "partials/flow.html.j2", **context))
+    return ItemHTML(
+        article=article, head=head, flow=flow,
+        wide=article.span == Span.full_width,
+        opens_page=article.kind in PAGE_OPENERS
+        and not (article.series and article.kind != Kind.editor_note),
+    )
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of the page: full-width HTML, or a stretch set in two columns."""
+
+    columns: bool
+    items: tuple[Markup, ...]
+    opens_page: bool = False
+
+
+def blocks(items: list[ItemHTML]) -> list[Block]:
+    """Close and reopen the columns around every full-width part, so that WeasyPrint never has
+    to span or break a title block inside a multi-column box (its issues 980 and 1963)."""
+    out: list[Block] = []
+    for item in items:
+        runs_on = not (item.head.strip() or item.wide or item.opens_page)
+        if runs_on and out and out[-1].columns:
+            out[-1] = Block(True, (*out[-1].items, item.flow), out[-1].opens_page)
+            continue
+        opens_page = item.opens_page
+        if item.head.strip():
+            out.append(Block(False, (item.head,), opens_page))
+            opens_page = False
+        if item.flow.strip():
+            out.append(Block(not item.wide, (item.flow,), opens_page))
+    return out
+
+
+def issue_html(context: BuildContext, *, press: bool = False) -> str:
+    """The whole issue as one HTML document for WeasyPrint."""
+    issue = context.issue
+    env = _environment(context.layout_folders)
+    runs = []
+    for column, articles in issue.by_column():
+        items = [item_html(a, context.layout_folders) for a in articles]
+        runs.append({"column": column, "items": items, "blocks": blocks(items),
+                     "back_cover": all(a.kind == Kind.back_cover for a in articles)})
+    when = build_time(issue).isoformat().replace("+00:00", "Z")
+    return templates.render(
+        env, "magazine.html.j2",
+        issue=issue, runs=runs,
+        keywords=context.keywords,
+        created=when,
+        page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)),
+        press_profile=PRESS_PROFILE.as_uri() if press else None,
+        stylesheets=[templates.stylesheet(context.layout_folders, name).as_uri()
+                     for name in STYLESHEETS],
+    )

@@ -1,0 +1,61 @@
+"""The one boundary between `publisher` and WeasyPrint's private code.
+
+Everything here reaches into WeasyPrint 70.0 internals, so nothing is imported from them before
+`require_pinned()` has checked the installed version. The patches (`justify`, `balance`, the
+stable document id) are installed by `patched()` for one layout and write, and removed after, so
+that a bare WeasyPrint run in the same process is untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import weasyprint
+
+from publisher.errors import BuildError
+
+PINNED_VERSION = "70.0"
+
+logger = logging.getLogger(__name__)
+
+
+def require_pinned() -> None:
+    """Refuse to touch a WeasyPrint other than the one the patches were written for."""
+    if weasyprint.__version__ != PINNED_VERSION:
+        raise BuildError(
+            f"publisher patches WeasyPrint {PINNED_VERSION}, but {weasyprint.__version__} is "
+            f"installed: install weasyprint=={PINNED_VERSION}")
+
+
+@contextmanager
+def patched(document_id: uuid.UUID) -> Iterator[None]:
+    """Inter-character justification, balanced columns and `document_id` as the PDF/X's XMP
+    DocumentID, for the layout and the writing done inside the block."""
+    require_pinned()
+    from weasyprint.pdf import metadata
+
+    from publisher.pdf.weasyprint import balance, justify
+
+    warn_without_harfbuzz_subset()
+    saved = [justify.install(), balance.install()]
+    # WeasyPrint 70 stamps a PDF/X with a random DocumentID (uuid4), from which the file's /ID
+    # is hashed too; the issue's own identifier keeps the same sources, same bytes.
+    random_id = metadata.uuid4
+    metadata.uuid4 = lambda: document_id
+    try:
+        yield
+    finally:
+        metadata.uuid4 = random_id
+        for restore in reversed(saved):
+            restore()
+
+
+def warn_without_harfbuzz_subset() -> None:
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    if harfbuzz_subset is None:
+        logger.warning("libharfbuzz-subset0 is not installed: WeasyPrint subsets the CJK fonts "
+                       "with fontTools instead, which makes a build take minutes, not seconds")
