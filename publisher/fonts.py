@@ -16,7 +16,14 @@ from pathlib import Path
 
 import yaml
 
-from publisher.errors import BuildError, SourceError, read_utf8, yaml_error, yaml_line
+from publisher.errors import (
+    BuildError,
+    IssueErrors,
+    SourceError,
+    read_utf8,
+    yaml_error,
+    yaml_line,
+)
 from publisher.templates import shipped
 
 ROLES = ("serif", "sans", "kai")
@@ -46,58 +53,78 @@ def css_string(text: str) -> str:
 
 
 def load_roles(issue_root: Path | None = None) -> dict[str, Role]:
-    """The project's roles, each overridden by the issue's own `fonts/fonts.yaml` if it has one."""
-    roles = dict(_read_once(shipped("fonts") / CONFIG))
+    """The project's roles, each overridden by the issue's own `fonts/fonts.yaml` if it has one;
+    IssueErrors lists every mistake in either file."""
+    roles, errors = dict(_read_once(shipped("fonts") / CONFIG)[0]), []
     if issue_root is not None and (issue_root / "fonts" / CONFIG).is_file():
-        roles.update(_read_once(issue_root / "fonts" / CONFIG))
+        own, errors = _read_once(issue_root / "fonts" / CONFIG)
+        roles.update(own)
+    if errors:
+        raise IssueErrors(list(errors))
     return roles
 
 
-def _read_once(path: Path) -> dict[str, Role]:
+def config_errors(issue_root: Path) -> list[SourceError]:
+    """The mistakes in an issue's own `fonts/fonts.yaml`, for the loader to list with the rest."""
+    path = issue_root / "fonts" / CONFIG
+    return list(_read_once(path)[1]) if path.is_file() else []
+
+
+def _read_once(path: Path) -> tuple[dict[str, Role], tuple[SourceError, ...]]:
     """`_read(path)`, read again only when the file changes: a build asks for the roles often."""
     stat = path.stat()
     return _read(path, stat.st_mtime_ns, stat.st_size)
 
 
 @cache
-def _read(path: Path, mtime_ns: int, size: int) -> dict[str, Role]:
-    """The roles of one fonts.yaml (`mtime_ns` and `size` key the cache only)."""
-    text = read_utf8(path)
+def _read(path: Path, mtime_ns: int, size: int) -> tuple[dict[str, Role], tuple[SourceError, ...]]:
+    """The roles of one fonts.yaml and its mistakes (`mtime_ns` and `size` key the cache only)."""
     try:
+        text = read_utf8(path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except SourceError as error:
+        return {}, (error,)
     except yaml.YAMLError as exc:
-        raise yaml_error(exc, path) from None
+        return {}, (yaml_error(exc, path),)
     if data is None:
-        return {}
+        return {}, ()
     if not isinstance(data, dict):
-        raise SourceError("expected `role: {family: …}` entries", path, 1)
-    roles = {}
+        return {}, (SourceError("expected `role: {family: …}` entries", path, 1),)
+    roles, errors = {}, []
     for name, entry in data.items():
-        if name not in ROLES:
-            raise SourceError(f"unknown role `{name}` (roles: {', '.join(ROLES)})", path,
-                              yaml_line(node, (name,)))
-        families = entry.get("family") if isinstance(entry, dict) else None
-        if isinstance(families, str):
-            families = [families]
-        if not families or not all(isinstance(f, str) and f for f in families):
-            raise SourceError(f"role `{name}` needs `family: <font family name>`", path,
-                              yaml_line(node, (name,)))
-        listed = entry.get("files") or {}
-        if not isinstance(listed, dict):
-            raise SourceError(f"role `{name}`: `files` maps a weight to a font file, as in "
-                              "`files: {400: Font.ttf, 700: Font-Bold.ttf}`", path,
-                              yaml_line(node, (name, "files")))
-        files = []
-        for weight, file in listed.items():
-            font = path.parent / str(file)
-            if not isinstance(weight, int) or not font.is_file():
-                raise SourceError(f"role `{name}`: `files` maps a weight (400, 700) to a font "
-                                  f"file in {path.parent}; `{weight}: {file}` is not one",
-                                  path, yaml_line(node, (name, "files", str(weight))))
-            files.append((weight, font.resolve()))
-        roles[name] = Role(name, tuple(families), tuple(files))
-    return roles
+        try:
+            roles[name] = _role(name, entry, path, node)
+        except SourceError as error:
+            errors.append(error)
+    return roles, tuple(errors)
+
+
+def _role(name: object, entry: object, path: Path, node) -> Role:
+    """One role of fonts.yaml, or the SourceError that says what is wrong with it."""
+    if name not in ROLES:
+        raise SourceError(f"unknown role `{name}` (roles: {', '.join(ROLES)})", path,
+                          yaml_line(node, (name,)))
+    families = entry.get("family") if isinstance(entry, dict) else None
+    if isinstance(families, str):
+        families = [families]
+    if not families or not all(isinstance(f, str) and f for f in families):
+        raise SourceError(f"role `{name}` needs `family: <font family name>`", path,
+                          yaml_line(node, (name,)))
+    listed = entry.get("files") or {}
+    if not isinstance(listed, dict):
+        raise SourceError(f"role `{name}`: `files` maps a weight to a font file, as in "
+                          "`files: {400: Font.ttf, 700: Font-Bold.ttf}`", path,
+                          yaml_line(node, (name, "files")))
+    files = []
+    for weight, file in listed.items():
+        font = path.parent / str(file)
+        if not isinstance(weight, int) or not font.is_file():
+            raise SourceError(f"role `{name}`: `files` maps a weight (400, 700) to a font "
+                              f"file in {path.parent}; `{weight}: {file}` is not one",
+                              path, yaml_line(node, (name, "files", str(weight))))
+        files.append((weight, font.resolve()))
+    return Role(name, tuple(families), tuple(files))
 
 
 def font_css(roles: dict[str, Role]) -> str:

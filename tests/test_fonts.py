@@ -12,7 +12,7 @@ import tinycss2
 
 from publisher import fonts
 from publisher.cli import main
-from publisher.errors import SourceError
+from publisher.errors import IssueErrors
 
 from .conftest import ROOTS
 
@@ -24,7 +24,7 @@ def issue_with_fonts(tmp_path: Path, text: str) -> Path:
 
 
 def error(root: Path) -> str:
-    with pytest.raises(SourceError) as exc:
+    with pytest.raises(IssueErrors) as exc:
         fonts.load_roles(root)
     return str(exc.value)
 

@@ -14,6 +14,7 @@ import PIL.Image
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from publisher import fonts
 from publisher.errors import (
     IssueErrors,
     PublisherError,
@@ -49,6 +50,7 @@ def load_issue(root: Path | str) -> Issue:
     errors: list[PublisherError] = []
     manifest = _load_manifest(root / MANIFEST, errors)
     articles = _load_articles(root, manifest, errors)
+    errors += fonts.config_errors(root)
     if errors or manifest is None:
         raise IssueErrors(errors)
     return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
@@ -127,17 +129,17 @@ def _load_article(
     text = _read_text(path, errors)
     if text is None:
         return None
-    tokens = parse(text)
-    if not tokens or tokens[0].type != "front_matter":
+    lines = text.split("\n")  # only \n ends a line: U+2028 and the like are text
+    closing = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() == "---"), None)
+    if lines[0].rstrip() != "---" or closing is None:
         message = (
             "front matter not closed: end it with a line `---`"
-            if text.startswith("---")
+            if lines[0].rstrip() == "---"
             else "no front matter: the file must start with a line `---`"
         )
         errors.append(SourceError(message, path, 1))
         return None
-    front = tokens[0]
-    data, node = _yaml(front.content, path, first_line=2, errors=errors)
+    data, node = _yaml("\n".join(lines[1:closing]), path, first_line=2, errors=errors)
     if data is None:
         return None
     meta = _validate(FrontMatter, data, node, path, 2, errors)
@@ -151,14 +153,14 @@ def _load_article(
             SourceError(f"unknown column `{meta.column}` (issue.yaml lists: {known})", path, line)
         )
         ok = False
-    body_start = front.map[1]  # 0-based index of the first line after the closing ---
-    body = "\n".join(text.splitlines()[body_start:])
+    body_start = closing + 1  # 0-based index of the first line after the closing ---
+    body = "\n".join(lines[body_start:])
     if not body.strip():
         errors.append(
             SourceError("empty article: no text after the front matter", path, body_start + 1)
         )
         ok = False
-    for number, line_text in enumerate(text.splitlines(), start=1):
+    for number, line_text in enumerate(lines, start=1):
         private = next((ch for ch in line_text if PRIVATE_USE.match(ch)), None)
         if private:
             errors.append(
@@ -170,8 +172,8 @@ def _load_article(
                 )
             )
             ok = False
-    for token in tokens[1:]:
-        line = token.map[0] + 1 if token.map else None
+    for token in parse(body):
+        line = token.map[0] + body_start + 1 if token.map else None
         for child in walk(token.children or []):
             if child.type == "image" and not _image_ok(image_path(child), path, root, line, errors):
                 ok = False

@@ -17,7 +17,6 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline, emphasis
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
-from mdit_py_plugins.front_matter import front_matter_plugin
 
 from publisher.cjk import CJK
 
@@ -49,14 +48,16 @@ def _cjk_emphasis(state: StateInline, silent: bool) -> bool:
 def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
     md.disable(["code", "fence", "html_block", "html_inline", "lheading"])
-    md.use(front_matter_plugin)
     md.use(container_plugin, name="excerpt")
     md.inline.ruler.at("emphasis", _cjk_emphasis)
     return md
 
 
-def parse(text: str) -> list[Token]:
-    return parser().parse(text)
+@lru_cache(maxsize=256)
+def parse(body: str) -> tuple[Token, ...]:
+    """The tokens of an article body, parsed once for every consumer (the loader's checks, the
+    print HTML, the EPUB, keywords, labels); they are shared, so never change them."""
+    return tuple(parser().parse(body))
 
 
 def image_path(image: Token) -> str:
@@ -88,7 +89,7 @@ def _inline_text(token: Token) -> str:
 def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> str:
     """Render a Markdown body to an HTML fragment; `resolve_src` maps an image path to its URL."""
     md = parser()
-    tokens = md.parse(body)
+    tokens = parse(body)
     out: list[str] = []
     in_excerpt = False
     i = 0
@@ -129,8 +130,6 @@ def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> s
                 out.append("\n")
         elif token.type == "inline":
             out.append(md.renderer.render(token.children or [], md.options, {}))
-        elif token.type == "front_matter":
-            pass
         else:
             out.append(md.renderer.render([token], md.options, {}))
         i += 1

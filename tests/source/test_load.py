@@ -167,3 +167,22 @@ def test_pictures_with_chinese_names_hidden_files_and_broken_links(tmp_path, mon
     assert capsys.readouterr().err.splitlines()[0] == (
         "issue/articles/40-gone.md: cannot read: No such file or directory"
     )
+
+
+def test_validate_lists_a_broken_fonts_yaml_with_the_articles_mistakes(tmp_path, capsys):
+    root = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", root)
+    article = root / "articles" / "10-good.md"
+    article.write_text(article.read_text(encoding="utf-8").replace(
+        "byline: 张三\n", "byline: 张三\nauthor: 李四\n"), encoding="utf-8")
+    (root / "fonts").mkdir()
+    (root / "fonts" / "fonts.yaml").write_text(
+        "serif:\n  family: Noto Serif CJK SC\nbold:\n  family: X\nkai:\n  files: 3\n",
+        encoding="utf-8")
+    assert main(["validate", str(root)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{article}:6: unknown field `author`",
+        f"{root / 'fonts' / 'fonts.yaml'}:3: unknown role `bold` (roles: serif, sans, kai)",
+        f"{root / 'fonts' / 'fonts.yaml'}:5: role `kai` needs `family: <font family name>`",
+        "publisher: 3 problem(s) found",
+    ]
