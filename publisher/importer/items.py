@@ -11,6 +11,7 @@ from publisher.importer.lines import Token, read_text_lines, tokenize
 from publisher.importer.paragraphs import (
     HEADING_START,
     KICKER_END,
+    NAME_MAX_CHARS,
     NO_TITLE,
     NUMERAL,
     Box,
@@ -27,13 +28,24 @@ from publisher.importer.paragraphs import (
     title_like,
     width,
 )
+from publisher.source.model import Kind
+
+# A brief opens with a headline of one to three lines, each wrapping to at most two.
+HEADLINE_MAX_LINES = 3
+HEADLINE_LINE_WRAPS = 2
+# A one-line paragraph narrower than this (half-ems) in an article is a 一、 heading.
+HEADING_MAX_WIDTH = 40
+# Paragraphs whose measure is under three quarters of the one before are set on a narrower
+# page (a sidebar): judged on paragraphs of at least three lines.
+NARROW_MEASURE = 0.75
+MEASURE_MIN_LINES = 3
 
 
 @dataclass
 class Item:
     """One item of the issue as the importer understood it."""
 
-    kind: str
+    kind: Kind
     column: str | None
     first_line: int
     title: list[str] = field(default_factory=list)
@@ -120,11 +132,11 @@ def segment(units: list[Unit]) -> list[list[Unit]]:
 
 def _measure_changed(before: Para, after: Para) -> bool:
     """A new page set to another measure (narrow sidebar pages) starts another item."""
-    if len(before.lines) < 3 or len(after.lines) < 3:
+    if len(before.lines) < MEASURE_MIN_LINES or len(after.lines) < MEASURE_MIN_LINES:
         return False
     a = max(width(x.text) for x in before.lines)
     b = max(width(x.text) for x in after.lines)
-    return min(a, b) < 0.75 * max(a, b)
+    return min(a, b) < NARROW_MEASURE * max(a, b)
 
 
 def _soft_starts(segment_units: list[Unit]) -> list[int]:
@@ -181,7 +193,7 @@ def analyse(path: Path) -> Analysis:
     open_series: tuple[str, str] | None = None   # (series id, column)
     for seg in segments:
         for item in _items_of(seg, page_columns, items):
-            if item.kind == "editor_note":
+            if item.kind == Kind.editor_note:
                 series_count += 1
                 item.series = f"series-{series_count}"
                 open_series = (item.series, item.column)
@@ -200,7 +212,7 @@ def analyse(path: Path) -> Analysis:
 def _attach_series_headings(items: list[Item], segments: list[list[Unit]]) -> None:
     blocks = [u for seg in segments for u in seg if isinstance(u, TitleBlock)]
     headings = [b for b in blocks if b.series_heading]
-    notes = [i for i in items if i.kind == "editor_note"]
+    notes = [i for i in items if i.kind == Kind.editor_note]
     for note, block in zip(notes, headings, strict=False):
         note.title = block.series_heading
     for note in notes[len(headings):]:
@@ -224,12 +236,12 @@ def _items_of(seg: list[Unit], page_columns, done: list[Item]) -> list[Item]:
         if box.attribution:
             body.append(escape(clean_spaces(box.attribution)))
         body.append(":::")
-        item = Item("box", column, first, body=body)
+        item = Item(Kind.box, column, first, body=body)
         if not box.attribution:
             item.review.append("微书摘 without an attribution line")
         return [_note_column(item, inferred)]
     if len(seg) == 1 and isinstance(seg[0], Para) and seg[0].editor_note:
-        return [_note_column(Item("editor_note", column, first, body=[escape(seg[0].text)]),
+        return [_note_column(Item(Kind.editor_note, column, first, body=[escape(seg[0].text)]),
                              inferred)]
     blocks = [u for u in seg if isinstance(u, TitleBlock)]
     paras = [u for u in seg if isinstance(u, Para)]
@@ -242,7 +254,7 @@ def _items_of(seg: list[Unit], page_columns, done: list[Item]) -> list[Item]:
         prev.review.append("title block found after the end note; moved to the top")
         return []
     if blocks:
-        item = Item("article", column, first)
+        item = Item(Kind.article, column, first)
         _apply_block(item, blocks[0])
         for extra in blocks[1:]:
             item.review.append(f"another title block at line {extra.first} "
@@ -251,7 +263,7 @@ def _items_of(seg: list[Unit], page_columns, done: list[Item]) -> list[Item]:
             item.review.append(f"title block found at line {blocks[0].first}, away from the "
                                "start of its text; check where the text starts")
         if any("评论员" in b.get("name", "") for b in item.byline):
-            item.kind = "editorial"
+            item.kind = Kind.editorial
         item.body = [render_para(p, in_article=True) for p in paras]
         _end_notes(item, notes)
         return [_note_column(item, inferred)]
@@ -271,7 +283,7 @@ def _end_notes(item: Item, notes: list[EndNoteUnit]) -> None:
     if notes:
         note = notes[-1]
         parts = note.text.split()
-        names = len(parts) > 1 and all(len(p) <= 4 for p in parts)
+        names = len(parts) > 1 and all(len(p) <= NAME_MAX_CHARS for p in parts)
         text = " ".join(merge_padded_names(note.text)) if names else clean_spaces(note.text)
         item.end_note = {"kind": note.kind, "text": text}
 
@@ -288,10 +300,10 @@ def _note_column(item: Item, inferred: bool) -> Item:
 def _headline_run(paras: list[Para], k: int) -> int:
     """How many title-like one-line paragraphs start at k and are followed by text (0: none)."""
     n = 0
-    while k + n < len(paras) and len(paras[k + n].lines) <= 2 \
+    while k + n < len(paras) and len(paras[k + n].lines) <= HEADLINE_LINE_WRAPS \
             and title_like(paras[k + n].text.replace("！", "")):
         n += 1
-    if n and n <= 3 and k + n < len(paras) and not title_like(paras[k + n].text):
+    if n and n <= HEADLINE_MAX_LINES and k + n < len(paras) and not title_like(paras[k + n].text):
         return n
     return 0
 
@@ -313,7 +325,7 @@ def _briefs(seg: list[Unit], column: str | None) -> list[Item]:
         run = _headline_run(paras, k) if ended else 0
         if run:
             heads = [clean_title(line.text) for p in paras[k:k + run] for line in p.lines]
-            cur = Item("brief", column, para.first, title=heads)
+            cur = Item(Kind.brief, column, para.first, title=heads)
             if len(heads) > 1 and KICKER_END.search(heads[0]):
                 cur.kicker, cur.title = heads[0], heads[1:]
             items.append(cur)
@@ -321,10 +333,10 @@ def _briefs(seg: list[Unit], column: str | None) -> list[Item]:
             k += run
             continue
         if cur is None or (para.page_start and prev is not None and prev.complete
-                           and cur.kind == "brief"):
-            cur = Item("article", column, para.first, review=[NO_TITLE])
+                           and cur.kind == Kind.brief):
+            cur = Item(Kind.article, column, para.first, review=[NO_TITLE])
             items.append(cur)
-        cur.body.append(render_para(para, in_article=cur.kind != "brief"))
+        cur.body.append(render_para(para, in_article=cur.kind != Kind.brief))
         prev = para
         k += 1
     if permit is not None:
@@ -340,7 +352,7 @@ def _make_back_cover(items: list[Item], permit: Permit) -> None:
     if not before:
         return
     start = items.index(before[-1])
-    cover = Item("back_cover", "封底", before[-1].first_line,
+    cover = Item(Kind.back_cover, "封底", before[-1].first_line,
                  title=[permit.caption] if permit.caption else [])
     for item in items[start:]:
         if item.title:
@@ -383,6 +395,6 @@ def render_para(para: Para, in_article: bool) -> str:
             return f"**{head}**" if level == "point" else f"{level} {head}"
         # Run-in: the heading up to its first full stop, kept inside, is the bold lead.
         return f"**{mark}{_escape_inline(rest[:stop.end()])}**{_escape_inline(rest[stop.end():])}"
-    if in_article and len(para.lines) == 1 and title_like(text) and width(text) < 40:
+    if in_article and len(para.lines) == 1 and title_like(text) and width(text) < HEADING_MAX_WIDTH:
         return "## " + escape(text)
     return escape(text)

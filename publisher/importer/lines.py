@@ -41,6 +41,12 @@ def read_text_lines(path: Path) -> list[TextLine]:
     return _join_vertical(lines)
 
 
+# A title set vertically comes out one character a line; shorter runs are body text.
+VERTICAL_MIN_CHARS = 3
+# Longer lines are body text, never a doubled title or byline.
+DOUBLED_MAX_CHARS = 120
+
+
 def _join_vertical(lines: list[TextLine]) -> list[TextLine]:
     """A title set vertically comes out one character a line: three or more such lines join."""
     out: list[TextLine] = []
@@ -49,7 +55,7 @@ def _join_vertical(lines: list[TextLine]) -> list[TextLine]:
         j = i
         while j < len(lines) and len(lines[j].text) == 1 and is_han(lines[j].text):
             j += 1
-        if j - i >= 3:
+        if j - i >= VERTICAL_MIN_CHARS:
             run = lines[i:j]
             out.append(TextLine(run[0].no, "".join(x.text for x in run), run[0].page_start, True))
             i = j
@@ -67,7 +73,7 @@ def undouble(text: str) -> str | None:
     genuine repeat inside body text (红红脸) is never touched.
     """
     n = len(text)
-    if n < 2 or n > 120 or not any(is_han(c) for c in text):
+    if n < 2 or n > DOUBLED_MAX_CHARS or not any(is_han(c) for c in text):
         return None
     # best[i]: fewest pieces covering text[i:], each a doubled run or a single space.
     best: list[tuple[int, str] | None] = [None] * (n + 1)

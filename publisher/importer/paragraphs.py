@@ -14,6 +14,22 @@ def width(text: str) -> int:
     return sum(1 if ord(c) < 0x2000 else 2 for c in text)
 
 
+# How far short of the local measure a line falls, in half-ems (`width`), tells its role.
+# A full line may fall one character short (line breaking pushed a mark or a character on).
+FULL_LINE_SLACK = 2
+# A line shorter than this ends its paragraph even without a full stop.
+SHORT_LINE_GAP = 5
+# A paragraph's first line is indented two characters.
+INDENT = 4
+# A heading's line this much short stands alone: headings are set larger and wrap early.
+HEADING_ALONE_GAP = 7
+HEADING_MAX_LINES = 3
+TITLE_MAX_CHARS = 40
+TITLE_MAX_LINES = 5
+# A byline part or end-note part longer than this is a position or an organisation, not a name.
+NAME_MAX_CHARS = 4
+
+
 TERMINAL = tuple("。！？：；…”’")
 KICKER_END = re.compile(r"(强调|指出|表示|时说)$")
 NO_TITLE = "no title found: check whether it has one"
@@ -24,7 +40,7 @@ HEADING_START = re.compile(rf"^({NUMERAL}、|[（(]{NUMERAL}[）)]|\d{{1,2}}\.)"
 
 def title_like(text: str) -> bool:
     """A line that can be part of a title: short, without sentence punctuation."""
-    return (len(text) <= 40 and not TITLE_BREAKERS & set(text)
+    return (len(text) <= TITLE_MAX_CHARS and not TITLE_BREAKERS & set(text)
             and not HEADING_START.match(text))
 
 
@@ -148,11 +164,11 @@ def parse_byline(marker: str, text: str) -> tuple[list[dict], list[str]]:
     parts = merge_padded_names(text)
     if not parts:
         return [], ["byline has no name (only ● was found)"]
-    if len(parts) == 2 and len(parts[0]) > 4:
+    if len(parts) == 2 and len(parts[0]) > NAME_MAX_CHARS:
         return [{"name": parts[1], "position": parts[0]}], review
-    if len(parts) == 1 and len(parts[0]) > 4 and parts[0].endswith(ORGANISATION_END):
+    if len(parts) == 1 and len(parts[0]) > NAME_MAX_CHARS and parts[0].endswith(ORGANISATION_END):
         return [{"organisation": parts[0]}], review
-    if len(parts) > 2 and len(parts[0]) > 4:
+    if len(parts) > 2 and len(parts[0]) > NAME_MAX_CHARS:
         review.append(f"byline `{text}`: position and names guessed")
         return [{"name": parts[-1], "position": "".join(parts[:-1])}], review
     return [{"name": p} for p in parts], review
@@ -167,7 +183,7 @@ def find_title_blocks(tokens: list[Token]) -> dict[int, tuple[int, TitleBlock]]:
             continue
         start, subtitle, titles = b, None, []
         j = b - 1
-        while j >= 0 and j not in taken and len(titles) < 5:
+        while j >= 0 and j not in taken and len(titles) < TITLE_MAX_LINES:
             prev = tokens[j]
             if prev.kind == "dash" and subtitle is None and not titles:
                 subtitle = prev.group[0].strip()
@@ -187,7 +203,7 @@ def find_title_blocks(tokens: list[Token]) -> dict[int, tuple[int, TitleBlock]]:
         end = b + 1
         dateline = None
         if not name and end < len(tokens) and tokens[end].kind == "text" \
-                and len(tokens[end].text) <= 4:
+                and len(tokens[end].text) <= NAME_MAX_CHARS:
             byline = [{"name": tokens[end].text}]
             review = ["byline: only ● and the first character(s) of the name were found"]
             end += 1
@@ -217,26 +233,27 @@ Unit = Para | TitleBlock | Head | EndNoteUnit | Box | Permit
 def _ends_paragraph(text: str, measure: int, first: bool, wide: bool) -> bool:
     """Whether a line ends its paragraph, judged by how much shorter than the measure it is.
 
-    TextLine-breaking rules leave a full line up to two characters short, and a paragraph's first
-    line is indented two characters, so only a larger gap, or a smaller one after a full stop,
-    ends a paragraph. A kicker (…时强调) or a headline wider than the column stands alone.
+    Line breaking leaves a full line up to a character short, and a paragraph's first line is
+    indented two characters, so only a larger gap, or a smaller one after a full stop, ends a
+    paragraph. A kicker (…时强调) or a headline wider than the column stands alone.
     """
     if first and title_like(text.replace("！", "")) and (wide or KICKER_END.search(text)):
         return True
-    gap = measure - width(text) - (4 if first else 0)
-    return gap > 5 or (gap > 2 and text.endswith(TERMINAL))
+    gap = measure - width(text) - (INDENT if first else 0)
+    return gap > SHORT_LINE_GAP or (gap > FULL_LINE_SLACK and text.endswith(TERMINAL))
 
 
 def _indent_follows(tokens: list[Token], i: int, measure: dict[int, int]) -> bool:
     """A full line ending a sentence, then an indented line and a full one, or a short line
     without punctuation (a headline): the full line was the last of its paragraph."""
     if not tokens[i].text.endswith(("。", "！", "？", "”")) \
-            or measure[i] - width(tokens[i].text) > 2 or i + 1 not in measure:
+            or measure[i] - width(tokens[i].text) > FULL_LINE_SLACK or i + 1 not in measure:
         return False
     gap = measure[i + 1] - width(tokens[i + 1].text)
-    if gap >= 3 and title_like(tokens[i + 1].text):
+    if gap > FULL_LINE_SLACK and title_like(tokens[i + 1].text):
         return True
-    return 3 <= gap <= 6 and i + 2 in measure and measure[i + 2] - width(tokens[i + 2].text) <= 2
+    return (FULL_LINE_SLACK < gap <= INDENT + FULL_LINE_SLACK and i + 2 in measure
+            and measure[i + 2] - width(tokens[i + 2].text) <= FULL_LINE_SLACK)
 
 
 def _heading_lines(tokens: list[Token], i: int, measure: dict[int, int]) -> int:
@@ -247,17 +264,17 @@ def _heading_lines(tokens: list[Token], i: int, measure: dict[int, int]) -> int:
     """
     if not HEADING_START.match(tokens[i].text) or "。" in tokens[i].text:
         return 0
-    if measure[i] - width(tokens[i].text) > 7:
+    if measure[i] - width(tokens[i].text) > HEADING_ALONE_GAP:
         return 1
-    for n in (1, 2):
+    for n in range(1, HEADING_MAX_LINES):
         if i + n >= len(tokens) or tokens[i + n].kind != "text" \
                 or HEADING_START.match(tokens[i + n].text):
             return n
         text = tokens[i + n].text
         gap = measure[i + n] - width(text)
-        if gap > 5:   # a short line: the heading's tail, unless it is a sentence
+        if gap > SHORT_LINE_GAP:   # a short line: the heading's tail, unless it is a sentence
             return n + 1 if "。" not in text and not text.endswith(TERMINAL) else n
-        if gap > 2:   # an indented line: the body's first
+        if gap > FULL_LINE_SLACK:   # an indented line: the body's first
             return n
         if "。" in text:   # a full line finishing the sentence: a run-in heading
             return 0

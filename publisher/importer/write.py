@@ -16,6 +16,7 @@ import yaml
 from publisher.errors import ImportTextError, IssueErrors
 from publisher.importer.items import Analysis, Item, analyse
 from publisher.source.load import ARTICLES, MANIFEST, load_issue
+from publisher.source.model import Kind
 
 
 @dataclass
@@ -43,12 +44,12 @@ class ImportReport:
         return out
 
 
-KIND_SLUG = {"article": "article", "brief": "brief", "editorial": "editorial",
-             "editor_note": "editor-note", "box": "box", "back_cover": "back-cover"}
+# File names use dashes where kinds use underscores.
+KIND_SLUG = {kind: kind.value.replace("_", "-") for kind in Kind}
 
 
 def front_matter(item: Item) -> dict:
-    data: dict = {"kind": item.kind, "column": item.column}
+    data: dict = {"kind": item.kind.value, "column": item.column}
     if item.kicker:
         data["kicker"] = item.kicker
     if item.title:
@@ -139,8 +140,8 @@ def import_text(text_file: Path, out: Path, *, force: bool = False,
     notes = [f"removed {p}: not part of this import" for p in removed]
     if not magazine:
         notes.append("issue.yaml: the masthead is not in the text; set `magazine`")
-    return ImportReport(out, Counter(i.kind for i in analysis.items), analysis.chars_in, chars_out,
-                  len(analysis.dropped), flagged, notes)
+    return ImportReport(out, Counter(i.kind.value for i in analysis.items), analysis.chars_in,
+                        chars_out, len(analysis.dropped), flagged, notes)
 
 
 def _check_label(label: str, source: Path | None) -> str:
