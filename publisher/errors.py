@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +49,31 @@ class ImportTextError(PublisherError):
     """The legacy text cannot be read, or the importer would overwrite a file."""
 
 
-def read_utf8(path: Path) -> str:
-    """The text of a source file, or a SourceError naming the line of a byte that is not UTF-8."""
+# No source, layout or font file of a magazine issue comes near this; it keeps a runaway file
+# (or a link to one) from filling memory.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, or a SourceError for a FIFO, device or folder (which could
+    block or never end) or a file over `limit` bytes."""
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", path) from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SourceError("not a regular file (a pipe, device or folder): not read", path)
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise SourceError(f"larger than {limit // 2**20} MB: not read", path)
+    return data
+
+
+def read_utf8(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a source file, or a SourceError naming the line of a byte that is not UTF-8."""
+    raw = read_regular(path, limit)
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:

@@ -5,6 +5,7 @@ Nothing is rendered or written here; a build starts only from an Issue that load
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import PIL.Image
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from publisher import fonts
+from publisher import fonts, templates
 from publisher.errors import (
     IssueErrors,
     PublisherError,
@@ -50,10 +51,22 @@ def load_issue(root: Path | str) -> Issue:
     errors: list[PublisherError] = []
     manifest = _load_manifest(root / MANIFEST, errors)
     articles = _load_articles(root, manifest, errors)
+    errors += _folders_outside(root)
     errors += fonts.config_errors(root)
+    errors += templates.layout_errors(root)
     if errors or manifest is None:
         raise IssueErrors(errors)
     return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
+
+
+def _folders_outside(root: Path) -> list[PublisherError]:
+    """An issue's own folders must be in it: a link from `layouts/` elsewhere would let the
+    build read (and a template print) files of the machine."""
+    return [SourceError(f"is a link to {(root / name).resolve()}, outside the issue folder",
+                        root / name)
+            for name in (ARTICLES, "layouts", "fonts")
+            if os.path.lexists(root / name)
+            and not (root / name).resolve().is_relative_to(root.resolve())]
 
 
 def _load_manifest(path: Path, errors: list[PublisherError]) -> Manifest | None:
