@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from publisher.errors import (
     BuildError,
     IssueErrors,
     SourceError,
+    parse_yaml,
     read_utf8,
-    yaml_error,
     yaml_line,
 )
 from publisher.templates import shipped
@@ -80,13 +78,9 @@ def _read_once(path: Path) -> tuple[dict[str, Role], tuple[SourceError, ...]]:
 def _read(path: Path, mtime_ns: int, size: int) -> tuple[dict[str, Role], tuple[SourceError, ...]]:
     """The roles of one fonts.yaml and its mistakes (`mtime_ns` and `size` key the cache only)."""
     try:
-        text = read_utf8(path)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = parse_yaml(read_utf8(path), path)
     except SourceError as error:
         return {}, (error,)
-    except yaml.YAMLError as exc:
-        return {}, (yaml_error(exc, path),)
     if data is None:
         return {}, ()
     if not isinstance(data, dict):
