@@ -117,8 +117,23 @@ def _role(name: object, entry: object, path: Path, node) -> Role:
             raise SourceError(f"role `{name}`: `files` maps a weight (400, 700) to a font "
                               f"file in {path.parent}; `{weight}: {file}` is not one",
                               path, yaml_line(node, (name, "files", str(weight))))
+        if not font.resolve().is_relative_to(path.parent.resolve()):
+            raise SourceError(f"role `{name}`: font file `{file}` is outside {path.parent}: "
+                              "put it there", path, yaml_line(node, (name, "files", str(weight))))
+        if not _readable_font(font.resolve()):
+            raise SourceError(f"role `{name}`: `{file}` is not a font file that can be read",
+                              path, yaml_line(node, (name, "files", str(weight))))
         files.append((weight, font.resolve()))
     return Role(name, tuple(families), tuple(files))
+
+
+def _readable_font(font: Path) -> bool:
+    """Whether fontTools reads the font's character map (a corrupt file crashed the build)."""
+    try:
+        coverage(font)
+    except Exception:  # fontTools raises any kind of error on a damaged file
+        return False
+    return True
 
 
 def font_css(roles: dict[str, Role]) -> str:

@@ -85,6 +85,19 @@ def load_issue(root: Path | str) -> Issue:
     return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
 
 
+def review_notes(issue: Issue) -> list[SourceError]:
+    """The importer's `review:` notes still in the articles, as warnings at their lines."""
+    notes = []
+    for article in issue.articles:
+        if not article.review:
+            continue
+        lines = read_utf8(article.path).split("\n")[: article.body_line]
+        line = next((n for n, text in enumerate(lines, 1) if text.startswith("review:")), 1)
+        notes += [SourceError(f"warning: to review: {note}", article.path, line)
+                  for note in article.review]
+    return notes
+
+
 def _folders_outside(root: Path) -> list[PublisherError]:
     """An issue's own folders must be in it: a link from `layouts/` elsewhere would let the
     build read (and a template print) files of the machine."""
@@ -263,13 +276,14 @@ def _check_body(
 def _link_ok(href: str, path: Path, line: int | None, errors: list[PublisherError]) -> bool:
     """Web links only: a link to a file or an anchor would point into the build machine or at
     nothing in the EPUB."""
-    parts = urlparse(href)
-    web = parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "mailto"
-    if web and not any(ch.isspace() for ch in unquote(href)):
-        return True
-    errors.append(SourceError(
-        f"link `{unquote(href)}`: a link must be a web address (http://, https:// or "
-        "mailto:)", path, line))
+    parts, shown = urlparse(href), unquote(href)
+    if parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "mailto":
+        if not any(ch.isspace() for ch in shown):
+            return True
+        problem = "has a space in it: write it as %20"
+    else:
+        problem = "a link must be a web address (http://, https:// or mailto:)"
+    errors.append(SourceError(f"link `{shown}`: {problem}", path, line))
     return False
 
 
