@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from publisher.errors import IssueErrors, PublisherError
 def _build(args: argparse.Namespace) -> int:
     from publisher.build import build
 
+    if args.strict:
+        from publisher.source.load import load_issue
+
+        _reviewed(load_issue(args.issue), strict=True)
     # With neither flag, build both.
     both = not (args.pdf or args.epub)
     build(
@@ -32,8 +37,25 @@ def _validate(args: argparse.Namespace) -> int:
     from publisher.source.load import load_issue
 
     issue = load_issue(args.issue)
-    print(f"{args.issue}: {len(issue.articles)} items in {len(issue.columns)} columns, no problems")
+    notes = _reviewed(issue, strict=args.strict)
+    to_review = f", {notes} to review" if notes else ""
+    print(f"{args.issue}: {len(issue.articles)} items in {len(issue.columns)} columns, "
+          f"no problems{to_review}")
     return 0
+
+
+def _reviewed(issue, *, strict: bool) -> int:
+    """Print the importer's `review:` notes still in the sources as warnings; with `strict`,
+    they stop the command. Return how many there are."""
+    from publisher.source.load import review_notes
+
+    notes = review_notes(issue)
+    for note in notes:
+        print(note, file=sys.stderr)
+    if strict and notes:
+        raise PublisherError(f"publisher: {len(notes)} review note(s) left: check those items, "
+                             "remove the notes, then build (--strict)")
+    return len(notes)
 
 
 def _import_text(args: argparse.Namespace) -> int:
@@ -75,10 +97,14 @@ def parser() -> argparse.ArgumentParser:
         help="PDF for the printer: bleed, crop marks, PDF/X, pages in fours",
     )
     build.add_argument("--embed-fonts", action="store_true", help="embed subset fonts in the EPUB")
+    build.add_argument("--strict", action="store_true",
+                       help="refuse to build while items still carry the importer's review notes")
     build.set_defaults(run=_build)
 
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
     validate.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    validate.add_argument("--strict", action="store_true",
+                          help="fail while items still carry the importer's review notes")
     validate.set_defaults(run=_validate)
 
     imports = commands.add_parser("import-text",
@@ -106,6 +132,14 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, like KeyboardInterrupt for Ctrl-C."""
+
+
+def _stop(signum, frame) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
@@ -113,8 +147,16 @@ def main(argv: list[str] | None = None) -> int:
         format="publisher: %(message)s",
         stream=sys.stderr,
     )
+    # SIGTERM unwinds like Ctrl-C, so that temporary files are removed on the way out.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         return args.run(args)
+    except KeyboardInterrupt:
+        print("publisher: stopped (Ctrl-C)", file=sys.stderr)
+        return 130
+    except Terminated:
+        print("publisher: stopped (SIGTERM)", file=sys.stderr)
+        return 143
     except IssueErrors as exc:
         for error in exc.errors:
             print(error, file=sys.stderr)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +15,20 @@ import yaml
 class PublisherError(Exception):
     """A problem in the user's input or environment; the CLI prints it without a traceback."""
 
-    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None):
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None,
+                 column: int | None = None):
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None
         self.line = line
+        self.column = column
 
     def __str__(self) -> str:
         if self.path is None:
             return self.message
-        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        where = str(self.path)
+        if self.line:
+            where += f":{self.line}" + (f":{self.column}" if self.column else "")
         return f"{where}: {self.message}"
 
 
@@ -32,7 +40,7 @@ class IssueErrors(PublisherError):
     """Every problem found in one issue, reported together."""
 
     def __init__(self, errors: list[PublisherError]):
-        self.errors = sorted(errors, key=lambda e: (str(e.path or ""), e.line or 0))
+        self.errors = sorted(errors, key=lambda e: (str(e.path or ""), e.line or 0, e.column or 0))
         super().__init__("\n".join(str(e) for e in self.errors))
 
     def __str__(self) -> str:
@@ -47,47 +55,126 @@ class ImportTextError(PublisherError):
     """The legacy text cannot be read, or the importer would overwrite a file."""
 
 
-def read_utf8(path: Path) -> str:
-    """The text of a source file, or a SourceError naming the line of a byte that is not UTF-8."""
+# What XML 1.0 forbids (the EPUB is XML) and the C0 and C1 controls, which print nothing or
+# garble: all but tab and the carriage return of a CRLF line end.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]|\r(?!\n)")
+CONTROL_NAMES = {"\x00": "NUL", "\x0b": "VT", "\x0c": "FF", "\x1b": "ESC", "\x85": "NEL",
+                 "\x7f": "DEL", "\x1c": "FS", "\x1d": "GS", "\x1e": "RS"}
+# No source, layout or font file of a magazine issue comes near this; it keeps a runaway file
+# (or a link to one) from filling memory.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, or a SourceError for a FIFO, device or folder (which could
+    block or never end) or a file over `limit` bytes."""
     try:
-        raw = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; only regular files are read.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", path) from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SourceError("not a regular file (a pipe, device or folder): not read", path)
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise SourceError(f"larger than {limit // 2**20} MB: not read", path)
+    return data
+
+
+def read_utf8(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a source file, or a SourceError naming the line of a byte that is not UTF-8."""
+    raw = read_regular(path, limit)
     try:
-        return raw.decode("utf-8").removeprefix("\ufeff")
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         raise SourceError(
             f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read; save the file as UTF-8",
             path, raw.count(b"\n", 0, exc.start) + 1) from None
+    bad = FORBIDDEN.search(text)
+    if bad:
+        raise SourceError(f"{describe(bad[0])} cannot be printed: delete it", path,
+                          *line_column(text, bad.start()))
+    return text
+
+
+def describe(char: str) -> str:
+    """`control character U+001B (ESC)`, for an editor who cannot see the character."""
+    kinds = {"\r": "lone carriage return", "\ufffe": "non-character", "\uffff": "non-character"}
+    kind = kinds.get(char) or "control character"
+    name = CONTROL_NAMES.get(char) or unicodedata.name(char, "")
+    return f"{kind} U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def line_column(text: str, index: int) -> tuple[int, int]:
+    """1-based line and column of `text[index]`; only \n ends a line, as everywhere here."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
+    """(data, node) of a YAML text, or a SourceError at its line: a syntax error, or nesting
+    too deep for the parser (a few hundred levels, which no issue needs)."""
+    try:
+        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, path, first_line) from None
+    except RecursionError:
+        raise SourceError("YAML nested too deeply: write plain `key: value` lines",
+                          path, first_line) from None
 
 
 def yaml_error(exc: yaml.YAMLError, path: Path, first_line: int = 1) -> SourceError:
     """A YAML syntax error at its line (`first_line` is the file line of the YAML's first)."""
     mark = getattr(exc, "problem_mark", None)
-    line = first_line + mark.line if mark else first_line
-    message = f"YAML: {getattr(exc, 'problem', None) or exc}"
+    line = first_line + mark_line(mark) if mark else first_line
+    problem = getattr(exc, "problem", None) or str(exc)
+    message = f"YAML: {_hint(problem, mark) or problem}"
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if context and context_mark and context_mark.line != getattr(mark, "line", None):
+    if context and context_mark and mark_line(context_mark) + first_line != line:
         # The problem is often noticed a line after the real mistake: point at both.
-        message += f" ({context} started on line {first_line + context_mark.line})"
+        message += f" ({context} started on line {first_line + mark_line(context_mark)})"
     return SourceError(message, path, line)
+
+
+def _hint(problem: str, mark: yaml.Mark | None) -> str | None:
+    """The cause and the fix of a YAML mistake editors make, in their words."""
+    if problem.startswith("found character '\\t'"):
+        return "a tab: indent with spaces"
+    if problem != "mapping values are not allowed here" or not isinstance(mark.buffer, str):
+        return None
+    start = mark.buffer.rfind("\n", 0, mark.index) + 1
+    text = mark.buffer[start:mark.buffer.find("\n", mark.index)].rstrip("\0")
+    key, _, value = text.strip().removeprefix("- ").partition(": ")
+    if not value:
+        return None
+    return (f"`: ` inside a value starts a new field: put the {key} in quotes, "
+            f'{key}: "{value.strip()}"')
+
+
+def mark_line(mark: yaml.Mark) -> int:
+    """The 0-based line of a YAML mark counting \n only: PyYAML also counts U+2028, U+2029
+    and U+0085 as line ends, which would put later errors on the wrong line."""
+    if isinstance(mark.buffer, str):
+        return mark.buffer.count("\n", 0, mark.index)
+    return mark.line
 
 
 def yaml_line(node: Any, loc: tuple, first_line: int = 1) -> int:
     """The file line of the YAML value at `loc` (keys and list indexes), or its nearest parent's."""
-    line = node.start_mark.line
+    line = mark_line(node.start_mark)
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             match = next(((k, v) for k, v in node.value if k.value == part), None)
             if match is None:
                 break
-            line = match[0].start_mark.line
+            line = mark_line(match[0].start_mark)
             node = match[1]
         elif (
             isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
         ):
             node = node.value[part]
-            line = node.start_mark.line
+            line = mark_line(node.start_mark)
         else:
             break
     return first_line + line

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from publisher.errors import (
     BuildError,
     IssueErrors,
     SourceError,
+    parse_yaml,
     read_utf8,
-    yaml_error,
     yaml_line,
 )
 from publisher.templates import shipped
@@ -80,13 +78,9 @@ def _read_once(path: Path) -> tuple[dict[str, Role], tuple[SourceError, ...]]:
 def _read(path: Path, mtime_ns: int, size: int) -> tuple[dict[str, Role], tuple[SourceError, ...]]:
     """The roles of one fonts.yaml and its mistakes (`mtime_ns` and `size` key the cache only)."""
     try:
-        text = read_utf8(path)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = parse_yaml(read_utf8(path), path)
     except SourceError as error:
         return {}, (error,)
-    except yaml.YAMLError as exc:
-        return {}, (yaml_error(exc, path),)
     if data is None:
         return {}, ()
     if not isinstance(data, dict):
@@ -123,8 +117,23 @@ def _role(name: object, entry: object, path: Path, node) -> Role:
             raise SourceError(f"role `{name}`: `files` maps a weight (400, 700) to a font "
                               f"file in {path.parent}; `{weight}: {file}` is not one",
                               path, yaml_line(node, (name, "files", str(weight))))
+        if not font.resolve().is_relative_to(path.parent.resolve()):
+            raise SourceError(f"role `{name}`: font file `{file}` is outside {path.parent}: "
+                              "put it there", path, yaml_line(node, (name, "files", str(weight))))
+        if not _readable_font(font.resolve()):
+            raise SourceError(f"role `{name}`: `{file}` is not a font file that can be read",
+                              path, yaml_line(node, (name, "files", str(weight))))
         files.append((weight, font.resolve()))
     return Role(name, tuple(families), tuple(files))
+
+
+def _readable_font(font: Path) -> bool:
+    """Whether fontTools reads the font's character map (a corrupt file crashed the build)."""
+    try:
+        coverage(font)
+    except Exception:  # fontTools raises any kind of error on a damaged file
+        return False
+    return True
 
 
 def font_css(roles: dict[str, Role]) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import glob
 import os
-import tempfile
+import re
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,26 +15,64 @@ from pathlib import Path
 from publisher.errors import BuildError
 from publisher.source.model import Issue
 
+# Errors of the disk, not of the program: a full disk, a quota, a read-only or failing one.
+DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES}
+
 
 @contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path`; rename it over `path` only if the block succeeds.
 
     A failed build therefore never leaves a half-written PDF or EPUB, nor removes a good one.
+    The block creates the temporary file itself, once its bytes are ready (a build killed while
+    rendering leaves nothing); one left by a killed build is removed by the next. A path that
+    is already a temporary one (a build staging several outputs) is written in place.
     """
+    if _owner(path) is not None:
+        yield path
+        return
+    if path.is_dir():
+        raise BuildError("is a folder: the output cannot be written here", path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        _remove_stale(path)
     except OSError as exc:
         raise BuildError(f"cannot write here: {exc.strerror}", path.parent) from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         yield tmp
         tmp.chmod(0o644)
         tmp.replace(path)
+    except OSError as exc:
+        if exc.errno not in DISK_ERRORS or exc.filename not in (None, str(tmp)):
+            raise
+        raise BuildError(f"cannot write here: {exc.strerror}", path.parent) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _owner(path: Path) -> int | None:
+    """The process id in a temporary file's name (`.2015-10.pdf.4242-9f3a.part`), else None."""
+    match = re.fullmatch(r"\..+\.(\d+)-[0-9a-f]+\.part", path.name)
+    return int(match[1]) if match else None
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove the temporary files of `path` left by builds that were killed (`kill -9`)."""
+    for part in path.parent.glob(f".{glob.escape(path.name)}.*.part"):
+        pid = _owner(part)
+        if pid is not None and not _alive(pid):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def build_time(issue: Issue) -> dt.datetime:

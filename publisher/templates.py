@@ -8,15 +8,20 @@ issue's folder, as in Sphinx.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import jinja2
+import jinja2.sandbox
 
-from publisher.errors import BuildError
+from publisher.errors import BuildError, SourceError, read_utf8
 
 PACKAGE = Path(__file__).resolve().parent
+MAX_TEMPLATE_BYTES = 2**20
+# What a template may ask of a path: its name, never its contents or its folder.
+PATH_PARTS = frozenset({"name", "stem", "suffix"})
 
 
 def shipped(name: str) -> Path:
@@ -32,28 +37,123 @@ def search_path(issue_root: Path | None) -> tuple[Path, ...]:
     return tuple(p for p in (own, shipped("layouts")) if p is not None and p.is_dir())
 
 
-class ChainLoader(jinja2.FileSystemLoader):
-    """FileSystemLoader whose `!name` means: the same template, skipping the first folder."""
+class TemplateRefused(jinja2.TemplateError):
+    """A template file that exists but may not be read: it is no regular file in its folder."""
+
+    def __init__(self, name: str, file: Path, reason: str):
+        super().__init__(f"`{name}` is {file}, {reason}")
+        self.reason = reason
+
+
+def inside(folder: Path, name: str) -> Path | None:
+    """The file `name` (slash-separated) of a layout folder, or None if there is none;
+    TemplateRefused if it resolves outside the folder (a link out) or is not a regular file."""
+    candidate = folder.joinpath(*jinja2.loaders.split_template_path(name))
+    if not os.path.lexists(candidate):
+        return None
+    target = candidate.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        raise TemplateRefused(name, candidate, f"a link to {target} outside {folder}")
+    if not target.is_file():
+        raise TemplateRefused(name, candidate, "not a regular file")
+    return target
+
+
+class LayoutLoader(jinja2.BaseLoader):
+    """Templates from the layout folders in order; `!name` means the same template, skipping
+    the first folder. Only regular files inside their folder are read (no links out, no FIFOs)."""
+
+    def __init__(self, folders: tuple[Path, ...]):
+        self.searchpath = folders
 
     def get_source(self, environment: jinja2.Environment,
                    template: str) -> tuple[str, str, Callable[[], bool]]:
-        if template.startswith("!"):
-            rest = jinja2.FileSystemLoader(self.searchpath[1:] or self.searchpath,
-                                           encoding=self.encoding)
-            return rest.get_source(environment, template[1:])
-        return super().get_source(environment, template)
+        name = template.removeprefix("!")
+        folders = (self.searchpath[1:] or self.searchpath) if name != template else self.searchpath
+        found = next(((folder, file) for folder in folders
+                      if (file := inside(folder, name)) is not None), None)
+        if found is None:
+            raise jinja2.TemplateNotFound(template)
+        folder, file = found
+        try:
+            source = read_utf8(file, MAX_TEMPLATE_BYTES)
+        except SourceError as error:
+            raise TemplateRefused(name, folder.joinpath(name), error.message) from None
+        stamp = file.stat().st_mtime_ns
+        return source, str(folder.joinpath(name)), lambda: _stamp(file) == stamp
+
+
+def _stamp(file: Path) -> int | None:
+    try:
+        return file.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (no `_` attributes, no changing lists or dicts), and no file operations:
+    of a path (`article.path`, `issue.root`) a template may only ask the name."""
+
+    def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
+        if isinstance(obj, PurePath) and attr not in PATH_PARTS:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
 
 
 def environment(folders: tuple[Path, ...]) -> jinja2.Environment:
-    """One environment over the folders of `search_path`; its filters come from the caller."""
-    return jinja2.Environment(
-        loader=ChainLoader(folders),
+    """One sandboxed environment over the folders of `search_path`: an issue's layouts come
+    from outside and must not run code or read files. Its filters come from the caller."""
+    return LayoutSandbox(
+        loader=LayoutLoader(folders),
         autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def layout_errors(issue_root: Path) -> list[SourceError]:
+    """The mistakes `validate` can see in an issue's own `layouts/` without rendering: files
+    that are links out or not regular, templates that are not UTF-8 or not Jinja, and names
+    that reach for Python's internals (`__class__`), which the sandbox refuses at build time."""
+    folder = issue_root / "layouts"
+    if not folder.is_dir():
+        return []
+    env = environment(())
+    errors = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() and path.resolve().is_relative_to(folder.resolve()):
+            continue
+        try:
+            inside(folder, path.relative_to(folder).as_posix())
+            if path.suffix != ".j2":
+                continue
+            tree = env.parse(read_utf8(path, MAX_TEMPLATE_BYTES))
+        except TemplateRefused as exc:
+            errors.append(SourceError(f"layout file: {exc.reason}", path))
+            continue
+        except SourceError as error:
+            errors.append(error)
+            continue
+        except jinja2.TemplateSyntaxError as exc:
+            errors.append(SourceError(f"layout template: {exc.message}", path, exc.lineno))
+            continue
+        by_line: dict[int, list[str]] = {}
+        for node, attr in reversed(_private_names(tree)):  # a chain's innermost name first
+            by_line.setdefault(node.lineno, []).append(f"`{attr}`")
+        errors += [SourceError(f"layout template: {', '.join(names)}: a layout may not reach "
+                               "Python's internals", path, line)
+                   for line, names in sorted(by_line.items())]
+    return errors
+
+
+def _private_names(tree: jinja2.nodes.Template) -> list[tuple[jinja2.nodes.Node, str]]:
+    """`x.__class__` and `x["_y"]`: the attributes a sandboxed template may not read."""
+    named = [(node, node.attr) for node in tree.find_all(jinja2.nodes.Getattr)]
+    named += [(node, node.arg.value) for node in tree.find_all(jinja2.nodes.Getitem)
+              if isinstance(node.arg, jinja2.nodes.Const) and isinstance(node.arg.value, str)]
+    return [(node, name) for node, name in named if name.startswith("_")]
 
 
 def render(env: jinja2.Environment, name: str, **context: object) -> str:
@@ -83,7 +183,11 @@ def _template_frame(exc: Exception, env: jinja2.Environment) -> tuple[str | None
 def stylesheet(folders: tuple[Path, ...], name: str) -> Path:
     """A stylesheet by name, found like a template (an issue's own copy first)."""
     for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
+        try:
+            found = inside(folder, name)
+        except TemplateRefused as exc:
+            raise BuildError(f"stylesheet {exc.message}") from None
+        if found is not None:
+            return found
     folders = ", ".join(str(p) for p in folders)
     raise BuildError(f"stylesheet `{name}` not found in: {folders}")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from publisher.errors import ImportTextError, IssueErrors
+from publisher.errors import ImportTextError, IssueErrors, SourceError
 from publisher.importer.items import Analysis, Item, analyse
 from publisher.source.load import ARTICLES, MANIFEST, load_issue
 from publisher.source.model import Kind
@@ -133,7 +133,7 @@ def import_text(text_file: Path, out: Path, *, force: bool = False,
             item.column = analysis.columns[0] if analysis.columns else "封底"
     contents = {MANIFEST: render_manifest(analysis, magazine, label)}
     contents.update({f"{ARTICLES}/{name}": render_item(item) for name, item in files})
-    removed = _write_checked(out, contents)
+    removed = _write_checked(out, contents, text_file)
     chars_out = sum(1 for item in analysis.items
                     for c in _item_text(item) if not c.isspace())
     flagged = [(name, list(dict.fromkeys(item.review))) for name, item in files if item.review]
@@ -162,33 +162,58 @@ def _item_text(item: Item) -> str:
     return "".join(parts)
 
 
-def _write_checked(out: Path, contents: dict[str, str]) -> list[Path]:
-    """Write into a temporary folder beside `out`, check it loads, then move the files in.
+def _write_checked(out: Path, contents: dict[str, str], text_file: Path) -> list[Path]:
+    """Check in a temporary folder that the files load, then write them all or none.
 
     Article files of an earlier import that this one does not write are removed (only `--force`
     gets this far with any), since their order numbers would clash; they are returned.
     """
+    _check_loads(out, contents, text_file)
+    articles = out / ARTICLES
+    if articles.exists() and not articles.is_dir():
+        raise ImportTextError("is a file: an issue keeps its articles in a folder of that name",
+                              articles)
+    # Every file is first written beside its target, so that a folder that cannot be written
+    # fails the import before anything is replaced; renaming them then cannot fail half-way.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        articles.mkdir(parents=True, exist_ok=True)
+        for name, text in contents.items():
+            target = out / name
+            staged.append((target.with_name(f".{target.name}.import.part"), target))
+            staged[-1][0].write_text(text, encoding="utf-8")
+    except OSError as exc:
+        for part, _ in staged:
+            part.unlink(missing_ok=True)
+        raise ImportTextError(f"cannot write here: {exc.strerror}; nothing was written",
+                              Path(exc.filename).parent if exc.filename else out) from None
+    stale = sorted(set(articles.glob("*.md")) - {target for _, target in staged})
+    for part, target in staged:
+        os.replace(part, target)
+    for path in stale:
+        path.unlink()
+    return stale
+
+
+def _check_loads(out: Path, contents: dict[str, str], text_file: Path) -> None:
+    """Load the files from a temporary folder; a problem is named at the file and line it would
+    have in `out`, as the text's (its characters, its structure), and nothing is written."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a file where a folder of the path should be
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=out.parent))
+    except OSError as exc:  # a file where a folder of the path should be, or no permission
         raise ImportTextError(f"cannot make the folder: {exc.strerror}", out.parent) from None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.import-", dir=out.parent))
     try:
         (tmp / ARTICLES).mkdir()
         for name, text in contents.items():
             (tmp / name).write_text(text, encoding="utf-8")
         try:
             load_issue(tmp)
-        except IssueErrors as exc:   # the importer's own fault: report it, write nothing
-            raise ImportTextError("the imported sources do not validate (a bug in the importer):\n"
-                               + str(exc), out) from None
-        (out / ARTICLES).mkdir(parents=True, exist_ok=True)
-        stale = sorted(set((out / ARTICLES).glob("*.md"))
-                       - {out / name for name in contents})
-        for name in contents:
-            os.replace(tmp / name, out / name)
-        for path in stale:
-            path.unlink()
-        return stale
+        except IssueErrors as exc:
+            problems = [str(SourceError(e.message, out / e.path.relative_to(tmp), e.line,
+                                        e.column)) for e in exc.errors]
+            raise ImportTextError("the text gives sources that do not load, so nothing was "
+                                  "written; correct the text:\n" + "\n".join(problems),
+                                  text_file) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -5,30 +5,54 @@ Nothing is rendered or written here; a build starts only from an Issue that load
 
 from __future__ import annotations
 
+import difflib
+import io
+import logging
+import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import PIL.Image
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from publisher import fonts
+from publisher import fonts, templates
 from publisher.errors import (
     IssueErrors,
     PublisherError,
     SourceError,
+    mark_line,
+    parse_yaml,
+    read_regular,
     read_utf8,
-    yaml_error,
     yaml_line,
 )
 from publisher.source.markup import image_path, parse, walk
-from publisher.source.model import Article, FrontMatter, Issue, Kind, Manifest, Span
+from publisher.source.model import (
+    Article,
+    Byline,
+    Column,
+    EndNote,
+    FrontMatter,
+    Issue,
+    Kind,
+    Manifest,
+    Span,
+    Trim,
+)
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "issue.yaml"
 ARTICLES = "articles"
 ARTICLE_NAME = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.md$")
+# Block containers the layout sets inside one another, up to MAX_DEPTH deep.
+NESTED = {"bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close",
+          "blockquote_open", "blockquote_close", "container_excerpt_open",
+          "container_excerpt_close"}
+MAX_DEPTH = 4
 FULL_WIDTH_KINDS = {Kind.editorial, Kind.editor_note, Kind.back_cover}
 # The pictures an article may show, with the media type the EPUB declares for each.
 IMAGE_TYPES = {
@@ -38,6 +62,9 @@ IMAGE_TYPES = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
+# The records written inside a front matter or issue.yaml field, for suggesting a field name.
+NESTED_RECORDS = (Byline, EndNote, Column, Trim)
+MAX_PICTURE_BYTES = 64 * 2**20
 # Private-use code points mean different glyphs in different fonts (and the layout uses some).
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
@@ -50,10 +77,35 @@ def load_issue(root: Path | str) -> Issue:
     errors: list[PublisherError] = []
     manifest = _load_manifest(root / MANIFEST, errors)
     articles = _load_articles(root, manifest, errors)
+    errors += _folders_outside(root)
     errors += fonts.config_errors(root)
+    errors += templates.layout_errors(root)
     if errors or manifest is None:
         raise IssueErrors(errors)
     return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
+
+
+def review_notes(issue: Issue) -> list[SourceError]:
+    """The importer's `review:` notes still in the articles, as warnings at their lines."""
+    notes = []
+    for article in issue.articles:
+        if not article.review:
+            continue
+        lines = read_utf8(article.path).split("\n")[: article.body_line]
+        line = next((n for n, text in enumerate(lines, 1) if text.startswith("review:")), 1)
+        notes += [SourceError(f"warning: to review: {note}", article.path, line)
+                  for note in article.review]
+    return notes
+
+
+def _folders_outside(root: Path) -> list[PublisherError]:
+    """An issue's own folders must be in it: a link from `layouts/` elsewhere would let the
+    build read (and a template print) files of the machine."""
+    return [SourceError(f"is a link to {(root / name).resolve()}, outside the issue folder",
+                        root / name)
+            for name in (ARTICLES, "layouts", "fonts")
+            if os.path.lexists(root / name)
+            and not (root / name).resolve().is_relative_to(root.resolve())]
 
 
 def _load_manifest(path: Path, errors: list[PublisherError]) -> Manifest | None:
@@ -139,45 +191,23 @@ def _load_article(
         )
         errors.append(SourceError(message, path, 1))
         return None
+    body_start = closing + 1  # 0-based index of the first line after the closing ---
+    body = "\n".join(lines[body_start:])
+    # The body is checked even when the front matter is wrong: every mistake in one run.
+    found = len(errors)
+    _check_private_use(lines, path, errors)
+    _check_body(body, body_start + 1, path, root, errors)
     data, node = _yaml("\n".join(lines[1:closing]), path, first_line=2, errors=errors)
-    if data is None:
-        return None
-    meta = _validate(FrontMatter, data, node, path, 2, errors)
+    meta = _validate(FrontMatter, data, node, path, 2, errors) if data is not None else None
     if meta is None:
         return None
-    ok = True
     if check_column and meta.column not in columns:
         line = yaml_line(node, ("column",), 2)
         known = ", ".join(dict.fromkeys(columns.values()))
         errors.append(
             SourceError(f"unknown column `{meta.column}` (issue.yaml lists: {known})", path, line)
         )
-        ok = False
-    body_start = closing + 1  # 0-based index of the first line after the closing ---
-    body = "\n".join(lines[body_start:])
-    if not body.strip():
-        errors.append(
-            SourceError("empty article: no text after the front matter", path, body_start + 1)
-        )
-        ok = False
-    for number, line_text in enumerate(lines, start=1):
-        private = next((ch for ch in line_text if PRIVATE_USE.match(ch)), None)
-        if private:
-            errors.append(
-                SourceError(
-                    f"private-use character U+{ord(private):04X}: fonts disagree on what it "
-                    "shows; type the standard character",
-                    path,
-                    number,
-                )
-            )
-            ok = False
-    for token in parse(body):
-        line = token.map[0] + body_start + 1 if token.map else None
-        for child in walk(token.children or []):
-            if child.type == "image" and not _image_ok(image_path(child), path, root, line, errors):
-                ok = False
-    if not ok:
+    if len(errors) > found:
         return None
     span = meta.span or (Span.full_width if meta.kind in FULL_WIDTH_KINDS else Span.two_column)
     fields = meta.model_dump(exclude={"column", "span"})
@@ -192,6 +222,69 @@ def _load_article(
         **fields,
     )
     return article, node
+
+
+def _check_private_use(lines: list[str], path: Path, errors: list[PublisherError]) -> None:
+    for number, line_text in enumerate(lines, start=1):
+        private = PRIVATE_USE.search(line_text)
+        if private:
+            errors.append(
+                SourceError(
+                    f"private-use character U+{ord(private[0]):04X}: fonts disagree on what it "
+                    "shows; type the standard character",
+                    path,
+                    number,
+                    private.start() + 1,
+                )
+            )
+
+
+def _check_body(
+    body: str, first_line: int, path: Path, root: Path, errors: list[PublisherError]
+) -> None:
+    """What the layout cannot set: no text, nesting deeper than it supports (markdown-it would
+    drop the rest of the article), a box in a box, links and pictures that are not allowed."""
+    if not body.strip():
+        errors.append(
+            SourceError("empty article: no text after the front matter", path, first_line)
+        )
+        return
+    depth = excerpts = 0
+    for token in parse(body):
+        line = token.map[0] + first_line if token.map else None
+        if token.type in NESTED:
+            depth += token.nesting
+            if depth > MAX_DEPTH and token.nesting > 0:
+                errors.append(SourceError(
+                    f"lists and `>` quotes nested more than {MAX_DEPTH} deep: the layout cannot "
+                    "set them; flatten the text", path, line))
+                return
+        if token.type.startswith("container_excerpt"):
+            excerpts += token.nesting
+            if excerpts > 1:
+                errors.append(SourceError(
+                    "a `::: excerpt` box inside another: close the first with `:::` before "
+                    "opening the next", path, line))
+                return
+        for child in walk(token.children or []):
+            if child.type == "image":
+                _image_ok(image_path(child), path, root, line, errors)
+            elif child.type == "link_open":
+                _link_ok(child.attrGet("href") or "", path, line, errors)
+
+
+def _link_ok(href: str, path: Path, line: int | None, errors: list[PublisherError]) -> bool:
+    """Web links only: a link to a file or an anchor would point into the build machine or at
+    nothing in the EPUB."""
+    parts, shown = urlparse(href), unquote(href)
+    if parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "mailto":
+        if not any(ch.isspace() for ch in shown):
+            return True
+        problem = "has a space in it: write it as %20"
+    else:
+        problem = "a link must be a web address (http://, https:// or mailto:)"
+    errors.append(SourceError(f"link `{shown}`: {problem}", path, line))
+    return False
 
 
 def _image_ok(
@@ -210,7 +303,7 @@ def _image_ok(
     if not target.is_relative_to(root.resolve()):
         errors.append(SourceError(f"image `{src}` is outside the issue folder", path, line))
         return False
-    if not target.is_file():
+    if not os.path.lexists(path.parent / src):
         errors.append(SourceError(f"missing image `{src}`", path, line))
         return False
     if target.suffix.lower() not in IMAGE_TYPES:
@@ -218,13 +311,35 @@ def _image_ok(
         kinds = ", ".join(sorted(IMAGE_TYPES))
         errors.append(SourceError(f"image `{src}` must be one of {kinds}", path, line))
         return False
-    try:
-        with PIL.Image.open(target) as picture:
-            picture.verify()
-    except (OSError, SyntaxError, ValueError):
-        errors.append(SourceError(f"image `{src}` is not a picture that can be read", path, line))
+    problem = _picture_problem(target, path, line, src)
+    if problem:
+        errors.append(SourceError(f"image `{src}` {problem}", path, line))
         return False
     return True
+
+
+def _picture_problem(target: Path, path: Path, line: int | None, src: str) -> str | None:
+    """Why the picture cannot be printed, or None: it is decoded in full, since a truncated
+    JPEG passes Pillow's verify(). Pillow's warnings are logged as the article's."""
+    try:
+        data = read_regular(target, MAX_PICTURE_BYTES)
+    except SourceError as error:
+        return f"is {error.message}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with PIL.Image.open(io.BytesIO(data)) as picture:
+                picture.load()
+        except PIL.Image.DecompressionBombError:
+            return "has too many pixels to decode safely: scale it down"
+        except (OSError, SyntaxError, ValueError):
+            return "is not a picture that can be read"
+    for warning in caught:
+        reason = ("is very large: it may be a decompression bomb; scale it down"
+                  if issubclass(warning.category, PIL.Image.DecompressionBombWarning)
+                  else f"may not print as expected ({warning.message})")
+        logger.warning("%s:%s: image `%s` %s", path, line, src, reason)
+    return None
 
 
 def _check_series(
@@ -259,10 +374,9 @@ def _read_text(path: Path, errors: list[PublisherError]) -> str | None:
 def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) -> tuple[Any, Any]:
     """Parse YAML; return (data, node) or (None, None) after recording the error."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        errors.append(yaml_error(exc, path, first_line))
+        data, node = parse_yaml(text, path, first_line)
+    except SourceError as error:
+        errors.append(error)
         return None, None
     if not isinstance(data, dict):
         errors.append(SourceError("expected `key: value` lines", path, first_line))
@@ -273,7 +387,7 @@ def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) 
                 SourceError(
                     f"`{key_node.value}` is not a field name",
                     path,
-                    first_line + key_node.start_mark.line,
+                    first_line + mark_line(key_node.start_mark),
                 )
             )
             return None, None
@@ -287,7 +401,7 @@ def _repeated_keys(node: Any, first_line: int) -> list[tuple[str, int]]:
     repeated = []
     for key_node, _ in node.value:
         if key_node.value in seen:
-            repeated.append((key_node.value, first_line + key_node.start_mark.line))
+            repeated.append((key_node.value, first_line + mark_line(key_node.start_mark)))
         seen.add(key_node.value)
     return repeated
 
@@ -307,15 +421,52 @@ def _validate(
             loc = tuple(error["loc"])
             field = _field_name(loc)
             if error["type"] == "extra_forbidden":
-                message = f"unknown field `{field}`"
+                message = f"unknown field `{field}`" + _nearest(loc[-1], model, len(loc))
             elif error["type"] == "missing":
                 message = f"missing required field `{field}`"
                 loc = loc[:-1]
             else:
-                reason = error["msg"].removeprefix("Value error, ")
+                reason = _reason(error)
                 message = f"`{field}`: {reason}" if field else reason
             errors.append(SourceError(message, path, yaml_line(node, loc, first_line)))
         return None
+
+
+def _nearest(key: object, model: type[BaseModel], depth: int) -> str:
+    """`: did you mean `subtitle`?` for a mistyped field name, or nothing."""
+    known = model.model_fields if depth == 1 else {
+        name for record in NESTED_RECORDS for name in record.model_fields}
+    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+    return f": did you mean `{close[0]}`?" if close else ""
+
+
+def _reason(error: dict) -> str:
+    """pydantic's complaint in the editor's words, for the mistakes YAML lets through."""
+    ctx, given = error.get("ctx") or {}, error.get("input")
+    expected = str(ctx.get("expected", "")).replace("'", "")
+    reasons = {
+        "enum": lambda: f"`{given}` is not one of {expected}",
+        "literal_error": lambda: f"`{given}` is not one of {expected}",
+        "string_too_short": lambda: "is empty: write the text, or remove the line",
+        "string_type": lambda: "write text here",
+        "int_parsing": lambda: f"`{given}` is not a whole number",
+        "int_type": lambda: "write a whole number here",
+        "int_from_float": lambda: f"`{given}` is not a whole number",
+        "float_parsing": lambda: f"`{given}` is not a number",
+        "less_than_equal": lambda: f"{given} is more than {ctx.get('le')}",
+        "greater_than_equal": lambda: f"{given} is less than {ctx.get('ge')}",
+        "less_than": lambda: f"{given} must be less than {ctx.get('lt')}",
+        "greater_than": lambda: f"{given} must be more than {ctx.get('gt')}",
+        "too_short": lambda: "needs at least one entry",
+        "string_pattern_mismatch": lambda: f"`{given}` may hold only lower-case letters, digits "
+                                           "and dashes",
+        "tuple_type": lambda: "write a list, as in [a, b]",
+        "model_type": lambda: "write `key: value` fields here",
+        "model_attributes_type": lambda: "write `key: value` fields here",
+        "dict_type": lambda: "write `key: value` fields here",
+    }
+    said = reasons.get(error["type"])
+    return said() if said else error["msg"].removeprefix("Value error, ")
 
 
 def _field_name(loc: tuple) -> str:

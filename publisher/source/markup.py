@@ -50,6 +50,9 @@ def parser() -> MarkdownIt:
     md.disable(["code", "fence", "html_block", "html_inline", "lheading"])
     md.use(container_plugin, name="excerpt")
     md.inline.ruler.at("emphasis", _cjk_emphasis)
+    # Every link and picture becomes a token, whatever its scheme: markdown-it would leave a
+    # `file:` one as literal text, and the loader refuses it by name instead.
+    md.validateLink = lambda url: True
     return md
 
 

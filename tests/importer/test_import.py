@@ -254,7 +254,7 @@ def test_sources_that_do_not_validate_are_not_written(tmp_path, monkeypatch):
     # Simulates an importer bug: the check before writing must catch it.
     monkeypatch.setattr(importer_write, "render_item", lambda item: "---\nkind: poem\n---\n\n诗\n")
     out = tmp_path / "issue"
-    with pytest.raises(PublisherError, match="do not validate"):
+    with pytest.raises(PublisherError, match="do not load"):
         import_text(ROOTS / "import-doubled" / "text.txt", out)
     assert list(tmp_path.iterdir()) == []
 

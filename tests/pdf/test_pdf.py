@@ -12,7 +12,7 @@ import pdfplumber
 import pytest
 from pypdf import PdfReader
 
-from publisher.errors import BuildError
+from publisher.errors import BuildError, PublisherError
 from publisher.pdf.grid import MM, Grid
 from publisher.source.model import Kind
 from tests.conftest import ROOT, ROOTS
@@ -597,7 +597,8 @@ def test_a_broken_issue_layout_names_its_file_and_line(tmp_path, template, line,
     toc = root / "layouts" / "partials" / "toc.html.j2"
     toc.parent.mkdir(parents=True)
     toc.write_text(template, encoding="utf-8")
-    with pytest.raises(BuildError) as caught:
+    # A syntax error is found when the issue loads (validate reports it), others on rendering.
+    with pytest.raises(PublisherError) as caught:
         issue_html(resolve(load_issue(root)))
     assert str(caught.value) == f"{toc}:{line}: {message}"
 

@@ -38,7 +38,7 @@ BROKEN = {
     ],
     "bad-manifest": [
         "bad-manifest/issue.yaml:1: missing required field `label`",
-        "bad-manifest/issue.yaml:3: `month`: Input should be less than or equal to 12",
+        "bad-manifest/issue.yaml:3: `month`: 13 is more than 12",
         "bad-manifest/issue.yaml:4: `trim`: trim is `A4`, `大16开` or `WIDTHxHEIGHT` in mm, "
         "e.g. `210x285`",
         "bad-manifest/issue.yaml:5: unknown field `editor`",
@@ -47,7 +47,7 @@ BROKEN = {
         "bad-byline/articles/10-a.md:6: `byline entry 2`: "
         "a byline entry needs either `name` or `organisation`",
         "bad-byline/articles/10-a.md:8: `end_note.kind`: "
-        "Input should be '执笔', '执笔人', '作者系', '作者单位' or '来源'",
+        "`笔者` is not one of 执笔, 执笔人, 作者系, 作者单位 or 来源",
     ],
     "no-front-matter": [
         "no-front-matter/articles/10-a.md:1: "
@@ -70,11 +70,12 @@ BROKEN = {
     "no-manifest": ["no-manifest/issue.yaml: no issue.yaml here: an issue folder starts with one"],
     "untitled-brief": ["untitled-brief/articles/10-a.md:2: a brief needs a `title`: its headline"],
     "blank-title": [
-        "blank-title/articles/10-a.md:5: `title entry 2`: String should have at least 1 character",
+        "blank-title/articles/10-a.md:5: `title entry 2`: is empty: write the text, or remove the "
+        "line",
         "blank-title/articles/20-b.md:3: `title`: write one line of text, or a list of lines",
     ],
     "private-use": [
-        "private-use/articles/10-a.md:6: private-use character U+E000: fonts disagree on what it "
+        "private-use/articles/10-a.md:6:7: private-use character U+E000: fonts disagree on what it "
         "shows; type the standard character",
     ],
     "bad-images": [
