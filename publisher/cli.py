@@ -129,6 +129,10 @@ def parser() -> argparse.ArgumentParser:
         "rules 1, 2, 4 or 8 have any violation.")
     check.add_argument("pdf", type=Path, metavar="PDF")
     check.set_defaults(run=_check)
+
+    from publisher.desk.cli import add_commands
+
+    add_commands(commands)
     return top
 
 

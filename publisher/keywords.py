@@ -18,8 +18,13 @@ KEYWORDS_PER_ISSUE = 12
 def _jieba():
     import jieba
     import jieba.analyse
+    import jieba.posseg
+
+    from publisher.desk import USER_DICTIONARY
 
     jieba.setLogLevel(logging.WARNING)
+    # The magazine's own terms stay whole (三严三实, 联合党委), in every use of jieba.
+    jieba.load_userdict(str(USER_DICTIONARY))
     return jieba
 
 

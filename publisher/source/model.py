@@ -189,6 +189,22 @@ def _trim(value: object) -> object:
     return value
 
 
+RuleName = Annotated[str, StringConstraints(pattern=r"^[a-z-]+$")]
+
+
+class LintSettings(Record):
+    """`lint:` in issue.yaml: the `publisher lint` rules this issue switches off."""
+
+    disable: tuple[RuleName, ...] = ()
+
+
+class Fees(Record):
+    """`fees:` in issue.yaml: the rate `publisher stats` pays authors, in 元 per thousand
+    characters of 版面字数."""
+
+    per_thousand: float = Field(gt=0)
+
+
 class Manifest(Record):
     """Everything `issue.yaml` may hold."""
 
@@ -203,6 +219,8 @@ class Manifest(Record):
     back_cover: str | None = Field(default=None, description="title of the back-cover feature")
     permit: str | None = Field(default=None, description="publication permit line")
     language: str = "zh-CN"
+    lint: LintSettings = LintSettings()
+    fees: Fees | None = None
 
     @field_validator("columns")
     @classmethod
@@ -230,6 +248,8 @@ class Issue(Record):
     back_cover: str | None
     permit: str | None
     language: str
+    lint: LintSettings
+    fees: Fees | None
     articles: tuple[Article, ...]
 
     @property

@@ -1,0 +1,146 @@
+"""`publisher diff OLD.pdf NEW.pdf`: what changed between two proofs, page by page.
+
+Pages are matched by their printed folio (page label). On each page the printed lines are
+compared in reading order; a page whose lines differ in text, or stand elsewhere, needs a new
+plate. The text of the whole issue is compared too: a page holding an edited character is
+*edited*, any other changed page has only *re-flowed* (text moved onto it or off it).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.check import PrintedLine
+from publisher.desk.layout import LaidOutIssue
+from publisher.output import atomic_output
+
+MOVED_PT = 0.5  # a line standing this much elsewhere is a changed plate
+
+
+@dataclass
+class PageChange:
+    label: str
+    edited: bool
+    changes: list[tuple[str, str]] = field(default_factory=list)  # (before, after) lines
+    moved: int = 0  # lines with the same text that stand elsewhere
+    new_lines: list[PrintedLine] = field(default_factory=list)  # to highlight
+
+    def format(self) -> str:
+        what = "edited" if self.edited else "re-flowed"
+        parts = [f"{len(self.changes)} line(s) changed"] if self.changes else []
+        if self.moved:
+            parts.append(f"{self.moved} line(s) moved")
+        head = f"page {self.label}: {what}, {', '.join(parts)}"
+        return "\n".join([head, *(f"  {before or '∅'} → {after or '∅'}"
+                                  for before, after in self.changes)])
+
+
+@dataclass
+class DiffReport:
+    pages: list[PageChange]
+    only_old: list[str]
+    only_new: list[str]
+
+    def format(self) -> str:
+        out = [p.format() for p in self.pages]
+        out += [f"page {label}: removed" for label in self.only_old]
+        out += [f"page {label}: added" for label in self.only_new]
+        reflowed = [p.label for p in self.pages if not p.edited]
+        plates = len(self.pages) + len(self.only_new)
+        out.append(f"{plates} changed plate(s); re-flowed pages: "
+                   f"{', '.join(reflowed) if reflowed else 'none'}")
+        return "\n".join(out)
+
+
+def _by_page(issue: LaidOutIssue) -> dict[str, list[PrintedLine]]:
+    pages: dict[str, list[PrintedLine]] = {label: [] for label in issue.labels}
+    for line in issue.lines:
+        pages[issue.labels[line.page - 1]].append(line)
+    return pages
+
+
+def _edited_labels(old: LaidOutIssue, new: LaidOutIssue) -> set[str]:
+    """Labels of the new pages that hold a character the edit added, or stand where one was
+    taken out: from a character diff of the whole issue's text in reading order."""
+    def stream(issue: LaidOutIssue) -> tuple[str, list[str]]:
+        text, labels = [], []
+        for line in issue.lines:
+            text.append(line.text)
+            labels += [issue.labels[line.page - 1]] * len(line.text)
+        return "".join(text), labels
+
+    old_text, _ = stream(old)
+    new_text, new_labels = stream(new)
+    edited = set()
+    matcher = difflib.SequenceMatcher(None, old_text, new_text, autojunk=False)
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            at = range(j1, j2) if j2 > j1 else [min(j1, len(new_labels) - 1)]
+            edited.update(new_labels[j] for j in at)
+    return edited
+
+
+def diff(old: LaidOutIssue, new: LaidOutIssue) -> DiffReport:
+    old_pages, new_pages = _by_page(old), _by_page(new)
+    edited = _edited_labels(old, new)
+    changes = []
+    for label, after in new_pages.items():
+        if label not in old_pages:
+            continue
+        before = old_pages[label]
+        change = PageChange(label, label in edited)
+        matcher = difflib.SequenceMatcher(None, [ln.text for ln in before],
+                                          [ln.text for ln in after], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                change.moved += sum(abs(a.y - b.y) > MOVED_PT or abs(a.x0 - b.x0) > MOVED_PT
+                                    for a, b in zip(before[i1:i2], after[j1:j2], strict=True))
+                continue
+            olds, news = before[i1:i2], after[j1:j2]
+            for k in range(max(len(olds), len(news))):
+                change.changes.append((olds[k].text if k < len(olds) else "",
+                                       news[k].text if k < len(news) else ""))
+            change.new_lines += news
+        if change.changes or change.moved:
+            changes.append(change)
+    return DiffReport(changes, [x for x in old_pages if x not in new_pages],
+                      [x for x in new_pages if x not in old_pages])
+
+
+def mark(new_pdf: Path, report: DiffReport, target: Path) -> Path:
+    """A copy of the new proof with every changed line under a yellow highlight."""
+    from pypdf import PageObject, PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, FloatObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(new_pdf))
+    by_page: dict[int, list[PrintedLine]] = {}
+    for change in report.pages:
+        for line in change.new_lines:
+            by_page.setdefault(line.page, []).append(line)
+    for number, lines in by_page.items():
+        page = writer.pages[number - 1]
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        rects = []
+        for line in lines:
+            top = min(c["top"] for c in line.chars)
+            bottom = max(c["bottom"] for c in line.chars)
+            rects.append(f"{line.x0 - 1:.2f} {height - bottom - 1:.2f} "
+                         f"{line.x1 - line.x0 + 2:.2f} {bottom - top + 2:.2f} re f")
+        overlay = PageObject.create_blank_page(width=width, height=height)
+        # Multiply keeps the text readable under the highlight.
+        overlay[NameObject("/Resources")] = DictionaryObject({
+            NameObject("/ExtGState"): DictionaryObject({
+                NameObject("/DeskMark"): DictionaryObject({
+                    NameObject("/Type"): NameObject("/ExtGState"),
+                    NameObject("/BM"): NameObject("/Multiply"),
+                    NameObject("/ca"): FloatObject(0.6),
+                })})})
+        stream = DecodedStreamObject()
+        stream.set_data(("/DeskMark gs 1 0.85 0 rg " + " ".join(rects)).encode())
+        overlay.replace_contents(stream)
+        page.merge_page(overlay)  # encloses the page's own content in q … Q first
+    with atomic_output(target) as tmp:
+        writer.write(tmp)
+    return target

@@ -1,0 +1,167 @@
+"""Where each item of an issue stands in its laid-out PDF: its printed lines and folios.
+
+Every item's box carries a named destination (`item-NNN`, its anchor) at its top-left corner.
+A page is read as the magazine reads: bands top to bottom, parted by lines that cross the gutter
+(full-width titles, 编者按), and in a band the left column before the right. A printed line
+belongs to the last item whose anchor comes before it in that order. Running heads and folios
+stand outside the text block and belong to no item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from publisher.check import PrintedLine, read_printed_lines
+from publisher.errors import PublisherError
+
+
+@dataclass(frozen=True)
+class Anchor:
+    name: str  # item-NNN
+    page: int  # 1-based, as PrintedLine.page
+    x: float
+    y: float  # from the top of the page
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    """A page's text block: its left and right edges and, on a two-column page, the gutter."""
+
+    left: float
+    right: float
+    gutter: tuple[float, float] | None
+
+    def spans(self, line: PrintedLine) -> bool:
+        """Whether a line stands across the page: over the gutter, or on a one-column page."""
+        return self.gutter is None or (line.x0 < self.gutter[0] and line.x1 > self.gutter[1])
+
+    def column(self, x: float) -> int:
+        return 1 if self.gutter is None or x < sum(self.gutter) / 2 else 2
+
+
+class LaidOutIssue:
+    """An issue's PDF read back: page labels, anchors, and the printed lines of each item."""
+
+    def __init__(self, pdf: Path):
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        self.pdf = Path(pdf)
+        if not self.pdf.is_file():
+            raise PublisherError("no such PDF", self.pdf)
+        try:
+            reader = PdfReader(self.pdf)
+            self.labels = list(reader.page_labels)
+            heights = [float(page.mediabox.height) for page in reader.pages]
+            self.anchors = {
+                name: Anchor(name, reader.get_destination_page_number(dest) + 1,
+                             float(dest.left or 0),
+                             heights[reader.get_destination_page_number(dest)] - float(dest.top))
+                for name, dest in reader.named_destinations.items()
+                if name.startswith("item-")
+            }
+            self.lines = read_printed_lines(self.pdf)
+        except PdfReadError as exc:
+            raise PublisherError(f"not a readable PDF ({exc})", self.pdf) from None
+        if not self.anchors:
+            raise PublisherError("no item anchors (item-NNN): not a PDF `publisher build` made",
+                                 self.pdf)
+
+    @cached_property
+    def em(self) -> float:
+        body = [c["size"] for line in self.lines if line.body for c in line.chars]
+        return max(set(body), key=body.count) if body else 10.0
+
+    @cached_property
+    def text_block(self) -> tuple[float, float]:
+        """The first and last baselines of body lines: running heads and folios stand outside."""
+        ys = [line.y for line in self.lines if line.body]
+        return min(ys), max(ys)
+
+    @cached_property
+    def geometry(self) -> dict[int, PageGeometry]:
+        pages: dict[int, list[PrintedLine]] = {}
+        for line in self.lines:
+            if line.body:
+                pages.setdefault(line.page, []).append(line)
+        out = {}
+        for page, body in pages.items():
+            left, right = min(ln.x0 for ln in body), max(ln.x1 for ln in body)
+            middle = (left + right) / 2
+            first = [ln.x1 for ln in body if ln.x1 < middle]
+            second = [ln.x0 for ln in body if ln.x0 > middle]
+            gutter = (max(first), min(second)) if first and second else None
+            out[page] = PageGeometry(left, right, gutter)
+        return out
+
+    def _geometry(self, page: int) -> PageGeometry:
+        return self.geometry.get(page) or PageGeometry(0, 1e9, None)
+
+    def _spanning(self, page: int) -> list[float]:
+        geometry = self._geometry(page)
+        return sorted(ln.y for ln in self.lines if ln.page == page and geometry.spans(ln))
+
+    def _line_key(self, line: PrintedLine, spans: list[float]) -> tuple:
+        geometry = self._geometry(line.page)
+        if geometry.spans(line):
+            return line.page, sum(y <= line.y for y in spans), 0, line.y
+        return line.page, sum(y < line.y for y in spans), geometry.column(line.x0), line.y
+
+    def _anchor_key(self, anchor: Anchor, spans: list[float]) -> tuple:
+        """An anchor stands where its first line does: a full-width title opens a band."""
+        geometry = self._geometry(anchor.page)
+        if geometry.gutter is None:
+            reach = geometry.right
+        else:
+            reach = geometry.gutter[0] if geometry.column(anchor.x) == 1 else geometry.right
+        below = [ln for ln in self.lines if ln.page == anchor.page and ln.y > anchor.y
+                 and ln.x1 > anchor.x and ln.x0 < reach]
+        if below:
+            first = min(below, key=lambda ln: ln.y)
+            page, band, column, _ = self._line_key(first, spans)
+            return page, band, column, anchor.y
+        return anchor.page, sum(y < anchor.y for y in spans), geometry.column(anchor.x), anchor.y
+
+    def in_text_block(self, line: PrintedLine) -> bool:
+        top, bottom = self.text_block
+        return top - 1 <= line.y <= bottom + 1
+
+    @cached_property
+    def item_lines(self) -> dict[str, list[PrintedLine]]:
+        """The printed lines of each item, by anchor name, in reading order."""
+        spans = {page: self._spanning(page) for page in {ln.page for ln in self.lines}}
+        spans.update({a.page: self._spanning(a.page) for a in self.anchors.values()})
+        starts = sorted((self._anchor_key(a, spans[a.page]), name)
+                        for name, a in self.anchors.items())
+        out: dict[str, list[PrintedLine]] = {name: [] for name in self.anchors}
+        keyed = sorted((self._line_key(ln, spans[ln.page]), i) for i, ln in enumerate(self.lines)
+                       if self.in_text_block(ln))
+        at = -1
+        for key, i in keyed:
+            while at + 1 < len(starts) and starts[at + 1][0] <= key:
+                at += 1
+            # Items run on over numbered pages only: 封三 and the 封底's own heading are not
+            # the last article's.
+            if at >= 0 and (self.anchors[starts[at][1]].page == key[0]
+                            or self.labels[key[0] - 1].isdigit()):
+                out[starts[at][1]].append(self.lines[i])
+        return out
+
+    def pages_of(self, anchor: str) -> tuple[int, int]:
+        """The first and last page (1-based) where the item prints."""
+        lines = self.item_lines.get(anchor) or []
+        first = self.anchors[anchor].page
+        return first, max([first, *(ln.page for ln in lines)])
+
+    def capacity(self, line: PrintedLine) -> int:
+        """Characters a full line holds where `line` stands: a column's or the block's width."""
+        geometry = self._geometry(line.page)
+        if geometry.spans(line):
+            width = geometry.right - geometry.left
+        elif geometry.column(line.x0) == 1:
+            width = geometry.gutter[0] - geometry.left
+        else:
+            width = geometry.right - geometry.gutter[1]
+        return round(width / self.em)

@@ -1,0 +1,191 @@
+"""`publisher stats`: counts per item and for the issue, for planning and for authors' fees.
+
+Text counts come from the sources: what an item prints (kicker, title, subtitle, byline,
+dateline, 编者按, body, end note). Layout counts come from the laid-out PDF. 版面字数 follows the
+2014 《使用文字作品支付报酬办法》: characters per printed line × the printed lines, a title line and
+a short last line each counting as a full line; a line holds 21 characters in a column and 45
+across the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from publisher.cjk import is_han
+from publisher.desk.layout import LaidOutIssue
+from publisher.errors import PublisherError
+from publisher.keywords import _jieba
+from publisher.output import atomic_output, output_stem
+from publisher.source.markup import plain_paragraphs
+from publisher.source.model import Article, Issue
+
+logger = logging.getLogger(__name__)
+UNSIGNED = "（未署名）"
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    file: str
+    title: str
+    authors: list[str]
+    han: int
+    chars: int
+    paragraphs: int
+    words: int
+    folios: str
+    lines: int
+    layout_chars: int
+    fee: float | None
+
+
+def printed_text(article: Article) -> list[str]:
+    """Every piece of text the item prints, from its sources."""
+    texts = [article.kicker or "", *article.title, article.subtitle or ""]
+    for person in article.byline:
+        texts += [person.position or "", person.name or person.organisation or ""]
+    texts += [article.dateline or "", article.editor_note or ""]
+    texts += plain_paragraphs(article.body)
+    if article.end_note:
+        texts.append(article.end_note.printed)
+    return [t for t in texts if t]
+
+
+def authors(article: Article) -> list[str]:
+    return [p.name or p.organisation for p in article.byline] or [UNSIGNED]
+
+
+def title(article: Article) -> str:
+    return "".join(article.title) or (plain_paragraphs(article.body) or [""])[0][:20]
+
+
+def count_words(texts: list[str]) -> int:
+    """Words jieba finds that hold a letter, digit or Han character (not marks or spaces)."""
+    jieba = _jieba()
+    return sum(1 for text in texts for word in jieba.cut(text) if any(c.isalnum() for c in word))
+
+
+def fee(layout_chars: int, per_thousand: float | None) -> float | None:
+    return None if per_thousand is None else round(layout_chars * per_thousand / 1000, 2)
+
+
+def item_stats(issue: Issue, laid_out: LaidOutIssue) -> list[ItemStats]:
+    per_thousand = issue.fees.per_thousand if issue.fees else None
+    out = []
+    for article in issue.articles:
+        texts = printed_text(article)
+        joined = "".join(texts)
+        lines = laid_out.item_lines[article.anchor]
+        first, last = laid_out.pages_of(article.anchor)
+        folios = laid_out.labels[first - 1]
+        if last != first:
+            folios += f"–{laid_out.labels[last - 1]}"
+        layout_chars = sum(laid_out.capacity(line) for line in lines)
+        out.append(ItemStats(
+            file=str(article.path.relative_to(issue.root)),
+            title=title(article),
+            authors=authors(article),
+            han=sum(map(is_han, joined)),
+            chars=sum(not c.isspace() for c in joined),
+            paragraphs=len(plain_paragraphs(article.body)),
+            words=count_words(texts),
+            folios=folios,
+            lines=len(lines),
+            layout_chars=layout_chars,
+            fee=fee(layout_chars, per_thousand),
+        ))
+    return out
+
+
+def totals(items: list[ItemStats], issue: Issue) -> dict:
+    keys = ("han", "chars", "paragraphs", "words", "lines", "layout_chars")
+    total = {key: sum(getattr(item, key) for item in items) for key in keys}
+    total["items"] = len(items)
+    total["fee"] = fee(total["layout_chars"], issue.fees.per_thousand if issue.fees else None)
+    return total
+
+
+def fee_sheet(items: list[ItemStats]) -> list[dict]:
+    """稿费单: per author, the items and their fees; an item by several authors is shared
+    equally among them."""
+    sheet: dict[str, dict] = {}
+    for item in items:
+        share = len(item.authors)
+        for author in item.authors:
+            row = sheet.setdefault(author, {"author": author, "items": [], "layout_chars": 0,
+                                            "fee": 0.0})
+            row["items"].append(item.title)
+            row["layout_chars"] += item.layout_chars // share
+            row["fee"] = round(row["fee"] + (item.fee or 0) / share, 2)
+    return list(sheet.values())
+
+
+def pdf_for(issue: Issue, out_dir: Path) -> Path:
+    """The issue's PDF in `out_dir`, built first when missing or older than any source."""
+    from publisher.build import build
+
+    pdf = out_dir / f"{output_stem(issue)}.pdf"
+    newest = max(p.stat().st_mtime for p in issue.root.rglob("*") if p.is_file())
+    if not pdf.is_file() or pdf.stat().st_mtime < newest:
+        logger.info("building %s: it is missing or older than the sources", pdf)
+        build(issue.root, out_dir, pdf=True, epub=False)
+    return pdf
+
+
+def stats(issue: Issue, pdf: Path) -> tuple[list[ItemStats], dict]:
+    laid_out = LaidOutIssue(pdf)
+    missing = [a.anchor for a in issue.articles if a.anchor not in laid_out.anchors]
+    if missing:
+        raise PublisherError(f"this PDF is not of these sources: no {', '.join(missing[:3])}"
+                             f"{' …' if len(missing) > 3 else ''}", laid_out.pdf)
+    items = item_stats(issue, laid_out)
+    return items, totals(items, issue)
+
+
+JSON_KEYS = ("file", "title", "authors", "han", "chars", "paragraphs", "words", "folios",
+             "lines", "layout_chars", "fee")
+
+
+def as_json(items: list[ItemStats], total: dict) -> str:
+    return json.dumps({"items": [asdict(i) for i in items], "total": total},
+                      ensure_ascii=False, indent=1)
+
+
+def as_csv(items: list[ItemStats], total: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(JSON_KEYS)
+    for item in items:
+        row = asdict(item)
+        row["authors"] = "、".join(item.authors)
+        writer.writerow([row[k] for k in JSON_KEYS])
+    writer.writerow(["total", "", "", *(total[k] for k in JSON_KEYS[3:7]), "",
+                     total["lines"], total["layout_chars"], total["fee"]])
+    return out.getvalue()
+
+
+def as_table(items: list[ItemStats], total: dict) -> str:
+    rows = [f"{'file':<34} {'han':>6} {'chars':>6} {'paras':>5} {'words':>6} {'folios':>7} "
+            f"{'lines':>5} {'版面字数':>6} {'fee':>8}"]
+    for i in [*items, None]:
+        values = asdict(i) if i else {**total, "file": f"total ({total['items']} items)",
+                                      "folios": ""}
+        fee_text = "" if values["fee"] is None else f"{values['fee']:.2f}"
+        rows.append(f"{values['file']:<34} {values['han']:>6} {values['chars']:>6} "
+                    f"{values['paragraphs']:>5} {values['words']:>6} {values['folios']:>7} "
+                    f"{values['lines']:>5} {values['layout_chars']:>10} {fee_text:>8}")
+    return "\n".join(rows)
+
+
+def write_fee_sheet(items: list[ItemStats], path: Path) -> Path:
+    with atomic_output(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["author", "items", "layout_chars", "fee"])
+        for row in fee_sheet(items):
+            writer.writerow([row["author"], "；".join(row["items"]), row["layout_chars"],
+                             f"{row['fee']:.2f}"])
+    return path
