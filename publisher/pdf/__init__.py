@@ -34,9 +34,10 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None
                          "(Debian package libgs-common)")
     allowed = (*context.readable, PRESS_PROFILE.resolve())
     with engine.patched(issue.uuid):
-        document = HTML(string=typeset(issue_html(context, press=press)),
-                        base_url=issue.root.resolve().as_uri() + "/",
-                        url_fetcher=fetcher(allowed)).render()
+        html = HTML(string=issue_html(context, press=press),
+                    base_url=issue.root.resolve().as_uri() + "/", url_fetcher=fetcher(allowed))
+        typeset(html.etree_element)
+        document = html.render()
         drop_rules_at_column_tops(document)
         runs = list(text_boxes(document, issue))
         check_glyphs(runs, context)

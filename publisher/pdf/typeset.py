@@ -1,7 +1,8 @@
-"""Chinese text rules applied to the print HTML before layout (rules 1, 2, 5, 6, 7 of those
+"""Chinese text rules applied to the print document before layout (rules 1, 2, 5, 6, 7 of those
 `publisher check` measures, listed in publisher/check.py).
 
-`typeset(html)` rewrites the text of the page, never its sources or tags:
+`typeset(root)` works on the element tree WeasyPrint lays out (parsed once, never serialised
+again) and changes its text, never its sources or the elements the templates made:
 - a space between a Han character and a Latin letter or digit (rule 6): the space of Noto
   Serif CJK SC is 0.256em, and WeasyPrint drops it at a line's start or end;
 - `<span class="nobr">` around `——`, `……` and a character followed by `·` (rules 1, 2), and
@@ -16,7 +17,8 @@ The classes are styled by `layouts/cjk.css`.
 from __future__ import annotations
 
 import re
-from html import escape, unescape
+from collections.abc import Iterator
+from xml.etree.ElementTree import Element
 
 from publisher.cjk import (
     CLOSING,
@@ -28,16 +30,18 @@ from publisher.cjk import (
     is_latin,
 )
 
-# Placeholders for the spans while the text is still plain: private-use characters that the
-# sources cannot contain (source/markup.py escapes text; the pass runs on generated HTML only).
+# The rules first mark the text with placeholders, private-use characters that the sources
+# cannot contain (source/markup.py escapes text), and the marks then become span elements.
 _OPEN = {"nobr": "\ue000", "halt": "\ue001"}
+_KINDS = {mark: kind for kind, mark in _OPEN.items()}
 _CLOSE = "\ue002"
 _PLACEHOLDERS = frozenset((*_OPEN.values(), _CLOSE))
 _NOBR = re.compile("|".join([*(f"{m}{{2,}}" for m in DOUBLED_MARKS), r"[^\s·]·"]))
-_TAG = re.compile(r"(<[^>]*>)")
-_INLINE_TAG = re.compile(r"</?(a|abbr|b|cite|em|i|q|small|span|strong|sub|sup|u)\b", re.I)
-_PARAGRAPH = re.compile(r"(<(p|h[1-6])\b[^>]*>)(.*?)(</\2>)", re.S)
-_SKIPPED = re.compile(r"<(style|script|head|title)\b.*?</\1>", re.S)
+# Elements inside which characters stay neighbours; any other element parts the text.
+_INLINE = frozenset(("a", "abbr", "b", "cite", "em", "i", "q", "small", "span", "strong", "sub",
+                     "sup", "u"))
+_PARAGRAPHS = frozenset(("p", "h1", "h2", "h3", "h4", "h5", "h6"))
+_SKIPPED = frozenset(("style", "script", "head", "title"))
 
 
 def _wrap(kind: str, text: str) -> str:
@@ -93,52 +97,94 @@ def _texts(texts: list[str | None]) -> list[str | None]:
     return out
 
 
-def _keep_last_line(paragraph: str) -> str:
+class _Slot:
+    """One text node of the tree: the text of `element`, or its tail."""
+
+    def __init__(self, element: Element, tail: bool):
+        self.element, self.tail = element, tail
+
+    @property
+    def text(self) -> str:
+        return (self.element.tail if self.tail else self.element.text) or ""
+
+    @text.setter
+    def text(self, value: str) -> None:
+        value = value or None  # as the parser leaves a missing text
+        if self.tail:
+            self.element.tail = value
+        else:
+            self.element.text = value
+
+
+def _keep_last_line(slots: list[_Slot]) -> None:
     """Wrap the paragraph's last two characters and the marks after them in no-break spans,
-    one per text node when inline tags come between (`<em>文档</em>。”`)."""
-    parts = _TAG.split(paragraph)
+    one per text node when inline elements come between (`<em>文档</em>。”`)."""
     needed = 2
-    for index in range(len(parts) - 1, -1, -2):  # text parts sit at even indices
-        text = unescape(parts[index])
+    for slot in reversed(slots):
+        text = slot.text
         if not text.strip():
             continue
         positions = [i for i, c in enumerate(text) if counts_as_character(c)]
         start = positions[-needed] if len(positions) >= needed else 0
-        parts[index] = escape(text[:start], quote=False) + _wrap(
-            "nobr", escape(text[start:], quote=False))
+        slot.text = text[:start] + _wrap("nobr", text[start:])
         needed -= min(len(positions), needed)
         if not needed:
             break
-    return "".join(parts)
 
 
-def _render_placeholders(text: str) -> str:
-    for kind, mark in _OPEN.items():
-        text = text.replace(mark, f'<span class="{kind}">')
-    return text.replace(_CLOSE, "</span>")
+def _slots(element: Element, skip_tail: bool = False) -> Iterator[_Slot | None]:
+    """The text nodes of `element` in document order, `None` where a block-level tag (an
+    element that is not inline, a comment) parts them; head, styles and scripts are left out."""
+    inline = element.tag in _INLINE
+    if isinstance(element.tag, str) and element.tag not in _SKIPPED:
+        if not inline:
+            yield None
+        yield _Slot(element, tail=False)
+        for child in element:
+            yield from _slots(child)
+    if not inline:
+        yield None
+    if not skip_tail:
+        yield _Slot(element, tail=True)
 
 
-def _text_nodes(html: str) -> str:
-    parts = _TAG.split(html)
-    # Text parts are at even indices; a block-level tag between two of them separates them.
-    texts: list[str | None] = []
-    for index, part in enumerate(parts):
-        if index % 2:
-            if not _INLINE_TAG.match(part):
-                texts.append(None)
+def _render(marked: str) -> Element:
+    """Plain text with placeholders as an element whose text and children are that text with
+    span elements for the placeholders."""
+    holder = Element("span")
+    open_spans = [holder]
+    for char in marked:
+        if char in _KINDS:
+            span = Element("span", {"class": _KINDS[char]})
+            open_spans[-1].append(span)
+            open_spans.append(span)
+        elif char == _CLOSE:
+            open_spans.pop()
+        elif len(open_spans[-1]):
+            last = open_spans[-1][-1]
+            last.tail = (last.tail or "") + char
         else:
-            texts.append(unescape(part))
-    done = iter(t for t in _texts(texts) if t is not None)
-    return "".join(part if index % 2 else escape(next(done), quote=False)
-                   for index, part in enumerate(parts))
+            open_spans[-1].text = (open_spans[-1].text or "") + char
+    return holder
 
 
-def typeset(html: str) -> str:
-    """Return `html` with the Chinese text rules applied to its text, outside head and scripts."""
-    html = _PARAGRAPH.sub(lambda m: m.group(1) + _keep_last_line(m.group(3)) + m.group(4), html)
-    out, position = [], 0
-    for skipped in _SKIPPED.finditer(html):
-        out += [_text_nodes(html[position:skipped.start()]), skipped.group()]
-        position = skipped.end()
-    out.append(_text_nodes(html[position:]))
-    return _render_placeholders("".join(out))
+def typeset(root: Element) -> None:
+    """Apply the Chinese text rules to the text of the document `root` (an element tree as
+    WeasyPrint parses it), outside head, styles and scripts."""
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for element in root.iter():
+        if element.tag in _PARAGRAPHS:
+            _keep_last_line([s for s in _slots(element, skip_tail=True) if s is not None])
+    slots = list(_slots(root, skip_tail=True))
+    marked = _texts([None if s is None else s.text for s in slots])
+    for slot, text in zip(slots, marked, strict=True):
+        if slot is None:
+            continue
+        rendered = _render(text)
+        slot.text = rendered.text
+        if slot.tail:
+            parent = parents[slot.element]
+            at = list(parent).index(slot.element) + 1
+            parent[at:at] = list(rendered)
+        else:
+            slot.element[0:0] = list(rendered)

@@ -9,6 +9,7 @@ checker does see the faults the project removes.
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import weasyprint
@@ -243,14 +244,19 @@ def test_check_of_a_file_that_is_no_pdf_is_an_error(tmp_path, capsys):
 
 
 def test_text_pass_marks_up_text_only():
-    html = ('<html><head><title>2015年</title></head><body><p class="lead">'
-            "<strong>（二）机制。</strong>“三建”——在2015年用Word写<em>文档</em>。”</p></body></html>")
-    assert typeset(html) == (
+    html = weasyprint.HTML(string=(
+        '<html><head><title>2015年</title></head><body><p class="lead">'
+        "<strong>（二）机制。</strong>“三建”——在2015年用Word写<em>文档</em>。”</p>"
+        "<p>甲2015<br>年</p><!-- 2015年 --></body></html>"))
+    typeset(html.etree_element)
+    assert ElementTree.tostring(html.etree_element, encoding="unicode", method="html") == (
         '<html><head><title>2015年</title></head><body><p class="lead">'
         '<strong>（二）机制<span class="halt">。</span></strong>“三建”<span class="nobr">——</span>'
         '在 2015 年用 Word 写<em><span class="nobr">文档</span></em>'
         '<span class="nobr"><span class="halt">。</span>”</span>'
-        "</p></body></html>"
+        # A <br> parts 2015 from 年 (no space), but the last two characters are kept together.
+        '</p><p>甲 201<span class="nobr">5</span><br><span class="nobr">年</span></p>'
+        "<!-- 2015年 --></body></html>"
     )
 
 
