@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +99,18 @@ def read_utf8(path: Path, limit: int = MAX_FILE_BYTES) -> str:
 
 def describe(char: str) -> str:
     """`control character U+001B (ESC)`, for an editor who cannot see the character."""
-    kinds = {"\r": "lone carriage return", "\ufffe": "non-character", "\uffff": "non-character"}
+    kinds = {"\r": "lone carriage return", "\ufffe": "non-character", "\uffff": "non-character",
+             "\u2028": "line separator", "\u2029": "paragraph separator"}
     kind = kinds.get(char) or "control character"
-    name = CONTROL_NAMES.get(char) or unicodedata.name(char, "")
+    name = CONTROL_NAMES.get(char, "")
     return f"{kind} U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
-def line_column(text: str, index: int) -> tuple[int, int]:
-    """1-based line and column of `text[index]`; only \n ends a line, as everywhere here."""
+def line_column(text: str, index: int, first_line: int = 1) -> tuple[int, int]:
+    """The file line and 1-based column of `text[index]` (`first_line` is the file line of the
+    text's first); only \n ends a line, as everywhere here."""
     line_start = text.rfind("\n", 0, index) + 1
-    return text.count("\n", 0, index) + 1, index - line_start + 1
+    return text.count("\n", 0, index) + first_line, index - line_start + 1
 
 
 def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:

@@ -136,3 +136,140 @@ def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
         f"layouts-linked/layouts: is a link to {workdir / 'elsewhere'}, outside the issue folder",
         "publisher: 1 problem(s) found",
     ]
+
+
+# ------------------------------------------------------------------- sources
+
+CANNOT_PRINT = "cannot be printed: delete it"
+WEB_ONLY = "a link must be a web address (http://, https:// or mailto:)"
+# One folder per hostile input under tests/roots/; the exact lines validate and build print.
+HOSTILE = {
+    "nested-list": [
+        "nested-list/articles/10-a.md:12: lists and `>` quotes nested more than 4 deep: the "
+        "layout cannot set them; flatten the text",
+    ],
+    "nested-quote": [
+        "nested-quote/articles/10-a.md:8: lists and `>` quotes nested more than 4 deep: the "
+        "layout cannot set them; flatten the text",
+    ],
+    "nested-excerpt": [
+        "nested-excerpt/articles/10-a.md:9: a `::: excerpt` box inside another: close the first "
+        "with `:::` before opening the next",
+    ],
+    "control-characters": [
+        f"control-characters/articles/10-esc.md:6:3: control character U+001B (ESC) {CANNOT_PRINT}",
+        f"control-characters/articles/20-fffe.md:8:3: non-character U+FFFE {CANNOT_PRINT}",
+        f"control-characters/articles/30-nul.md:6:2: control character U+0000 (NUL) {CANNOT_PRINT}",
+        f"control-characters/articles/40-title.md:3:9: control character U+000B (VT) "
+        f"{CANNOT_PRINT}",
+        f"control-characters/articles/50-c1.md:4:12: control character U+0085 (NEL) "
+        f"{CANNOT_PRINT}",
+    ],
+    "front-matter-separators": [
+        "front-matter-separators/articles/10-a.md:3:11: line separator U+2028 in the front "
+        "matter: YAML takes it for a line break; delete it (a title of several lines is a list)",
+        f"front-matter-separators/articles/20-b.md:3:10: control character U+000C (FF) "
+        f"{CANNOT_PRINT}",
+        f"front-matter-separators/articles/30-c.md:3:10: control character U+001C (FS) "
+        f"{CANNOT_PRINT}",
+    ],
+    "bad-links": [
+        f"bad-links/articles/10-a.md:8: link `/etc/passwd`: {WEB_ONLY}",
+        f"bad-links/articles/10-a.md:10: link `../../secret.txt`: {WEB_ONLY}",
+        f"bad-links/articles/10-a.md:12: link `#nowhere`: {WEB_ONLY}",
+        "bad-links/articles/10-a.md:14: link `https://example.org/a b`: has a space in it: "
+        "write it as %20",
+        f"bad-links/articles/10-a.md:16: link `javascript:alert(1)`: {WEB_ONLY}",
+        "bad-links/articles/10-a.md:18: image `file:///etc/passwd` must be a file in the issue "
+        "folder, named relative to the article",
+    ],
+    "bad-pictures": [
+        "bad-pictures/articles/10-a.md:6: image `images/cut.jpg` is damaged (image file is "
+        "truncated (114 bytes not processed)): export it again",
+        "bad-pictures/articles/10-a.md:8: image `images/bomb.png` has too many pixels to decode "
+        "safely: scale it down",
+    ],
+    "yaml-deep": [
+        "yaml-deep/articles/10-a.md:2: YAML nested too deeply: write plain `key: value` lines",
+    ],
+    "yaml-colon-title": [
+        "yaml-colon-title/articles/10-a.md:3: YAML: `: ` inside a value starts a new field: put "
+        'the title in quotes, title: "学习: 体会"',
+    ],
+    "all-at-once": [
+        "all-at-once/articles/10-a.md:4: unknown field `subtitel`: did you mean `subtitle`?",
+        "all-at-once/articles/10-a.md:5: `kind`: `story` is not one of article, brief, "
+        "editorial, editor_note, box or back_cover",
+        "all-at-once/articles/10-a.md:10: missing image `images/nowhere.jpg`",
+    ],
+    "bad-font": [
+        "bad-font/fonts/fonts.yaml:3: role `serif`: `broken.ttf` is not a font file that can be "
+        "read",
+    ],
+}
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_issue_is_refused_line_by_line(workdir, capsys, name, command):
+    hostile(workdir, name)
+    assert refused(capsys, command, name) == [
+        *HOSTILE[name], f"publisher: {len(HOSTILE[name])} problem(s) found"]
+
+
+def test_an_article_must_be_a_regular_file_in_the_issue(workdir, capsys):
+    root = hostile(workdir, "special-files", base="good-minimal")
+    articles = root / "articles"
+    (workdir / "outside.md").write_text("---\ncolumn: yaowen\n---\n\n外面的文件。\n",
+                                        encoding="utf-8")
+    os.mkfifo(articles / "30-fifo.md")  # validate used to wait for a writer forever
+    (articles / "40-zero.md").symlink_to("/dev/zero")  # and this read until memory ran out
+    (articles / "50-out.md").symlink_to(workdir / "outside.md")
+    with open(articles / "60-huge.md", "wb") as huge:
+        huge.truncate(33 * 2**20)
+    assert refused(capsys, "validate", "special-files") == [
+        "special-files/articles/30-fifo.md: not a regular file (a pipe, device or folder): "
+        "not read",
+        "special-files/articles/40-zero.md: is a link to /dev/zero, outside the issue folder",
+        f"special-files/articles/50-out.md: is a link to {workdir / 'outside.md'}, outside the "
+        "issue folder",
+        "special-files/articles/60-huge.md: larger than 32 MB: not read",
+        "publisher: 4 problem(s) found",
+    ]
+
+
+def test_a_picture_must_be_a_regular_file(workdir, capsys):
+    root = hostile(workdir, "picture-fifo", base="good-minimal")
+    picture = root / "articles" / "images" / "photo.png"
+    picture.unlink()
+    os.mkfifo(picture)
+    assert refused(capsys, "build", "picture-fifo") == [
+        "picture-fifo/articles/20-figure.md:13: image `images/photo.png` is not a regular file "
+        "(a pipe, device or folder): not read",
+        "publisher: 1 problem(s) found",
+    ]
+
+
+def test_a_font_file_must_be_in_the_fonts_folder(workdir, capsys):
+    root = hostile(workdir, "font-outside", base="bad-font")
+    (root / "fonts" / "fonts.yaml").write_text(
+        f"serif:\n  family: Elsewhere\n  files: {{400: {ROOT / 'LICENSE'}}}\n", encoding="utf-8")
+    assert refused(capsys, "validate", "font-outside") == [
+        f"font-outside/fonts/fonts.yaml:3: role `serif`: font file `{ROOT / 'LICENSE'}` is "
+        "outside font-outside/fonts: put it there",
+        "publisher: 1 problem(s) found",
+    ]
+
+
+def test_pillow_warnings_are_the_tools_own(workdir, caplog, monkeypatch):
+    import PIL.Image
+
+    from publisher.source.load import load_issue
+
+    hostile(workdir, "large-picture", base="good-minimal")
+    # Pillow warns over MAX_IMAGE_PIXELS and refuses over twice as many; the photo has 48.
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 40)
+    load_issue("large-picture")
+    assert caplog.messages == [
+        "large-picture/articles/20-figure.md:13: image `images/photo.png` is very large: it may "
+        "be a decompression bomb; scale it down"]

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import PIL.Image
+import PIL.ImageFile
 from pydantic import BaseModel, ValidationError
 
 from publisher import fonts, templates
@@ -23,6 +24,8 @@ from publisher.errors import (
     IssueErrors,
     PublisherError,
     SourceError,
+    describe,
+    line_column,
     mark_line,
     parse_yaml,
     read_regular,
@@ -65,6 +68,8 @@ IMAGE_TYPES = {
 # The records written inside a front matter or issue.yaml field, for suggesting a field name.
 NESTED_RECORDS = (Byline, EndNote, Column, Trim)
 MAX_PICTURE_BYTES = 64 * 2**20
+# Line ends to YAML, text to us (the C1 NEL is refused as a control character).
+LINE_SEPARATORS = re.compile("[\u2028\u2029]")
 # Private-use code points mean different glyphs in different fonts (and the layout uses some).
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
@@ -112,7 +117,7 @@ def _load_manifest(path: Path, errors: list[PublisherError]) -> Manifest | None:
     if not path.is_file():
         errors.append(SourceError(f"no {MANIFEST} here: an issue folder starts with one", path))
         return None
-    text = _read_text(path, errors)
+    text = _read_text(path, path.parent, errors)
     if text is None:
         return None
     data, node = _yaml(text, path, first_line=1, errors=errors)
@@ -178,7 +183,7 @@ def _load_article(
     check_column: bool,
     errors: list[PublisherError],
 ) -> tuple[Article, Any] | None:
-    text = _read_text(path, errors)
+    text = _read_text(path, root, errors)
     if text is None:
         return None
     lines = text.split("\n")  # only \n ends a line: U+2028 and the like are text
@@ -197,7 +202,15 @@ def _load_article(
     found = len(errors)
     _check_private_use(lines, path, errors)
     _check_body(body, body_start + 1, path, root, errors)
-    data, node = _yaml("\n".join(lines[1:closing]), path, first_line=2, errors=errors)
+    front = "\n".join(lines[1:closing])
+    separator = LINE_SEPARATORS.search(front)
+    if separator:
+        errors.append(SourceError(
+            f"{describe(separator[0])} in the front matter: YAML takes it for a line break; "
+            "delete it (a title of several lines is a list)",
+            path, *line_column(front, separator.start(), first_line=2)))
+        return None
+    data, node = _yaml(front, path, first_line=2, errors=errors)
     meta = _validate(FrontMatter, data, node, path, 2, errors) if data is not None else None
     if meta is None:
         return None
@@ -328,12 +341,20 @@ def _picture_problem(target: Path, path: Path, line: int | None, src: str) -> st
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            with PIL.Image.open(io.BytesIO(data)) as picture:
-                picture.load()
+            picture = PIL.Image.open(io.BytesIO(data))
         except PIL.Image.DecompressionBombError:
             return "has too many pixels to decode safely: scale it down"
         except (OSError, SyntaxError, ValueError):
             return "is not a picture that can be read"
+        # WeasyPrint, once imported, lets Pillow pad a cut-short picture silently.
+        lenient, PIL.ImageFile.LOAD_TRUNCATED_IMAGES = PIL.ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            with picture:
+                picture.load()
+        except (OSError, SyntaxError, ValueError) as exc:
+            return f"is damaged ({exc}): export it again"
+        finally:
+            PIL.ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     for warning in caught:
         reason = ("is very large: it may be a decompression bomb; scale it down"
                   if issubclass(warning.category, PIL.Image.DecompressionBombWarning)
@@ -363,7 +384,13 @@ def _check_series(
             )
 
 
-def _read_text(path: Path, errors: list[PublisherError]) -> str | None:
+def _read_text(path: Path, root: Path, errors: list[PublisherError]) -> str | None:
+    """A source file's text, if it is a regular UTF-8 file in the issue folder (not a link
+    out of it, a pipe or a device)."""
+    target = path.resolve()
+    if target.exists() and not target.is_relative_to(root.resolve()):
+        errors.append(SourceError(f"is a link to {target}, outside the issue folder", path))
+        return None
     try:
         return read_utf8(path)
     except SourceError as error:
