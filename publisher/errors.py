@@ -55,8 +55,10 @@ class ImportTextError(PublisherError):
 
 
 # What XML 1.0 forbids (the EPUB is XML) and the C0 and C1 controls, which print nothing or
-# garble: all but tab and the carriage return of a CRLF line end.
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]|\r(?!\n)")
+# garble: all but tab and the carriage return of a CRLF line end. U+2028 and U+2029 too: no
+# font has a glyph for them, and YAML takes them for line breaks.
+FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]|\r(?!\n)")
 CONTROL_NAMES = {"\x00": "NUL", "\x0b": "VT", "\x0c": "FF", "\x1b": "ESC", "\x85": "NEL",
                  "\x7f": "DEL", "\x1c": "FS", "\x1d": "GS", "\x1e": "RS"}
 # No source, layout or font file of a magazine issue comes near this; it keeps a runaway file
@@ -128,13 +130,13 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
 def yaml_error(exc: yaml.YAMLError, path: Path, first_line: int = 1) -> SourceError:
     """A YAML syntax error at its line (`first_line` is the file line of the YAML's first)."""
     mark = getattr(exc, "problem_mark", None)
-    line = first_line + mark_line(mark) if mark else first_line
+    line = first_line + mark.line if mark else first_line
     problem = getattr(exc, "problem", None) or str(exc)
     message = f"YAML: {_hint(problem, mark) or problem}"
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if context and context_mark and mark_line(context_mark) + first_line != line:
+    if context and context_mark and context_mark.line + first_line != line:
         # The problem is often noticed a line after the real mistake: point at both.
-        message += f" ({context} started on line {first_line + mark_line(context_mark)})"
+        message += f" ({context} started on line {first_line + context_mark.line})"
     return SourceError(message, path, line)
 
 
@@ -142,7 +144,8 @@ def _hint(problem: str, mark: yaml.Mark | None) -> str | None:
     """The cause and the fix of a YAML mistake editors make, in their words."""
     if problem.startswith("found character '\\t'"):
         return "a tab: indent with spaces"
-    if problem != "mapping values are not allowed here" or not isinstance(mark.buffer, str):
+    if problem != "mapping values are not allowed here" or not isinstance(
+            getattr(mark, "buffer", None), str):
         return None
     start = mark.buffer.rfind("\n", 0, mark.index) + 1
     text = mark.buffer[start:mark.buffer.find("\n", mark.index)].rstrip("\0")
@@ -153,29 +156,21 @@ def _hint(problem: str, mark: yaml.Mark | None) -> str | None:
             f'{key}: "{value.strip()}"')
 
 
-def mark_line(mark: yaml.Mark) -> int:
-    """The 0-based line of a YAML mark counting \n only: PyYAML also counts U+2028, U+2029
-    and U+0085 as line ends, which would put later errors on the wrong line."""
-    if isinstance(mark.buffer, str):
-        return mark.buffer.count("\n", 0, mark.index)
-    return mark.line
-
-
 def yaml_line(node: Any, loc: tuple, first_line: int = 1) -> int:
     """The file line of the YAML value at `loc` (keys and list indexes), or its nearest parent's."""
-    line = mark_line(node.start_mark)
+    line = node.start_mark.line
     for part in loc:
         if isinstance(node, yaml.MappingNode):
             match = next(((k, v) for k, v in node.value if k.value == part), None)
             if match is None:
                 break
-            line = mark_line(match[0].start_mark)
+            line = match[0].start_mark.line
             node = match[1]
         elif (
             isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
         ):
             node = node.value[part]
-            line = mark_line(node.start_mark)
+            line = node.start_mark.line
         else:
             break
     return first_line + line

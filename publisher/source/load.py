@@ -24,9 +24,6 @@ from publisher.errors import (
     IssueErrors,
     PublisherError,
     SourceError,
-    describe,
-    line_column,
-    mark_line,
     parse_yaml,
     read_regular,
     read_utf8,
@@ -68,8 +65,6 @@ IMAGE_TYPES = {
 # The records written inside a front matter or issue.yaml field, for suggesting a field name.
 NESTED_RECORDS = (Byline, EndNote, Column, Trim)
 MAX_PICTURE_BYTES = 64 * 2**20
-# Line ends to YAML, text to us (the C1 NEL is refused as a control character).
-LINE_SEPARATORS = re.compile("[\u2028\u2029]")
 # Private-use code points mean different glyphs in different fonts (and the layout uses some).
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
@@ -203,13 +198,6 @@ def _load_article(
     _check_private_use(lines, path, errors)
     _check_body(body, body_start + 1, path, root, errors)
     front = "\n".join(lines[1:closing])
-    separator = LINE_SEPARATORS.search(front)
-    if separator:
-        errors.append(SourceError(
-            f"{describe(separator[0])} in the front matter: YAML takes it for a line break; "
-            "delete it (a title of several lines is a list)",
-            path, *line_column(front, separator.start(), first_line=2)))
-        return None
     data, node = _yaml(front, path, first_line=2, errors=errors)
     meta = _validate(FrontMatter, data, node, path, 2, errors) if data is not None else None
     if meta is None:
@@ -414,7 +402,7 @@ def _yaml(text: str, path: Path, first_line: int, errors: list[PublisherError]) 
                 SourceError(
                     f"`{key_node.value}` is not a field name",
                     path,
-                    first_line + mark_line(key_node.start_mark),
+                    first_line + key_node.start_mark.line,
                 )
             )
             return None, None
@@ -428,7 +416,7 @@ def _repeated_keys(node: Any, first_line: int) -> list[tuple[str, int]]:
     repeated = []
     for key_node, _ in node.value:
         if key_node.value in seen:
-            repeated.append((key_node.value, first_line + mark_line(key_node.start_mark)))
+            repeated.append((key_node.value, first_line + key_node.start_mark.line))
         seen.add(key_node.value)
     return repeated
 
