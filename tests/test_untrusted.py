@@ -4,8 +4,13 @@ outside their folders."""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -272,3 +277,149 @@ def test_pillow_warnings_are_the_tools_own(workdir, caplog, monkeypatch):
     assert caplog.messages == [
         "large-picture/articles/20-figure.md:13: image `images/photo.png` is very large: it may "
         "be a decompression bomb; scale it down"]
+
+
+# ------------------------------------------------------------------- the command and the disk
+
+# A build that stops after writing its EPUB's temporary file, until a signal comes; it prints
+# `ready` then. (The EPUB is the quicker output to get to that point; the PDF is staged alike.)
+STALLED_BUILD = """
+import sys, time
+import publisher.epub
+
+def stalled(path, *args):
+    print("ready", flush=True)
+    time.sleep(120)
+
+publisher.epub.normalise_zip = stalled
+from publisher.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize(("signal_number", "code", "said"), [
+    (signal.SIGTERM, 143, "publisher: stopped (SIGTERM)"),
+    (signal.SIGINT, 130, "publisher: stopped (Ctrl-C)"),
+    (signal.SIGKILL, -signal.SIGKILL, ""),
+])
+def test_a_build_stopped_half_way_leaves_the_previous_output(workdir, signal_number, code,
+                                                             said):
+    from publisher.output import atomic_output
+
+    build = subprocess.Popen(
+        [sys.executable, "-c", STALLED_BUILD, "-q", "build", str(ROOTS / "good-minimal"),
+         "-o", "out", "--epub"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert build.stdout.readline() == "ready\n"
+    (part,) = (workdir / "out").glob(".2015-10.epub.*.part")
+    assert part.stat().st_size > 0
+    build.send_signal(signal_number)
+    assert build.wait(timeout=60) == code
+    assert build.stderr.read().strip() == said
+    if signal_number == signal.SIGKILL:
+        # Nothing can clean up after kill -9: the next build of that output does.
+        assert part.exists()
+        with atomic_output(workdir / "out" / "2015-10.epub") as tmp:
+            tmp.write_bytes(b"the next build's EPUB")
+    written = ["2015-10.epub"] if signal_number == signal.SIGKILL else []
+    assert sorted(os.listdir(workdir / "out")) == [*written, "2015-10.pdf"]
+    assert (workdir / "out" / "2015-10.pdf").read_bytes() == PREVIOUS
+
+
+def test_a_full_disk_is_one_line(workdir, capsys, monkeypatch):
+    import publisher.epub
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(publisher.epub, "normalise_zip", full)
+    hostile(workdir, "good-minimal")
+    assert refused(capsys, "build", "good-minimal", "--epub") == [
+        "out: cannot write here: No space left on device"]
+
+
+def test_an_output_that_is_a_folder_is_one_line(workdir, capsys):
+    hostile(workdir, "good-minimal")
+    (workdir / "out" / "2015-10.epub").mkdir()
+    assert main(["build", "good-minimal", "-o", "out", "--epub"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "out/2015-10.epub: is a folder: the output cannot be written here"]
+    assert sorted(os.listdir("out")) == ["2015-10.epub", "2015-10.pdf"]
+
+
+def test_a_bug_keeps_its_traceback(workdir, monkeypatch):
+    import publisher.build
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(publisher.build, "build", broken)
+    with pytest.raises(ZeroDivisionError):
+        main(["build", "good-minimal", "-o", "out"])
+
+
+def test_check_says_when_there_is_nothing_to_measure(workdir, capsys):
+    from weasyprint import HTML
+
+    HTML(string="<p></p>").write_pdf(workdir / "empty.pdf")
+    assert main(["check", "empty.pdf"]) == 1
+    assert capsys.readouterr().err.splitlines() == ["empty.pdf: no body text: nothing to measure"]
+
+
+def test_review_notes_are_warnings_and_strict_refuses_them(workdir, capsys):
+    root = hostile(workdir, "review-notes", base="good-minimal")
+    article = root / "articles" / "10-good.md"
+    article.write_text(article.read_text(encoding="utf-8").replace(
+        "byline: 张三\n", "byline: 张三\nreview: [标题在别处找到, 简讯可能截断]\n"),
+        encoding="utf-8")
+    notes = ["review-notes/articles/10-good.md:6: warning: to review: 标题在别处找到",
+             "review-notes/articles/10-good.md:6: warning: to review: 简讯可能截断"]
+    assert main(["validate", "review-notes"]) == 0
+    printed = capsys.readouterr()
+    assert printed.err.splitlines() == notes
+    assert printed.out == "review-notes: 2 items in 2 columns, no problems, 2 to review\n"
+    for command in (["validate", "--strict"], ["build", "--strict"]):
+        assert refused(capsys, *command, "review-notes") == [*notes, (
+            "publisher: 2 review note(s) left: check those items, remove the notes, then build "
+            "(--strict)")]
+
+
+# ------------------------------------------------------------------- import-text
+
+def test_import_text_into_an_articles_file_is_one_line(workdir, capsys):
+    (workdir / "issue").mkdir()
+    (workdir / "issue" / "articles").write_text("not a folder", encoding="utf-8")
+    text = str(ROOTS / "import-briefs" / "text.txt")
+    assert main(["import-text", text, "-o", "issue", "--magazine", "共产党人"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "issue/articles: is a file: an issue keeps its articles in a folder of that name"]
+    assert sorted(os.listdir(workdir / "issue")) == ["articles"]
+
+
+def test_import_text_writes_all_or_nothing(workdir, capsys, monkeypatch):
+    real = Path.write_text
+
+    def unwritable_articles(path, *args, **kwargs):
+        if path.parent.name == "articles" and path.parent.parent.name == "issue":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", unwritable_articles)
+    text = str(ROOTS / "import-briefs" / "text.txt")
+    assert main(["import-text", text, "-o", "issue", "--magazine", "共产党人"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "issue/articles: cannot write here: Permission denied; nothing was written"]
+    assert [p.name for p in (workdir / "issue").rglob("*")] == ["articles"]
+
+
+def test_import_text_names_the_texts_problem(workdir, capsys):
+    text = (ROOTS / "import-briefs" / "text.txt").read_text(encoding="utf-8")
+    cut = text.index("。")
+    (workdir / "bad.txt").write_text(text[:cut] + "\x1b" + text[cut:], encoding="utf-8")
+    assert main(["import-text", "bad.txt", "-o", "issue", "--magazine", "共产党人"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == ("bad.txt: the text gives sources that do not load, so nothing was "
+                      "written; correct the text:")
+    assert re.fullmatch(r"issue/articles/\d+-brief\.md:\d+:\d+: control character U\+001B "
+                        r"\(ESC\) cannot be printed: delete it", err[1])
+    assert "bug" not in "\n".join(err) and ".import-" not in "\n".join(err)
+    assert sorted(os.listdir(workdir)) == ["bad.txt", "out"]
