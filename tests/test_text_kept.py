@@ -81,6 +81,23 @@ def test_every_character_of_the_sources_reaches_both_outputs(request, kept, root
         assert "最后一段必须在" in "".join(in_epub)
 
 
+def test_links_go_to_the_web_or_to_items_of_the_issue(kept):
+    from pypdf import PdfReader
+
+    pdf, epub = kept
+    uris = [annotation.get_object()["/A"]["/URI"] for page in PdfReader(pdf).pages
+            for annotation in page.get("/Annots") or []
+            if "/URI" in annotation.get_object().get("/A", {})]
+    assert uris == ["https://www.gov.cn/"]
+    with zipfile.ZipFile(epub) as book:
+        first = etree.fromstring(book.read("EPUB/010-a.xhtml"))
+        names = set(book.namelist())
+    hrefs = [a.get("href") for a in first.iter("{http://www.w3.org/1999/xhtml}a")]
+    assert hrefs == ["https://www.gov.cn/", "020-b.xhtml"]
+    assert "EPUB/020-b.xhtml" in names
+    assert to_html("[下一篇](20-b.md)").strip() == '<p><a href="#item-020">下一篇</a></p>'
+
+
 # ------------------------------------------------------------------- generated sources
 
 WORDS = st.text(alphabet="党建引领发展基层组织", min_size=1, max_size=6)

@@ -146,7 +146,8 @@ def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
 # ------------------------------------------------------------------- sources
 
 CANNOT_PRINT = "cannot be printed: delete it"
-WEB_ONLY = "a link must be a web address (http://, https:// or mailto:)"
+WEB_ONLY = ("a link goes to a web address (http://, https:// or mailto:) or to an item of the "
+            "issue by its file name (020-slug.md)")
 # One folder per hostile input under tests/roots/; the exact lines validate and build print.
 HOSTILE = {
     "nested-list": [
@@ -178,13 +179,14 @@ HOSTILE = {
         f"{CANNOT_PRINT}",
     ],
     "bad-links": [
-        f"bad-links/articles/10-a.md:8: link `/etc/passwd`: {WEB_ONLY}",
-        f"bad-links/articles/10-a.md:10: link `../../secret.txt`: {WEB_ONLY}",
-        f"bad-links/articles/10-a.md:12: link `#nowhere`: {WEB_ONLY}",
-        "bad-links/articles/10-a.md:14: link `https://example.org/a b`: has a space in it: "
+        "bad-links/articles/10-a.md:8: link `30-next.md`: no such item in the issue",
+        f"bad-links/articles/10-a.md:10: link `/etc/passwd`: {WEB_ONLY}",
+        f"bad-links/articles/10-a.md:12: link `../../secret.txt`: {WEB_ONLY}",
+        f"bad-links/articles/10-a.md:14: link `#nowhere`: {WEB_ONLY}",
+        "bad-links/articles/10-a.md:16: link `https://example.org/a b`: has a space in it: "
         "write it as %20",
-        f"bad-links/articles/10-a.md:16: link `javascript:alert(1)`: {WEB_ONLY}",
-        "bad-links/articles/10-a.md:18: image `file:///etc/passwd` must be a file in the issue "
+        f"bad-links/articles/10-a.md:18: link `javascript:alert(1)`: {WEB_ONLY}",
+        "bad-links/articles/10-a.md:20: image `file:///etc/passwd` must be a file in the issue "
         "folder, named relative to the article",
     ],
     "bad-pictures": [

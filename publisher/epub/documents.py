@@ -81,7 +81,8 @@ def render_documents(context: BuildContext, env: jinja2.Environment,
     for chapter in chapter_list:
         items = [{"item": item, "label": links[item.order][1],
                   "title": shown_title(item, issue),
-                  "body": to_html(item.body, _image_resolver(issue, item, images))}
+                  "body": to_html(item.body, _image_resolver(issue, item, images),
+                                  lambda order: links[order][0])}
                  for item in chapter.items]
         briefs = sum(item.kind == Kind.brief for item in chapter.items) > 1
         title = chapter.column.name if briefs else items[0]["label"]

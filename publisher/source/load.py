@@ -29,7 +29,7 @@ from publisher.errors import (
     read_utf8,
     yaml_line,
 )
-from publisher.source.markup import image_path, parse, walk
+from publisher.source.markup import ARTICLE_NAME, image_path, item_link, parse, walk
 from publisher.source.model import (
     Article,
     Byline,
@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "issue.yaml"
 ARTICLES = "articles"
-ARTICLE_NAME = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.md$")
 # Block containers the layout sets inside one another, up to MAX_DEPTH deep.
 NESTED = {"bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered_list_close",
           "blockquote_open", "blockquote_close", "container_excerpt_open",
@@ -275,15 +274,20 @@ def _check_body(
 
 
 def _link_ok(href: str, path: Path, line: int | None, errors: list[PublisherError]) -> bool:
-    """Web links only: a link to a file or an anchor would point into the build machine or at
-    nothing in the EPUB."""
+    """Web links, and links to another item by its file name: a link to any other file or an
+    anchor would point into the build machine, or at nothing in the EPUB."""
     parts, shown = urlparse(href), unquote(href)
-    if parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "mailto":
+    if item_link(href) is not None:
+        if (path.parent / shown).is_file():
+            return True
+        problem = "no such item in the issue"
+    elif parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "mailto":
         if not any(ch.isspace() for ch in shown):
             return True
         problem = "has a space in it: write it as %20"
     else:
-        problem = "a link must be a web address (http://, https:// or mailto:)"
+        problem = ("a link goes to a web address (http://, https:// or mailto:) or to an item "
+                   "of the issue by its file name (020-slug.md)")
     errors.append(SourceError(f"link `{shown}`: {problem}", path, line))
     return False
 

@@ -8,6 +8,7 @@ paragraph is a figure with a caption. Raw HTML is not allowed: manuscripts are u
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from html import escape
@@ -19,7 +20,10 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
 from publisher.cjk import CJK
+from publisher.source.model import anchor
 
+# An article's file name: its order number, a dash, its slug. A link names another item so.
+ARTICLE_NAME = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.md$")
 EXCERPT_LABEL = "微书摘"
 ATTRIBUTION_DASH = "——"
 
@@ -53,7 +57,22 @@ def parser() -> MarkdownIt:
     # Every link and picture becomes a token, whatever its scheme: markdown-it would leave a
     # `file:` one as literal text, and the loader refuses it by name instead.
     md.validateLink = lambda url: True
+    md.add_render_rule("link_open", _link_open)
     return md
+
+
+def item_link(href: str) -> int | None:
+    """The order number of the item a link names by its file name (`020-slug.md`), or None."""
+    match = ARTICLE_NAME.match(unquote(href))
+    return int(match[1]) if match else None
+
+
+def _link_open(self, tokens: list[Token], idx: int, options, env: dict) -> str:
+    """A link to an item goes where the output puts that item (`env["item_href"]`)."""
+    order = item_link(tokens[idx].attrGet("href") or "")
+    if order is None:
+        return self.renderToken(tokens, idx, options, env)
+    return f'<a href="{escape(env["item_href"](order), quote=True)}">'
 
 
 @lru_cache(maxsize=256)
@@ -89,9 +108,12 @@ def _inline_text(token: Token) -> str:
     return "".join(c.content for c in token.children or [] if c.type == "text")
 
 
-def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> str:
-    """Render a Markdown body to an HTML fragment; `resolve_src` maps an image path to its URL."""
+def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src,
+            item_href: Callable[[int], str] = lambda order: f"#{anchor(order)}") -> str:
+    """Render a Markdown body to an HTML fragment; `resolve_src` maps an image path to its URL,
+    `item_href` an item's order number to the URL of that item in the output."""
     md = parser()
+    env = {"item_href": item_href}
     tokens = parse(body)
     out: list[str] = []
     in_excerpt = False
@@ -106,7 +128,7 @@ def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> s
             out.append("</aside>\n")
         elif token.type == "paragraph_open":
             inline = tokens[i + 1]
-            text = md.renderer.render(inline.children or [], md.options, {})
+            text = md.renderer.render(inline.children or [], md.options, env)
             shape = _shape(inline)
             if shape == ["image"]:
                 image = next(c for c in inline.children if c.type == "image")
@@ -132,9 +154,9 @@ def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src) -> s
             if token.nesting < 0:
                 out.append("\n")
         elif token.type == "inline":
-            out.append(md.renderer.render(token.children or [], md.options, {}))
+            out.append(md.renderer.render(token.children or [], md.options, env))
         else:
-            out.append(md.renderer.render([token], md.options, {}))
+            out.append(md.renderer.render([token], md.options, env))
         i += 1
     return "".join(out)
 

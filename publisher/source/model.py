@@ -157,7 +157,12 @@ class Article(Record):
 
     @property
     def anchor(self) -> str:
-        return f"item-{self.order:03d}"
+        return anchor(self.order)
+
+
+def anchor(order: int) -> str:
+    """The id of an item's element in the print HTML and its EPUB document; links use it."""
+    return f"item-{order:03d}"
 
 
 class Column(Record):
