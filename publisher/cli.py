@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     # SIGTERM unwinds like Ctrl-C, so that temporary files are removed on the way out.
-    signal.signal(signal.SIGTERM, _stop)
+    previous = signal.signal(signal.SIGTERM, _stop)
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -173,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         # The reader stopped reading (`publisher check … | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

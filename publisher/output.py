@@ -38,6 +38,8 @@ def atomic_output(path: Path) -> Iterator[Path]:
         _remove_stale(path)
     except OSError as exc:
         raise BuildError(f"cannot write here: {exc.strerror}", path.parent) from exc
+    if not os.access(path.parent, os.W_OK):  # say so now, not after rendering
+        raise BuildError(f"cannot write here: {os.strerror(errno.EACCES)}", path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         yield tmp

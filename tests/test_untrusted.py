@@ -250,7 +250,7 @@ def test_a_picture_must_be_a_regular_file(workdir, capsys):
     picture.unlink()
     os.mkfifo(picture)
     assert refused(capsys, "build", "picture-fifo") == [
-        "picture-fifo/articles/20-figure.md:13: image `images/photo.png` is not a regular file "
+        "picture-fifo/articles/20-figure.md:13: image `images/photo.png`: not a regular file "
         "(a pipe, device or folder): not read",
         "publisher: 1 problem(s) found",
     ]
@@ -425,3 +425,15 @@ def test_import_text_names_the_texts_problem(workdir, capsys):
                         r"\(ESC\) cannot be printed: delete it", err[1])
     assert "bug" not in "\n".join(err) and ".import-" not in "\n".join(err)
     assert sorted(os.listdir(workdir)) == ["bad.txt", "out"]
+
+
+def test_fonts_yaml_linked_from_elsewhere_is_not_read(workdir, capsys):
+    root = hostile(workdir, "fonts-linked", base="good-minimal")
+    (root / "fonts").mkdir()
+    (workdir / "elsewhere.yaml").write_text("serif: {family: [\n", encoding="utf-8")
+    (root / "fonts" / "fonts.yaml").symlink_to(workdir / "elsewhere.yaml")
+    assert refused(capsys, "validate", "fonts-linked") == [
+        f"fonts-linked/fonts/fonts.yaml: is a link to {workdir / 'elsewhere.yaml'}, outside the "
+        "issue folder",
+        "publisher: 1 problem(s) found",
+    ]

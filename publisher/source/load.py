@@ -76,9 +76,9 @@ def load_issue(root: Path | str) -> Issue:
     errors: list[PublisherError] = []
     manifest = _load_manifest(root / MANIFEST, errors)
     articles = _load_articles(root, manifest, errors)
-    errors += _folders_outside(root)
-    errors += fonts.config_errors(root)
-    errors += templates.layout_errors(root)
+    outside = _links_outside(root)
+    # What links out is not read at all, not even to list its mistakes.
+    errors += outside or [*fonts.config_errors(root), *templates.layout_errors(root)]
     if errors or manifest is None:
         raise IssueErrors(errors)
     return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
@@ -97,12 +97,12 @@ def review_notes(issue: Issue) -> list[SourceError]:
     return notes
 
 
-def _folders_outside(root: Path) -> list[PublisherError]:
-    """An issue's own folders must be in it: a link from `layouts/` elsewhere would let the
-    build read (and a template print) files of the machine."""
+def _links_outside(root: Path) -> list[PublisherError]:
+    """An issue's own folders and fonts.yaml must be in it: a link from `layouts/` elsewhere
+    would let the build read (and a template print) files of the machine."""
     return [SourceError(f"is a link to {(root / name).resolve()}, outside the issue folder",
                         root / name)
-            for name in (ARTICLES, "layouts", "fonts")
+            for name in (ARTICLES, "layouts", "fonts", f"fonts/{fonts.CONFIG}")
             if os.path.lexists(root / name)
             and not (root / name).resolve().is_relative_to(root.resolve())]
 
@@ -180,7 +180,7 @@ def _load_article(
     text = _read_text(path, root, errors)
     if text is None:
         return None
-    lines = text.split("\n")  # only \n ends a line: U+2028 and the like are text
+    lines = text.split("\n")  # only \n ends a line, in every line number the tool prints
     closing = next((i for i, line in enumerate(lines[1:], 1) if line.rstrip() == "---"), None)
     if lines[0].rstrip() != "---" or closing is None:
         message = (
@@ -268,33 +268,32 @@ def _check_body(
                 return
         for child in walk(token.children or []):
             if child.type == "image":
-                _image_ok(image_path(child), path, root, line, errors)
+                _check_image(image_path(child), path, root, line, errors)
             elif child.type == "link_open":
-                _link_ok(child.attrGet("href") or "", path, line, errors)
+                _check_link(child.attrGet("href") or "", path, line, errors)
 
 
-def _link_ok(href: str, path: Path, line: int | None, errors: list[PublisherError]) -> bool:
+def _check_link(href: str, path: Path, line: int | None, errors: list[PublisherError]) -> None:
     """Web links, and links to another item by its file name: a link to any other file or an
     anchor would point into the build machine, or at nothing in the EPUB."""
     parts, shown = urlparse(href), unquote(href)
     if item_link(href) is not None:
         if (path.parent / shown).is_file():
-            return True
+            return
         problem = "no such item in the issue"
     elif parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "mailto":
         if not any(ch.isspace() for ch in shown):
-            return True
+            return
         problem = "has a space in it: write it as %20"
     else:
         problem = ("a link goes to a web address (http://, https:// or mailto:) or to an item "
                    "of the issue by its file name (020-slug.md)")
     errors.append(SourceError(f"link `{shown}`: {problem}", path, line))
-    return False
 
 
-def _image_ok(
+def _check_image(
     src: str, path: Path, root: Path, line: int | None, errors: list[PublisherError]
-) -> bool:
+) -> None:
     if urlparse(src).scheme or src.startswith("/"):
         errors.append(
             SourceError(
@@ -318,33 +317,31 @@ def _image_ok(
         return False
     problem = _picture_problem(target, path, line, src)
     if problem:
-        errors.append(SourceError(f"image `{src}` {problem}", path, line))
-        return False
-    return True
+        errors.append(SourceError(problem, path, line))
 
 
 def _picture_problem(target: Path, path: Path, line: int | None, src: str) -> str | None:
-    """Why the picture cannot be printed, or None: it is decoded in full, since a truncated
+    """What is wrong with the picture, or None: it is decoded in full, since a truncated
     JPEG passes Pillow's verify(). Pillow's warnings are logged as the article's."""
     try:
         data = read_regular(target, MAX_PICTURE_BYTES)
     except SourceError as error:
-        return f"is {error.message}"
+        return f"image `{src}`: {error.message}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             picture = PIL.Image.open(io.BytesIO(data))
         except PIL.Image.DecompressionBombError:
-            return "has too many pixels to decode safely: scale it down"
+            return f"image `{src}` has too many pixels to decode safely: scale it down"
         except (OSError, SyntaxError, ValueError):
-            return "is not a picture that can be read"
+            return f"image `{src}` is not a picture that can be read"
         # WeasyPrint, once imported, lets Pillow pad a cut-short picture silently.
         lenient, PIL.ImageFile.LOAD_TRUNCATED_IMAGES = PIL.ImageFile.LOAD_TRUNCATED_IMAGES, False
         try:
             with picture:
                 picture.load()
         except (OSError, SyntaxError, ValueError) as exc:
-            return f"is damaged ({exc}): export it again"
+            return f"image `{src}` is damaged ({exc}): export it again"
         finally:
             PIL.ImageFile.LOAD_TRUNCATED_IMAGES = lenient
     for warning in caught:
@@ -459,33 +456,36 @@ def _nearest(key: object, model: type[BaseModel], depth: int) -> str:
     return f": did you mean `{close[0]}`?" if close else ""
 
 
+# pydantic's complaints in an editor's words, for the mistakes YAML lets through; `{given}` is
+# what the file says, the rest pydantic's context (`{le}`: the largest value allowed …).
+REASONS = {
+    "enum": "`{given}` is not one of {expected}",
+    "literal_error": "`{given}` is not one of {expected}",
+    "string_too_short": "is empty: write the text, or remove the line",
+    "string_type": "write text here",
+    "int_parsing": "`{given}` is not a whole number",
+    "int_type": "write a whole number here",
+    "int_from_float": "`{given}` is not a whole number",
+    "float_parsing": "`{given}` is not a number",
+    "less_than_equal": "{given} is more than {le}",
+    "greater_than_equal": "{given} is less than {ge}",
+    "less_than": "{given} must be less than {lt}",
+    "greater_than": "{given} must be more than {gt}",
+    "too_short": "needs at least one entry",
+    "string_pattern_mismatch": "`{given}` may hold only lower-case letters, digits and dashes",
+    "tuple_type": "write a list, as in [a, b]",
+    "model_type": "write `key: value` fields here",
+    "model_attributes_type": "write `key: value` fields here",
+    "dict_type": "write `key: value` fields here",
+}
+
+
 def _reason(error: dict) -> str:
-    """pydantic's complaint in the editor's words, for the mistakes YAML lets through."""
-    ctx, given = error.get("ctx") or {}, error.get("input")
-    expected = str(ctx.get("expected", "")).replace("'", "")
-    reasons = {
-        "enum": lambda: f"`{given}` is not one of {expected}",
-        "literal_error": lambda: f"`{given}` is not one of {expected}",
-        "string_too_short": lambda: "is empty: write the text, or remove the line",
-        "string_type": lambda: "write text here",
-        "int_parsing": lambda: f"`{given}` is not a whole number",
-        "int_type": lambda: "write a whole number here",
-        "int_from_float": lambda: f"`{given}` is not a whole number",
-        "float_parsing": lambda: f"`{given}` is not a number",
-        "less_than_equal": lambda: f"{given} is more than {ctx.get('le')}",
-        "greater_than_equal": lambda: f"{given} is less than {ctx.get('ge')}",
-        "less_than": lambda: f"{given} must be less than {ctx.get('lt')}",
-        "greater_than": lambda: f"{given} must be more than {ctx.get('gt')}",
-        "too_short": lambda: "needs at least one entry",
-        "string_pattern_mismatch": lambda: f"`{given}` may hold only lower-case letters, digits "
-                                           "and dashes",
-        "tuple_type": lambda: "write a list, as in [a, b]",
-        "model_type": lambda: "write `key: value` fields here",
-        "model_attributes_type": lambda: "write `key: value` fields here",
-        "dict_type": lambda: "write `key: value` fields here",
-    }
-    said = reasons.get(error["type"])
-    return said() if said else error["msg"].removeprefix("Value error, ")
+    context = {**(error.get("ctx") or {}), "given": error.get("input")}
+    context["expected"] = str(context.get("expected", "")).replace("'", "")
+    if error["type"] in REASONS:
+        return REASONS[error["type"]].format(**context)
+    return error["msg"].removeprefix("Value error, ")
 
 
 def _field_name(loc: tuple) -> str:
