@@ -437,3 +437,15 @@ def test_fonts_yaml_linked_from_elsewhere_is_not_read(workdir, capsys):
         "issue folder",
         "publisher: 1 problem(s) found",
     ]
+
+
+def test_import_text_counts_lines_as_editors_do(workdir, capsys):
+    """A form feed (pdftotext's page break) starts no line of its own: line numbers in the
+    summary are those an editor's `\\n`-counting editor shows."""
+    text = (ROOTS / "import-displaced-title" / "text.txt").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    lines[0] = "\f" + lines[0]
+    (workdir / "paged.txt").write_text("\n".join(lines), encoding="utf-8")
+    assert main(["import-text", "paged.txt", "-o", "issue"]) == 0
+    title_line = lines.index("联合党委聚合力 激励关怀增动力") + 1
+    assert f"title block found at line {title_line}, " in capsys.readouterr().out

@@ -33,8 +33,9 @@ def read_text_lines(path: Path) -> list[TextLine]:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise ImportTextError(f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be read; "
                            "save the text as UTF-8", path, line) from None
-    lines = [TextLine(no, raw_line.strip(), raw_line[:1].isspace())
-             for no, raw_line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1)
+    # Only \n ends a line, as editors count them; pdftotext's form feed before a page is no indent.
+    lines = [TextLine(no, raw_line.strip(), raw_line.lstrip("\f")[:1].isspace())
+             for no, raw_line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1)
              if raw_line.strip()]
     if not lines:
         raise ImportTextError("the text is empty", path, 1)
