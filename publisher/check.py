@@ -472,8 +472,10 @@ def check_pdf(pdf_path: Path) -> CheckReport:
     except (PdfReadError, PDFSyntaxError) as exc:
         raise PublisherError(f"not a readable PDF ({exc})", pdf_path) from None
     body = [line for line in lines if line.body]
-    if not body:
+    if not body and not report.violations:
         raise PublisherError("no body text: nothing to measure", pdf_path)
+    if not body:
+        return report
     em = Counter(round(c["size"], 1) for line in body for c in line.chars).most_common(1)[0][0]
     frames = find_frames(lines, em)
     names = _column_names(frames) if frames else {}
