@@ -103,11 +103,12 @@ def _quotation(aside: etree._Element, label_id: str) -> None:
 
 
 def with_word_breaks(text: str) -> Markup:
-    """`text` with <wbr/> between its words (jieba), never beside a mark or a space: with
-    `word-break: keep-all`, a title breaks between words only."""
+    """`text` with <wbr/> between its words (jieba), never beside a mark, a space or a Latin
+    letter or digit (a <wbr/> there stops text-autospace): with `word-break: keep-all`, a title
+    breaks between words only."""
     cuts = sorted(at for at in word_boundaries(text)
                   if not {text[at - 1], text[at]} & _NOT_BESIDE
                   and not text[at - 1].isspace() and not text[at].isspace()
-                  and not (text[at - 1].isascii() and text[at].isascii()))
+                  and not (text[at - 1].isascii() or text[at].isascii()))
     parts = [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    return Markup("<wbr/>").join(escape(part) for part in parts)
+    return Markup("<wbr/>").join(parts)  # escapes each part
