@@ -48,11 +48,12 @@ def marker_html(page: PageBreak) -> Markup:
 
 def body_xhtml(html: str, breaks: list[tuple[int, int, PageBreak]], label_id: str) -> Markup:
     """The body fragment with a marker `offset` characters into its text block `block` for each
-    (block, offset, page) of `breaks` (in page order), and each 微书摘 an <aside> labelled by
+    (block, offset, page) of `breaks` (in page order: of two at one place, the later goes
+    after), and each 微书摘 an <aside> labelled by
     its label (ids from `label_id`) that holds a <blockquote> and its <cite>."""
     root = etree.fromstring(f"{_WRAPPER}{html}</div>")
     blocks = text_blocks(root)
-    for block, offset, page in reversed(breaks):  # later markers first: offsets stay true
+    for block, offset, page in breaks:  # markers count no characters: offsets stay true
         _insert_at(blocks[block], offset, pagebreak(page))
     for number, aside in enumerate(root.iterfind(f".//{{{XHTML_NS}}}aside[@class='excerpt']")):
         _quotation(aside, f"{label_id}-{number + 1}")

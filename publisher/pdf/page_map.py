@@ -1,10 +1,12 @@
 """Where each printed page begins in the text: the page map the EPUB's page list is made from.
 
-`page_starts(pages, labels, issue)` reads a laid-out document (WeasyPrint's pages in print
-order and the PDF's page labels) and returns one `PageStart` per printed page. A position is
-an item, one of the text blocks of its Markdown body (`text_blocks`, the same on the print and
-the EPUB side) and a count of the block's characters before the page begins, whitespace and
-invisible format characters not counted: print inserts spaces (rule 6) that the EPUB does not.
+`page_starts(pages, folios, issue)` reads a laid-out document (WeasyPrint's pages in print
+order, and their folios from the PDF's page labels: `folios`) and returns one `PageStart` per
+printed page; it needs nothing else, so a cached layout can feed it as well as a fresh one.
+A position is an item, one of the text blocks of its Markdown body (`text_blocks`, the same on
+the print and the EPUB side) and a count of the block's characters before the page begins,
+whitespace and invisible format characters not counted: print inserts spaces (rule 6) that the
+EPUB does not.
 """
 
 from __future__ import annotations
