@@ -1,4 +1,4 @@
-"""The package around the documents: metadata, ebooklib's writer with its two private hooks
+"""The package around the documents: metadata, ebooklib's writer with its private hooks
 (version-guarded), and the zip rewritten with fixed dates."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
-# The ebooklib whose private `EpubWriter._get_ncx` and `EpubHtml.get_content` are overridden.
+# The ebooklib whose private `EpubWriter._get_ncx`, `_get_nav`, `_write_opf_file` and
+# `EpubHtml.get_content` are overridden.
 PINNED_EBOOKLIB = (0, 20)
 
 
