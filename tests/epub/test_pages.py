@@ -136,6 +136,6 @@ def test_an_excerpt_is_a_labelled_quotation_with_its_source():
 def test_word_breaks_stand_between_words_only():
     assert with_word_breaks("五中全会公报不能错过的7个要点") == (
         "五中全会<wbr/>公报<wbr/>不能<wbr/>错过<wbr/>的7个<wbr/>要点")
-    # never beside a mark or a space, and the text is escaped
-    assert with_word_breaks("践行“三严三实” 贵在忠诚") == "践行“三严<wbr/>三实” 贵在<wbr/>忠诚"
+    # never beside a mark or a space (三严三实 is one word: the desk's dictionary), and escaped
+    assert with_word_breaks("践行“三严三实” 贵在忠诚") == "践行“三严三实” 贵在<wbr/>忠诚"
     assert with_word_breaks("<党建>") == "&lt;党建&gt;"
