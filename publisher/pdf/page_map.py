@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from publisher.pdf.weasyprint import require_pinned
 from publisher.source.model import Issue
 
 # Elements that hold a run of text, in the Markdown body's HTML (source/markup.py).
@@ -110,6 +109,10 @@ def _text_boxes(box) -> Iterator:
 def page_starts(pages: list, folios: Iterable[str], issue: Issue) -> list[PageStart]:
     """One PageStart per page of `pages` (WeasyPrint pages in print order, a page repeated
     where print repeats it), labelled with `folios`."""
+    # Imported here, as in boxes.py: importing WeasyPrint logs its progress until
+    # publisher/pdf/__init__.py has quieted it.
+    from publisher.pdf.weasyprint import require_pinned
+
     require_pinned()
     where = _positions(pages[0]._page_box.children[0].element, issue) if pages else {}
     seen: dict[tuple[int, int], int] = {}  # characters of a block laid out on earlier pages
