@@ -8,11 +8,17 @@ BIN     := $(VENV)/bin
 STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.source.load import load_issue; \
              from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' $(ISSUE))
 # Debian packages the build needs: CJK fonts by role, HarfBuzz subsetting (fast font embedding),
-# poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs.
+# poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs,
+# Chromium for DAISY Ace and the EPUB's reading tests.
 DEB_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai libharfbuzz-subset0 poppler-utils \
-                default-jre-headless libgs-common
+                default-jre-headless libgs-common chromium
+# DAISY Ace (package.json, pinned by package-lock.json) runs in Debian's Chromium: npm downloads
+# no browser of its own.
+CHROMIUM := /usr/bin/chromium
+ACE      := node_modules/.bin/ace-puppeteer
+NODE_ENV := PUPPETEER_SKIP_DOWNLOAD=1 ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
-.PHONY: setup system-packages demo pdf press epub check validate test clean
+.PHONY: setup system-packages node-tools demo pdf press epub check validate test clean
 .DEFAULT_GOAL := demo
 
 setup: system-packages $(VENV)/.installed
@@ -28,6 +34,15 @@ system-packages:
 	    echo "Missing Debian packages: $$missing"; \
 	    echo "Install them as root: apt-get install $$missing"; exit 1; \
 	fi
+
+# Installed when npm is there; without it, the checks and tests that need Ace say they skip it.
+node-tools:
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory node_modules/.installed; \
+	else echo "npm not found: DAISY Ace is not installed, its checks are skipped"; fi
+
+node_modules/.installed: package.json package-lock.json
+	$(NODE_ENV) npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,13 +61,22 @@ press: setup
 epub: setup
 	$(BIN)/publisher build $(ISSUE) -o $(OUT) --epub
 
-check: pdf
+# The PDF's typesetting rules; the EPUB's EPUBCheck and, where npm and Chromium are, DAISY Ace.
+check: setup node-tools
+	$(BIN)/publisher build $(ISSUE) -o $(OUT)
 	$(BIN)/publisher check $(OUT)/$(STEM).pdf
+	$(BIN)/epubcheck $(OUT)/$(STEM).epub
+	@if [ -x $(ACE) ] && [ -x $(CHROMIUM) ]; then \
+	    PUPPETEER_EXECUTABLE_PATH=$(CHROMIUM) $(ACE) --exiterror2 --force --silent \
+	        --outdir $(OUT)/ace $(OUT)/$(STEM).epub \
+	    && echo "DAISY Ace: no violations ($(OUT)/ace/report.html)" \
+	    || { echo "DAISY Ace found violations: $(OUT)/ace/report.html"; exit 1; }; \
+	else echo "DAISY Ace skipped: it needs npm (make node-tools) and $(CHROMIUM)"; fi
 
 validate: setup
 	$(BIN)/publisher validate $(ISSUE)
 
-test: setup
+test: setup node-tools
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -29,16 +29,25 @@ def build(
     out_dir = out_dir or Path("build") / root.resolve().name
     stem = output_stem(issue)
     writers = []
+    # Where the printed pages begin, from the PDF's layout, for the EPUB's page list; a press
+    # PDF pads its pages differently, so the EPUB lays out its own then.
+    page_map = None
     if pdf:
         from publisher.pdf import write_pdf
 
+        def write_print(path: Path) -> None:
+            nonlocal page_map
+            page_map = write_pdf(context, path, press=press)
+
         target = out_dir / (f"{stem}-press.pdf" if press else f"{stem}.pdf")
-        writers.append((target, lambda path: write_pdf(context, path, press=press)))
+        writers.append((target, write_print))
     if epub:
         from publisher.epub import write_epub
 
         target = out_dir / f"{stem}.epub"
-        writers.append((target, lambda path: write_epub(context, path, embed_fonts=embed_fonts)))
+        writers.append((target, lambda path: write_epub(
+            context, path, embed_fonts=embed_fonts,
+            page_map=None if press else page_map)))
     # Each output is made beside its target and renamed only once every one has succeeded,
     # so a PDF and an EPUB on disk always come from the same sources.
     with ExitStack() as staged:

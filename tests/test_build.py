@@ -91,7 +91,7 @@ def test_pdf_and_epub_are_replaced_together_or_not_at_all(tmp_path, monkeypatch)
     out.mkdir()
     (out / "2016-03.pdf").write_bytes(b"%PDF- last week's proof")
 
-    def failing_epub(issue, path, *, embed_fonts=False):
+    def failing_epub(issue, path, *, embed_fonts=False, page_map=None):
         raise BuildError("the EPUB cannot be made")
 
     monkeypatch.setattr(publisher.epub, "write_epub", failing_epub)

@@ -10,6 +10,7 @@ and `dcterms:modified` all derive from the issue.
 from __future__ import annotations
 
 import logging
+import tempfile
 from pathlib import Path
 
 from ebooklib import epub
@@ -17,11 +18,12 @@ from ebooklib import epub
 from publisher import templates
 from publisher.context import BuildContext
 from publisher.epub.cover import cover_png
-from publisher.epub.documents import COVER, chapters, render_documents
+from publisher.epub.documents import COVER, chapters, page_break, render_documents
 from publisher.epub.fonts import embedded_fonts
 from publisher.epub.nav import toc_entries
 from publisher.epub.package import ZIP_EPOCH, ContentDocument, Writer, metadata, normalise_zip
 from publisher.output import atomic_output, build_time
+from publisher.pdf.page_map import PageStart
 from publisher.source.load import IMAGE_TYPES
 
 logger = logging.getLogger(__name__)
@@ -38,19 +40,28 @@ APPLE_OPTIONS_XML = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False) -> None:
-    """Write the EPUB 3 of the issue to `path` (atomically); same issue, same bytes."""
+def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False,
+               page_map: list[PageStart] | None = None) -> None:
+    """Write the EPUB 3 of the issue to `path` (atomically); same issue, same bytes.
+
+    `page_map` says where each printed page begins (from a PDF build of the same sources);
+    without it, the issue is laid out for print here to find out.
+    """
     issue = context.issue
+    if page_map is None:
+        page_map = laid_out_page_map(context)
     env = templates.environment(context.layout_folders)
     chapter_list = chapters(issue)
     images: dict[Path, str] = {}
     stylesheets = [FONT_STYLESHEET, STYLESHEET] if embed_fonts else [STYLESHEET]
     families = {name: role.css_families for name, role in context.roles.items()}
     css = templates.render(env, "epub/epub.css.j2", fonts=families).encode()
-    documents = render_documents(context, env, chapter_list, images, stylesheets)
+    documents = render_documents(context, env, chapter_list, images, stylesheets, page_map)
+    marked = {page.id: document.file_name for document in documents for page in document.pages}
+    pages = [(page.folio, f"{marked[page.id]}#{page.id}") for page in map(page_break, page_map)]
 
     book = epub.EpubBook()
-    metadata(book, issue, context.keywords)
+    metadata(book, issue, context.keywords, paged=bool(pages))
     book.add_item(epub.EpubItem(uid="css-epub", file_name=STYLESHEET, media_type="text/css",
                                 content=css))
     if embed_fonts:
@@ -86,10 +97,19 @@ def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False) 
     moment = build_time(issue)
     with atomic_output(path) as tmp:
         writer = Writer(str(tmp), book, {"mtime": moment, "epub3_pages": False,
-                                         "landmark_title": "导览"})
+                                         "landmark_title": "导览"}, pages=pages)
         writer.process()
         writer.write()
         normalise_zip(tmp, max(ZIP_EPOCH, moment.timetuple()[:6]))
+
+
+def laid_out_page_map(context: BuildContext) -> list[PageStart]:
+    """Where each printed page begins, from laying the issue out as the PDF build does (its PDF
+    is written aside and dropped): the page list then never disagrees with the print edition."""
+    from publisher.pdf import write_pdf
+
+    with tempfile.TemporaryDirectory(prefix="publisher-layout-") as folder:
+        return write_pdf(context, Path(folder) / "layout.pdf")
 
 
 def _uid(prefix: str, name: str) -> str:

@@ -11,11 +11,16 @@ import jinja2
 
 from publisher import templates
 from publisher.context import BuildContext
+from publisher.epub.body import PageBreak, body_xhtml, marker_html, with_word_breaks
 from publisher.epub.nav import issue_outline, item_links, shown_title
+from publisher.pdf.page_map import PageStart
 from publisher.source.markup import to_html
 from publisher.source.model import Article, Column, Issue, Kind
 
 COVER = "images/cover.png"
+# Marker ids of the pages that carry no number; the numbered ones are page-1, page-2…
+COVER_PAGE_IDS = {"封面": "page-cover", "封二": "page-cover-2", "封三": "page-cover-3",
+                  "封底": "page-cover-4"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Document:
     file_name: str
     title: str
     xhtml: bytes
+    pages: tuple[PageBreak, ...] = ()  # the printed pages that begin in it
 
 
 def chapters(issue: Issue) -> list[Chapter]:
@@ -66,30 +72,54 @@ def chapters(issue: Issue) -> list[Chapter]:
 
 def render_documents(context: BuildContext, env: jinja2.Environment,
                      chapter_list: list[Chapter], images: dict[Path, str],
-                     stylesheets: list[str]) -> list[Document]:
-    """Cover, contents and one document per chapter, in reading order."""
+                     stylesheets: list[str], starts: list[PageStart]) -> list[Document]:
+    """Cover, contents and one document per chapter, in reading order, with a marker where
+    each printed page of `starts` begins."""
     issue = context.issue
     common = {"issue": issue, "lang": issue.language, "stylesheets": stylesheets}
     links = item_links(issue, chapter_list)
+    breaks = [(start, page_break(start)) for start in starts]
+    front = [page for start, page in breaks if start.item is None]
     documents = [
-        Document("cover", "cover.xhtml", "封面", templates.render(
-            env, "epub/cover.xhtml.j2", title="封面", cover=COVER, **common).encode()),
-        Document("contents", "contents.xhtml", "目录", templates.render(
-            env, "epub/contents.xhtml.j2", title="目录", outline=issue_outline(issue),
-            links=links, **common).encode()),
+        _document("cover", "cover.xhtml", "封面", front[:1], env, "epub/cover.xhtml.j2",
+                  breaks=front[:1], cover=COVER, **common),
+        _document("contents", "contents.xhtml", "目录", front[1:], env,
+                  "epub/contents.xhtml.j2", breaks=front[1:], outline=issue_outline(issue),
+                  links=links, words=with_word_breaks, **common),
     ]
     for chapter in chapter_list:
-        items = [{"item": item, "label": links[item.order][1],
-                  "title": shown_title(item, issue),
-                  "body": to_html(item.body, _image_resolver(issue, item, images),
-                                  lambda order: links[order][0])}
-                 for item in chapter.items]
+        items = []
+        for item in chapter.items:
+            mine = [(start, page) for start, page in breaks if start.item == item.order]
+            body = to_html(item.body, _image_resolver(issue, item, images),
+                           lambda order: links[order][0])
+            items.append({
+                "item": item, "label": links[item.order][1],
+                "title": [with_word_breaks(line) for line in shown_title(item, issue)],
+                "column": issue.column(item.column).name,
+                "opening": [page for start, page in mine if start.block is None],
+                "body": body_xhtml(body, [(s.block, s.offset, page) for s, page in mine
+                                          if s.block is not None], f"{item.anchor}-excerpt"),
+            })
         briefs = sum(item.kind == Kind.brief for item in chapter.items) > 1
         title = chapter.column.name if briefs else items[0]["label"]
-        documents.append(Document(chapter.uid, chapter.file_name, title, templates.render(
-            env, "epub/chapter.xhtml.j2", title=title, chapter=chapter, items=items,
-            **common).encode()))
+        orders = {item.order for item in chapter.items}
+        pages = [page for start, page in breaks if start.item in orders]
+        documents.append(_document(chapter.uid, chapter.file_name, title, pages, env,
+                                   "epub/chapter.xhtml.j2", chapter=chapter, items=items,
+                                   **common))
     return documents
+
+
+def page_break(start: PageStart) -> PageBreak:
+    """The marker of a printed page, its id from its folio."""
+    return PageBreak(start.folio, COVER_PAGE_IDS.get(start.folio, f"page-{start.folio}"))
+
+
+def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
+              env: jinja2.Environment, template: str, **values) -> Document:
+    xhtml = templates.render(env, template, title=title, marker=marker_html, **values).encode()
+    return Document(uid, file_name, title, xhtml, tuple(pages))
 
 
 def _image_resolver(issue: Issue, item: Article, images: dict[Path, str]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ebooklib import epub
@@ -12,7 +13,7 @@ from publisher.source.model import Article, Column, Issue, Kind
 if TYPE_CHECKING:
     from publisher.epub.documents import Chapter
 
-LABEL_CHARS = 14  # first words of an untitled item, for its navigation label
+SENTENCE_END = re.compile(r"[。！？](?![”’」』）])|[。！？][”’」』）]+")
 
 
 # Title lines are set on one line with a space between phrases, but a line ending in one of
@@ -29,15 +30,15 @@ def shown_title(item: Article, issue: Issue) -> tuple[str, ...]:
 
 def nav_label(item: Article, issue: Issue) -> str:
     """The item's title on one line; an untitled item gets its column name (微书摘 for a box)
-    and its first words."""
+    and its first sentence, whole."""
     title = shown_title(item, issue)
     if title:
         return "".join(line if not later or line[-1] in JOINING else line + " "
                        for line, later in zip(title, (*title[1:], ""), strict=True)).strip()
-    words = "".join(plain_paragraphs(item.body)[:1]).strip()
-    more = "…" if len(words) > LABEL_CHARS else ""
+    paragraph = "".join(plain_paragraphs(item.body)[:1]).strip()
+    end = SENTENCE_END.search(paragraph)
     prefix = EXCERPT_LABEL if item.kind == Kind.box else issue.column(item.column).name
-    return f"{prefix}：{words[:LABEL_CHARS]}{more}"
+    return f"{prefix}：{paragraph[:end.end()] if end else paragraph}"
 
 
 def item_links(issue: Issue, chapter_list: list[Chapter]) -> dict[int, tuple[str, str]]:

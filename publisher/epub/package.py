@@ -1,4 +1,4 @@
-"""The package around the documents: metadata, ebooklib's writer with its two private hooks
+"""The package around the documents: metadata, ebooklib's writer with its private hooks
 (version-guarded), and the zip rewritten with fixed dates."""
 
 from __future__ import annotations
@@ -13,8 +13,12 @@ from lxml import etree
 from publisher.errors import BuildError
 from publisher.source.model import Issue
 
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+EPUB_NS = "http://www.idpf.org/2007/ops"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
-# The ebooklib whose private `EpubWriter._get_ncx` and `EpubHtml.get_content` are overridden.
+# The ebooklib whose private `EpubWriter._get_ncx`, `_get_nav`, `_write_opf_file` and
+# `EpubHtml.get_content` are overridden.
 PINNED_EBOOKLIB = (0, 20)
 
 
@@ -38,12 +42,34 @@ class ContentDocument(epub.EpubHtml):
 
 
 class Writer(epub.EpubWriter):
-    """ebooklib's writer; the NCX states its language and the depth of its navMap (ebooklib
-    writes neither)."""
+    """ebooklib's writer, with what it does not write: the package's language, the printed
+    pages (`pages`: folio and href, in print order) as the nav's page-list and the NCX's
+    pageList, and the NCX's language and depth of its navMap."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, pages: list[tuple[str, str]], **kwargs):
         require_pinned_ebooklib()
         super().__init__(*args, **kwargs)
+        self.pages = pages
+
+    def _write_opf_file(self, root) -> None:
+        root.set(XML_LANG, self.book.language)
+        super()._write_opf_file(root)
+
+    def _get_nav(self, item) -> bytes:
+        nav = etree.fromstring(super()._get_nav(item))
+        body = nav.find(f"{{{XHTML_NS}}}body")
+        toc = body.find(f"{{{XHTML_NS}}}nav")
+        toc.set("role", "doc-toc")
+        if self.pages:
+            pages = etree.SubElement(body, f"{{{XHTML_NS}}}nav", {
+                f"{{{EPUB_NS}}}type": "page-list", "role": "doc-pagelist", "hidden": "hidden",
+                "aria-labelledby": "page-list-title"})
+            etree.SubElement(pages, f"{{{XHTML_NS}}}h2", id="page-list-title").text = "页码"
+            entries = etree.SubElement(pages, f"{{{XHTML_NS}}}ol")
+            for folio, href in self.pages:
+                li = etree.SubElement(entries, f"{{{XHTML_NS}}}li")
+                etree.SubElement(li, f"{{{XHTML_NS}}}a", href=href).text = folio
+        return etree.tostring(nav, pretty_print=True, encoding="utf-8", xml_declaration=True)
 
     def _get_ncx(self) -> bytes:
         ncx = etree.fromstring(super()._get_ncx())
@@ -51,16 +77,47 @@ class Writer(epub.EpubWriter):
         depth = max(sum(1 for _ in p.iterancestors(f"{{{ns['n']}}}navPoint")) + 1
                     for p in ncx.iterfind(".//n:navPoint", ns))
         ncx.find(".//n:meta[@name='dtb:depth']", ns).set("content", str(depth))
-        ncx.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        ncx.set(XML_LANG, self.book.language)
+        if self.pages:
+            numbers = [int(folio) for folio, _ in self.pages if folio.isdigit()]
+            ncx.find(".//n:meta[@name='dtb:totalPageCount']", ns).set(
+                "content", str(len(self.pages)))
+            ncx.find(".//n:meta[@name='dtb:maxPageNumber']", ns).set(
+                "content", str(max(numbers, default=0)))
+            page_list = etree.SubElement(ncx, f"{{{ns['n']}}}pageList")
+            _ncx_label(page_list, ns["n"], "页码")
+            for number, (folio, href) in enumerate(self.pages, 1):
+                numbered = {"type": "normal", "value": folio} if folio.isdigit() else {
+                    "type": "special"}
+                target = etree.SubElement(page_list, f"{{{ns['n']}}}pageTarget",
+                                          {"id": f"page-target-{number}", **numbered})
+                _ncx_label(target, ns["n"], folio)
+                etree.SubElement(target, f"{{{ns['n']}}}content", src=href)
         return etree.tostring(ncx, pretty_print=True, encoding="utf-8", xml_declaration=True)
 
 
-def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...]) -> None:
+def _ncx_label(parent, ns: str, text: str) -> None:
+    label = etree.SubElement(parent, f"{{{ns}}}navLabel")
+    etree.SubElement(label, f"{{{ns}}}text").text = text
+
+
+def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...], *,
+             paged: bool) -> None:
+    """The package's metadata; `paged` when the book marks the printed pages."""
     book.set_identifier(f"urn:uuid:{issue.uuid}")
     book.set_title(f"{issue.magazine} {issue.label}")
     book.set_language(issue.language)
     book.add_author(issue.magazine)
     book.add_metadata("DC", "date", f"{issue.year:04d}-{issue.month:02d}")
+    for name in ("publisher", "rights", "description"):
+        if getattr(issue, name):
+            book.add_metadata("DC", name, getattr(issue, name))
+    # The print edition: the source of the page breaks, by its numbers where it has them.
+    print_edition = [f"urn:issn:{issue.issn}"] if issue.issn else []
+    print_edition += [f"CN {issue.cn}"] if issue.cn else []
+    print_edition = print_edition or [f"《{issue.magazine}》{issue.label} 印刷版"]
+    for source in print_edition:
+        book.add_metadata("DC", "source", source)
     for word in keywords:
         book.add_metadata("DC", "subject", word)
     # Readers such as Apple Books shelve the issues of a magazine together, in this order.
@@ -85,6 +142,10 @@ def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...]) -> No
          "可重排的文字版期刊：正文为真实文本，可调字号、可朗读；目录按栏目分层导航，"
          "阅读顺序与印刷版一致；封面与图片均有文字说明。"),
     ]
+    if paged:
+        meta += [("schema:accessibilityFeature", "pageNavigation"),
+                 ("schema:accessibilityFeature", "printPageNumbers"),
+                 ("pageBreakSource", print_edition[0])]
     for prop, value in meta:
         book.add_metadata(None, "meta", value, {"property": prop})
 

@@ -14,6 +14,7 @@ from publisher.pdf import pages
 from publisher.pdf.grid import MM, Grid
 from publisher.pdf.html import PRESS_PROFILE, issue_html
 from publisher.pdf.laid_out import check_glyphs, warn_lone_boxes
+from publisher.pdf.page_map import PageStart, folios, page_starts
 from publisher.pdf.typeset import typeset
 
 logger = logging.getLogger(__name__)
@@ -21,8 +22,9 @@ logger = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
-def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None:
-    """Build the issue's PDF at `path` (the printer's variant when `press`)."""
+def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> list[PageStart]:
+    """Build the issue's PDF at `path` (the printer's variant when `press`); return where each
+    printed page begins in the text, for the EPUB's page list."""
     from weasyprint import HTML
 
     from publisher.pdf import weasyprint as engine
@@ -47,6 +49,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None
             logger.warning("added %d blank page(s) at the end of the inside pages: a "
                            "saddle-stitched issue needs a page count that is a multiple of 4",
                            plan.blanks)
+        starts = page_starts(plan.order, folios(plan.labels), issue)
         document = document.copy(plan.order)
         options = {"pdf_identifier": True, "uncompressed_pdf": False}
         if press:
@@ -60,6 +63,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None
     with atomic_output(path) as tmp:
         pages.finish(data, tmp, plan.labels,
                      bleed=Grid(issue.trim).bleed_mm * MM if press else None)
+    return starts
 
 
 def fetcher(allowed: tuple[Path, ...]):

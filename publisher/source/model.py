@@ -226,6 +226,12 @@ class Manifest(Record):
     language: str = "zh-CN"
     lint: LintSettings = LintSettings()
     fees: Fees | None = None
+    # The imprint, for the EPUB's metadata: each is left out when not given.
+    publisher: str | None = None
+    rights: str | None = Field(default=None, description="e.g. 版权所有 © 2015 某某杂志社")
+    description: str | None = None
+    issn: str | None = Field(default=None, pattern=r"^\d{4}-\d{3}[\dX]$")
+    cn: str | None = Field(default=None, description="国内统一连续出版物号, e.g. 64-1012/D")
 
     @field_validator("columns")
     @classmethod
@@ -255,6 +261,11 @@ class Issue(Record):
     language: str
     lint: LintSettings
     fees: Fees | None
+    publisher: str | None
+    rights: str | None
+    description: str | None
+    issn: str | None
+    cn: str | None
     articles: tuple[Article, ...]
 
     @property

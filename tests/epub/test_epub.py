@@ -5,9 +5,8 @@ Each variant (plain, embedded fonts) is built once per session; EPUBCheck runs o
 
 from __future__ import annotations
 
-import re
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from urllib.parse import urldefrag
 
 import pytest
@@ -17,79 +16,7 @@ from publisher.output import build_time
 from publisher.source.markup import plain_paragraphs
 from publisher.source.model import Kind
 from tests.conftest import ROOTS, SAMPLE
-
-NS = {
-    "opf": "http://www.idpf.org/2007/opf",
-    "dc": "http://purl.org/dc/elements/1.1/",
-    "x": "http://www.w3.org/1999/xhtml",
-    "epub": "http://www.idpf.org/2007/ops",
-    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
-}
-EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
-SPACE = re.compile(r"\s+")
-
-
-class Book:
-    """An EPUB opened for inspection: its package, spine documents and navigation."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.zip = zipfile.ZipFile(path)
-        container = self.xml("META-INF/container.xml")
-        self.opf_path = container.find(".//{*}rootfile").get("full-path")
-        self.base = PurePosixPath(self.opf_path).parent
-        self.opf = self.xml(self.opf_path)
-        self.manifest = {item.get("id"): item for item in self.opf.iterfind(".//opf:item", NS)}
-
-    def xml(self, name: str) -> etree._Element:
-        return etree.fromstring(self.zip.read(name))
-
-    def name(self, href: str) -> str:
-        return str(self.base / href)
-
-    def item(self, prop: str) -> etree._Element:
-        (item,) = [i for i in self.manifest.values() if prop in (i.get("properties") or "").split()]
-        return item
-
-    def meta(self, prop: str) -> list[str]:
-        return [m.text for m in self.opf.iterfind(f".//opf:meta[@property='{prop}']", NS)]
-
-    def dc(self, name: str) -> list[str]:
-        return [e.text for e in self.opf.iterfind(f".//dc:{name}", NS)]
-
-    def spine(self) -> list[str]:
-        return [self.manifest[ref.get("idref")].get("href")
-                for ref in self.opf.iterfind(".//opf:itemref", NS)]
-
-    def body_text(self) -> str:
-        """The text a reader shows, spine order, whitespace removed."""
-        parts = []
-        for href in self.spine():
-            body = self.xml(self.name(href)).find("x:body", NS)
-            parts.append("".join(body.itertext()))
-        return SPACE.sub("", "".join(parts))
-
-
-def _build(out: Path, root: Path = SAMPLE, **options) -> Path:
-    from publisher.build import build
-
-    (path,) = build(root, out, pdf=False, epub=True, **options)
-    return path
-
-
-@pytest.fixture(scope="session")
-def fonts_epub(tmp_path_factory) -> Path:
-    return _build(tmp_path_factory.mktemp("epub-fonts"), embed_fonts=True)
-
-
-@pytest.fixture(scope="session")
-def elements_epub(tmp_path_factory) -> Path:
-    return _build(tmp_path_factory.mktemp("epub-elements"), ROOTS / "epub-elements")
-
-
-@pytest.fixture(scope="session")
-def book(sample_epub) -> Book:
-    return Book(sample_epub)
+from tests.epub.conftest import EPUB_TYPE, NS, SPACE, Book, build_epub
 
 
 @pytest.fixture(scope="session")
@@ -234,6 +161,20 @@ def test_untitled_items_get_column_and_first_words(book, sample_issue):
         assert label.split("：")[0] in ("微书摘", sample_issue.column(article.column).name)
 
 
+def test_untitled_items_are_headed_by_their_column_once(book, sample_issue):
+    untitled = [a for a in sample_issue.articles if not a.title and a.kind != Kind.box
+                and not (a.kind == Kind.back_cover and sample_issue.back_cover)]
+    assert len(untitled) >= 3
+    documents = [book.xml(book.name(h)) for h in book.spine()[2:]]
+    for item in untitled:
+        (document,) = [d for d in documents if d.xpath(f"//*[@id='{item.anchor}']")]
+        (article,) = document.xpath(f"//*[@id='{item.anchor}']")
+        column = sample_issue.column(item.column).name
+        assert article.findtext("x:header/x:h1", namespaces=NS) == column
+        shown = [e for e in document.iter() if (e.text or "").strip() == column]
+        assert len(shown) == 1, item.anchor
+
+
 def test_landmarks_in_chinese(book):
     _, landmarks = _nav(book)
     marks = {a.get(EPUB_TYPE): ("".join(a.itertext()), a.get("href"))
@@ -287,8 +228,12 @@ def test_semantic_markup_of_editorial_elements(book, sample_issue):
     titled = [a for a in articles if a.find("x:header/x:h1", NS) is not None]
     assert len(titled) >= len([a for a in sample_issue.articles if a.title])
     excerpts = [a for d in documents for a in d.iterfind(".//x:aside[@class='excerpt']", NS)]
-    assert excerpts and all(e.find("x:p[@class='attribution']", NS) is not None
-                            for e in excerpts)
+    assert len(excerpts) == sum(a.kind == Kind.box for a in sample_issue.articles)
+    for excerpt in excerpts:  # a labelled quotation and its source
+        label = excerpt.find("x:p[@class='excerpt-label']", NS)
+        assert excerpt.get("aria-labelledby") == label.get("id") and label.text == "微书摘"
+        assert "".join(excerpt.find("x:blockquote", NS).itertext()).strip()
+        assert excerpt.find("x:p[@class='attribution']/x:cite", NS).text.startswith("——")
     notes = [a for d in documents for a in d.iterfind(".//x:aside[@class='editor-note']", NS)]
     assert len(notes) == sum(bool(a.editor_note) + (a.kind == Kind.editor_note)
                              for a in sample_issue.articles)
@@ -335,7 +280,7 @@ def test_zip_layout(sample_epub, sample_issue):
 
 def test_source_date_epoch_sets_the_modified_time(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1446336000")  # 2015-11-01T00:00:00Z
-    epub = Book(_build(tmp_path))
+    epub = Book(build_epub(tmp_path, ROOTS / "epub-elements"))
     assert epub.meta("dcterms:modified") == ["2015-11-01T00:00:00Z"]
     assert {i.date_time for i in epub.zip.infolist()} == {(2015, 11, 1, 0, 0, 0)}
 
@@ -377,14 +322,15 @@ def test_every_element_is_marked_up(elements_epub):
     speech = epub.xml(epub.name("003-speech.xhtml"))
     article = speech.find(".//x:article", NS)
     # the 编者按 comes before the title block, as printed
-    assert [child.tag.split("}")[1] for child in article][:2] == ["aside", "header"]
+    content = [child for child in article if child.get("role") != "doc-pagebreak"]
+    assert [child.tag.split("}")[1] for child in content][:2] == ["aside", "header"]
     note = article.find("x:aside[@class='editor-note']", NS)
     assert SPACE.sub("", "".join(note.itertext())) == "【编者按】这是一段编者按，印在讲话之前。"
     header = article.find("x:header", NS)
     assert [SPACE.sub("", "".join(p.itertext())) for p in header.iterfind("x:p", NS)] == [
         "——在某某会议上的讲话", "●自治区党委常委、组织部部长张三", "（2016年3月10日）"]
-    assert [line.text for line in header.iterfind("x:h1/x:span[@class='line']", NS)] == [
-        "一篇讲话", "分两行的标题"]
+    lines = header.iterfind("x:h1/x:span[@class='line']", NS)
+    assert ["".join(line.itertext()) for line in lines] == ["一篇讲话", "分两行的标题"]
     figure = article.find(".//x:figure", NS)
     img = figure.find("x:img", NS)
     assert img.get("alt") == figure.findtext("x:figcaption", namespaces=NS) == "会场一角"
@@ -394,7 +340,8 @@ def test_every_element_is_marked_up(elements_epub):
     assert brief.findtext(".//x:header/x:p[@class='kicker']", namespaces=NS) == "某某在某会议上强调"
     toc, _ = _nav(epub)
     labels = [label for label, _ in _flat(_entries(toc.find("x:ol", NS)))]
-    assert "要闻要论：没有标题的评论，导航里要用栏…" in labels
+    assert "要闻要论：没有标题的评论，导航里要用栏目名和开头几个字。" in labels
+    assert header.find("x:p[@class='subtitle']", NS).get("role") == "doc-subtitle"
 
 
 def test_image_an_epub_cannot_hold_stops_the_build_before_anything_is_written(tmp_path, capsys):
@@ -416,6 +363,6 @@ def test_an_issue_overrides_the_epub_layouts(tmp_path):
     (root / "layouts" / "epub").mkdir(parents=True)
     (root / "layouts" / "epub" / "epub.css.j2").write_text(
         "body { font-family: {{ fonts.serif | safe }}; color: #123456; }\n", encoding="utf-8")
-    epub = Book(_build(tmp_path / "out", root))
+    epub = Book(build_epub(tmp_path / "out", root))
     css = epub.zip.read(epub.name("css/epub.css")).decode()
     assert css == 'body { font-family: "Noto Serif CJK SC"; color: #123456; }\n'

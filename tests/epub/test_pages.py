@@ -1,0 +1,141 @@
+"""The printed pages in the EPUB: a page list with every folio of the PDF, each marker where its
+printed page begins, the NCX's pageList, the metadata that announces them; and the imprint."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urldefrag
+
+import pytest
+from lxml import etree
+
+from publisher.epub.body import PageBreak, body_xhtml, with_word_breaks
+from publisher.pdf.page_map import counted
+from tests.conftest import ROOTS
+from tests.epub.conftest import EPUB_TYPE, NS, Book
+
+SENTINEL = "\ue000"
+WRAPPER = f'xmlns="{NS["x"]}" xmlns:epub="{NS["epub"]}"'
+SPACE = re.compile(r"\s+")
+
+
+def _page_list(book: Book) -> list[tuple[str, str]]:
+    nav = book.xml(book.name(book.item("nav").get("href")))
+    (pages,) = [n for n in nav.iterfind(".//x:nav", NS) if n.get(EPUB_TYPE) == "page-list"]
+    return [("".join(a.itertext()), a.get("href")) for a in pages.iterfind(".//x:a", NS)]
+
+
+@pytest.fixture(scope="module")
+def printed_pages(sample_pdf) -> list[tuple[str, str]]:
+    """(folio, text without whitespace) of each page of the sample's PDF."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(sample_pdf)
+    return [(label, SPACE.sub("", page.extract_text() or ""))
+            for label, page in zip(reader.page_labels, reader.pages, strict=True)]
+
+
+def test_page_list_has_every_printed_folio(book, printed_pages):
+    entries = _page_list(book)
+    assert [folio for folio, _ in entries] == [folio for folio, _ in printed_pages]
+    assert {str(n) for n in range(1, 61)} <= {folio for folio, _ in entries}
+    for folio, href in entries:
+        target, anchor = urldefrag(href)
+        (marker,) = book.xml(book.name(target)).xpath(f"//*[@id='{anchor}']")
+        assert marker.get(EPUB_TYPE) == "pagebreak" and marker.get("role") == "doc-pagebreak"
+        assert marker.get("aria-label") == folio
+
+
+def test_each_marker_stands_where_its_printed_page_begins(book, printed_pages):
+    """The text after each marker in an item is the text at the top of its printed page."""
+    printed = dict(printed_pages)
+    checked = 0
+    for href in book.spine()[2:]:
+        body = book.xml(book.name(href)).find("x:body", NS)
+        markers = body.xpath(".//*[@role='doc-pagebreak']")
+        for marker in markers:
+            marker.text = SENTINEL
+        text = SPACE.sub("", "".join(body.itertext()))
+        for marker, at in zip(markers, [m.start() for m in re.finditer(SENTINEL, text)],
+                              strict=True):
+            following = text[at + 1:at + 7]
+            if following.startswith(SENTINEL) or not following:
+                continue  # a page with no text of its own (a blank page) begins where the next
+            assert following in printed[marker.get("aria-label")], marker.get("aria-label")
+            checked += 1
+    assert checked >= 55  # the inside pages with text
+
+
+def test_ncx_page_list_mirrors_the_nav(book):
+    ncx = book.xml(book.name(book.manifest[book.opf.find(".//opf:spine", NS).get("toc")]
+                             .get("href")))
+    targets = ncx.findall("ncx:pageList/ncx:pageTarget", NS)
+    assert [(t.findtext("ncx:navLabel/ncx:text", namespaces=NS),
+             t.find("ncx:content", NS).get("src")) for t in targets] == _page_list(book)
+    numbered = [t for t in targets if t.get("type") == "normal"]
+    assert [t.get("value") for t in numbered] == [str(n) for n in range(1, len(numbered) + 1)]
+    assert ncx.find(".//ncx:meta[@name='dtb:maxPageNumber']", NS).get("content") == str(
+        len(numbered))
+
+
+def test_metadata_announces_the_printed_pages(book, sample_issue):
+    features = set(book.meta("schema:accessibilityFeature"))
+    assert {"pageNavigation", "printPageNumbers"} <= features
+    (source,) = book.dc("source")
+    assert sample_issue.magazine in source and sample_issue.label in source
+    assert book.meta("pageBreakSource") == [source]
+    assert book.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
+
+
+def test_imprint_from_issue_yaml(elements_epub, book):
+    epub = Book(elements_epub)
+    assert epub.dc("publisher") == ["测试月刊社"]
+    assert epub.dc("rights") == ["版权所有 © 2016 测试月刊社"]
+    assert epub.dc("description") == ["用来检验 EPUB 元素的小刊。"]
+    assert epub.dc("source") == ["urn:issn:1234-5679", "CN 64-0000/D"]
+    assert epub.meta("pageBreakSource") == ["urn:issn:1234-5679"]
+    # the sample's issue.yaml names no publisher, rights or description: none is made up
+    assert book.dc("publisher") == book.dc("rights") == book.dc("description") == []
+
+
+def test_an_epub_built_with_the_pdf_is_the_epub_built_alone(elements_epub, tmp_path):
+    """The PDF build hands its page map over; laying the issue out again finds the same."""
+    from publisher.build import build
+
+    _, epub = build(ROOTS / "epub-elements", tmp_path, pdf=True, epub=True)
+    assert epub.read_bytes() == elements_epub.read_bytes()
+    assert _page_list(Book(epub))
+
+
+def test_markers_go_before_the_counted_character():
+    breaks = [(0, 3, PageBreak("5", "page-5")), (1, 0, PageBreak("6", "page-6")),
+              (1, 0, PageBreak("7", "page-7")), (1, 99, PageBreak("8", "page-8"))]
+    html = '<p>ab c<strong>de</strong>f</p>\n<h2>“x</h2>\n'
+    root = etree.fromstring(f'<div {WRAPPER}>{body_xhtml(html, breaks, "e")}</div>')
+    first, second = root
+    assert first[0].text in ("", None)
+    assert (first[0][0].get("id"), first[0][0].tail) == ("page-5", "de")
+    assert first.text == "ab c" and counted(first.text) == 3
+    # two pages at one place keep their order; 99 is past the end of the block
+    assert [m.get("id") for m in second] == ["page-6", "page-7", "page-8"]
+    assert second[1].tail == "“x" and second.text in ("", None)
+
+
+def test_an_excerpt_is_a_labelled_quotation_with_its_source():
+    html = ('<aside class="excerpt"><p class="excerpt-label">微书摘</p>\n<p>一段。</p>\n'
+            '<p>二段。</p>\n<p class="attribution">——某人《某书》</p>\n</aside>\n')
+    root = etree.fromstring(f'<div {WRAPPER}>{body_xhtml(html, [], "item-1-x")}</div>')
+    (aside,) = root
+    label, quote, attribution = aside
+    assert aside.get("aria-labelledby") == label.get("id") == "item-1-x-1"
+    assert [p.text for p in quote] == ["一段。", "二段。"]
+    assert quote.tag == f"{{{NS['x']}}}blockquote"
+    assert attribution.find("x:cite", NS).text == "——某人《某书》"
+
+
+def test_word_breaks_stand_between_words_only():
+    assert with_word_breaks("五中全会公报不能错过的7个要点") == (
+        "五中全会<wbr/>公报<wbr/>不能<wbr/>错过<wbr/>的7个<wbr/>要点")
+    # never beside a mark or a space (三严三实 is one word: the desk's dictionary), and escaped
+    assert with_word_breaks("践行“三严三实” 贵在忠诚") == "践行“三严三实” 贵在<wbr/>忠诚"
+    assert with_word_breaks("<党建>") == "&lt;党建&gt;"
