@@ -8,9 +8,10 @@ BIN     := $(VENV)/bin
 STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.source.load import load_issue; \
              from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' $(ISSUE))
 # Debian packages the build needs: CJK fonts by role, HarfBuzz subsetting (fast font embedding),
-# poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs.
+# poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs,
+# Chromium for the tests that look at the catalogue site as a phone shows it.
 DEB_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai libharfbuzz-subset0 poppler-utils \
-                default-jre-headless libgs-common
+                default-jre-headless libgs-common chromium
 
 .PHONY: setup system-packages demo pdf press epub check validate test clean
 .DEFAULT_GOAL := demo

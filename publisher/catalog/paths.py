@@ -1,0 +1,19 @@
+"""Where an issue and a year go in the site: a folder per magazine, in it one per issue and one
+per year's annual index."""
+
+from __future__ import annotations
+
+import uuid
+
+
+def magazine_key(magazine: str) -> str:
+    """The magazine's folder in the site: stable, and plain ASCII for any web server."""
+    return "m-" + uuid.uuid5(uuid.NAMESPACE_URL, f"publisher:{magazine}").hex[:10]
+
+
+def issue_folder(record: dict) -> str:
+    return f"{magazine_key(record['magazine'])}/{record['stem']}"
+
+
+def year_folder(magazine: str, year: int) -> str:
+    return f"{magazine_key(magazine)}/{year}"
