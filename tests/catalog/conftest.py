@@ -50,3 +50,23 @@ def make_library(dest: Path) -> Path:
 @pytest.fixture(scope="session")
 def library(tmp_path_factory) -> Path:
     return make_library(tmp_path_factory.mktemp("library"))
+
+
+@pytest.fixture(scope="session")
+def built(library, tmp_path_factory):
+    """The library's site, built in a local pool of two processes: (site folder, summary)."""
+    from publisher.catalog.site import build_catalog
+
+    site = tmp_path_factory.mktemp("site")
+    return site, build_catalog(library, site, jobs=2)
+
+
+@pytest.fixture(scope="session")
+def site(built) -> Path:
+    return built[0]
+
+
+def site_files(site: Path) -> dict[str, bytes]:
+    """Every file of a site by its path in the site."""
+    return {path.relative_to(site).as_posix(): path.read_bytes()
+            for path in sorted(site.rglob("*")) if path.is_file()}
