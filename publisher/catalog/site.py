@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from concurrent.futures import as_completed
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -66,7 +66,7 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
             todo[name] = (root, key)
 
     with executor(jobs, scheduler) as pool:
-        futures = {pool.submit(publish_issue, str(root), key): name
+        futures = {_submit(pool, publish_issue, str(root), key): name
                    for name, (root, key) in todo.items()}
         for count, future in enumerate(as_completed(futures), 1):
             name = futures[future]
@@ -93,8 +93,8 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
         for (magazine, year), group in groupby(issues, key=lambda r: (r["magazine"], r["year"])):
             years[year_folder(magazine, year)] = list(group)
         annual_keys = {folder: _annual_key(group) for folder, group in years.items()}
-        stale = {folder: pool.submit(annual.publish_annual,
-                                     str(_root_of(library, records, group[-1])), group)
+        stale = {folder: _submit(pool, annual.publish_annual,
+                                 str(_root_of(library, records, group[-1])), group)
                  for folder, group in years.items()
                  if state["years"].get(folder) != annual_keys[folder]
                  or not (site / folder / annual.PDF).is_file()}
@@ -113,6 +113,17 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
     write(site / STATE, json.dumps({"issues": records, "years": annual_keys},
                                    ensure_ascii=False, indent=1, sort_keys=True).encode())
     return summary
+
+
+def _submit(pool: Executor, function: Callable, *args) -> Future:
+    """The task's future; if the pool broke (one of its processes died: out of memory, a
+    crash), a future that failed with that error, so that the run goes on and reports it."""
+    try:
+        return pool.submit(function, *args)
+    except BrokenExecutor as exc:
+        failed = Future()
+        failed.set_exception(exc)
+        return failed
 
 
 def _failed(summary: Summary, records: dict[str, dict], name: str, error: str,

@@ -58,7 +58,10 @@ def built(library, tmp_path_factory):
     from publisher.catalog.site import build_catalog
 
     site = tmp_path_factory.mktemp("site")
-    return site, build_catalog(library, site, jobs=2)
+    summary = build_catalog(library, site, jobs=2)
+    # Every test of the site needs the good issues: say at once if one failed.
+    assert [name for name, _ in summary.failed] == [BROKEN], summary.lines()
+    return site, summary
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -124,3 +126,19 @@ def test_catalog_command_reuses_everything_and_exits_1_for_the_broken_issue(
     assert out.splitlines()[0] == f"0 built, {len(ISSUES)} reused, 1 failed"
     assert f"failed {BROKEN}" in err and "reused gcdr-2015-11" in err
     assert site_files(site_copy) == before
+
+
+def die(root: str, expected: str):
+    """A build that dies as one killed by the OOM killer would."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_dead_pool_process_fails_the_issues_left_and_the_run_still_ends(
+        library, tmp_path, monkeypatch):
+    monkeypatch.setattr("publisher.catalog.site.publish_issue", die)
+    summary = build_catalog(library, tmp_path / "site", jobs=2)
+    assert summary.built == [] and summary.reused == []
+    failed = dict(summary.failed)
+    assert sorted(failed) == sorted([BROKEN, *(folder for folder, *_ in ISSUES)])
+    assert all("BrokenProcessPool" in failed[folder] for folder, *_ in ISSUES)
+    assert json.loads((tmp_path / "site" / STATE).read_text(encoding="utf-8"))["issues"] == {}
