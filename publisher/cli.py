@@ -78,8 +78,12 @@ def _check(args: argparse.Namespace) -> int:
 def _catalog(args: argparse.Namespace) -> int:
     from publisher.catalog.site import build_catalog
 
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
     summary = build_catalog(args.library, args.output, jobs=args.jobs, scheduler=args.scheduler,
-                            progress=lambda line: print(line, file=sys.stderr, flush=True))
+                            progress=progress)
     print("\n".join(summary.lines()))
     return 0 if summary.ok else 1
 

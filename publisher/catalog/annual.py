@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from publisher.errors import BuildError, PublisherError
+
 PDF = "annual-index.pdf"
 TEMPLATE = "annual-index.html.j2"
 
@@ -40,7 +42,10 @@ def publish_annual(root: str, issues: list[dict]) -> bytes:
     from publisher.pdf.typeset import typeset
     from publisher.source.load import load_issue
 
-    context = resolve(load_issue(Path(root)))
+    try:
+        context = resolve(load_issue(Path(root)))
+    except PublisherError as exc:  # IssueErrors do not survive the trip back from a worker
+        raise BuildError(str(exc)) from None
     issue, folders = context.issue, context.layout_folders
     last = issues[-1]
     html = templates.render(

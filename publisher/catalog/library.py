@@ -10,6 +10,7 @@ from pathlib import Path
 from publisher import fonts, templates
 
 MANIFEST = "issue.yaml"
+SITE_LAYOUTS = "catalog"  # layouts/catalog/: the templates of the site's pages
 
 
 def find_issues(library: Path) -> list[Path]:
@@ -27,11 +28,15 @@ def fingerprint(root: Path) -> str:
     its layout folders and fonts.yaml's, and every font file its roles use. Raises a
     PublisherError if fonts.yaml is broken or a font is not installed."""
     digest = hashlib.sha256(f"publisher {version('publisher')}\n".encode())
-    for folder in (root, *templates.search_path(root), templates.shipped("fonts")):
-        for file in sorted(f for f in folder.rglob("*") if f.is_file()
-                           and not _hidden(f.relative_to(folder))):
-            digest.update(f"{file.relative_to(folder)}\n".encode())
-            digest.update(file.read_bytes())
+    layouts = templates.search_path(root)
+    # The site's own pages are made anew on every run: their templates are no issue's input.
+    site_pages = tuple(folder / SITE_LAYOUTS for folder in layouts)
+    for folder in (root, *layouts, templates.shipped("fonts")):
+        for file in sorted(f for f in folder.rglob("*") if f.is_file()):
+            relative = file.relative_to(folder)
+            if not _hidden(relative) and not any(map(file.is_relative_to, site_pages)):
+                digest.update(f"{relative}\n".encode())
+                digest.update(file.read_bytes())
     font_files = {str(face).partition("#")[0]
                   for faces in fonts.family_files(fonts.load_roles(root)).values()
                   for face in faces}

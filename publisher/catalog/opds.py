@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from itertools import groupby
 
-from publisher.catalog.paths import issue_folder, magazine_key, year_folder
+from publisher.catalog.paths import issue_folder, magazine_key, shelves, year_folder
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/terms/"
@@ -34,11 +33,10 @@ def feeds(issues: list[dict]) -> dict[str, bytes]:
     """Every feed of the site by its path, for `issues` sorted by magazine, year and month."""
     out: dict[str, bytes] = {}
     magazines = []
-    for magazine, of_magazine in groupby(issues, key=lambda r: r["magazine"]):
-        years = [(year, list(group)) for year, group in groupby(of_magazine, lambda r: r["year"])]
+    for magazine, years in shelves(issues):
         path = f"{FOLDER}/{magazine_key(magazine)}.xml"
         entries = []
-        for year, group in sorted(years, reverse=True):
+        for year, group in years:
             year_path = f"{FOLDER}/{year_folder(magazine, year).replace('/', '-')}.xml"
             title = f"{magazine} {year}年"
             out[year_path] = _feed(year_path, title, magazine, ACQUISITION, path,

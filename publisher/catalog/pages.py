@@ -5,44 +5,37 @@ its 目录 and downloads, and a page per annual index; from layouts/catalog/ (a 
 from __future__ import annotations
 
 import math
-from itertools import groupby
 from pathlib import Path
 
 from publisher import templates
 from publisher.catalog import annual, opds
-from publisher.catalog.paths import issue_folder, magazine_key, year_folder
+from publisher.catalog.paths import issue_folder, magazine_key, shelves, year_folder
 
 STYLESHEET = "catalog/site.css"
 
 
-def site_pages(library: Path, issues: list[dict], years: dict[str, list[dict]]) -> dict[str, bytes]:
-    """Every page of the site by its path, for `issues` sorted by magazine, year and month and
-    `years`, the same issues by year folder."""
+def site_pages(library: Path, issues: list[dict]) -> dict[str, bytes]:
+    """Every page of the site by its path, for `issues` sorted by magazine, year and month."""
     folders = templates.search_path(library)
     env = templates.environment(folders)
     env.filters["size"] = file_size
     out = {"site.css": templates.stylesheet(folders, STYLESHEET).read_bytes()}
-    magazines = []
-    for magazine, of_magazine in groupby(issues, key=lambda r: r["magazine"]):
-        shelves = []
-        for year, group in groupby(of_magazine, key=lambda r: r["year"]):
-            group = list(group)
-            shelves.append({"year": year, "folder": year_folder(magazine, year), "issues": [
-                {"record": record, "folder": issue_folder(record)} for record in group]})
-        shelves.sort(key=lambda shelf: shelf["year"], reverse=True)
-        magazines.append({"name": magazine, "key": magazine_key(magazine), "years": shelves})
+    magazines = [{"name": magazine, "key": magazine_key(magazine), "years": [
+        {"year": year, "folder": year_folder(magazine, year), "issues": group}
+        for year, group in years]} for magazine, years in shelves(issues)]
     out["index.html"] = _render(env, "catalog/index.html.j2", title=opds.TITLE, root="",
                                 magazines=magazines, feed=opds.ROOT,
-                                feed_type=opds.NAVIGATION)
+                                feed_type=opds.NAVIGATION, folder=issue_folder)
     for record in issues:
         out[f"{issue_folder(record)}/index.html"] = _render(
             env, "catalog/issue.html.j2", title=f"{record['magazine']} {record['label']}",
             root="../../", issue=record)
-    for folder, group in years.items():
-        title = f"{group[0]['magazine']} {group[0]['year']}年总目录"
-        out[f"{folder}/index.html"] = _render(
-            env, "catalog/annual.html.j2", title=title,
-            root="../../", issues=group, columns=annual.annual_columns(group), pdf=annual.PDF)
+    for magazine in magazines:
+        for shelf in magazine["years"]:
+            out[f"{shelf['folder']}/index.html"] = _render(
+                env, "catalog/annual.html.j2", title=f"{magazine['name']} {shelf['year']}年总目录",
+                root="../../", issues=shelf["issues"],
+                columns=annual.annual_columns(shelf["issues"]), pdf=annual.PDF)
     return out
 
 

@@ -4,6 +4,7 @@ per year's annual index."""
 from __future__ import annotations
 
 import uuid
+from itertools import groupby
 
 
 def magazine_key(magazine: str) -> str:
@@ -17,3 +18,12 @@ def issue_folder(record: dict) -> str:
 
 def year_folder(magazine: str, year: int) -> str:
     return f"{magazine_key(magazine)}/{year}"
+
+
+def shelves(issues: list[dict]) -> list[tuple[str, list[tuple[int, list[dict]]]]]:
+    """`issues` (sorted by magazine, year and month) by magazine, then by year, newest first:
+    the order of the index page and of the catalogue's navigation."""
+    return [(magazine, sorted(((year, list(group)) for year, group in
+                               groupby(of_magazine, key=lambda r: r["year"])), reverse=True,
+                              key=lambda shelf: shelf[0]))
+            for magazine, of_magazine in groupby(issues, key=lambda r: r["magazine"])]

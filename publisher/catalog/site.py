@@ -8,7 +8,6 @@ import json
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from dataclasses import dataclass, field
-from itertools import groupby
 from pathlib import Path
 
 from publisher.catalog import annual, opds, pages
@@ -45,74 +44,109 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
                   progress: Callable[[str], None] = lambda line: None) -> Summary:
     """Build the site of the issues in `library` into `site`, rebuilding only the issues whose
     fingerprint changed. A failed issue keeps its last good build in the site, if any."""
-    library = library.resolve()
-    state = _read_state(site)
-    summary = Summary()
-    records: dict[str, dict] = {}
-    todo: dict[str, tuple[Path, str]] = {}
-    for root in find_issues(library):
-        name = root.relative_to(library).as_posix()
-        previous = state["issues"].get(name)
-        try:
-            key = fingerprint(root)
-        except PublisherError as exc:
-            _failed(summary, records, name, str(exc), previous, progress)
-            continue
-        if previous and previous["fingerprint"] == key and _present(site, previous):
-            records[name] = previous
-            summary.reused.append(name)
-            progress(f"reused {name} ({previous['magazine']} {previous['label']})")
-        else:
-            todo[name] = (root, key)
-
+    run = Run(library.resolve(), site, progress)
+    todo = run.reuse()
     with executor(jobs, scheduler) as pool:
+        run.build_issues(pool, todo)
+        issues, annual_keys = run.build_annual_indexes(pool)
+    for path, data in {**pages.site_pages(run.library, issues),
+                       **opds.feeds(issues)}.items():
+        write(site / path, data)
+    write(site / STATE, json.dumps({"issues": run.records, "years": annual_keys},
+                                   ensure_ascii=False, indent=1, sort_keys=True).encode())
+    return run.summary
+
+
+@dataclass
+class Run:
+    """One run's state: what the site held (`state`), and what it will hold (`records`)."""
+
+    library: Path
+    site: Path
+    progress: Callable[[str], None]
+    summary: Summary = field(default_factory=Summary)
+    records: dict[str, dict] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.state = _read_state(self.site)
+
+    def reuse(self) -> dict[str, tuple[Path, str]]:
+        """Keep the issues whose fingerprint is unchanged; the others, with their fingerprints."""
+        todo: dict[str, tuple[Path, str]] = {}
+        for root in find_issues(self.library):
+            name = root.relative_to(self.library).as_posix()
+            previous = self.state["issues"].get(name)
+            try:
+                key = fingerprint(root)
+            except PublisherError as exc:
+                self.failed(name, str(exc))
+                continue
+            if previous and previous["fingerprint"] == key and _present(self.site, previous):
+                self.records[name] = previous
+                self.summary.reused.append(name)
+                self.progress(f"reused {name} ({previous['magazine']} {previous['label']})")
+            else:
+                todo[name] = (root, key)
+        return todo
+
+    def build_issues(self, pool: Executor, todo: dict[str, tuple[Path, str]]) -> None:
+        """Build `todo` on the pool, writing each issue's files as they come back."""
         futures = {_submit(pool, publish_issue, str(root), key): name
                    for name, (root, key) in todo.items()}
         for count, future in enumerate(as_completed(futures), 1):
-            name = futures[future]
+            name, where = futures[future], f"[{count}/{len(futures)}]"
             try:
                 result = future.result()
             except Exception as exc:  # a bug, or a pool that lost its process: the rest go on
                 result = Published(None, error=f"{type(exc).__name__}: {exc}")
-            where = f"[{count}/{len(futures)}]"
             if result.error:
-                _failed(summary, records, name, result.error, state["issues"].get(name),
-                        progress, where)
+                self.failed(name, result.error, where)
                 continue
-            folder = issue_folder(result.record)
             for file, data in result.files.items():
-                write(site / folder / file, data)
-            records[name] = result.record
-            summary.built.append(name)
-            progress(f"{where} built {name} ({result.record['magazine']} "
-                     f"{result.record['label']}) in {result.seconds:.1f} s")
-        _refuse_doubles(summary, records)
+                write(self.site / issue_folder(result.record) / file, data)
+            self.records[name] = result.record
+            self.summary.built.append(name)
+            self.progress(f"{where} built {name} ({result.record['magazine']} "
+                          f"{result.record['label']}) in {result.seconds:.1f} s")
+        _refuse_doubles(self.summary, self.records)
 
-        issues = sorted(records.values(), key=lambda r: (r["magazine"], r["year"], r["month"]))
-        years = {}
-        for (magazine, year), group in groupby(issues, key=lambda r: (r["magazine"], r["year"])):
-            years[year_folder(magazine, year)] = list(group)
-        annual_keys = {folder: _annual_key(group) for folder, group in years.items()}
-        stale = {folder: _submit(pool, annual.publish_annual,
-                                 str(_root_of(library, records, group[-1])), group)
-                 for folder, group in years.items()
-                 if state["years"].get(folder) != annual_keys[folder]
-                 or not (site / folder / annual.PDF).is_file()}
+    def build_annual_indexes(self, pool: Executor):
+        """Rebuild the annual index PDF of each year whose issues changed; return the issues in
+        order and the annual indexes' keys."""
+        ordered = sorted(self.records.items(), key=lambda item: (
+            item[1]["magazine"], item[1]["year"], item[1]["month"]))
+        years: dict[str, list[dict]] = {}
+        # Set in the layouts of the year's last issue that built or was reused in this run.
+        layouts_of: dict[str, Path] = {}
+        failed = {name for name, _ in self.summary.failed}
+        for name, record in ordered:
+            folder = year_folder(record["magazine"], record["year"])
+            years.setdefault(folder, []).append(record)
+            if name not in failed:
+                layouts_of[folder] = self.library / name
+        keys = {folder: _annual_key(years[folder]) for folder in layouts_of}
+        stale = {folder: _submit(pool, annual.publish_annual, str(root), years[folder])
+                 for folder, root in layouts_of.items()
+                 if self.state["years"].get(folder) != keys[folder]
+                 or not (self.site / folder / annual.PDF).is_file()}
         for folder, future in stale.items():
             try:
-                write(site / folder / annual.PDF, future.result())
-                progress(f"built annual index {folder}")
+                write(self.site / folder / annual.PDF, future.result())
+                self.progress(f"built annual index {folder}")
             except Exception as exc:  # the issues' own files stay good
-                summary.failed.append((folder, str(exc)))
-                annual_keys.pop(folder)
-                progress(f"failed annual index {folder}: {exc}")
+                self.summary.failed.append((folder, str(exc)))
+                keys.pop(folder)
+                self.progress(f"failed annual index {folder}: {exc}")
+        return [record for _, record in ordered], keys
 
-    for path, data in {**pages.site_pages(library, issues, years),
-                       **opds.feeds(issues)}.items():
-        write(site / path, data)
-    write(site / STATE, json.dumps({"issues": records, "years": annual_keys},
-                                   ensure_ascii=False, indent=1, sort_keys=True).encode())
-    return summary
+    def failed(self, name: str, error: str, where: str = "") -> None:
+        """Report a failed issue; its last good build, if any, stays in the site."""
+        self.summary.failed.append((name, error))
+        previous = self.state["issues"].get(name)
+        if previous:
+            self.records[name] = previous
+        kept = "; its last good build stays in the site" if previous else ""
+        self.progress(f"{where} failed {name}{kept}:\n{error}".lstrip())
 
 
 def _submit(pool: Executor, function: Callable, *args) -> Future:
@@ -124,15 +158,6 @@ def _submit(pool: Executor, function: Callable, *args) -> Future:
         failed = Future()
         failed.set_exception(exc)
         return failed
-
-
-def _failed(summary: Summary, records: dict[str, dict], name: str, error: str,
-            previous: dict | None, progress: Callable[[str], None], where: str = "") -> None:
-    summary.failed.append((name, error))
-    if previous:
-        records[name] = previous
-    kept = "; its last good build stays in the site" if previous else ""
-    progress(f"{where} failed {name}{kept}:\n{error}".lstrip())
 
 
 def _refuse_doubles(summary: Summary, records: dict[str, dict]) -> None:
@@ -152,10 +177,6 @@ def _annual_key(group: list[dict]) -> str:
     return hashlib.sha256(" ".join(r["fingerprint"] for r in group).encode()).hexdigest()
 
 
-def _root_of(library: Path, records: dict[str, dict], record: dict) -> Path:
-    return library / next(name for name, r in records.items() if r is record)
-
-
 def _present(site: Path, record: dict) -> bool:
     folder = site / issue_folder(record)
     return all((folder / f["name"]).is_file() for f in record["files"].values())
@@ -163,10 +184,9 @@ def _present(site: Path, record: dict) -> bool:
 
 def _read_state(site: Path) -> dict:
     try:
-        state = json.loads((site / STATE).read_text(encoding="utf-8"))
+        return json.loads((site / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {"issues": {}, "years": {}}
-    return state
 
 
 def write(path: Path, data: bytes) -> None:

@@ -142,3 +142,12 @@ def test_a_dead_pool_process_fails_the_issues_left_and_the_run_still_ends(
     assert sorted(failed) == sorted([BROKEN, *(folder for folder, *_ in ISSUES)])
     assert all("BrokenProcessPool" in failed[folder] for folder, *_ in ISSUES)
     assert json.loads((tmp_path / "site" / STATE).read_text(encoding="utf-8"))["issues"] == {}
+
+
+def test_fingerprint_leaves_out_the_sites_own_templates(library, tmp_path):
+    root = tmp_path / "issue"
+    shutil.copytree(library / "gcdr-2015-11", root)
+    first = fingerprint(root)
+    (root / "layouts" / "catalog").mkdir(parents=True)
+    (root / "layouts" / "catalog" / "site.css").write_text("body { color: black; }\n")
+    assert fingerprint(root) == first
