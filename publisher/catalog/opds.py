@@ -13,7 +13,6 @@ from publisher.catalog.paths import issue_folder, magazine_key, shelves, year_fo
 
 ATOM = "http://www.w3.org/2005/Atom"
 DC = "http://purl.org/dc/terms/"
-OPDS = "http://opds-spec.org/2010/catalog"
 CATALOG = "application/atom+xml;profile=opds-catalog"
 NAVIGATION = f"{CATALOG};kind=navigation"
 ACQUISITION = f"{CATALOG};kind=acquisition"
@@ -26,7 +25,6 @@ TITLE = "期刊书库"
 
 ET.register_namespace("", ATOM)
 ET.register_namespace("dc", DC)
-ET.register_namespace("opds", OPDS)
 
 
 def feeds(issues: list[dict]) -> dict[str, bytes]:
