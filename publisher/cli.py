@@ -88,6 +88,12 @@ def _catalog(args: argparse.Namespace) -> int:
     return 0 if summary.ok else 1
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a number of processes, 1 or more: {text}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publisher", description=__doc__.splitlines()[0])
     top.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -154,7 +160,7 @@ def parser() -> argparse.ArgumentParser:
     catalog.add_argument("-o", "--output", type=Path, metavar="SITE_DIR", required=True,
                          help="the site's folder (kept between runs: it remembers what it holds)")
     where = catalog.add_mutually_exclusive_group()
-    where.add_argument("--jobs", type=int, metavar="N",
+    where.add_argument("--jobs", type=_positive, metavar="N",
                        help="issues built at once in local processes (default: the cores)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="send the builds to this Dask distributed scheduler's workers")

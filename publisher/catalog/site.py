@@ -44,8 +44,11 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
                   progress: Callable[[str], None] = lambda line: None) -> Summary:
     """Build the site of the issues in `library` into `site`, rebuilding only the issues whose
     fingerprint changed. A failed issue keeps its last good build in the site, if any."""
+    roots = find_issues(library.resolve())
+    if not roots:
+        raise PublisherError("no issue folders (folders with an issue.yaml) here", library)
     run = Run(library.resolve(), site, progress)
-    todo = run.reuse()
+    todo = run.reuse(roots)
     with executor(jobs, scheduler) as pool:
         run.build_issues(pool, todo)
         issues, annual_keys = run.build_annual_indexes(pool)
@@ -70,10 +73,11 @@ class Run:
     def __post_init__(self):
         self.state = _read_state(self.site)
 
-    def reuse(self) -> dict[str, tuple[Path, str]]:
-        """Keep the issues whose fingerprint is unchanged; the others, with their fingerprints."""
+    def reuse(self, roots: list[Path]) -> dict[str, tuple[Path, str]]:
+        """Keep the issues whose fingerprint is unchanged; return the others, with their
+        fingerprints."""
         todo: dict[str, tuple[Path, str]] = {}
-        for root in find_issues(self.library):
+        for root in roots:
             name = root.relative_to(self.library).as_posix()
             previous = self.state["issues"].get(name)
             try:

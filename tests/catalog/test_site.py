@@ -11,6 +11,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from publisher.catalog.library import fingerprint
 from publisher.catalog.paths import magazine_key
 from publisher.catalog.site import STATE, build_catalog
@@ -151,3 +153,12 @@ def test_fingerprint_leaves_out_the_sites_own_templates(library, tmp_path):
     (root / "layouts" / "catalog").mkdir(parents=True)
     (root / "layouts" / "catalog" / "site.css").write_text("body { color: black; }\n")
     assert fingerprint(root) == first
+
+
+def test_catalog_command_refuses_a_folder_without_issues_and_a_pool_of_none(tmp_path, capsys):
+    assert main(["catalog", str(tmp_path), "-o", str(tmp_path / "site")]) == 1
+    assert "no issue folders" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(["catalog", str(tmp_path), "-o", str(tmp_path / "site"), "--jobs", "0"])
+    assert exit_.value.code == 2
