@@ -7,7 +7,8 @@ Every date is an issue's own (its build time), so the same sources give the same
 from __future__ import annotations
 
 import uuid
-import xml.etree.ElementTree as ET
+
+from lxml import etree
 
 from publisher.catalog.paths import issue_folder, magazine_key, shelves, year_folder
 
@@ -23,8 +24,8 @@ FOLDER = "opds"
 ROOT = f"{FOLDER}/index.xml"
 TITLE = "期刊书库"
 
-ET.register_namespace("", ATOM)
-ET.register_namespace("dc", DC)
+# Declared on each feed, not in a process-wide registry that other code may change.
+NAMESPACES = {None: ATOM, "dc": DC}
 
 
 def feeds(issues: list[dict]) -> dict[str, bytes]:
@@ -55,25 +56,26 @@ def _newest(issues) -> str:
 
 
 def _feed(path: str, title: str, author: str, kind: str, up: str | None,
-          entries: list[ET.Element]) -> bytes:
-    feed = ET.Element(f"{{{ATOM}}}feed")
+          entries: list[etree.Element]) -> bytes:
+    feed = etree.Element(f"{{{ATOM}}}feed", nsmap=NAMESPACES)
     _text(feed, "id", _urn(path))
     _text(feed, "title", title)
     _text(feed, "updated", max((e.findtext(f"{{{ATOM}}}updated") for e in entries),
                                default="1970-01-01T00:00:00Z"))
-    ET.SubElement(_text(feed, "author", None), f"{{{ATOM}}}name").text = author
+    etree.SubElement(_text(feed, "author", None), f"{{{ATOM}}}name").text = author
     _link(feed, "self", _local(path), kind)
     _link(feed, "start", _local(ROOT), NAVIGATION)
     if up:
         _link(feed, "up", _local(up), NAVIGATION)
     feed.extend(entries)
-    ET.indent(feed)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    etree.cleanup_namespaces(feed)  # declared once, on the feed; dc only where it is used
+    etree.indent(feed)
+    return etree.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def _navigation_entry(title: str, content: str, target: str, kind: str,
-                      updated: str) -> ET.Element:
-    entry = ET.Element(f"{{{ATOM}}}entry")
+                      updated: str) -> etree.Element:
+    entry = etree.Element(f"{{{ATOM}}}entry", nsmap=NAMESPACES)
     _text(entry, "title", title)
     _text(entry, "id", _urn(target))
     _text(entry, "updated", updated)
@@ -82,16 +84,16 @@ def _navigation_entry(title: str, content: str, target: str, kind: str,
     return entry
 
 
-def _issue_entry(record: dict) -> ET.Element:
+def _issue_entry(record: dict) -> etree.Element:
     folder = f"../{issue_folder(record)}/"
     files = record["files"]
-    entry = ET.Element(f"{{{ATOM}}}entry")
+    entry = etree.Element(f"{{{ATOM}}}entry", nsmap=NAMESPACES)
     _text(entry, "title", f"{record['magazine']} {record['label']}")
     _text(entry, "id", record["id"])
     _text(entry, "updated", record["updated"])
-    ET.SubElement(_text(entry, "author", None), f"{{{ATOM}}}name").text = record["magazine"]
-    ET.SubElement(entry, f"{{{DC}}}issued").text = f"{record['year']}-{record['month']:02d}"
-    ET.SubElement(entry, f"{{{DC}}}language").text = record["language"]
+    etree.SubElement(_text(entry, "author", None), f"{{{ATOM}}}name").text = record["magazine"]
+    etree.SubElement(entry, f"{{{DC}}}issued").text = f"{record['year']}-{record['month']:02d}"
+    etree.SubElement(entry, f"{{{DC}}}language").text = record["language"]
     if record["cover_lines"]:
         _text(entry, "summary", "；".join(record["cover_lines"])).set("type", "text")
     _link(entry, IMAGE, folder + files["cover"]["name"], files["cover"]["type"])
@@ -103,14 +105,14 @@ def _issue_entry(record: dict) -> ET.Element:
     return entry
 
 
-def _text(parent: ET.Element, tag: str, text: str | None) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
+def _text(parent: etree.Element, tag: str, text: str | None) -> etree.Element:
+    element = etree.SubElement(parent, f"{{{ATOM}}}{tag}")
     element.text = text
     return element
 
 
-def _link(parent: ET.Element, rel: str, href: str, media_type: str) -> ET.Element:
-    return ET.SubElement(parent, f"{{{ATOM}}}link", {"rel": rel, "href": href,
+def _link(parent: etree.Element, rel: str, href: str, media_type: str) -> etree.Element:
+    return etree.SubElement(parent, f"{{{ATOM}}}link", {"rel": rel, "href": href,
                                                       "type": media_type})
 
 
