@@ -57,7 +57,9 @@ def publish_annual(root: str, issues: list[dict]) -> bytes:
         stylesheets=[templates.stylesheet(folders, name).as_uri() for name in STYLESHEETS])
     document_id = uuid.uuid5(issue.uuid, f"annual-index:{last['year']}")
     with engine.patched(document_id):
-        document = HTML(string=typeset(html), base_url=issue.root.resolve().as_uri() + "/",
-                        url_fetcher=fetcher(context.readable)).render(
+        page = HTML(string=html, base_url=issue.root.resolve().as_uri() + "/",
+                    url_fetcher=fetcher(context.readable))
+        typeset(page.etree_element)
+        document = page.render(
             stylesheets=[CSS(filename=templates.stylesheet(folders, "screen.css"))])
         return document.write_pdf(pdf_identifier=True, pdf_tags=True)
