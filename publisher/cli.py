@@ -75,6 +75,25 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if report.passed else 1
 
 
+def _catalog(args: argparse.Namespace) -> int:
+    from publisher.catalog.site import build_catalog
+
+    def progress(line: str) -> None:
+        if not args.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    summary = build_catalog(args.library, args.output, jobs=args.jobs, scheduler=args.scheduler,
+                            progress=progress)
+    print("\n".join(summary.lines()))
+    return 0 if summary.ok else 1
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a number of processes, 1 or more: {text}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publisher", description=__doc__.splitlines()[0])
     top.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -129,6 +148,23 @@ def parser() -> argparse.ArgumentParser:
         "rules 1, 2, 4 or 8 have any violation.")
     check.add_argument("pdf", type=Path, metavar="PDF")
     check.set_defaults(run=_check)
+
+    catalog = commands.add_parser(
+        "catalog", help="build a library of issues into a site: OPDS catalogue, phone page, "
+        "EPUBs, screen PDFs, annual indexes",
+        description="Build every issue under LIBRARY_DIR (folders with an issue.yaml) into a "
+        "static site: per issue the EPUB, a screen PDF, the cover and a page with its 目录; an "
+        "OPDS 1.2 catalogue; index.html for phones; each year's annual index. Only issues whose "
+        "sources, layouts or fonts changed are rebuilt. Exits 1 if any issue failed.")
+    catalog.add_argument("library", type=Path, metavar="LIBRARY_DIR")
+    catalog.add_argument("-o", "--output", type=Path, metavar="SITE_DIR", required=True,
+                         help="the site's folder (kept between runs: it remembers what it holds)")
+    where = catalog.add_mutually_exclusive_group()
+    where.add_argument("--jobs", type=_positive, metavar="N",
+                       help="issues built at once in local processes (default: the cores)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="send the builds to this Dask distributed scheduler's workers")
+    catalog.set_defaults(run=_catalog)
 
     from publisher.desk.cli import add_commands
 

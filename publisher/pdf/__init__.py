@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from publisher import templates
 from publisher.context import BuildContext
 from publisher.errors import BuildError
 from publisher.output import atomic_output
@@ -22,10 +23,12 @@ logger = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
-def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> list[PageStart]:
-    """Build the issue's PDF at `path` (the printer's variant when `press`); return where each
-    printed page begins in the text, for the EPUB's page list."""
-    from weasyprint import HTML
+def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
+              screen: bool = False) -> list[PageStart]:
+    """Build the issue's PDF at `path`: the printer's variant when `press`; when `screen`, the
+    one for reading on screens, in RGB (layouts' screen.css) and tagged for accessibility.
+    Return where each printed page begins in the text, for the EPUB's page list."""
+    from weasyprint import CSS, HTML
 
     from publisher.pdf import weasyprint as engine
     from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
@@ -35,11 +38,14 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> list
         raise BuildError(f"press PDFs need a CMYK output profile: {PRESS_PROFILE} is missing "
                          "(Debian package libgs-common)")
     allowed = (*context.readable, PRESS_PROFILE.resolve())
+    # A user stylesheet: its !important colours override the layouts' CMYK ones.
+    screen_css = [CSS(filename=templates.stylesheet(context.layout_folders, "screen.css"))
+                  ] if screen else []
     with engine.patched(issue.uuid):
         html = HTML(string=issue_html(context, press=press),
                     base_url=issue.root.resolve().as_uri() + "/", url_fetcher=fetcher(allowed))
         typeset(html.etree_element)
-        document = html.render()
+        document = html.render(stylesheets=screen_css)
         drop_rules_at_column_tops(document)
         runs = list(text_boxes(document, issue))
         check_glyphs(runs, context)
@@ -51,7 +57,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> list
                            plan.blanks)
         starts = page_starts(plan.order, folios(plan.labels), issue)
         document = document.copy(plan.order)
-        options = {"pdf_identifier": True, "uncompressed_pdf": False}
+        options = {"pdf_identifier": True, "uncompressed_pdf": False, "pdf_tags": screen}
         if press:
             options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
         data = document.write_pdf(**options)  # SVG pictures fetch their own images only here

@@ -1,0 +1,52 @@
+"""Issue folders of a library, and the fingerprint that says whether an issue needs a rebuild."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+
+from publisher import fonts, templates
+
+MANIFEST = "issue.yaml"
+SITE_LAYOUTS = "catalog"  # layouts/catalog/: the templates of the site's pages
+
+
+def find_issues(library: Path) -> list[Path]:
+    """Every folder under `library` that holds an issue.yaml, in path order."""
+    return sorted(manifest.parent for manifest in library.rglob(MANIFEST)
+                  if not _hidden(manifest.relative_to(library)))
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
+
+
+def fingerprint(root: Path) -> str:
+    """A hash of what an issue's outputs are made from: the tool's version, the issue folder,
+    its layout folders and fonts.yaml's, and every font file its roles use. Raises a
+    PublisherError if fonts.yaml is broken or a font is not installed."""
+    digest = hashlib.sha256(f"publisher {version('publisher')}\n".encode())
+    layouts = templates.search_path(root)
+    # The site's own pages are made anew on every run: their templates are no issue's input.
+    site_pages = tuple(folder / SITE_LAYOUTS for folder in layouts)
+    for folder in (root, *layouts, templates.shipped("fonts")):
+        for file in sorted(f for f in folder.rglob("*") if f.is_file()):
+            relative = file.relative_to(folder)
+            if not _hidden(relative) and not any(map(file.is_relative_to, site_pages)):
+                digest.update(f"{relative}\n".encode())
+                digest.update(file.read_bytes())
+    font_files = {str(face).partition("#")[0]
+                  for faces in fonts.family_files(fonts.load_roles(root)).values()
+                  for face in faces}
+    for file in sorted(font_files):
+        digest.update(_font_digest(Path(file)))
+    return digest.hexdigest()
+
+
+@cache
+def _font_digest(file: Path) -> bytes:
+    """Font files are large and shared by every issue: hashed once per process."""
+    with file.open("rb") as data:
+        return hashlib.file_digest(data, "sha256").digest()

@@ -1,0 +1,202 @@
+"""Library → site: decide which issues to rebuild, build them through an executor, write their
+files as they arrive, then the pages, feeds and annual indexes from every issue's record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.catalog import annual, opds, pages
+from publisher.catalog.executors import executor
+from publisher.catalog.library import find_issues, fingerprint
+from publisher.catalog.paths import issue_folder, year_folder
+from publisher.catalog.publish import Published, publish_issue
+from publisher.errors import PublisherError
+from publisher.output import atomic_output
+
+# The site's memory of what it holds: each issue's record (with its fingerprint) by its folder
+# in the library, and each annual index's key.
+STATE = "catalog.json"
+
+
+@dataclass
+class Summary:
+    built: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def lines(self) -> list[str]:
+        head = (f"{len(self.built)} built, {len(self.reused)} reused, "
+                f"{len(self.failed)} failed")
+        return [head, *(f"failed: {name}: {error}" for name, error in self.failed)]
+
+
+def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
+                  scheduler: str | None = None,
+                  progress: Callable[[str], None] = lambda line: None) -> Summary:
+    """Build the site of the issues in `library` into `site`, rebuilding only the issues whose
+    fingerprint changed. A failed issue keeps its last good build in the site, if any."""
+    roots = find_issues(library.resolve())
+    if not roots:
+        raise PublisherError("no issue folders (folders with an issue.yaml) here", library)
+    run = Run(library.resolve(), site, progress)
+    todo = run.reuse(roots)
+    with executor(jobs, scheduler) as pool:
+        run.build_issues(pool, todo)
+        issues, annual_keys = run.build_annual_indexes(pool)
+    for path, data in {**pages.site_pages(run.library, issues),
+                       **opds.feeds(issues)}.items():
+        write(site / path, data)
+    write(site / STATE, json.dumps({"issues": run.records, "years": annual_keys},
+                                   ensure_ascii=False, indent=1, sort_keys=True).encode())
+    return run.summary
+
+
+@dataclass
+class Run:
+    """One run's state: what the site held (`state`), and what it will hold (`records`)."""
+
+    library: Path
+    site: Path
+    progress: Callable[[str], None]
+    summary: Summary = field(default_factory=Summary)
+    records: dict[str, dict] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.state = _read_state(self.site)
+
+    def reuse(self, roots: list[Path]) -> dict[str, tuple[Path, str]]:
+        """Keep the issues whose fingerprint is unchanged; return the others, with their
+        fingerprints."""
+        todo: dict[str, tuple[Path, str]] = {}
+        for root in roots:
+            name = root.relative_to(self.library).as_posix()
+            previous = self.state["issues"].get(name)
+            try:
+                key = fingerprint(root)
+            except PublisherError as exc:
+                self.failed(name, str(exc))
+                continue
+            if previous and previous["fingerprint"] == key and _present(self.site, previous):
+                self.records[name] = previous
+                self.summary.reused.append(name)
+                self.progress(f"reused {name} ({previous['magazine']} {previous['label']})")
+            else:
+                todo[name] = (root, key)
+        return todo
+
+    def build_issues(self, pool: Executor, todo: dict[str, tuple[Path, str]]) -> None:
+        """Build `todo` on the pool, writing each issue's files as they come back."""
+        futures = {_submit(pool, publish_issue, str(root), key): name
+                   for name, (root, key) in todo.items()}
+        for count, future in enumerate(as_completed(futures), 1):
+            name, where = futures[future], f"[{count}/{len(futures)}]"
+            try:
+                result = future.result()
+            except Exception as exc:  # a bug, or a pool that lost its process: the rest go on
+                result = Published(None, error=f"{type(exc).__name__}: {exc}")
+            if result.error:
+                self.failed(name, result.error, where)
+                continue
+            for file, data in result.files.items():
+                write(self.site / issue_folder(result.record) / file, data)
+            self.records[name] = result.record
+            self.summary.built.append(name)
+            self.progress(f"{where} built {name} ({result.record['magazine']} "
+                          f"{result.record['label']}) in {result.seconds:.1f} s")
+        _refuse_doubles(self.summary, self.records)
+
+    def build_annual_indexes(self, pool: Executor):
+        """Rebuild the annual index PDF of each year whose issues changed; return the issues in
+        order and the annual indexes' keys."""
+        ordered = sorted(self.records.items(), key=lambda item: (
+            item[1]["magazine"], item[1]["year"], item[1]["month"]))
+        years: dict[str, list[dict]] = {}
+        # Set in the layouts of the year's last issue that built or was reused in this run.
+        layouts_of: dict[str, Path] = {}
+        failed = {name for name, _ in self.summary.failed}
+        for name, record in ordered:
+            folder = year_folder(record["magazine"], record["year"])
+            years.setdefault(folder, []).append(record)
+            if name not in failed:
+                layouts_of[folder] = self.library / name
+        keys = {folder: _annual_key(years[folder]) for folder in layouts_of}
+        stale = {folder: _submit(pool, annual.publish_annual, str(root), years[folder])
+                 for folder, root in layouts_of.items()
+                 if self.state["years"].get(folder) != keys[folder]
+                 or not (self.site / folder / annual.PDF).is_file()}
+        for folder, future in stale.items():
+            try:
+                write(self.site / folder / annual.PDF, future.result())
+                self.progress(f"built annual index {folder}")
+            except Exception as exc:  # the issues' own files stay good
+                self.summary.failed.append((folder, str(exc)))
+                keys.pop(folder)
+                self.progress(f"failed annual index {folder}: {exc}")
+        return [record for _, record in ordered], keys
+
+    def failed(self, name: str, error: str, where: str = "") -> None:
+        """Report a failed issue; its last good build, if any, stays in the site."""
+        self.summary.failed.append((name, error))
+        previous = self.state["issues"].get(name)
+        if previous:
+            self.records[name] = previous
+        kept = "; its last good build stays in the site" if previous else ""
+        self.progress(f"{where} failed {name}{kept}:\n{error}".lstrip())
+
+
+def _submit(pool: Executor, function: Callable, *args) -> Future:
+    """The task's future; if the pool broke (one of its processes died: out of memory, a
+    crash), a future that failed with that error, so that the run goes on and reports it."""
+    try:
+        return pool.submit(function, *args)
+    except BrokenExecutor as exc:
+        failed = Future()
+        failed.set_exception(exc)
+        return failed
+
+
+def _refuse_doubles(summary: Summary, records: dict[str, dict]) -> None:
+    """Two folders of one magazine's issue would share a folder of the site: neither is shown."""
+    by_folder: dict[str, list[str]] = {}
+    for name, record in records.items():
+        by_folder.setdefault(issue_folder(record), []).append(name)
+    for names in by_folder.values():
+        if len(names) > 1:
+            for name in names:
+                records.pop(name)
+                summary.failed.append((name, f"the same issue as {', '.join(names)} (magazine, "
+                                             "year and month): remove or correct one"))
+
+
+def _annual_key(group: list[dict]) -> str:
+    return hashlib.sha256(" ".join(r["fingerprint"] for r in group).encode()).hexdigest()
+
+
+def _present(site: Path, record: dict) -> bool:
+    folder = site / issue_folder(record)
+    return all((folder / f["name"]).is_file() for f in record["files"].values())
+
+
+def _read_state(site: Path) -> dict:
+    try:
+        return json.loads((site / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"issues": {}, "years": {}}
+
+
+def write(path: Path, data: bytes) -> None:
+    """Write atomically; leave a file with the same bytes untouched (so that its date, which
+    a web server's caching and rsync rely on, says when it last changed)."""
+    if path.is_file() and path.read_bytes() == data:
+        return
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)

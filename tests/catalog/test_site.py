@@ -1,0 +1,164 @@
+"""The site as a whole: what was built, links, rebuilding only what changed, the command."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from publisher.catalog.library import fingerprint
+from publisher.catalog.paths import magazine_key
+from publisher.catalog.site import STATE, build_catalog
+from publisher.cli import main
+from tests.catalog.conftest import BROKEN, ISSUES, site_files
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.targets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.targets += [value for name, value in attrs if name in ("href", "src") and value]
+
+
+def local_targets(page: Path) -> list[Path]:
+    parser = Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return [page.parent / unquote(urlsplit(t).path) for t in parser.targets
+            if not urlsplit(t).scheme]
+
+
+def test_every_good_issue_is_built_and_the_broken_one_is_named(built):
+    site, summary = built
+    assert sorted(summary.built) == sorted(folder for folder, *_ in ISSUES)
+    assert summary.reused == []
+    ((name, error),) = summary.failed
+    assert name == BROKEN
+    assert "060-ganbu-duiwu.md:3" in error and "nowhere" in error
+    assert not summary.ok
+    state = json.loads((site / STATE).read_text(encoding="utf-8"))
+    assert sorted(state["issues"]) == sorted(folder for folder, *_ in ISSUES)
+
+
+def test_every_link_of_every_page_and_feed_resolves(site):
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) == 1 + len(ISSUES) + 3  # index, issue pages, 2015, 2016 and 2016 of 支部生活
+    for page in pages:
+        targets = local_targets(page)
+        assert targets, page
+        for target in targets:
+            assert target.resolve().is_file(), f"{page.relative_to(site)} → {target}"
+    feeds = sorted((site / "opds").glob("*.xml"))
+    for feed in feeds:
+        for link in ET.parse(feed).iter("{http://www.w3.org/2005/Atom}link"):
+            assert (feed.parent / link.get("href")).resolve().is_file(), (feed.name, link.attrib)
+
+
+def test_issue_page_lists_the_contents_with_folios_and_downloads(site):
+    (page,) = site.glob("*/2015-12/index.html")
+    text = page.read_text(encoding="utf-8")
+    for needed in ("2015-12.epub", "2015-12-screen.pdf", "cover.png", "本刊评论员",
+                   "把严守纪律当作为人处事从政的重要底线", "“联合党委”让社区工作不再难",
+                   "钱丽娟", '<span class="folio">封底</span>'):
+        assert needed in text, needed
+
+
+def test_a_rebuild_reuses_unchanged_issues_rebuilds_a_changed_one_and_keeps_a_broken_one(
+        library, site, tmp_path):
+    library_copy, site_copy = tmp_path / "library", tmp_path / "site"
+    shutil.copytree(library, library_copy)
+    shutil.copytree(site, site_copy)
+    before = site_files(site_copy)
+    edited = next((library_copy / "gcdr-2016-01" / "articles").glob("490-*.md"))
+    edited.write_text(edited.read_text(encoding="utf-8").replace("。", "！", 1), encoding="utf-8")
+    broken = next((library_copy / "zbsh-2016-01" / "articles").glob("470-*.md"))
+    broken.write_text(broken.read_text(encoding="utf-8").replace("column: yishi",
+                                                                 "column: nowhere"),
+                      encoding="utf-8")
+
+    summary = build_catalog(library_copy, site_copy, jobs=1)
+
+    assert summary.built == ["gcdr-2016-01"]
+    assert sorted(summary.reused) == ["gcdr-2015-11", "gcdr-2015-12"]
+    assert sorted(name for name, _ in summary.failed) == [BROKEN, "zbsh-2016-01"]
+    after = site_files(site_copy)
+    changed = {path for path in after if before.get(path) != after[path]}
+    issue, year = f"{magazine_key('共产党人')}/2016-01", f"{magazine_key('共产党人')}/2016"
+    assert {f"{issue}/2016-01.epub", f"{issue}/2016-01-screen.pdf"} <= changed
+    assert {path for path in changed if not path.startswith("opds/")} <= {
+        f"{issue}/2016-01.epub", f"{issue}/2016-01-screen.pdf", f"{issue}/index.html",
+        f"{year}/annual-index.pdf", f"{year}/index.html", STATE}
+    # The broken issue's last good build is still published.
+    kept = f"{magazine_key('支部生活')}/2016-01"
+    assert f'href="{kept}/index.html"' in after["index.html"].decode()
+    assert after[f"{kept}/2016-01.epub"] == before[f"{kept}/2016-01.epub"]
+
+
+def test_fingerprint_follows_the_issue_sources_and_its_own_layouts(library, tmp_path):
+    root = tmp_path / "issue"
+    shutil.copytree(library / "gcdr-2015-11", root)
+    first = fingerprint(root)
+    assert fingerprint(root) == first
+    (root / "layouts").mkdir()
+    (root / "layouts" / "print.css").write_text("/* an issue's own layout */\n")
+    second = fingerprint(root)
+    assert second != first
+    (root / "fonts").mkdir()
+    # A fallback family for the serif role: another font file to set it with.
+    (root / "fonts" / "fonts.yaml").write_text(
+        "serif:\n  family: [Noto Serif CJK SC, LXGW WenKai]\n")
+    assert fingerprint(root) != second
+
+
+def test_catalog_command_reuses_everything_and_exits_1_for_the_broken_issue(
+        library, site, tmp_path, capsys):
+    site_copy = tmp_path / "site"
+    shutil.copytree(site, site_copy)
+    before = site_files(site_copy)
+    assert main(["catalog", str(library), "-o", str(site_copy), "--jobs", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == f"0 built, {len(ISSUES)} reused, 1 failed"
+    assert f"failed {BROKEN}" in err and "reused gcdr-2015-11" in err
+    assert site_files(site_copy) == before
+
+
+def die(root: str, expected: str):
+    """A build that dies as one killed by the OOM killer would."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_dead_pool_process_fails_the_issues_left_and_the_run_still_ends(
+        library, tmp_path, monkeypatch):
+    monkeypatch.setattr("publisher.catalog.site.publish_issue", die)
+    summary = build_catalog(library, tmp_path / "site", jobs=2)
+    assert summary.built == [] and summary.reused == []
+    failed = dict(summary.failed)
+    assert sorted(failed) == sorted([BROKEN, *(folder for folder, *_ in ISSUES)])
+    assert all("BrokenProcessPool" in failed[folder] for folder, *_ in ISSUES)
+    assert json.loads((tmp_path / "site" / STATE).read_text(encoding="utf-8"))["issues"] == {}
+
+
+def test_fingerprint_leaves_out_the_sites_own_templates(library, tmp_path):
+    root = tmp_path / "issue"
+    shutil.copytree(library / "gcdr-2015-11", root)
+    first = fingerprint(root)
+    (root / "layouts" / "catalog").mkdir(parents=True)
+    (root / "layouts" / "catalog" / "site.css").write_text("body { color: black; }\n")
+    assert fingerprint(root) == first
+
+
+def test_catalog_command_refuses_a_folder_without_issues_and_a_pool_of_none(tmp_path, capsys):
+    assert main(["catalog", str(tmp_path), "-o", str(tmp_path / "site")]) == 1
+    assert "no issue folders" in capsys.readouterr().err
+    assert not (tmp_path / "site").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(["catalog", str(tmp_path), "-o", str(tmp_path / "site"), "--jobs", "0"])
+    assert exit_.value.code == 2
