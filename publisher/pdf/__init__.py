@@ -12,7 +12,7 @@ from publisher.errors import BuildError
 from publisher.output import atomic_output
 from publisher.pdf import pages
 from publisher.pdf.grid import MM, Grid
-from publisher.pdf.html import PRESS_PROFILE, issue_html
+from publisher.pdf.html import issue_html
 from publisher.pdf.laid_out import check_glyphs, warn_lone_boxes
 from publisher.pdf.typeset import typeset
 
@@ -29,10 +29,8 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None
     from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
 
     issue = context.issue
-    if press and not PRESS_PROFILE.is_file():
-        raise BuildError(f"press PDFs need a CMYK output profile: {PRESS_PROFILE} is missing "
-                         "(Debian package libgs-common)")
-    allowed = (*context.readable, PRESS_PROFILE.resolve())
+    intent = pages.output_intent(issue) if press else None
+    allowed = (*context.readable, *([intent.profile.resolve()] if intent else []))
     with engine.patched(issue.uuid):
         html = HTML(string=issue_html(context, press=press),
                     base_url=issue.root.resolve().as_uri() + "/", url_fetcher=fetcher(allowed))
@@ -59,7 +57,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None
                          "fonts folders, and never the network")
     with atomic_output(path) as tmp:
         pages.finish(data, tmp, plan.labels,
-                     bleed=Grid(issue.trim).bleed_mm * MM if press else None)
+                     bleed=Grid(issue.trim).bleed_mm * MM if press else None, intent=intent)
 
 
 def fetcher(allowed: tuple[Path, ...]):
