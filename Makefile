@@ -9,8 +9,9 @@ STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.source.load impo
              from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' $(ISSUE))
 # Debian packages the build needs: CJK fonts by role, HarfBuzz subsetting (fast font embedding),
 # poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs.
+# zbar-tools reads the 期刊条码 back in the tests.
 DEB_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai libharfbuzz-subset0 poppler-utils \
-                default-jre-headless libgs-common
+                default-jre-headless libgs-common zbar-tools
 
 .PHONY: setup system-packages demo pdf press epub check validate test clean
 .DEFAULT_GOAL := demo

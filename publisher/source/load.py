@@ -44,7 +44,6 @@ from publisher.source.model import (
 )
 
 logger = logging.getLogger(__name__)
-
 MANIFEST = "issue.yaml"
 ARTICLES = "articles"
 # Block containers the layout sets inside one another, up to MAX_DEPTH deep.
@@ -81,7 +80,10 @@ def load_issue(root: Path | str) -> Issue:
     errors += outside or [*fonts.config_errors(root), *templates.layout_errors(root)]
     if errors or manifest is None:
         raise IssueErrors(errors)
-    return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
+    issue = Issue(root=root, articles=tuple(articles), **manifest.model_dump())
+    for message in issue.missing_marks():
+        logger.warning("%s: %s", root / MANIFEST, message)
+    return issue
 
 
 def review_notes(issue: Issue) -> list[SourceError]:
