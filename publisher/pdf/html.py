@@ -102,7 +102,7 @@ def item_html(article: Article, folders: tuple[Path, ...]) -> ItemHTML:
     base = article.path.parent
     fragment = Markup(to_html(body, lambda src: (base / src).resolve().as_uri()))
     context = {"article": article, "kind": article.kind.value}
-    head = Markup(templates.render(env, "partials/head.html.j2", **context))
+    head = Markup(templates.render(env, "partials/head.html.j2", **context, body=fragment))
     wide = article.span == Span.full_width
     # A picture set across both columns closes the columns above it and reopens them below.
     pieces = ([fragment] if article.kind in (Kind.brief, Kind.box)
