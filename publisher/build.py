@@ -22,6 +22,7 @@ def build(
     epub: bool = True,
     press: bool = False,
     embed_fonts: bool = False,
+    strict: bool = False,
 ) -> list[Path]:
     """Build the requested outputs of the issue at `root`; return the files written."""
     issue = load_issue(root)
@@ -33,7 +34,7 @@ def build(
         from publisher.pdf import write_pdf
 
         target = out_dir / (f"{stem}-press.pdf" if press else f"{stem}.pdf")
-        writers.append((target, lambda path: write_pdf(context, path, press=press)))
+        writers.append((target, lambda path: write_pdf(context, path, press=press, strict=strict)))
     if epub:
         from publisher.epub import write_epub
 

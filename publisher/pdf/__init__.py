@@ -14,6 +14,7 @@ from publisher.pdf import pages
 from publisher.pdf.grid import MM, Grid
 from publisher.pdf.html import issue_html
 from publisher.pdf.laid_out import check_glyphs, warn_lone_boxes
+from publisher.pdf.layout_warnings import layout_problems, report, shrink_pictures
 from publisher.pdf.typeset import typeset
 
 logger = logging.getLogger(__name__)
@@ -21,8 +22,10 @@ logger = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
-def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None:
-    """Build the issue's PDF at `path` (the printer's variant when `press`)."""
+def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
+              strict: bool = False) -> None:
+    """Build the issue's PDF at `path` (the printer's variant when `press`); `strict` refuses
+    to write one with layout problems."""
     from weasyprint import HTML
 
     from publisher.pdf import weasyprint as engine
@@ -32,15 +35,26 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False) -> None
     intent = pages.output_intent(issue) if press else None
     allowed = (*context.readable, *([intent.profile.resolve()] if intent else []))
     with engine.patched(issue.uuid):
-        html = HTML(string=issue_html(context, press=press),
-                    base_url=issue.root.resolve().as_uri() + "/", url_fetcher=fetcher(allowed))
-        typeset(html.etree_element)
-        document = html.render()
-        drop_rules_at_column_tops(document)
-        runs = list(text_boxes(document, issue))
-        check_glyphs(runs, context)
+        scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
+        while True:
+            html = HTML(string=issue_html(context, press=press, picture_scales=scales),
+                        base_url=issue.root.resolve().as_uri() + "/",
+                        url_fetcher=fetcher(allowed))
+            typeset(html.etree_element)
+            document = html.render()
+            drop_rules_at_column_tops(document)
+            runs = list(text_boxes(document, issue))
+            check_glyphs(runs, context)
+            plan = pages.page_plan(document, press=press)
+            problems = layout_problems(document, runs, issue, plan.page_names(document))
+            smaller = shrink_pictures(problems, scales)
+            if smaller is None:
+                break
+            scales = smaller
         warn_lone_boxes(runs)
-        plan = pages.page_plan(document, press=press)
+        report(problems)
+        if strict and problems:
+            raise BuildError(f"--strict: {len(problems)} layout problem(s), listed above")
         if plan.blanks:
             logger.warning("added %d blank page(s) at the end of the inside pages: a "
                            "saddle-stitched issue needs a page count that is a multiple of 4",

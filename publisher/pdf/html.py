@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from publisher import cjk, fonts, templates
 from publisher.context import BuildContext
+from publisher.epub.nav import nav_label
 from publisher.keywords import word_boundaries
 from publisher.output import build_time
 from publisher.pdf.barcode import periodical_barcode
@@ -36,6 +37,7 @@ class ItemHTML:
     `opens_page` starts it on a new page."""
 
     article: Article
+    label: str | None  # as the 目录, the bookmarks and the EPUB's navigation name it
     head: Markup
     parts: tuple[tuple[Markup, bool], ...]
     opens_page: bool
@@ -93,15 +95,16 @@ def padded_name(name: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def item_html(article: Article, folders: tuple[Path, ...]) -> ItemHTML:
-    """The HTML of one item; a pure function of the Article and the layout folders."""
+def item_html(article: Article, folders: tuple[Path, ...], label: str | None = None) -> ItemHTML:
+    """The HTML of one item; a pure function of the Article, the layout folders and its label
+    (no bookmark without one)."""
     env = _environment(folders)
     body = article.body
     if article.kind == Kind.box and "::: excerpt" not in body:
         body = f"::: excerpt\n{body}\n:::\n"
     base = article.path.parent
     fragment = Markup(to_html(body, lambda src: (base / src).resolve().as_uri()))
-    context = {"article": article, "kind": article.kind.value}
+    context = {"article": article, "kind": article.kind.value, "label": label}
     head = Markup(templates.render(env, "partials/head.html.j2", **context, body=fragment))
     wide = article.span == Span.full_width
     # A picture set across both columns closes the columns above it and reopens them below.
@@ -114,7 +117,7 @@ def item_html(article: Article, folders: tuple[Path, ...]) -> ItemHTML:
                                 ends=index == len(pieces) - 1)
         parts.append((Markup(flow), wide or spanning))
     return ItemHTML(
-        article=article, head=head, parts=tuple(parts),
+        article=article, label=label, head=head, parts=tuple(parts),
         opens_page=article.kind in PAGE_OPENERS
         and not (article.series and article.kind != Kind.editor_note),
     )
@@ -157,13 +160,15 @@ def issue_barcode(issue):
     return None
 
 
-def issue_html(context: BuildContext, *, press: bool = False) -> str:
-    """The whole issue as one HTML document for WeasyPrint."""
+def issue_html(context: BuildContext, *, press: bool = False,
+               picture_scales: dict[str, float] | None = None) -> str:
+    """The whole issue as one HTML document for WeasyPrint; `picture_scales` sets the pictures
+    of some items (by anchor) smaller than their editor gave."""
     issue = context.issue
     env = _environment(context.layout_folders)
     runs = []
     for column, articles in issue.by_column():
-        items = [item_html(a, context.layout_folders) for a in articles]
+        items = [item_html(a, context.layout_folders, nav_label(a, issue)) for a in articles]
         runs.append({"column": column, "items": items, "blocks": blocks(items),
                      "back_cover": all(a.kind == Kind.back_cover for a in articles)})
     when = build_time(issue).isoformat().replace("+00:00", "Z")
@@ -172,7 +177,9 @@ def issue_html(context: BuildContext, *, press: bool = False) -> str:
         issue=issue, runs=runs, barcode=issue_barcode(issue),
         keywords=context.keywords,
         created=when,
-        page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)),
+        page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)
+                        + "".join(f'[data-item="{anchor}"] {{ --picture-scale: {scale:.4f}; }}\n'
+                                  for anchor, scale in sorted((picture_scales or {}).items()))),
         press_profile=output_intent(issue).profile.as_uri() if press else None,
         stylesheets=[templates.stylesheet(context.layout_folders, name).as_uri()
                      for name in STYLESHEETS],

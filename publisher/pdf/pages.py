@@ -40,6 +40,15 @@ class PagePlan:
     blanks: int  # blank pages added among the numbered ones (not counting 封三)
     labels: tuple[Label, ...]
 
+    def page_names(self, document) -> list[str]:
+        """The printed name (folio, 封面 …) of each of `document`'s pages, as laid out."""
+        names = {}
+        for label in self.labels:
+            for at in range(label.first, label.last + 1):
+                page = self.order[at]
+                names.setdefault(id(page), label.prefix or str(label.start + at - label.first))
+        return [names.get(id(page), "") for page in document.pages]
+
 
 def page_plan(document, *, press: bool) -> PagePlan:
     """Drop or repeat the blank page before the back cover; label the pages.
