@@ -367,8 +367,10 @@ class Issue(Record):
         required = MARKS[self.publication]
         missing = [f"`{key}` ({label})" for key, label in required.items()
                    if (self.permit if key == "permit" else getattr(imprint, key)) is None]
-        messages = [f"a {self.publication.value} publication must print "
-                    f"{', '.join(missing)}: add it under `imprint:`"] if missing else []
+        kind = {Publication.periodical: "a periodical",
+                Publication.internal: "an internal publication"}[self.publication]
+        where = "`imprint:` (the 准印证 is `permit:`)" if "permit" in str(missing) else "`imprint:`"
+        messages = [f"{kind} must print {', '.join(missing)}: add to {where}"] if missing else []
         if self.publication == Publication.periodical and imprint.retail and not imprint.issn:
             messages.append("a periodical sold at retail prints the 期刊条码, made from its "
                             "ISSN: add `imprint.issn`, or `imprint.retail: false`")
