@@ -175,6 +175,7 @@ def make_pdfx(writer: PdfWriter, intent: OutputIntent) -> None:
     metadata = writer.root_object["/Metadata"].get_object()
     metadata.set_data(pdfx_xmp(metadata.get_data()))
     convert_rgb_images(writer, intent.profile)
+    black_marks_in_cmyk(writer)
 
 
 XMP_NS = {"pdfx": "http://ns.adobe.com/pdfx/1.3/", "pdfxid": "http://www.npes.org/pdfx/ns/id/",
@@ -222,3 +223,27 @@ def convert_rgb_images(writer: PdfWriter, profile: Path) -> None:
                                                     ImageCms.Intent.PERCEPTUAL)
             rgb = image.image.convert("RGB")
             image.replace(ImageCms.applyTransform(rgb, transform), quality=92)
+
+
+RGB_BLACK = re.compile(rb"(?<![\d.])0 0 0 (rg|RG)(?=\s)")
+
+
+def black_marks_in_cmyk(writer: PdfWriter) -> None:
+    """WeasyPrint draws crop marks in RGB black (`0 0 0 rg`); a PDF/X-4 with a CMYK intent
+    allows no device RGB, so they become CMYK black (`0 0 0 1 k`)."""
+    done: set[int] = set()
+
+    def visit(resources) -> None:
+        for ref in (resources or {}).get("/XObject", {}).values():
+            form = ref.get_object()
+            if ref.idnum in done or form.get("/Subtype") != "/Form":
+                continue
+            done.add(ref.idnum)
+            data = form.get_data()
+            cmyk = RGB_BLACK.sub(lambda m: b"0 0 0 1 " + (b"k" if m[1] == b"rg" else b"K"), data)
+            if cmyk != data:
+                form.set_data(cmyk)
+            visit(form.get("/Resources"))
+
+    for page in writer.pages:
+        visit(page.get("/Resources"))

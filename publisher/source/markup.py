@@ -170,9 +170,10 @@ def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src,
                 src = escape(resolve_src(image_path(image)), quote=True)
                 caption = _inline_text(image)
                 place = placement(image)
+                width = f' style="--picture-width: {place.width}%"' if place.width < 100 else ""
+                span = ' class="span"' if place.span else ""
                 out.append(
-                    f'<figure class="{"span" if place.span else "in-column"}" '
-                    f'style="--picture-width: {place.width}%">'
+                    f"<figure{span}{width}>"
                     f'<img src="{src}" alt="{escape(caption, quote=True)}"/>'
                     f"<figcaption>{escape(caption)}</figcaption></figure>\n"
                 )
