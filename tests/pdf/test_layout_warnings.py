@@ -135,8 +135,12 @@ def test_pictures_take_the_width_the_editor_gives(periodical_press_pdf):
         narrow, wide = sorted(page.images, key=lambda i: i["width"])
         assert narrow["width"] == pytest.approx(0.6 * grid.column_pt, abs=1)
         assert wide["width"] == pytest.approx(0.8 * grid.measure_pt, abs=1)
-        text_above = [c for c in page.chars if c["bottom"] < wide["top"] and c["top"] > 150]
-        assert max(c["x1"] for c in text_above) > wide["x0"] + wide["width"] / 2  # 2 columns
+        words = {w["text"][:5]: w for w in page.extract_words()}
+        # The paragraph before the wide picture ends the right column above it; the next one
+        # starts the columns again under it.
+        before, after = words["正文第三段"], words["正文第四段"]
+        assert before["x0"] > page.width / 2 and before["bottom"] < wide["top"]
+        assert after["top"] > wide["bottom"] and after["x0"] < page.width / 2
         for picture, caption in ((narrow, "会场外景"), (wide, "会场全景")):
             below = page.crop((picture["x0"], picture["bottom"], picture["x1"],
                                picture["bottom"] + 20)).extract_text()
