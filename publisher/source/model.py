@@ -359,10 +359,10 @@ class Issue(Record):
         return dt.date(self.year, self.month, 1)
 
     def missing_marks(self) -> list[str]:
-        """What the law asks this kind of publication to print and issue.yaml does not give."""
+        """What the law asks this kind of publication to print and issue.yaml does not give;
+        nothing for an issue that does not say its kind (as before `publication:` existed)."""
         if self.publication is None:
-            return ["no `publication:` (`periodical` for a 正式期刊, `internal` for a "
-                    "内部资料性出版物): the marks its kind must print are not checked"]
+            return []
         imprint = self.imprint
         required = MARKS[self.publication]
         missing = [f"`{key}` ({label})" for key, label in required.items()
