@@ -29,7 +29,14 @@ from publisher.errors import (
     read_utf8,
     yaml_line,
 )
-from publisher.source.markup import ARTICLE_NAME, image_path, item_link, parse, walk
+from publisher.source.markup import (
+    ARTICLE_NAME,
+    image_path,
+    item_link,
+    parse,
+    placement,
+    walk,
+)
 from publisher.source.model import (
     Article,
     Byline,
@@ -271,6 +278,10 @@ def _check_body(
         for child in walk(token.children or []):
             if child.type == "image":
                 _check_image(image_path(child), path, root, line, errors)
+                try:
+                    placement(child)
+                except ValueError as exc:
+                    errors.append(SourceError(str(exc), path, line))
             elif child.type == "link_open":
                 _check_link(child.attrGet("href") or "", path, line, errors)
 
