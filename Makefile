@@ -9,9 +9,10 @@ STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.source.load impo
              from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' $(ISSUE))
 # Debian packages the build needs: CJK fonts by role, HarfBuzz subsetting (fast font embedding),
 # poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs,
-# Chromium for DAISY Ace and the tests that read the EPUB and the catalogue at phone width.
+# Chromium for DAISY Ace and the tests that read the EPUB and the catalogue at phone width,
+# zbar-tools to read the 期刊条码 back in the tests.
 DEB_PACKAGES := fonts-noto-cjk fonts-lxgw-wenkai libharfbuzz-subset0 poppler-utils \
-                default-jre-headless libgs-common chromium
+                default-jre-headless libgs-common chromium zbar-tools
 # DAISY Ace (package.json, pinned by package-lock.json) runs in Debian's Chromium: npm downloads
 # no browser of its own.
 CHROMIUM := /usr/bin/chromium

@@ -22,6 +22,7 @@ def build(
     epub: bool = True,
     press: bool = False,
     embed_fonts: bool = False,
+    strict: bool = False,
 ) -> list[Path]:
     """Build the requested outputs of the issue at `root`; return the files written."""
     issue = load_issue(root)
@@ -37,7 +38,7 @@ def build(
 
         def write_print(path: Path) -> None:
             nonlocal page_map
-            page_map = write_pdf(context, path, press=press)
+            page_map = write_pdf(context, path, press=press, strict=strict)
 
         target = out_dir / (f"{stem}-press.pdf" if press else f"{stem}.pdf")
         writers.append((target, write_print))

@@ -29,6 +29,7 @@ def _build(args: argparse.Namespace) -> int:
         epub=args.epub or both,
         press=args.press,
         embed_fonts=args.embed_fonts,
+        strict=args.strict,
     )
     return 0
 
@@ -117,7 +118,8 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--embed-fonts", action="store_true", help="embed subset fonts in the EPUB")
     build.add_argument("--strict", action="store_true",
-                       help="refuse to build while items still carry the importer's review notes")
+                       help="refuse to build while items still carry the importer's review notes, "
+                       "and fail, writing nothing, on any layout problem the PDF build reports")
     build.set_defaults(run=_build)
 
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")

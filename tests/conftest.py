@@ -18,11 +18,43 @@ def sample_issue():
     return load_issue(SAMPLE)
 
 
-@pytest.fixture(scope="session")
-def sample_pdf(tmp_path_factory) -> Path:
+# What each session build logged at WARNING, by the file it wrote.
+BUILD_WARNINGS: dict[Path, list[str]] = {}
+
+
+def build_logged(*args, **kwargs) -> list[Path]:
+    """publisher.build.build, keeping what it warned of in BUILD_WARNINGS."""
+    import logging
+
     from publisher.build import build
 
-    (path,) = build(SAMPLE, tmp_path_factory.mktemp("pdf"), pdf=True, epub=False)
+    class Keep(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    messages: list[str] = []
+    handler = Keep(logging.WARNING)
+    logging.getLogger("publisher").addHandler(handler)
+    try:
+        paths = build(*args, **kwargs)
+    finally:
+        logging.getLogger("publisher").removeHandler(handler)
+    for path in paths:
+        BUILD_WARNINGS[path] = messages
+    return paths
+
+
+@pytest.fixture(scope="session")
+def sample_pdf(tmp_path_factory) -> Path:
+    (path,) = build_logged(SAMPLE, tmp_path_factory.mktemp("pdf"), pdf=True, epub=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def periodical_press_pdf(tmp_path_factory) -> Path:
+    """The press PDF of a formal periodical with pictures (tests/roots/press-periodical)."""
+    (path,) = build_logged(ROOTS / "press-periodical", tmp_path_factory.mktemp("periodical"),
+                           pdf=True, epub=False, press=True)
     return path
 
 

@@ -109,12 +109,13 @@ def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...], *,
     book.set_language(issue.language)
     book.add_author(issue.magazine)
     book.add_metadata("DC", "date", f"{issue.year:04d}-{issue.month:02d}")
-    for name in ("publisher", "rights", "description"):
-        if getattr(issue, name):
-            book.add_metadata("DC", name, getattr(issue, name))
+    for name, value in (("publisher", issue.imprint.publisher), ("rights", issue.rights),
+                        ("description", issue.description)):
+        if value:
+            book.add_metadata("DC", name, value)
     # The print edition: the source of the page breaks, by its numbers where it has them.
-    print_edition = [f"urn:issn:{issue.issn}"] if issue.issn else []
-    print_edition += [f"CN {issue.cn}"] if issue.cn else []
+    print_edition = [f"urn:issn:{issue.imprint.issn}"] if issue.imprint.issn else []
+    print_edition += [issue.imprint.cn] if issue.imprint.cn else []
     print_edition = print_edition or [f"《{issue.magazine}》{issue.label} 印刷版"]
     for source in print_edition:
         book.add_metadata("DC", "source", source)

@@ -13,8 +13,9 @@ from publisher.errors import BuildError
 from publisher.output import atomic_output
 from publisher.pdf import pages
 from publisher.pdf.grid import MM, Grid
-from publisher.pdf.html import PRESS_PROFILE, issue_html
+from publisher.pdf.html import issue_html
 from publisher.pdf.laid_out import check_glyphs, warn_lone_boxes
+from publisher.pdf.layout_warnings import layout_problems, report, shrink_pictures
 from publisher.pdf.page_map import PageStart, folios, page_starts
 from publisher.pdf.typeset import typeset
 
@@ -24,33 +25,43 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
-              screen: bool = False) -> list[PageStart]:
+              screen: bool = False, strict: bool = False) -> list[PageStart]:
     """Build the issue's PDF at `path`: the printer's variant when `press`; when `screen`, the
-    one for reading on screens, in RGB (layouts' screen.css) and tagged for accessibility.
-    Return where each printed page begins in the text, for the EPUB's page list."""
+    one for reading on screens, in RGB (layouts' screen.css) and tagged for accessibility;
+    `strict` refuses to write one with layout problems. Return where each printed page begins
+    in the text, for the EPUB's page list."""
     from weasyprint import CSS, HTML
 
     from publisher.pdf import weasyprint as engine
     from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
 
     issue = context.issue
-    if press and not PRESS_PROFILE.is_file():
-        raise BuildError(f"press PDFs need a CMYK output profile: {PRESS_PROFILE} is missing "
-                         "(Debian package libgs-common)")
-    allowed = (*context.readable, PRESS_PROFILE.resolve())
+    intent = pages.output_intent(issue) if press else None
+    allowed = (*context.readable, *([intent.profile.resolve()] if intent else []))
     # A user stylesheet: its !important colours override the layouts' CMYK ones.
     screen_css = [CSS(filename=templates.stylesheet(context.layout_folders, "screen.css"))
                   ] if screen else []
     with engine.patched(issue.uuid):
-        html = HTML(string=issue_html(context, press=press),
-                    base_url=issue.root.resolve().as_uri() + "/", url_fetcher=fetcher(allowed))
-        typeset(html.etree_element)
-        document = html.render(stylesheets=screen_css)
-        drop_rules_at_column_tops(document)
-        runs = list(text_boxes(document, issue))
-        check_glyphs(runs, context)
+        scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
+        while True:
+            html = HTML(string=issue_html(context, press=press, picture_scales=scales),
+                        base_url=issue.root.resolve().as_uri() + "/",
+                        url_fetcher=fetcher(allowed))
+            typeset(html.etree_element)
+            document = html.render(stylesheets=screen_css)
+            drop_rules_at_column_tops(document)
+            runs = list(text_boxes(document, issue))
+            check_glyphs(runs, context)
+            plan = pages.page_plan(document, press=press)
+            problems = layout_problems(document, runs, issue, plan.page_names(document))
+            smaller = shrink_pictures(problems, scales)
+            if smaller is None:
+                break
+            scales = smaller
         warn_lone_boxes(runs)
-        plan = pages.page_plan(document, press=press)
+        report(problems)
+        if strict and problems:
+            raise BuildError(f"--strict: {len(problems)} layout problem(s), listed above")
         if plan.blanks:
             logger.warning("added %d blank page(s) at the end of the inside pages: a "
                            "saddle-stitched issue needs a page count that is a multiple of 4",
@@ -68,7 +79,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
                          "fonts folders, and never the network")
     with atomic_output(path) as tmp:
         pages.finish(data, tmp, plan.labels,
-                     bleed=Grid(issue.trim).bleed_mm * MM if press else None)
+                     bleed=Grid(issue.trim).bleed_mm * MM if press else None, intent=intent)
     return starts
 
 

@@ -4,6 +4,7 @@ of one Article) from the Jinja2 layouts, grouped into full-width and two-column 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -12,28 +13,33 @@ from markupsafe import Markup
 
 from publisher import cjk, fonts, templates
 from publisher.context import BuildContext
+from publisher.epub.nav import nav_label
 from publisher.keywords import word_boundaries
 from publisher.output import build_time
+from publisher.pdf.barcode import periodical_barcode
 from publisher.pdf.grid import Grid
+from publisher.pdf.pages import output_intent
 from publisher.source.markup import to_html
-from publisher.source.model import Article, Kind, Span
+from publisher.source.model import Article, Kind, Publication, Span
 
 STYLESHEETS = ("print.css", "cjk.css")
 # Items that open a new page; briefs, boxes and the speeches of a series run on.
 PAGE_OPENERS = {Kind.article, Kind.editorial, Kind.editor_note, Kind.back_cover}
-# Ghostscript's CMYK profile, the press PDF's output intent.
-PRESS_PROFILE = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+
+
+SPANNING_PICTURE = re.compile(r'(<figure class="span".*?</figure>\n?)', re.S)
 
 
 @dataclass(frozen=True)
 class ItemHTML:
-    """One item's HTML: `head` spans the page (title block, 编者按), `flow` runs in columns
-    unless `wide`; `opens_page` starts it on a new page."""
+    """One item's HTML: `head` spans the page (title block, 编者按), each of `parts` runs in
+    columns unless marked wide (a full-width item, a picture set across both columns);
+    `opens_page` starts it on a new page."""
 
     article: Article
+    label: str | None  # as the 目录, the bookmarks and the EPUB's navigation name it
     head: Markup
-    flow: Markup
-    wide: bool
+    parts: tuple[tuple[Markup, bool], ...]
     opens_page: bool
 
 
@@ -89,20 +95,29 @@ def padded_name(name: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def item_html(article: Article, folders: tuple[Path, ...]) -> ItemHTML:
-    """The HTML of one item; a pure function of the Article and the layout folders."""
+def item_html(article: Article, folders: tuple[Path, ...], label: str | None = None) -> ItemHTML:
+    """The HTML of one item; a pure function of the Article, the layout folders and its label
+    (no bookmark without one)."""
     env = _environment(folders)
     body = article.body
     if article.kind == Kind.box and "::: excerpt" not in body:
         body = f"::: excerpt\n{body}\n:::\n"
     base = article.path.parent
     fragment = Markup(to_html(body, lambda src: (base / src).resolve().as_uri()))
-    context = {"article": article, "body": fragment, "kind": article.kind.value}
-    head = Markup(templates.render(env, "partials/head.html.j2", **context))
-    flow = Markup(templates.render(env, "partials/flow.html.j2", **context))
+    context = {"article": article, "kind": article.kind.value, "label": label}
+    head = Markup(templates.render(env, "partials/head.html.j2", **context, body=fragment))
+    wide = article.span == Span.full_width
+    # A picture set across both columns closes the columns above it and reopens them below.
+    pieces = ([fragment] if article.kind in (Kind.brief, Kind.box)
+              else SPANNING_PICTURE.split(fragment))
+    parts = []
+    for index, piece in enumerate(pieces):
+        spanning = index % 2 == 1
+        flow = templates.render(env, "partials/flow.html.j2", **context, body=Markup(piece),
+                                ends=index == len(pieces) - 1)
+        parts.append((Markup(flow), wide or spanning))
     return ItemHTML(
-        article=article, head=head, flow=flow,
-        wide=article.span == Span.full_width,
+        article=article, label=label, head=head, parts=tuple(parts),
         opens_page=article.kind in PAGE_OPENERS
         and not (article.series and article.kind != Kind.editor_note),
     )
@@ -122,36 +137,50 @@ def blocks(items: list[ItemHTML]) -> list[Block]:
     to span or break a title block inside a multi-column box (its issues 980 and 1963)."""
     out: list[Block] = []
     for item in items:
-        runs_on = not (item.head.strip() or item.wide or item.opens_page)
-        if runs_on and out and out[-1].columns:
-            out[-1] = Block(True, (*out[-1].items, item.flow), out[-1].opens_page)
-            continue
         opens_page = item.opens_page
         if item.head.strip():
             out.append(Block(False, (item.head,), opens_page))
             opens_page = False
-        if item.flow.strip():
-            out.append(Block(not item.wide, (item.flow,), opens_page))
+        for flow, wide in item.parts:
+            if not flow.strip():
+                continue
+            if not (wide or opens_page) and out and out[-1].columns:
+                out[-1] = Block(True, (*out[-1].items, flow), out[-1].opens_page)
+            else:
+                out.append(Block(not wide, (flow,), opens_page))
+            opens_page = False
     return out
 
 
-def issue_html(context: BuildContext, *, press: bool = False) -> str:
-    """The whole issue as one HTML document for WeasyPrint."""
+def issue_barcode(issue):
+    """A periodical sold at retail carries its 期刊条码: the ISSN's, with the month's issue."""
+    imprint = issue.imprint
+    if issue.publication == Publication.periodical and imprint.retail and imprint.issn:
+        return periodical_barcode(imprint.issn, issue.month)
+    return None
+
+
+def issue_html(context: BuildContext, *, press: bool = False,
+               picture_scales: dict[str, float] | None = None) -> str:
+    """The whole issue as one HTML document for WeasyPrint; `picture_scales` sets the pictures
+    of some items (by anchor) smaller than their editor gave."""
     issue = context.issue
     env = _environment(context.layout_folders)
     runs = []
     for column, articles in issue.by_column():
-        items = [item_html(a, context.layout_folders) for a in articles]
+        items = [item_html(a, context.layout_folders, nav_label(a, issue)) for a in articles]
         runs.append({"column": column, "items": items, "blocks": blocks(items),
                      "back_cover": all(a.kind == Kind.back_cover for a in articles)})
     when = build_time(issue).isoformat().replace("+00:00", "Z")
     return templates.render(
         env, "magazine.html.j2",
-        issue=issue, runs=runs,
+        issue=issue, runs=runs, barcode=issue_barcode(issue),
         keywords=context.keywords,
         created=when,
-        page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)),
-        press_profile=PRESS_PROFILE.as_uri() if press else None,
+        page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)
+                        + "".join(f'[data-item="{anchor}"] {{ --picture-scale: {scale:.4f}; }}\n'
+                                  for anchor, scale in sorted((picture_scales or {}).items()))),
+        press_profile=output_intent(issue).profile.as_uri() if press else None,
         stylesheets=[templates.stylesheet(context.layout_folders, name).as_uri()
                      for name in STYLESHEETS],
     )

@@ -1,4 +1,5 @@
-"""What WeasyPrint cannot do, done on its output: the page plan and page labels (pypdf).
+"""What WeasyPrint cannot do, done on its output: the page plan, page labels and the PDF/X-4
+that a press file claims to be (pypdf).
 
 The layout marks its special pages with ids (`cover`, `inside-front-cover`, `blank-page`,
 `back-cover`); the page plan reads them to number pages like the printed folios and to put the
@@ -7,15 +8,20 @@ back cover last on a left page, padding a press run to fours.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from xml.etree import ElementTree
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import RectangleObject
+from pypdf.generic import NameObject, RectangleObject, TextStringObject
 
-COVER, INSIDE_COVER, BACK_COVER, BLANK = ("cover", "inside-front-cover", "back-cover",
-                                          "blank-page")
+from publisher.errors import BuildError
+from publisher.source.model import Issue
+
+COVER, INSIDE_COVER, INSIDE_BACK, BACK_COVER, BLANK = (
+    "cover", "inside-front-cover", "inside-back-cover", "back-cover", "blank-page")
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,15 @@ class PagePlan:
     blanks: int  # blank pages added among the numbered ones (not counting 封三)
     labels: tuple[Label, ...]
 
+    def page_names(self, document) -> list[str]:
+        """The printed name (folio, 封面 …) of each of `document`'s pages, as laid out."""
+        names = {}
+        for label in self.labels:
+            for at in range(label.first, label.last + 1):
+                page = self.order[at]
+                names.setdefault(id(page), label.prefix or str(label.start + at - label.first))
+        return [names.get(id(page), "") for page in document.pages]
+
 
 def page_plan(document, *, press: bool) -> PagePlan:
     """Drop or repeat the blank page before the back cover; label the pages.
@@ -41,8 +56,9 @@ def page_plan(document, *, press: bool) -> PagePlan:
     Pages go as in print: 封面 (a right page), 封二, then folio 1 on a right page, so odd folios
     fall on right pages; the back cover (封底) is last, a left page, so the count is even, and in
     press a multiple of 4. The blank pages that make it so are numbered, but for the last one,
-    the inside back cover (封三). The cover and 封二 count no folio (the layout's `@page cover`
-    and `@page inside-cover` do not increment `page`), so labels match the printed folios.
+    the inside back cover (封三), unless the layout fills 封三 itself (the imprint, say). The
+    cover and 封二 count no folio (the layout's `@page cover` and `@page inside-cover` do not
+    increment `page`), so labels match the printed folios.
     """
     pages = list(document.pages)
     back = bool(pages) and BACK_COVER in pages[-1].anchors
@@ -52,7 +68,8 @@ def page_plan(document, *, press: bool) -> PagePlan:
         del pages[blank]
         pads = -len(pages) % (4 if press else 2 if back else 1)
         pages[blank:blank] = [document.pages[blank]] * pads
-    inside_back = back and pads > 0
+    filled_inside_back = back and len(pages) > 1 and INSIDE_BACK in pages[-2].anchors
+    inside_back = back and (pads > 0 or filled_inside_back)
     labels = []
     first, last = 0, len(pages) - 1
     for anchor, prefix in ((COVER, "封面"), (INSIDE_COVER, "封二")):
@@ -64,15 +81,67 @@ def page_plan(document, *, press: bool) -> PagePlan:
     if last >= first:
         labels.append(Label(first, last, start=1))
     labels += [Label(last + i, last + i, prefix=prefix) for i, prefix in enumerate(ending, 1)]
-    return PagePlan(pages, pads - inside_back, tuple(labels))
+    return PagePlan(pages, pads - (inside_back and not filled_inside_back), tuple(labels))
+
+
+# Ghostscript's CMYK profile (Debian libgs-common): the output intent unless the issue names
+# its printer's. It characterises a US web-offset press (SWOP), a registered condition of no
+# Chinese printer, so the PDF/X calls it what it is: a custom condition.
+GHOSTSCRIPT_CMYK = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+PDFX_VERSION = "PDF/X-4"
+PDFX_HEADER = b"%PDF-1.6"  # PDF/X-4 is PDF 1.6 (ISO 15930-7, 6.1.1); pypdf writes 1.3
+
+
+@dataclass(frozen=True)
+class OutputIntent:
+    """The printing condition a press PDF is made for (ISO 15930-7, 6.2.2)."""
+
+    profile: Path
+    condition: str  # OutputConditionIdentifier: a registered name, or Custom
+    info: str
+    registry: str | None = None
+
+
+def output_intent(issue: Issue) -> OutputIntent:
+    """The issue's printer's condition (issue.yaml `press:`), else Ghostscript's profile."""
+    if issue.press is None:
+        intent = OutputIntent(GHOSTSCRIPT_CMYK, "Custom",
+                              "Artifex CMYK SWOP Profile (Ghostscript default_cmyk.icc), a US "
+                              "web-offset condition: no printer's own profile was named")
+        if not intent.profile.is_file():
+            raise BuildError(f"press PDFs need a CMYK output profile: {intent.profile} is "
+                             "missing (Debian package libgs-common), or name your printer's "
+                             "in issue.yaml's `press:`")
+    else:
+        press = issue.press
+        intent = OutputIntent((issue.root / press.profile).resolve(), press.condition,
+                              press.info or press.condition, press.registry)
+        if not intent.profile.is_file():
+            raise BuildError(f"no ICC profile at {press.profile} (issue.yaml `press.profile`, "
+                             "relative to the issue folder)", issue.root / "issue.yaml")
+    if _profile_space(intent.profile) != "CMYK":
+        raise BuildError(f"{intent.profile} is not a CMYK output profile: a press PDF's output "
+                         "intent must be the printer's CMYK characterisation",
+                         issue.root / "issue.yaml")
+    return intent
+
+
+def _profile_space(path: Path) -> str | None:
+    from PIL import ImageCms
+
+    try:
+        return ImageCms.getOpenProfile(str(path)).profile.xcolor_space.strip()
+    except (OSError, ImageCms.PyCMSError):
+        return None
 
 
 def finish(data: bytes, target: Path, labels: tuple[Label, ...], *,
-           bleed: float | None = None) -> None:
+           bleed: float | None = None, intent: OutputIntent | None = None) -> None:
     """Write WeasyPrint's PDF to `target` with page labels, keeping its deterministic /ID.
 
     `bleed` (points) sets each BleedBox that far around the TrimBox: WeasyPrint puts it at
     most 10 pt out, and its CSS bleed here is wider to keep the crop marks off the bleed.
+    `intent` makes the file the PDF/X-4 for that printing condition.
     """
     writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
     if bleed is not None:
@@ -80,6 +149,8 @@ def finish(data: bytes, target: Path, labels: tuple[Label, ...], *,
             trim = page.trimbox
             page.bleedbox = RectangleObject((trim.left - bleed, trim.bottom - bleed,
                                              trim.right + bleed, trim.top + bleed))
+    if intent is not None:
+        make_pdfx(writer, intent)
     for label in labels:
         writer.set_page_label(label.first, label.last,
                               style="/D" if label.start else None,
@@ -87,3 +158,92 @@ def finish(data: bytes, target: Path, labels: tuple[Label, ...], *,
     writer.page_mode = "/UseOutlines"  # open with the bookmarks shown
     with target.open("wb") as out:
         writer.write(out)
+
+
+def make_pdfx(writer: PdfWriter, intent: OutputIntent) -> None:
+    """What WeasyPrint's `pdf/x-4` leaves undone or pypdf undoes: the PDF 1.6 header,
+    GTS_PDFXVersion in the info dictionary as in the XMP, the printer's output condition, and
+    pictures in the output intent's CMYK rather than RGB."""
+    writer.pdf_header = PDFX_HEADER
+    writer.add_metadata({"/GTS_PDFXVersion": PDFX_VERSION, "/Trapped": NameObject("/False")})
+    (entry,) = writer.root_object["/OutputIntents"]
+    entry = entry.get_object()
+    entry[NameObject("/OutputConditionIdentifier")] = TextStringObject(intent.condition)
+    entry[NameObject("/Info")] = TextStringObject(intent.info)
+    if intent.registry:
+        entry[NameObject("/RegistryName")] = TextStringObject(intent.registry)
+    metadata = writer.root_object["/Metadata"].get_object()
+    metadata.set_data(pdfx_xmp(metadata.get_data()))
+    convert_rgb_images(writer, intent.profile)
+    black_marks_in_cmyk(writer)
+
+
+XMP_NS = {"pdfx": "http://ns.adobe.com/pdfx/1.3/", "pdfxid": "http://www.npes.org/pdfx/ns/id/",
+          "pdf": "http://ns.adobe.com/pdf/1.3/", "x": "adobe:ns:meta/"}
+
+
+def pdfx_xmp(xmp: bytes) -> bytes:
+    """WeasyPrint's XMP with pdfxid:GTS_PDFXVersion and pdf:Trapped as the info dictionary has
+    them, and without the pdfx: version and conformance keys of PDF/X-1a and X-3."""
+    match = re.search(rb"<x:xmpmeta.*</x:xmpmeta>", xmp, re.S)
+    root = ElementTree.fromstring(match[0])
+    for description in root.iter("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}Description"):
+        for key in ("GTS_PDFXVersion", "GTS_PDFXConformance"):
+            for old in description.findall(f"pdfx:{key}", XMP_NS):
+                description.remove(old)
+    versions = [e.text for e in root.iter(f"{{{XMP_NS['pdfxid']}}}GTS_PDFXVersion")]
+    trapped = [e.text for e in root.iter(f"{{{XMP_NS['pdf']}}}Trapped")]
+    if versions != [PDFX_VERSION] or trapped != ["False"]:
+        raise BuildError(f"WeasyPrint's XMP says PDF/X version {versions}, trapped {trapped}: "
+                         "the finishing pass expects one PDF/X-4, untrapped")
+    for prefix, uri in XMP_NS.items():
+        ElementTree.register_namespace(prefix, uri)
+    return xmp[:match.start()] + ElementTree.tostring(root, encoding="utf-8",
+                                                       xml_declaration=False) + xmp[match.end():]
+
+
+def convert_rgb_images(writer: PdfWriter, profile: Path) -> None:
+    """Separate each RGB picture into the output profile's CMYK (sRGB assumed, perceptual), as a
+    prepress would: a PDF/X-4 with a CMYK intent must hold no device RGB."""
+    from PIL import ImageCms
+
+    transform = None
+    done: set[int] = set()
+    for page in writer.pages:
+        for image in page.images:
+            colour = image.indirect_reference
+            if colour is None or colour.idnum in done:
+                continue
+            done.add(colour.idnum)
+            if image.image.mode not in ("RGB", "RGBA", "P", "LA"):
+                continue
+            if transform is None:
+                transform = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), str(profile),
+                                                    "RGB", "CMYK",
+                                                    ImageCms.Intent.PERCEPTUAL)
+            rgb = image.image.convert("RGB")
+            image.replace(ImageCms.applyTransform(rgb, transform), quality=92)
+
+
+RGB_BLACK = re.compile(rb"(?<![\d.])0 0 0 (rg|RG)(?=\s)")
+
+
+def black_marks_in_cmyk(writer: PdfWriter) -> None:
+    """WeasyPrint draws crop marks in RGB black (`0 0 0 rg`); a PDF/X-4 with a CMYK intent
+    allows no device RGB, so they become CMYK black (`0 0 0 1 k`)."""
+    done: set[int] = set()
+
+    def visit(resources) -> None:
+        for ref in (resources or {}).get("/XObject", {}).values():
+            form = ref.get_object()
+            if ref.idnum in done or form.get("/Subtype") != "/Form":
+                continue
+            done.add(ref.idnum)
+            data = form.get_data()
+            cmyk = RGB_BLACK.sub(lambda m: b"0 0 0 1 " + (b"k" if m[1] == b"rg" else b"K"), data)
+            if cmyk != data:
+                form.set_data(cmyk)
+            visit(form.get("/Resources"))
+
+    for page in writer.pages:
+        visit(page.get("/Resources"))

@@ -29,7 +29,14 @@ from publisher.errors import (
     read_utf8,
     yaml_line,
 )
-from publisher.source.markup import ARTICLE_NAME, image_path, item_link, parse, walk
+from publisher.source.markup import (
+    ARTICLE_NAME,
+    image_path,
+    item_link,
+    parse,
+    placement,
+    walk,
+)
 from publisher.source.model import (
     Article,
     Byline,
@@ -44,7 +51,6 @@ from publisher.source.model import (
 )
 
 logger = logging.getLogger(__name__)
-
 MANIFEST = "issue.yaml"
 ARTICLES = "articles"
 # Block containers the layout sets inside one another, up to MAX_DEPTH deep.
@@ -81,7 +87,10 @@ def load_issue(root: Path | str) -> Issue:
     errors += outside or [*fonts.config_errors(root), *templates.layout_errors(root)]
     if errors or manifest is None:
         raise IssueErrors(errors)
-    return Issue(root=root, articles=tuple(articles), **manifest.model_dump())
+    issue = Issue(root=root, articles=tuple(articles), **manifest.model_dump())
+    for message in issue.missing_marks():
+        logger.warning("%s: %s", root / MANIFEST, message)
+    return issue
 
 
 def review_notes(issue: Issue) -> list[SourceError]:
@@ -269,6 +278,10 @@ def _check_body(
         for child in walk(token.children or []):
             if child.type == "image":
                 _check_image(image_path(child), path, root, line, errors)
+                try:
+                    placement(child)
+                except ValueError as exc:
+                    errors.append(SourceError(str(exc), path, line))
             elif child.type == "link_open":
                 _check_link(child.attrGet("href") or "", path, line, errors)
 

@@ -3,13 +3,15 @@
 Conventions of the source (see README): `##` is a 一、 heading, `###` a （一） heading, a
 paragraph that opens with `**…**` has a run-in bold lead, `::: excerpt` holds a 微书摘 box whose
 last paragraph starting with `——` is its attribution, and `![caption](file)` alone in a
-paragraph is a figure with a caption. Raw HTML is not allowed: manuscripts are untrusted.
+paragraph is a figure with a caption, placed by `{width=60 span=page}` right after it (see
+`placement`). Raw HTML is not allowed: manuscripts are untrusted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 from urllib.parse import unquote
@@ -17,6 +19,7 @@ from urllib.parse import unquote
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline, emphasis
 from markdown_it.token import Token
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.container import container_plugin
 
 from publisher.cjk import CJK
@@ -53,6 +56,7 @@ def parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": False})
     md.disable(["code", "fence", "html_block", "html_inline", "lheading"])
     md.use(container_plugin, name="excerpt")
+    md.use(attrs_plugin)  # {width=60 span=page} after a picture
     md.inline.ruler.at("emphasis", _cjk_emphasis)
     # Every link and picture becomes a token, whatever its scheme: markdown-it would leave a
     # `file:` one as literal text, and the loader refuses it by name instead.
@@ -85,6 +89,37 @@ def parse(body: str) -> tuple[Token, ...]:
 def image_path(image: Token) -> str:
     """The file an image token names, as written: markdown-it percent-encodes 照片.png."""
     return unquote(image.attrGet("src") or "")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a picture goes: `width` per cent of its column, or of the text block across both
+    columns when `span`."""
+
+    width: int = 100
+    span: bool = False
+
+
+PLACEMENT_KEYS = {"width", "span"}
+MIN_WIDTH = 20  # per cent: narrower, a picture and its caption no longer read
+
+
+def placement(image: Token) -> Placement:
+    """The picture's `{width=N span=page}`; a ValueError says what is wrong with it."""
+    unknown = sorted(set(image.attrs) - {"src", "alt", *PLACEMENT_KEYS})
+    if unknown:
+        raise ValueError(f"picture option `{unknown[0]}` unknown: write {{width=60}} (per cent "
+                         "of the column) and/or {span=page} (across both columns)")
+    width = str(image.attrs.get("width", "100"))
+    match = re.fullmatch(r"(\d+)%?", width)
+    if not match or not MIN_WIDTH <= int(match[1]) <= 100:
+        raise ValueError(f"picture width `{width}`: write a share of the column from "
+                         f"{MIN_WIDTH} to 100, e.g. {{width=60}}")
+    span = str(image.attrs.get("span", "column"))
+    if span not in ("column", "page"):
+        raise ValueError(f"picture span `{span}`: write span=page to set it across both "
+                         "columns (the default is its column)")
+    return Placement(int(match[1]), span == "page")
 
 
 def walk(tokens: list[Token]) -> Iterator[Token]:
@@ -134,8 +169,12 @@ def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src,
                 image = next(c for c in inline.children if c.type == "image")
                 src = escape(resolve_src(image_path(image)), quote=True)
                 caption = _inline_text(image)
+                place = placement(image)
+                width = f' style="--picture-width: {place.width}%"' if place.width < 100 else ""
+                span = ' class="span"' if place.span else ""
                 out.append(
-                    f'<figure><img src="{src}" alt="{escape(caption, quote=True)}"/>'
+                    f"<figure{span}{width}>"
+                    f'<img src="{src}" alt="{escape(caption, quote=True)}"/>'
                     f"<figcaption>{escape(caption)}</figcaption></figure>\n"
                 )
             elif in_excerpt and _inline_text(inline).startswith(ATTRIBUTION_DASH):

@@ -210,6 +210,92 @@ class Fees(Record):
     per_thousand: float = Field(gt=0)
 
 
+def issn_check_digit(seven: str) -> str:
+    """ISSN's check character (ISO 3297): weights 8…2, modulo 11, 10 written X."""
+    check = -sum(int(d) * w for d, w in zip(seven, range(8, 1, -1), strict=True)) % 11
+    return "X" if check == 10 else str(check)
+
+
+class Publication(StrEnum):
+    """What the law makes of the magazine: which marks it must print (see `Imprint`)."""
+
+    periodical = "periodical"  # 正式期刊, with a CN number (《期刊出版形式规范》)
+    internal = "internal"  # 内部资料性出版物, with a 准印证 (《内部资料性出版物管理办法》)
+
+
+class ImprintPlace(StrEnum):
+    """Where the 版权页 prints."""
+
+    inside_front_cover = "inside-front-cover"  # 封二
+    inside_back_cover = "inside-back-cover"  # 封三
+    toc = "toc"  # under the 目录
+
+
+class Imprint(Record):
+    """The 版权页's facts; which of them a publication's kind requires is `missing_marks`'s."""
+
+    # A licence number or a date written bare in YAML is still the text to print.
+    model_config = ConfigDict(**Record.model_config, coerce_numbers_to_str=True)
+
+    place: ImprintPlace = ImprintPlace.inside_front_cover
+    supervisor: str | None = Field(default=None, description="主管单位")
+    sponsor: str | None = Field(default=None, description="主办单位")
+    publisher: str | None = Field(default=None, description="出版单位")
+    editor_in_chief: str | None = Field(default=None, description="总编辑 (主编)")
+    compiler: str | None = Field(default=None, description="编印单位 (internal)")
+    address: str | None = None
+    printer: str | None = Field(default=None, description="印刷单位")
+    distributor: str | None = Field(default=None, description="发行单位")
+    distribution: str | None = Field(default=None, description="发行范围")
+    recipients: str | None = Field(default=None, description="发送对象 (internal)")
+    published: str | None = Field(default=None, description="出版日期, as printed")
+    printed: str | None = Field(default=None, description="印刷日期, as printed (internal)")
+    copies: int | None = Field(default=None, gt=0, description="印数 (internal)")
+    price: str | None = Field(default=None, description="定价, as printed: 8.00元")
+    cn: str | None = Field(default=None, pattern=r"^CN ?\d{2}-\d{4}/[A-Z0-9]{1,3}$",
+                           description="国内统一连续出版物号, e.g. CN64-1001/D")
+    issn: str | None = Field(default=None, description="ISSN, e.g. 1004-0951")
+    ad_licence: str | None = Field(default=None, description="广告经营许可证号")
+    retail: bool = Field(default=True, description="sold at retail: the back cover has 期刊条码")
+
+    @field_validator("issn")
+    @classmethod
+    def _issn_checks(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        digits = value.replace("-", "").upper()
+        if not re.fullmatch(r"\d{4}-?\d{3}[\dX]", value.upper()) or \
+                issn_check_digit(digits[:7]) != digits[7]:
+            raise ValueError("an ISSN is NNNN-NNNC with C its check digit (0-9 or X), "
+                             "e.g. 1004-0951")
+        return value.upper()
+
+
+# The marks each kind must print: 《期刊出版形式规范》 and 《期刊出版管理规定》 for a periodical
+# (ISSN and 广告经营许可证号 only where it has them), 《内部资料性出版物管理办法》 art. 14 for an
+# internal publication (its issue number is the issue's label).
+MARKS = {
+    Publication.periodical: {
+        "supervisor": "主管单位", "sponsor": "主办单位", "publisher": "出版单位",
+        "editor_in_chief": "总编辑", "address": "地址", "printer": "印刷单位",
+        "distributor": "发行单位", "distribution": "发行范围", "published": "出版日期",
+        "price": "定价", "cn": "国内统一连续出版物号"},
+    Publication.internal: {
+        "permit": "准印证号", "compiler": "编印单位", "recipients": "发送对象",
+        "printer": "印刷单位", "printed": "印刷日期", "copies": "印数"},
+}
+
+
+class PressProfile(Record):
+    """The printer's output condition: their ICC profile and how the PDF/X names it."""
+
+    profile: Path = Field(description="the ICC file, relative to the issue folder")
+    condition: str = Field(min_length=1, description="OutputConditionIdentifier, e.g. JC200103")
+    info: str | None = Field(default=None, description="what the condition is, in words")
+    registry: str | None = Field(default=None, description="where `condition` is registered, "
+                                 "e.g. http://www.color.org")
+
+
 class Manifest(Record):
     """Everything `issue.yaml` may hold."""
 
@@ -222,16 +308,16 @@ class Manifest(Record):
     columns: tuple[Column, ...] = Field(min_length=1)
     cover_lines: tuple[str, ...] = ()
     back_cover: str | None = Field(default=None, description="title of the back-cover feature")
-    permit: str | None = Field(default=None, description="publication permit line")
+    permit: str | None = Field(default=None, description="准印证 number (internal publications)")
+    publication: Publication | None = None
+    imprint: Imprint = Imprint()
+    press: PressProfile | None = None
     language: str = "zh-CN"
     lint: LintSettings = LintSettings()
     fees: Fees | None = None
-    # The imprint, for the EPUB's metadata: each is left out when not given.
-    publisher: str | None = None
+    # For the EPUB's metadata (the publisher and the print edition's numbers are the imprint's).
     rights: str | None = Field(default=None, description="e.g. 版权所有 © 2015 某某杂志社")
     description: str | None = None
-    issn: str | None = Field(default=None, pattern=r"^\d{4}-\d{3}[\dX]$")
-    cn: str | None = Field(default=None, description="国内统一连续出版物号, e.g. 64-1012/D")
 
     @field_validator("columns")
     @classmethod
@@ -258,14 +344,14 @@ class Issue(Record):
     cover_lines: tuple[str, ...]
     back_cover: str | None
     permit: str | None
+    publication: Publication | None
+    imprint: Imprint
+    press: PressProfile | None
     language: str
     lint: LintSettings
     fees: Fees | None
-    publisher: str | None
     rights: str | None
     description: str | None
-    issn: str | None
-    cn: str | None
     articles: tuple[Article, ...]
 
     @property
@@ -276,6 +362,29 @@ class Issue(Record):
     @property
     def date(self) -> dt.date:
         return dt.date(self.year, self.month, 1)
+
+    def missing_marks(self) -> list[str]:
+        """What the law asks this kind of publication to print and issue.yaml does not give;
+        nothing for an issue that does not say its kind (as before `publication:` existed)."""
+        if self.publication is None:
+            return []
+        imprint = self.imprint
+        required = MARKS[self.publication]
+        missing = [f"`{key}` ({label})" for key, label in required.items()
+                   if (self.permit if key == "permit" else getattr(imprint, key)) is None]
+        kind = {Publication.periodical: "a periodical",
+                Publication.internal: "an internal publication"}[self.publication]
+        where = "`imprint:` (the 准印证 is `permit:`)" if "permit" in str(missing) else "`imprint:`"
+        messages = [f"{kind} must print {', '.join(missing)}: add to {where}"] if missing else []
+        if self.publication == Publication.periodical and imprint.retail and not imprint.issn:
+            messages.append("a periodical sold at retail prints the 期刊条码, made from its "
+                            "ISSN: add `imprint.issn`, or `imprint.retail: false`")
+        if self.publication == Publication.internal:
+            given = [key for key in ("price", "cn", "issn") if getattr(imprint, key)]
+            if given:
+                messages.append(f"an internal publication prints no {', '.join(given)} and "
+                                "carries no barcode: remove them from `imprint:`")
+        return messages
 
     def column(self, column_id: str) -> Column:
         return next(c for c in self.columns if c.id == column_id)

@@ -92,7 +92,7 @@ def test_imprint_from_issue_yaml(elements_epub, book):
     assert epub.dc("publisher") == ["测试月刊社"]
     assert epub.dc("rights") == ["版权所有 © 2016 测试月刊社"]
     assert epub.dc("description") == ["用来检验 EPUB 元素的小刊。"]
-    assert epub.dc("source") == ["urn:issn:1234-5679", "CN 64-0000/D"]
+    assert epub.dc("source") == ["urn:issn:1234-5679", "CN64-0000/D"]
     assert epub.meta("pageBreakSource") == ["urn:issn:1234-5679"]
     # the sample's issue.yaml names no publisher, rights or description: none is made up
     assert book.dc("publisher") == book.dc("rights") == book.dc("description") == []

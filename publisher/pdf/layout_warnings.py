@@ -1,0 +1,164 @@
+"""After layout, what an editor or a printer would catch by eye, reported as
+`path: p. N: message`: a page holding only an item's last lines, a title shrunk below the house
+minimum, columns that end unevenly, a page left half empty while its item goes on overleaf, a
+box with unequal space around it, and an item missing from the 目录."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from publisher.pdf.grid import MM, Grid
+from publisher.pdf.laid_out import TextRuns
+from publisher.source.model import Article, Issue, Kind
+
+logger = logging.getLogger(__name__)
+
+TAIL_LINES = 5  # a page with no more than this of an item's end, and nothing else
+TITLE_MIN_PT = 15.0  # 小三: a title shrunk to fit its longest line may go no smaller
+UNEVEN_LINES = 2  # columns side by side may end this many lines apart, no more
+EMPTY_LINES = 6  # lines left empty at a page's foot while its item goes on overleaf
+UNEVEN_SPACE_LINES = 0.5  # difference between the space above and below a box
+TITLE_CLASSES = {"title", "series-title"}
+
+
+PICTURE_SHRINK = 0.85  # each try sets an item's pictures this much smaller
+PICTURE_MIN_SCALE = 0.6  # and no smaller than this share of the width the editor gave
+
+
+@dataclass(frozen=True)
+class LayoutProblem:
+    item: Article
+    page: str
+    message: str
+    tail: bool = False  # the item's last lines alone on a page
+
+    def __str__(self) -> str:
+        return f"{self.item.path}: p. {self.page}: {self.message}"
+
+
+def report(problems: list[LayoutProblem]) -> None:
+    for problem in problems:
+        logger.warning("%s", problem)
+
+
+def shrink_pictures(problems: list[LayoutProblem],
+                    scales: dict[str, float]) -> dict[str, float] | None:
+    """Smaller pictures for each item whose last lines stand alone on a page, rather than the
+    spill; None when no picture can shrink further."""
+    smaller = dict(scales)
+    for problem in problems:
+        item = problem.item
+        scale = scales.get(item.anchor, 1.0) * PICTURE_SHRINK
+        if problem.tail and "![" in item.body and scale >= PICTURE_MIN_SCALE:
+            smaller[item.anchor] = scale
+            logger.info("%s: pictures set at %d%% of their width so that the item's last "
+                        "lines do not stand alone on p. %s", item.path, round(scale * 100),
+                        problem.page)
+    return smaller if smaller != scales else None
+
+
+def layout_problems(document, runs: TextRuns, issue: Issue,
+                    names: list[str]) -> list[LayoutProblem]:
+    """Every layout problem of the laid-out `document`; `names` are the printed page names
+    (folios) of its pages."""
+    from publisher.pdf.weasyprint import geometry
+
+    line = Grid(issue.trim).line_pt
+    items = {a.anchor: a for a in issue.articles}
+    ancestry = geometry.Ancestry(document)
+    classes = {id(box): ancestry.classes(box) for _, _, box in runs}
+    body = [(index, item, box) for index, item, box in runs
+            if item is not None and names[index].isdigit() and "toc-entry" not in classes[id(box)]]
+    on_page: dict[int, set[Article]] = {}
+    for index, item, _ in body:
+        on_page.setdefault(index, set()).add(item)
+    problems = [
+        *_tails(body, on_page, set(geometry.pictures(document, ancestry)), names),
+        *_small_titles(body, classes, names),
+        *_uneven_columns(geometry.column_sets(document, ancestry), items, names, line),
+        *_empty_feet(geometry.page_fill(document), on_page, names, line),
+        *_uneven_space(geometry.boxed_spacing(document, ancestry), items, names, line),
+        *_missing_from_toc(runs, classes, body, issue, names),
+    ]
+    return problems
+
+
+def _tails(body: TextRuns, on_page: dict[int, set[Article]], pictures: set[tuple[int, str]],
+           names: list[str]) -> Iterator[LayoutProblem]:
+    for index, here in sorted(on_page.items()):
+        (item, *others) = here
+        if others or item not in on_page.get(index - 1, ()) or (index, item.anchor) in pictures:
+            continue
+        lines = {round(box.position_y) for i, a, box in body if i == index and a == item}
+        if len(lines) <= TAIL_LINES:
+            yield LayoutProblem(item, names[index],
+                                f"only the last {len(lines)} line(s) of this item stand on this "
+                                f"page: cut them, or make a picture smaller, so that they fit on "
+                                f"p. {names[index - 1]}", tail=True)
+
+
+def _small_titles(body: TextRuns, classes: dict[int, set[str]],
+                  names: list[str]) -> Iterator[LayoutProblem]:
+    seen: set[Article] = set()
+    for index, item, box in body:
+        title = classes[id(box)] & TITLE_CLASSES
+        size = box.style["font_size"] * 0.75
+        if title and item not in seen and size < TITLE_MIN_PT:
+            seen.add(item)
+            yield LayoutProblem(item, names[index],
+                                f"the title is set at {size:.1f} pt to keep its longest line "
+                                f"whole, below the house minimum of {TITLE_MIN_PT:g} pt: write "
+                                "`title:` as a list of shorter lines")
+
+
+def _uneven_columns(sets, items, names, line: float) -> Iterator[LayoutProblem]:
+    for columns in sets:
+        item = items.get(columns.item)
+        if item is None or not names[columns.page].isdigit() or len(columns.bottoms) < 2:
+            continue
+        apart = max(columns.bottoms) - min(columns.bottoms)
+        if apart > UNEVEN_LINES * line:
+            short = "right" if columns.bottoms[0] > columns.bottoms[-1] else "left"
+            yield LayoutProblem(item, names[columns.page],
+                                f"the {short} column ends {apart / line:.0f} lines short of the "
+                                "other: something that cannot be split (a picture, a box, a "
+                                "heading kept with its text) left the gap; shorten, shrink or "
+                                "move it")
+
+
+def _empty_feet(fills, on_page, names, line: float) -> Iterator[LayoutProblem]:
+    for fill in fills:
+        going_on = on_page.get(fill.page, set()) & on_page.get(fill.page + 1, set())
+        empty = fill.block_bottom - fill.content_bottom
+        if going_on and names[fill.page].isdigit() and empty > EMPTY_LINES * line:
+            item = min(going_on, key=lambda a: a.order)
+            yield LayoutProblem(item, names[fill.page],
+                                f"{empty / MM:.0f} mm at the foot of the page stay empty while "
+                                "this item goes on overleaf: what follows (a picture, a box) "
+                                "did not fit; make it smaller")
+
+
+def _uneven_space(spacings, items, names, line: float) -> Iterator[LayoutProblem]:
+    for spacing in spacings:
+        item = items.get(spacing.item)
+        if item is not None and abs(spacing.above - spacing.below) > UNEVEN_SPACE_LINES * line:
+            yield LayoutProblem(item, names[spacing.page],
+                                f"this box has {spacing.above / MM:.1f} mm above it and "
+                                f"{spacing.below / MM:.1f} mm below: the space around a box "
+                                "should be the same (print.css, aside.excerpt's margins)")
+
+
+def _missing_from_toc(runs: TextRuns, classes: dict[int, set[str]], body: TextRuns, issue: Issue,
+                      names: list[str]) -> Iterator[LayoutProblem]:
+    listed = {item for _, item, box in runs
+              if item is not None and "toc-entry" in classes[id(box)]}
+    first_page: dict[Article, int] = {}
+    for index, item, _ in body:
+        first_page.setdefault(item, index)
+    for item in issue.articles:
+        if item.kind != Kind.box and item not in listed:
+            page = first_page.get(item)
+            yield LayoutProblem(item, names[page] if page is not None else "?",
+                                "this item is not in the 目录")
