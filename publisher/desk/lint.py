@@ -550,13 +550,13 @@ def lint(target: Path, fix: bool = False) -> LintReport:
     if target.is_file() and not (root / MANIFEST).is_file():
         raise PublisherError(f"not an article of an issue: no {MANIFEST} in {root}", target)
     issue = load_issue(root)
-    texts = issue_texts(issue)
-    context = LintContext(issue, texts)
-    rules = {name: rule for name, rule in TEXT_RULES.items() if name not in issue.lint.disable}
     unknown = set(issue.lint.disable) - set(RULES)
     if unknown:
         raise SourceError(f"`lint.disable`: no rule {', '.join(sorted(unknown))} "
                           f"(rules: {', '.join(RULES)})", root / MANIFEST)
+    texts = issue_texts(issue)
+    context = LintContext(issue, texts)
+    rules = {name: rule for name, rule in TEXT_RULES.items() if name not in issue.lint.disable}
     chosen = (lambda path: path.resolve() == target.resolve()) if target.is_file() \
         else (lambda path: True)
     findings = [f for t in texts if chosen(t.path) for rule in rules.values()
