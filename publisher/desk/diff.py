@@ -3,7 +3,8 @@
 Pages are matched by their printed folio (page label). On each page the printed lines are
 compared in reading order; a page whose lines differ in text, or stand elsewhere, needs a new
 plate. The text of the whole issue is compared too: a page holding an edited character is
-*edited*, any other changed page has only *re-flowed* (text moved onto it or off it).
+*edited* and its changed lines are listed; any other changed page has only *re-flowed* (text
+moved onto it or off it), and only the count of its lines is given.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class PageChange:
         if self.moved:
             parts.append(f"{self.moved} line(s) moved")
         head = f"page {self.label}: {what}, {', '.join(parts)}"
+        if not self.edited:  # text that moved: the lines are the old ones, shifted
+            return head
         return "\n".join([head, *(f"  {before or '∅'} → {after or '∅'}"
                                   for before, after in self.changes)])
 
@@ -56,17 +59,18 @@ class DiffReport:
 
 def _by_page(issue: LaidOutIssue) -> dict[str, list[PrintedLine]]:
     pages: dict[str, list[PrintedLine]] = {label: [] for label in issue.labels}
-    for line in issue.lines:
+    for line in issue.reading_order:
         pages[issue.labels[line.page - 1]].append(line)
     return pages
 
 
 def _edited_labels(old: LaidOutIssue, new: LaidOutIssue) -> set[str]:
     """Labels of the new pages that hold a character the edit added, or stand where one was
-    taken out: from a character diff of the whole issue's text in reading order."""
+    taken out: from a character diff of the whole issue's text in reading order (running heads
+    and folios left out: they do not move with the text)."""
     def stream(issue: LaidOutIssue) -> tuple[str, list[str]]:
         text, labels = [], []
-        for line in issue.lines:
+        for line in filter(issue.in_text_block, issue.reading_order):
             text.append(line.text)
             labels += [issue.labels[line.page - 1]] * len(line.text)
         return "".join(text), labels

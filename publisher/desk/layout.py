@@ -149,24 +149,39 @@ class LaidOutIssue:
         return top - 1 <= line.y <= bottom + 1
 
     @cached_property
+    def _spans(self) -> dict[int, list[float]]:
+        pages = {ln.page for ln in self.lines} | {a.page for a in self.anchors.values()}
+        return {page: self._spanning(page) for page in pages}
+
+    @cached_property
+    def reading_order(self) -> list[PrintedLine]:
+        """Every printed line, page by page in reading order: running head and folio first,
+        then the text block's bands, and in a band its columns."""
+        def key(line: PrintedLine) -> tuple:
+            if not self.in_text_block(line):
+                return line.page, -1, 0, line.y
+            return self._line_key(line, self._spans[line.page])
+
+        return sorted(self.lines, key=key)
+
+    @cached_property
     def item_lines(self) -> dict[str, list[PrintedLine]]:
         """The printed lines of each item, by anchor name, in reading order."""
-        spans = {page: self._spanning(page) for page in {ln.page for ln in self.lines}}
-        spans.update({a.page: self._spanning(a.page) for a in self.anchors.values()})
-        starts = sorted((self._anchor_key(a, spans[a.page]), name)
+        starts = sorted((self._anchor_key(a, self._spans[a.page]), name)
                         for name, a in self.anchors.items())
         out: dict[str, list[PrintedLine]] = {name: [] for name in self.anchors}
-        keyed = sorted((self._line_key(ln, spans[ln.page]), i) for i, ln in enumerate(self.lines)
-                       if self.in_text_block(ln))
         at = -1
-        for key, i in keyed:
+        for line in self.reading_order:
+            if not self.in_text_block(line):
+                continue
+            key = self._line_key(line, self._spans[line.page])
             while at + 1 < len(starts) and starts[at + 1][0] <= key:
                 at += 1
             # Items run on over numbered pages only: 封三 and the 封底's own heading are not
             # the last article's.
-            if at >= 0 and (self.anchors[starts[at][1]].page == key[0]
-                            or self.labels[key[0] - 1].isdigit()):
-                out[starts[at][1]].append(self.lines[i])
+            if at >= 0 and (self.anchors[starts[at][1]].page == line.page
+                            or self.labels[line.page - 1].isdigit()):
+                out[starts[at][1]].append(line)
         return out
 
     def pages_of(self, anchor: str) -> tuple[int, int]:

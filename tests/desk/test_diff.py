@@ -57,6 +57,10 @@ class Proof:
             {"text": c, "x0": 50.0 + 10 * i, "x1": 60.0 + 10 * i, "top": 90.0 + 20 * k,
              "bottom": 100.0 + 20 * k} for i, c in enumerate(text)), True)
             for n, page in enumerate(pages, 1) for k, text in enumerate(page)]
+        self.reading_order = self.lines
+
+    def in_text_block(self, line: PrintedLine) -> bool:
+        return True
 
 
 def test_reflow_is_told_from_the_edit():
