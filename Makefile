@@ -1,6 +1,7 @@
 # The editorial workflow. `make demo` and `make test` install whatever is missing first.
 ISSUE   ?= examples/2015-10
 OUT     ?= build/$(notdir $(ISSUE))
+ROUND   ?= 一校
 PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -19,7 +20,8 @@ CHROMIUM := /usr/bin/chromium
 ACE      := node_modules/.bin/ace-puppeteer
 NODE_ENV := PUPPETEER_SKIP_DOWNLOAD=1 ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
-.PHONY: setup system-packages node-tools demo pdf press epub check validate test clean
+.PHONY: setup system-packages node-tools demo pdf press epub check validate test clean \
+        lint stats proof offprints
 .DEFAULT_GOAL := demo
 
 setup: system-packages $(VENV)/.installed
@@ -73,6 +75,18 @@ check: setup node-tools
 	    && echo "DAISY Ace: no violations ($(OUT)/ace/report.html)" \
 	    || { echo "DAISY Ace found violations: $(OUT)/ace/report.html"; exit 1; }; \
 	else echo "DAISY Ace skipped: it needs npm (make node-tools) and $(CHROMIUM)"; fi
+
+lint: setup
+	$(BIN)/publisher lint $(ISSUE)
+
+stats: setup
+	$(BIN)/publisher stats $(ISSUE) -o $(OUT)
+
+proof: setup
+	$(BIN)/publisher proof $(ISSUE) --round $(ROUND) -o $(OUT)
+
+offprints: setup
+	$(BIN)/publisher offprints $(ISSUE) -o $(OUT)
 
 validate: setup
 	$(BIN)/publisher validate $(ISSUE)

@@ -3,7 +3,8 @@
 Pages are matched by their printed folio (page label). On each page the printed lines are
 compared in reading order; a page whose lines differ in text, or stand elsewhere, needs a new
 plate. The text of the whole issue is compared too: a page holding an edited character is
-*edited*, any other changed page has only *re-flowed* (text moved onto it or off it).
+*edited* and its changed lines are listed; any other changed page has only *re-flowed* (text
+moved onto it or off it), and only the count of its lines is given.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class PageChange:
         if self.moved:
             parts.append(f"{self.moved} line(s) moved")
         head = f"page {self.label}: {what}, {', '.join(parts)}"
+        if not self.edited:  # text that moved: the lines are the old ones, shifted
+            return head
         return "\n".join([head, *(f"  {before or '∅'} → {after or '∅'}"
                                   for before, after in self.changes)])
 
@@ -56,29 +59,40 @@ class DiffReport:
 
 def _by_page(issue: LaidOutIssue) -> dict[str, list[PrintedLine]]:
     pages: dict[str, list[PrintedLine]] = {label: [] for label in issue.labels}
-    for line in issue.lines:
+    for line in issue.reading_order:
         pages[issue.labels[line.page - 1]].append(line)
     return pages
 
 
 def _edited_labels(old: LaidOutIssue, new: LaidOutIssue) -> set[str]:
     """Labels of the new pages that hold a character the edit added, or stand where one was
-    taken out: from a character diff of the whole issue's text in reading order."""
-    def stream(issue: LaidOutIssue) -> tuple[str, list[str]]:
-        text, labels = [], []
-        for line in issue.lines:
-            text.append(line.text)
-            labels += [issue.labels[line.page - 1]] * len(line.text)
-        return "".join(text), labels
+    taken out: the issue's lines in reading order are compared (running heads and folios left
+    out: they do not move with the text), then the characters of the runs of lines that differ,
+    where a re-flow shows as the same characters broken elsewhere."""
+    def lines(issue: LaidOutIssue) -> list[PrintedLine]:
+        return [line for line in issue.reading_order if issue.in_text_block(line)]
 
-    old_text, _ = stream(old)
-    new_text, new_labels = stream(new)
+    def label(issue: LaidOutIssue, line: PrintedLine) -> str:
+        return issue.labels[line.page - 1]
+
+    old_lines, new_lines = lines(old), lines(new)
     edited = set()
-    matcher = difflib.SequenceMatcher(None, old_text, new_text, autojunk=False)
-    for tag, _, _, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            at = range(j1, j2) if j2 > j1 else [min(j1, len(new_labels) - 1)]
-            edited.update(new_labels[j] for j in at)
+    runs = difflib.SequenceMatcher(None, [ln.text for ln in old_lines],
+                                   [ln.text for ln in new_lines], autojunk=False)
+    for tag, i1, i2, j1, j2 in runs.get_opcodes():
+        if tag == "equal":
+            continue
+        if j1 == j2:  # lines taken out: the edit stands where the next line does
+            edited.add(label(new, new_lines[min(j1, len(new_lines) - 1)]))
+            continue
+        new_labels = [label(new, ln) for ln in new_lines[j1:j2] for _ in ln.text]
+        chars = difflib.SequenceMatcher(None, "".join(ln.text for ln in old_lines[i1:i2]),
+                                        "".join(ln.text for ln in new_lines[j1:j2]),
+                                        autojunk=False)
+        for op, _, _, k1, k2 in chars.get_opcodes():
+            if op != "equal":
+                at = range(k1, k2) if k2 > k1 else [min(k1, len(new_labels) - 1)]
+                edited.update(new_labels[k] for k in at)
     return edited
 
 

@@ -9,12 +9,26 @@ stand outside the text block and belong to no item.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from publisher.check import PrintedLine, read_printed_lines
 from publisher.errors import PublisherError
+
+
+def _version(pdf: Path) -> tuple[int, int]:
+    stat = pdf.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
+@lru_cache(maxsize=4)
+def _printed_lines(pdf: Path, mtime_ns: int, size: int) -> list[PrintedLine]:
+    """Reading a PDF's lines takes seconds a page: `diff` after `stats` in one process (and
+    the tests) read each file once while it stays unchanged."""
+    return read_printed_lines(pdf)
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,8 @@ class LaidOutIssue:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
+        # pypdf logs what it repairs in a damaged file; the one line the user needs is ours.
+        logging.getLogger("pypdf").setLevel(logging.ERROR)
         self.pdf = Path(pdf)
         if not self.pdf.is_file():
             raise PublisherError("no such PDF", self.pdf)
@@ -62,7 +78,7 @@ class LaidOutIssue:
                 for name, dest in reader.named_destinations.items()
                 if name.startswith("item-")
             }
-            self.lines = read_printed_lines(self.pdf)
+            self.lines = _printed_lines(self.pdf.resolve(), *_version(self.pdf))
         except PdfReadError as exc:
             raise PublisherError(f"not a readable PDF ({exc})", self.pdf) from None
         if not self.anchors:
@@ -90,8 +106,12 @@ class LaidOutIssue:
         for page, body in pages.items():
             left, right = min(ln.x0 for ln in body), max(ln.x1 for ln in body)
             middle = (left + right) / 2
-            first = [ln.x1 for ln in body if ln.x1 < middle]
-            second = [ln.x0 for ln in body if ln.x0 > middle]
+            # A column's edge is where several lines end or start; a short last line or a
+            # flush-right end note on a one-column page is no column.
+            ends = Counter(round(ln.x1) for ln in body if ln.x1 < middle)
+            starts = Counter(round(ln.x0) for ln in body if ln.x0 > middle)
+            first = [ln.x1 for ln in body if ln.x1 < middle and ends[round(ln.x1)] >= 3]
+            second = [ln.x0 for ln in body if ln.x0 > middle and starts[round(ln.x0)] >= 3]
             gutter = (max(first), min(second)) if first and second else None
             out[page] = PageGeometry(left, right, gutter)
         return out
@@ -129,24 +149,39 @@ class LaidOutIssue:
         return top - 1 <= line.y <= bottom + 1
 
     @cached_property
+    def _spans(self) -> dict[int, list[float]]:
+        pages = {ln.page for ln in self.lines} | {a.page for a in self.anchors.values()}
+        return {page: self._spanning(page) for page in pages}
+
+    @cached_property
+    def reading_order(self) -> list[PrintedLine]:
+        """Every printed line, page by page in reading order: running head and folio first,
+        then the text block's bands, and in a band its columns."""
+        def key(line: PrintedLine) -> tuple:
+            if not self.in_text_block(line):
+                return line.page, -1, 0, line.y
+            return self._line_key(line, self._spans[line.page])
+
+        return sorted(self.lines, key=key)
+
+    @cached_property
     def item_lines(self) -> dict[str, list[PrintedLine]]:
         """The printed lines of each item, by anchor name, in reading order."""
-        spans = {page: self._spanning(page) for page in {ln.page for ln in self.lines}}
-        spans.update({a.page: self._spanning(a.page) for a in self.anchors.values()})
-        starts = sorted((self._anchor_key(a, spans[a.page]), name)
+        starts = sorted((self._anchor_key(a, self._spans[a.page]), name)
                         for name, a in self.anchors.items())
         out: dict[str, list[PrintedLine]] = {name: [] for name in self.anchors}
-        keyed = sorted((self._line_key(ln, spans[ln.page]), i) for i, ln in enumerate(self.lines)
-                       if self.in_text_block(ln))
         at = -1
-        for key, i in keyed:
+        for line in self.reading_order:
+            if not self.in_text_block(line):
+                continue
+            key = self._line_key(line, self._spans[line.page])
             while at + 1 < len(starts) and starts[at + 1][0] <= key:
                 at += 1
             # Items run on over numbered pages only: 封三 and the 封底's own heading are not
             # the last article's.
-            if at >= 0 and (self.anchors[starts[at][1]].page == key[0]
-                            or self.labels[key[0] - 1].isdigit()):
-                out[starts[at][1]].append(self.lines[i])
+            if at >= 0 and (self.anchors[starts[at][1]].page == line.page
+                            or self.labels[line.page - 1].isdigit()):
+                out[starts[at][1]].append(line)
         return out
 
     def pages_of(self, anchor: str) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from publisher.desk import CONFUSABLES
 from publisher.errors import PublisherError, SourceError, read_utf8
 from publisher.keywords import _jieba
 from publisher.output import atomic_output
-from publisher.source.load import MANIFEST, load_issue
+from publisher.source.load import MANIFEST, load_issue, review_notes
 from publisher.source.model import Article, Issue
 
 RULES = {
@@ -535,12 +535,12 @@ def issue_texts(issue: Issue) -> list[Text]:
     return texts
 
 
-def review_findings(article: Article) -> Iterator[Finding]:
-    lines = read_utf8(article.path).splitlines()
-    line = next((n for n, text in enumerate(lines, 1) if text.startswith("review:")), 1)
-    for note in article.review:
-        yield Finding(article.path, line, 1, "review", "the importer's note is still here",
-                      note, "check the item, then remove the note")
+def review_findings(issue: Issue) -> Iterator[Finding]:
+    """The loader's review-note warnings, as findings at the same lines."""
+    for note in review_notes(issue):
+        text = note.message.removeprefix("warning: to review: ")
+        yield Finding(note.path, note.line, 1, "review", "the importer's note is still here",
+                      text, "check the item, then remove the note")
 
 
 def lint(target: Path, fix: bool = False) -> LintReport:
@@ -550,19 +550,19 @@ def lint(target: Path, fix: bool = False) -> LintReport:
     if target.is_file() and not (root / MANIFEST).is_file():
         raise PublisherError(f"not an article of an issue: no {MANIFEST} in {root}", target)
     issue = load_issue(root)
-    texts = issue_texts(issue)
-    context = LintContext(issue, texts)
-    rules = {name: rule for name, rule in TEXT_RULES.items() if name not in issue.lint.disable}
     unknown = set(issue.lint.disable) - set(RULES)
     if unknown:
         raise SourceError(f"`lint.disable`: no rule {', '.join(sorted(unknown))} "
                           f"(rules: {', '.join(RULES)})", root / MANIFEST)
+    texts = issue_texts(issue)
+    context = LintContext(issue, texts)
+    rules = {name: rule for name, rule in TEXT_RULES.items() if name not in issue.lint.disable}
     chosen = (lambda path: path.resolve() == target.resolve()) if target.is_file() \
         else (lambda path: True)
     findings = [f for t in texts if chosen(t.path) for rule in rules.values()
                 for f in rule(t, context) if f is not None]
     if "review" not in issue.lint.disable:
-        findings += [f for a in issue.articles if chosen(a.path) for f in review_findings(a)]
+        findings += [f for f in review_findings(issue) if chosen(f.path)]
     findings = sorted(set(findings), key=lambda f: (str(f.path), f.line, f.col, f.rule))
     report = LintReport(findings)
     if fix:

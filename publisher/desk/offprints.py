@@ -83,7 +83,8 @@ def _write(reader, article: Article, issue: Issue, laid_out: LaidOutIssue, outli
         if not first <= page <= last:
             continue
         parent = parents[level - 1] if 0 < level <= len(parents) else None
-        item = writer.add_outline_item(text, page - first, parent=parent, fit=Fit.xyz(top=top))
+        item = writer.add_outline_item(title=text, page_number=page - first, parent=parent,
+                                       fit=Fit.xyz(top=top))
         parents[level:] = [item]
     writer.add_metadata({
         "/Title": title(article),

@@ -165,20 +165,21 @@ def as_csv(items: list[ItemStats], total: dict) -> str:
         writer.writerow([row[k] for k in JSON_KEYS])
     writer.writerow(["total", "", "", *(total[k] for k in JSON_KEYS[3:7]), "",
                      total["lines"], total["layout_chars"], total["fee"]])
-    return out.getvalue()
+    return out.getvalue().removesuffix("\n")  # print() ends the last line
 
 
 def as_table(items: list[ItemStats], total: dict) -> str:
-    rows = [f"{'file':<34} {'han':>6} {'chars':>6} {'paras':>5} {'words':>6} {'folios':>7} "
-            f"{'lines':>5} {'版面字数':>6} {'fee':>8}"]
-    for i in [*items, None]:
-        values = asdict(i) if i else {**total, "file": f"total ({total['items']} items)",
-                                      "folios": ""}
-        fee_text = "" if values["fee"] is None else f"{values['fee']:.2f}"
-        rows.append(f"{values['file']:<34} {values['han']:>6} {values['chars']:>6} "
-                    f"{values['paragraphs']:>5} {values['words']:>6} {values['folios']:>7} "
-                    f"{values['lines']:>5} {values['layout_chars']:>10} {fee_text:>8}")
-    return "\n".join(rows)
+    rows = [{**asdict(i), "fee": i.fee} for i in items]
+    rows.append({**total, "file": f"total ({total['items']} items)", "folios": ""})
+    width = max(len(row["file"]) for row in rows)
+    out = [f"{'file':<{width}} {'han':>6} {'chars':>6} {'paras':>5} {'words':>6} {'folios':>7} "
+           f"{'lines':>5} {'版面字数':>6} {'fee':>8}"]
+    for row in rows:
+        fee_text = "" if row["fee"] is None else f"{row['fee']:.2f}"
+        out.append(f"{row['file']:<{width}} {row['han']:>6} {row['chars']:>6} "
+                   f"{row['paragraphs']:>5} {row['words']:>6} {row['folios']:>7} "
+                   f"{row['lines']:>5} {row['layout_chars']:>10} {fee_text:>8}".rstrip())
+    return "\n".join(out)
 
 
 def write_fee_sheet(items: list[ItemStats], path: Path) -> Path:

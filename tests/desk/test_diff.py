@@ -1,0 +1,73 @@
+"""`publisher diff` on two builds that differ by one sentence, and on a re-flow."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pdfplumber
+from PIL import Image
+from pypdf import PdfReader
+
+from publisher.check import PrintedLine
+from publisher.cli import main
+from publisher.desk.diff import diff
+from tests.desk.conftest import REPLACEMENT, SENTENCE
+
+
+def folio_of(pdf, text: str) -> str:
+    """The printed folio of the page whose text holds `text` (found with pdfplumber)."""
+    labels = PdfReader(pdf).page_labels
+    with pdfplumber.open(pdf) as plumber:
+        (index,) = [i for i, page in enumerate(plumber.pages)
+                    if text in re.sub(r"\s", "", page.extract_text() or "")]
+    return labels[index]
+
+
+def test_diff_names_only_the_edited_page(sample_pdf, edited_pdf, sample_laid_out,
+                                         edited_laid_out, tmp_path, capsys):
+    folio = folio_of(sample_pdf, SENTENCE[-12:])
+    marked = tmp_path / "marked.pdf"
+    assert main(["diff", str(sample_pdf), str(edited_pdf), "-o", str(marked)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    pages = [line for line in out if line.startswith("page ")]
+    assert pages == [f"page {folio}: edited, 2 line(s) changed"]
+    changes = [line.strip() for line in out if line.startswith("  ")]
+    assert "".join(c.split(" → ")[0] for c in changes) == SENTENCE
+    assert "".join(c.split(" → ")[1] for c in changes) == REPLACEMENT
+    assert out[-2:] == ["1 changed plate(s); re-flowed pages: none", f"marked: {marked}"]
+    # The marked copy: the new proof, yellow only on the edited page.
+    assert len(PdfReader(marked).pages) == len(PdfReader(edited_pdf).pages)
+    index = PdfReader(marked).page_labels.index(folio)
+    for page, expect in ((index, True), (index + 1, False)):
+        subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", str(page + 1), "-l",
+                        str(page + 1), "-singlefile", str(marked), str(tmp_path / f"p{page}")],
+                       check=True)
+        image = Image.open(tmp_path / f"p{page}.png").convert("RGB")
+        yellow = sum(1 for r, g, b in image.get_flattened_data() if r > 200 and g > 170 and b < 120)
+        assert (yellow > 50) == expect
+
+
+class Proof:
+    """Two pages of printed lines, as LaidOutIssue gives them."""
+
+    def __init__(self, pages: list[list[str]]):
+        self.labels = [str(n) for n in range(1, len(pages) + 1)]
+        self.lines = [PrintedLine(n, 100.0 + 20 * k, tuple(
+            {"text": c, "x0": 50.0 + 10 * i, "x1": 60.0 + 10 * i, "top": 90.0 + 20 * k,
+             "bottom": 100.0 + 20 * k} for i, c in enumerate(text)), True)
+            for n, page in enumerate(pages, 1) for k, text in enumerate(page)]
+        self.reading_order = self.lines
+
+    def in_text_block(self, line: PrintedLine) -> bool:
+        return True
+
+
+def test_reflow_is_told_from_the_edit():
+    old = Proof([["甲乙丙丁", "戊己庚辛", "壬癸子丑"], ["寅卯辰巳", "午未申酉"]])
+    # 乙 is corrected to 二三: the paragraph runs on, and one character moves to page 2.
+    new = Proof([["甲二三丙", "丁戊己庚", "辛壬癸子"], ["丑寅卯辰", "巳午未申", "酉"]])
+    report = diff(old, new)
+    assert [(p.label, p.edited) for p in report.pages] == [("1", True), ("2", False)]
+    assert report.format().splitlines()[-1] == "2 changed plate(s); re-flowed pages: 2"
+    assert diff(old, old).pages == []

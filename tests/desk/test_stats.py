@@ -1,0 +1,149 @@
+"""`publisher stats`: counts against ones computed here from the raw files and the PDF."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+
+import yaml
+
+from publisher.cli import main
+from publisher.desk.stats import item_stats
+from publisher.source.model import Kind
+from tests.conftest import SAMPLE
+
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def raw_parts(path) -> tuple[dict, str]:
+    """Front matter (as plain YAML) and body of an article file, read here, not by the tool."""
+    _, front, body = path.read_text(encoding="utf-8").split("---\n", 2)
+    return yaml.safe_load(front), body
+
+
+def printed_fields(front: dict) -> str:
+    byline = front.get("byline") or []
+    byline = [byline] if isinstance(byline, str | dict) else byline
+    people = "".join(p if isinstance(p, str) else "".join(map(str, p.values())) for p in byline)
+    title = front.get("title") or ""
+    title = "".join(map(str, title)) if isinstance(title, list) else str(title)
+    end = front.get("end_note") or {}
+    return "".join([str(front.get(k) or "") for k in ("kicker", "subtitle", "dateline",
+                                                       "editor_note")]
+                   + [title, people, "".join(end.values())])
+
+
+def paragraph_count(body: str) -> int:
+    """Blocks between blank lines; a heading line is a paragraph of its own; ::: lines are not."""
+    count = 0
+    for block in body.split("\n\n"):
+        lines = [ln for ln in block.splitlines() if ln.strip() and not ln.startswith(":::")]
+        headings = sum(ln.startswith("#") for ln in lines)
+        count += headings + (len(lines) > headings)
+    return count
+
+
+def test_text_counts_match_the_raw_files(sample_issue, sample_laid_out):
+    items = item_stats(sample_issue, sample_laid_out)
+    assert len(items) == len(sample_issue.articles) == 50
+    for article, item in zip(sample_issue.articles, items, strict=True):
+        front, body = raw_parts(article.path)
+        assert item.han == len(HAN.findall(body + printed_fields(front))), article.path.name
+        assert item.paragraphs == paragraph_count(body), article.path.name
+        assert item.han <= item.chars and item.words < item.chars
+
+
+def han(text: str) -> str:
+    return "".join(HAN.findall(text))
+
+
+def test_printed_lines_are_the_items_own(sample_issue, sample_laid_out):
+    """Every printed line given to an item holds that item's words, and its lines run from
+    its first printed words to its last."""
+    items = item_stats(sample_issue, sample_laid_out)
+    for article, item in zip(sample_issue.articles, items, strict=True):
+        source = han(article.path.read_text(encoding="utf-8"))
+        if article.kind == Kind.back_cover:
+            # The back cover's page prints the permit from issue.yaml within the item.
+            source += han(sample_issue.permit or "")
+        lines = sample_laid_out.item_lines[article.anchor]
+        assert item.lines == len(lines) > 0
+        for line in lines:
+            # Labels the layout adds: 【编者按】, the 微书摘 box's label.
+            words = han(line.text).removeprefix("编者按")
+            if words and words != "微书摘":
+                assert words in source, (article.path.name, line.text)
+        printed = han("".join(line.text for line in lines))
+        last = han(article.body)[-8:]
+        assert last in printed, article.path.name
+        # Folios: from the first line's page to the last's.
+        first, final = lines[0].page, max(line.page for line in lines)
+        labels = sample_laid_out.labels
+        expected = labels[first - 1] + (f"–{labels[final - 1]}" if final != first else "")
+        assert item.folios == expected
+
+
+def test_layout_chars_are_line_widths_times_lines(sample_issue, sample_laid_out):
+    """A column holds 21 characters, the full width 45: 要闻要论's briefs run in columns,
+    the 卷首语 across the page."""
+    items = {i.file: i for i in item_stats(sample_issue, sample_laid_out)}
+    for article in sample_issue.articles:
+        item = items[str(article.path.relative_to(SAMPLE))]
+        if article.kind == Kind.brief:
+            assert item.layout_chars == 21 * item.lines
+        elif article.column == "juanshouyu":
+            assert item.layout_chars == 45 * item.lines
+        else:
+            assert 21 * item.lines <= item.layout_chars <= 45 * item.lines
+
+
+def test_json_csv_and_fee_sheet(sample_pdf, tmp_path, capsys):
+    issue = tmp_path / "2015-10"
+    shutil.copytree(SAMPLE, issue)
+    with (issue / "issue.yaml").open("a", encoding="utf-8") as manifest:
+        manifest.write("fees: {per_thousand: 100}\n")
+    out = tmp_path / "out"
+    assert main(["stats", str(issue), "--pdf", str(sample_pdf), "-o", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [i["file"] for i in data["items"]] == [
+        f"articles/{p.name}" for p in sorted((SAMPLE / "articles").glob("*.md"))]
+    for item in data["items"]:
+        assert set(item) >= {"file", "title", "authors", "han", "chars", "paragraphs",
+                             "folios", "lines", "layout_chars", "fee"}
+        assert item["fee"] == round(item["layout_chars"] * 100 / 1000, 2)
+    total = data["total"]
+    assert total["layout_chars"] == sum(i["layout_chars"] for i in data["items"])
+    assert total["han"] == sum(i["han"] for i in data["items"])
+    with (out / "2015-10-fees.csv").open(encoding="utf-8") as f:
+        sheet = {row["author"]: row for row in csv.DictReader(f)}
+    speech = next(i for i in data["items"] if i["file"].endswith("180-fu-xingguo.md"))
+    assert float(sheet["傅兴国"]["fee"]) == speech["fee"]
+    assert abs(sum(float(r["fee"]) for r in sheet.values()) - total["fee"]) < 0.05 * len(sheet)
+
+    assert main(["stats", str(issue), "--pdf", str(sample_pdf), "-o", str(out), "--csv"]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert rows[0][:3] == ["file", "title", "authors"] and len(rows) == 52
+
+
+def test_pdf_is_rebuilt_when_older_than_sources_and_must_match_them(tmp_path, capsys):
+    import os
+
+    from publisher.desk.stats import pdf_for
+    from publisher.source.load import load_issue
+
+    issue = tmp_path / "two"
+    shutil.copytree(SAMPLE, issue)
+    for path in sorted((issue / "articles").glob("*.md"))[1:-1]:
+        path.unlink()
+    pdf = pdf_for(load_issue(issue), tmp_path / "out")
+    built = pdf.stat().st_mtime_ns
+    assert pdf_for(load_issue(issue), tmp_path / "out").stat().st_mtime_ns == built
+    source = issue / "articles" / "010-juanshouyu.md"
+    os.utime(source, ns=(built + 10**9, built + 10**9))
+    assert pdf_for(load_issue(issue), tmp_path / "out").stat().st_mtime_ns > built
+
+    assert main(["stats", str(SAMPLE), "--pdf", str(pdf)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"{pdf}: this PDF is not of these sources") and "Traceback" not in err
