@@ -21,6 +21,10 @@ Rules checked (numbered as in the house style; rule 3, the 2em indent, is the la
 7. no paragraph's last line holds fewer than two characters, and no column starts with the last
    line of a paragraph begun in the column before;
 8. every font is embedded and no glyph is missing (WeasyPrint draws .notdef for those);
+9. every line of body text (body size, body font) sits on the line grid: its baseline a whole
+   number of line pitches from the text block's first (within 0.5pt), the grid being the one
+   most such lines of the document follow (counted, not yet blocking: the layout does not
+   hold it yet);
 10. no full body line is loose: no gap between two Han characters widened by more than 0.1em
    (justification takes a line's slack from punctuation first; counted, not blocking).
 """
@@ -54,6 +58,7 @@ RULES = {
     6: "Han and Latin or digits closer than ⅛em",
     7: "one-character last line, or last line alone at a column top",
     8: "missing glyph or font not embedded",
+    9: "body line off the line grid",
     10: "loose line: a gap between Han characters widened by more than 0.1em",
 }
 BLOCKING_RULES = (1, 2, 4, 8)  # a violation of these makes `publisher check` exit 1
@@ -381,6 +386,22 @@ def _line_rules(line: PrintedLine, where: str, em: float) -> Iterable[Violation]
             yield Violation(6, line.page, where, text, f"{x}{y}")
 
 
+def _off_grid(frames: dict[PrintedLine, Frame], pitch: float, where) -> Iterable[Violation]:
+    """Rule 9: lines of body text (in the body's font: a heading at the body size may stand
+    between two lines of the grid) whose baseline is off the grid most of them follow."""
+    def phase(line: PrintedLine) -> float:
+        return line.y % pitch
+
+    body_font = Counter(_font(line) for line in frames).most_common(1)[0][0]
+    text = [line for line in frames if _font(line) == body_font]
+    common = Counter(round(phase(line) * 2) / 2 for line in text).most_common(1)[0][0]
+    for line in text:
+        off = (phase(line) - common + pitch / 2) % pitch - pitch / 2
+        if abs(off) > FLUSH_TOLERANCE_PT:
+            yield Violation(9, line.page, where(line), line.text,
+                            f"{off:+.1f}pt off the line grid")
+
+
 def _widest_han_gap(line: PrintedLine, em: float) -> float:
     """How much the widest gap between two adjacent Han characters of `line` was widened."""
     return max((b["x0"] - a["x0"] - em for a, b in zip(line.chars, line.chars[1:], strict=False)
@@ -531,6 +552,7 @@ def check_pdf(pdf_path: Path) -> CheckReport:
     pitch = Counter(round(b.y - a.y, 1) for run in runs for a, b in zip(run, run[1:], strict=False))
     line_pitch = pitch.most_common(1)[0][0] if pitch else 1.7 * em
     block_top = min(line.y for line in body)
+    report.violations.extend(_off_grid(frames, line_pitch, where))
     previous_full = False
     for r, run in enumerate(runs):
         frame = frames[run[0]]

@@ -82,6 +82,10 @@ def _text_boxes(box: boxes.Box) -> list[boxes.TextBox]:
     return []
 
 
+def _length(line: boxes.LineBox) -> int:
+    return sum(len(box.text) for box in _text_boxes(line))
+
+
 def _in_flow(box: boxes.Box) -> bool:
     """Whether every box in `box` is in the normal flow."""
     return all(child.is_in_normal_flow() and _in_flow(child)
@@ -261,6 +265,8 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
         inline.remove_last_whitespace(context, wider_line)
         if wider[1] == resume_at or not _text_boxes(wider_line):
             return result
+        if _length(wider_line) <= _length(line):  # WeasyPrint may break earlier when wider
+            continue
         if wider_line.width - indent - _room_to_squeeze(wider_line) <= room:
             wider_line.squeezed = True
             return wider
