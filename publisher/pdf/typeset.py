@@ -48,7 +48,8 @@ _NOBR = re.compile("|".join([*(f"{m}{{2,}}" for m in DOUBLED_MARKS), r"[^\s·]·
 # Elements inside which characters stay neighbours; any other element parts the text.
 _INLINE = frozenset(("a", "abbr", "b", "cite", "em", "i", "q", "small", "span", "strong", "sub",
                      "sup", "u"))
-_PARAGRAPHS = frozenset(("p", "h1", "h2", "h3", "h4", "h5", "h6"))
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_PARAGRAPHS = frozenset(("p", *_HEADINGS))
 _SKIPPED = frozenset(("style", "script", "head", "title"))
 
 
@@ -191,12 +192,15 @@ def typeset(root: Element) -> None:
     for element in root.iter():
         if element.tag in _PARAGRAPHS:
             _keep_last_line([s for s in _slots(element, skip_tail=True) if s is not None])
+    # Headings are set line by line and named in the bookmarks: no break opportunities there.
+    headings = {e for h in root.iter() if h.tag in _HEADINGS for e in h.iter()}
     slots = list(_slots(root, skip_tail=True))
     marked = _texts([None if s is None else s.text for s in slots])
     for slot, text in zip(slots, marked, strict=True):
         if slot is None:
             continue
-        rendered = _render(text)
+        owner = parents.get(slot.element) if slot.tail else slot.element
+        rendered = _render(text.replace(BREAK, "") if owner in headings else text)
         slot.text = rendered.text
         if slot.tail:
             parent = parents[slot.element]
