@@ -13,12 +13,20 @@ Rules checked (numbered as in the house style; rule 3, the 2em indent, is the la
 1. no line starts with a closing mark or ends with an opening one;
 2. no `——` or `……` split across lines (an odd run of — or … at a line's start or end);
 4. every full body line ends within 0.5pt of its frame's right edge (also reported as a share);
-5. adjacent full-width marks that no break can separate take 1.5em: the second starts ½em
-   after the first, plus the line's justification gap;
-6. a Han character and a Latin letter or digit stand at least 0.2em apart;
+5. adjacent full-width marks take 1.5em (a closing mark then a closing or opening one, or two
+   opening ones: `。”`, `》《`, `”（`, `“《`): the second starts ½em after the first, plus the
+   line's justification gap;
+6. a Han character and a Latin letter or digit stand at least ⅛em apart (the layout sets them ¼em
+   apart, and flexes that between ⅛ and ⅓em to fit a line);
 7. no paragraph's last line holds fewer than two characters, and no column starts with the last
    line of a paragraph begun in the column before;
-8. every font is embedded and no glyph is missing (WeasyPrint draws .notdef for those).
+8. every font is embedded and no glyph is missing (WeasyPrint draws .notdef for those);
+9. every line of body text (body size, body font) sits on the line grid: its baseline a whole
+   number of line pitches from the text block's first (within 0.5pt), the grid being the one
+   most such lines of the document follow (counted, not yet blocking: the layout does not
+   hold it yet);
+10. no full body line is loose: no gap between two Han characters widened by more than 0.1em
+   (justification takes a line's slack from punctuation first; counted, not blocking).
 """
 
 from __future__ import annotations
@@ -33,10 +41,10 @@ from pathlib import Path
 from publisher.cjk import (
     CLOSING,
     DOUBLED_MARKS,
+    LINE_END_COMPRESSIBLE,
     LINE_END_PROHIBITED,
     LINE_START_PROHIBITED,
     OPENING,
-    OPENING_QUOTES,
     counts_as_character,
     is_han,
 )
@@ -47,12 +55,16 @@ RULES = {
     2: "—— or …… split across lines",
     4: "full line not flush with the column edge",
     5: "adjacent punctuation wider than 1.5em",
-    6: "Han and Latin or digits closer than ¼em",
+    6: "Han and Latin or digits closer than ⅛em",
     7: "one-character last line, or last line alone at a column top",
     8: "missing glyph or font not embedded",
+    9: "body line off the line grid",
+    10: "loose line: a gap between Han characters widened by more than 0.1em",
 }
 BLOCKING_RULES = (1, 2, 4, 8)  # a violation of these makes `publisher check` exit 1
 FLUSH_TOLERANCE_PT = 0.5
+LOOSE_EM = 0.1
+LATIN_GAP_EM = 1 / 8 - 0.01  # a hundredth for the PDF's rounding to thousandths
 INDENT_EM = 2
 # Body lines follow each other 1.67em apart; a wider gap in a frame means other matter between.
 RUN_GAP_EM = 2.5
@@ -66,14 +78,16 @@ class PrintedLine:
     y: float  # baseline, points from the top of the page
     chars: tuple[dict, ...]
     body: bool  # mostly at the body size
+    trimmed: bool = False  # opens with a mark set half width, its blank half before the edge
+    hangs: bool = False  # ends with a mark set half width, its blank half past the edge
 
     @property
     def x0(self) -> float:
-        return self.chars[0]["x0"]
+        return self.chars[0]["x0"] + (_half(self.chars[0]) if self.trimmed else 0.0)
 
     @property
     def x1(self) -> float:
-        return self.chars[-1]["x1"]
+        return self.chars[-1]["x1"] - (_half(self.chars[-1]) if self.hangs else 0.0)
 
     @property
     def text(self) -> str:
@@ -130,6 +144,26 @@ class CheckReport:
         return "\n".join(out)
 
 
+def _half(char: dict) -> float:
+    return char["size"] / 2
+
+
+def _at(x: float, edges: list[float]) -> bool:
+    return any(abs(x - edge) < 0.5 for edge in edges)
+
+
+def _trimmed(char: dict, lefts: list[float]) -> bool:
+    """Whether `char` opens a line half an em before a left edge: an opening mark trimmed."""
+    return (char["text"] in OPENING and not _at(char["x0"], lefts)
+            and _at(char["x0"] + _half(char), lefts))
+
+
+def _hangs(char: dict, rights: list[float]) -> bool:
+    """Whether `char` ends a line half an em past a right edge: a mark set half width."""
+    return (char["text"] in LINE_END_COMPRESSIBLE and not _at(char["x1"], rights)
+            and _at(char["x1"] - _half(char), rights))
+
+
 def _base_font(name: str) -> str:
     """A font's name without the subset prefix (`ABCDEF+Noto-Serif-CJK-SC`)."""
     return name.split("+", 1)[-1]
@@ -176,7 +210,8 @@ def read_printed_lines(pdf_path: Path) -> list[PrintedLine]:
     """Every line of text in the PDF, body lines marked, in page order, top to bottom.
 
     A row is cut at a gap wider than 1.5em where one piece starts at a left edge (or its indent)
-    or the other ends at a right edge, edges being where at least three such pieces start or end;
+    or the other ends at a right edge, edges being where at least three such pieces start or end
+    (not counting pieces that open or end with a mark, which may stand half an em outside);
     a line stretched at a wide space thus stays whole.
     """
     import pdfplumber
@@ -197,16 +232,20 @@ def read_printed_lines(pdf_path: Path) -> list[PrintedLine]:
     rows = [(number, y, row) for number, height, chars in pages for y, row in _rows(chars, height)]
     pieces = [glyphs for _, _, row in rows for glyphs in _split(row, lambda a, b: _wide(a, b, em))]
     body = [glyphs for glyphs in pieces if is_body(glyphs)]
-    lefts = [g[0] for g in _clusters([p[0]["x0"] for p in body], 0.3) if len(g) >= 3]
+    lefts = [g[0] for g in _clusters([p[0]["x0"] for p in body if p[0]["text"] not in OPENING],
+                                      0.3) if len(g) >= 3]
     lefts += [x + INDENT_EM * em for x in lefts]
-    rights = [g[-1] for g in _clusters([p[-1]["x1"] for p in body], 0.3) if len(g) >= 3]
+    rights = [g[-1] for g in _clusters([p[-1]["x1"] for p in body
+                                        if p[-1]["text"] not in LINE_END_COMPRESSIBLE], 0.3)
+              if len(g) >= 3]
 
     def cut(a: dict, b: dict) -> bool:
         """Cut at a wide gap that opens a frame's line or closes one: not at a wide space."""
-        return _wide(a, b, em) and (any(abs(b["x0"] - x) < 0.5 for x in lefts)
-                                    or any(abs(a["x1"] - x) < 0.5 for x in rights))
+        return _wide(a, b, em) and (_at(b["x0"], lefts) or _trimmed(b, lefts)
+                                    or _at(a["x1"], rights) or _hangs(a, rights))
 
-    return [PrintedLine(number, round(y, 2), tuple(glyphs), is_body(glyphs))
+    return [PrintedLine(number, round(y, 2), tuple(glyphs), is_body(glyphs),
+                        trimmed=_trimmed(glyphs[0], lefts), hangs=_hangs(glyphs[-1], rights))
             for number, y, row in rows for glyphs in _split(row, cut)]
 
 
@@ -336,17 +375,37 @@ def _line_rules(line: PrintedLine, where: str, em: float) -> Iterable[Violation]
     stretch = stretches[len(stretches) // 2] if stretches else 0.0
     for a, b in pairs:
         x, y = a["text"], b["text"]
-        if (x in CLOSING and (y in CLOSING or y in OPENING_QUOTES)) or (
-            x in OPENING and y in OPENING
-        ):
+        if (x in CLOSING and (y in CLOSING or y in OPENING)) or (x in OPENING and y in OPENING):
             # One of the two loses half an em: the second starts ½em after the first, not 1em.
             width = 1 + (b["x0"] - a["x0"] - stretch) / em
             if width > 1.6:
                 yield Violation(5, line.page, where, text, f"{x}{y} takes {width:.2f}em")
         if ((is_han(x) and y.isascii() and y.isalnum())
                 or (x.isascii() and x.isalnum() and is_han(y))) \
-                and b["x0"] - a["x1"] < 0.2 * a["size"]:
+                and b["x0"] - a["x1"] < LATIN_GAP_EM * a["size"]:
             yield Violation(6, line.page, where, text, f"{x}{y}")
+
+
+def _off_grid(frames: dict[PrintedLine, Frame], pitch: float, where) -> Iterable[Violation]:
+    """Rule 9: lines of body text (in the body's font: a heading at the body size may stand
+    between two lines of the grid) whose baseline is off the grid most of them follow."""
+    def phase(line: PrintedLine) -> float:
+        return line.y % pitch
+
+    body_font = Counter(_font(line) for line in frames).most_common(1)[0][0]
+    text = [line for line in frames if _font(line) == body_font]
+    common = Counter(round(phase(line) * 2) / 2 for line in text).most_common(1)[0][0]
+    for line in text:
+        off = (phase(line) - common + pitch / 2) % pitch - pitch / 2
+        if abs(off) > FLUSH_TOLERANCE_PT:
+            yield Violation(9, line.page, where(line), line.text,
+                            f"{off:+.1f}pt off the line grid")
+
+
+def _widest_han_gap(line: PrintedLine, em: float) -> float:
+    """How much the widest gap between two adjacent Han characters of `line` was widened."""
+    return max((b["x0"] - a["x0"] - em for a, b in zip(line.chars, line.chars[1:], strict=False)
+                if is_han(a["text"]) and is_han(b["text"])), default=0.0)
 
 
 def _missing_glyphs(pdf_path: Path) -> list[Violation]:
@@ -493,6 +552,7 @@ def check_pdf(pdf_path: Path) -> CheckReport:
     pitch = Counter(round(b.y - a.y, 1) for run in runs for a, b in zip(run, run[1:], strict=False))
     line_pitch = pitch.most_common(1)[0][0] if pitch else 1.7 * em
     block_top = min(line.y for line in body)
+    report.violations.extend(_off_grid(frames, line_pitch, where))
     previous_full = False
     for r, run in enumerate(runs):
         frame = frames[run[0]]
@@ -518,6 +578,10 @@ def check_pdf(pdf_path: Path) -> CheckReport:
                     report.violations.append(Violation(
                         4, line.page, where(line), line.text,
                         f"ends {line.x1 - frame.right:+.1f}pt from the edge"))
+                if (widest := _widest_han_gap(line, em)) > LOOSE_EM * em:
+                    report.violations.append(Violation(
+                        10, line.page, where(line), line.text,
+                        f"a gap between Han characters widened by {widest:.1f}pt"))
             else:
                 if sum(map(counts_as_character, line.text)) < 2:
                     report.violations.append(Violation(7, line.page, where(line), line.text,

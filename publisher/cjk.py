@@ -10,12 +10,17 @@ from functools import lru_cache
 CLOSING = frozenset("，。、：；！？）】》」』”’〉〕")
 # These sit in the right half, blank on the left.
 OPENING = frozenset("（【《「『“‘〈〔")
+# Marks that may end a line at half width, their blank half past the column's edge (clreq).
+LINE_END_COMPRESSIBLE = CLOSING - {"！", "？"}
 # GB/T 15834 and clreq: marks that may not open a line (the closing ones, and the middle dot
 # of a transliterated name), and marks that may not close one.
 LINE_START_PROHIBITED = CLOSING | {"·"}
 LINE_END_PROHIBITED = OPENING
 # Unicode line breaking never breaks before a quotation mark.
 OPENING_QUOTES = frozenset("“‘")
+CLOSING_QUOTES = frozenset("”’")
+# A zero-width space: a break opportunity that prints nothing.
+BREAK = "\u200b"
 # Marks printed doubled (—— and ……): a pair is one mark, never split by a break or a gap.
 DOUBLED_MARKS = "—…"
 

@@ -8,6 +8,9 @@ again) and changes its text, never its sources or the elements the templates mad
 - `<span class="nobr">` around `——`, `……` and a character followed by `·` (rules 1, 2), and
   around the last two characters of a paragraph or heading with the marks after them, so that
   none ends with a line of one character (rule 7);
+- a zero-width space, a break opportunity, before “ and after ” between Chinese characters
+  (rule 4: Unicode line breaking binds quotation marks to both neighbours, and a line that
+  cannot break there is left short and loose);
 - `<span class="halt">` on one mark of each pair of adjacent full-width marks (rule 5): the
   font has `halt` (half-width alternates) but not `chws`, so the mark whose blank half faces the
   other loses it and the pair takes 1.5em.
@@ -21,11 +24,15 @@ from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
 from publisher.cjk import (
+    BREAK,
     CLOSING,
+    CLOSING_QUOTES,
     DOUBLED_MARKS,
+    LINE_START_PROHIBITED,
     OPENING,
     OPENING_QUOTES,
     counts_as_character,
+    is_cjk,
     is_han,
     is_latin,
 )
@@ -36,11 +43,13 @@ _OPEN = {"nobr": "\ue000", "halt": "\ue001"}
 _KINDS = {mark: kind for kind, mark in _OPEN.items()}
 _CLOSE = "\ue002"
 _PLACEHOLDERS = frozenset((*_OPEN.values(), _CLOSE))
+
 _NOBR = re.compile("|".join([*(f"{m}{{2,}}" for m in DOUBLED_MARKS), r"[^\s·]·"]))
 # Elements inside which characters stay neighbours; any other element parts the text.
 _INLINE = frozenset(("a", "abbr", "b", "cite", "em", "i", "q", "small", "span", "strong", "sub",
                      "sup", "u"))
-_PARAGRAPHS = frozenset(("p", "h1", "h2", "h3", "h4", "h5", "h6"))
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_PARAGRAPHS = frozenset(("p", *_HEADINGS))
 _SKIPPED = frozenset(("style", "script", "head", "title"))
 
 
@@ -53,14 +62,20 @@ def _spaced(before: str, after: str) -> bool:
 
 
 def _halted(before: str, char: str, after: str) -> bool:
-    """Whether `char` loses its blank half: the half that faces the neighbouring mark.
-
-    Only pairs that no line break can separate: a halved mark at a line's end or start would
-    leave the em grid (`》（` may break, so it keeps 2em).
-    """
+    """Whether `char` loses its blank half: the half that faces the neighbouring mark. In
+    every pair, `》《` too: where a break parts it, the closing mark ends its line at half width,
+    as justification sets a mark at a line's end when that helps the line fit."""
     if char in CLOSING:
-        return after in CLOSING or after in OPENING_QUOTES
+        return after in CLOSING or after in OPENING
     return char in OPENING and before in OPENING
+
+
+def _quote_break(before: str, char: str) -> bool:
+    """Whether a line may break between `before` and `char` where Unicode line breaking would
+    not: it never breaks before “ or after ”, which in Chinese open and close like brackets."""
+    if char in OPENING_QUOTES:
+        return is_cjk(before) and before not in OPENING
+    return before in CLOSING_QUOTES and is_cjk(char) and char not in LINE_START_PROHIBITED
 
 
 def _texts(texts: list[str | None]) -> list[str | None]:
@@ -75,12 +90,15 @@ def _texts(texts: list[str | None]) -> list[str | None]:
             real.append((n, -1, ""))
         else:
             real += [(n, i, c) for i, c in enumerate(text) if c not in _PLACEHOLDERS]
-    spaces, halts = set(), set()
+    inserted: dict[tuple[int, int], str] = {}  # what follows a character
+    halts = set()
     for k, (n, i, char) in enumerate(real):
         before = real[k - 1] if k else (n, -1, "")
         after = real[k + 1][2] if k + 1 < len(real) else ""
         if before[2] and char and _spaced(before[2], char):
-            spaces.add(before[:2])
+            inserted[before[:2]] = " "
+        if before[2] and char and _quote_break(before[2], char):
+            inserted[before[:2]] = BREAK
         if char and _halted(before[2], char, after):
             halts.add((n, i))
     out: list[str | None] = []
@@ -91,8 +109,7 @@ def _texts(texts: list[str | None]) -> list[str | None]:
         chars = []
         for i, char in enumerate(text):
             chars.append(_wrap("halt", char) if (n, i) in halts else char)
-            if (n, i) in spaces:
-                chars.append(" ")
+            chars.append(inserted.get((n, i), ""))
         out.append("".join(chars))
     return out
 
@@ -175,12 +192,15 @@ def typeset(root: Element) -> None:
     for element in root.iter():
         if element.tag in _PARAGRAPHS:
             _keep_last_line([s for s in _slots(element, skip_tail=True) if s is not None])
+    # Headings are set line by line and named in the bookmarks: no break opportunities there.
+    headings = {e for h in root.iter() if h.tag in _HEADINGS for e in h.iter()}
     slots = list(_slots(root, skip_tail=True))
     marked = _texts([None if s is None else s.text for s in slots])
     for slot, text in zip(slots, marked, strict=True):
         if slot is None:
             continue
-        rendered = _render(text)
+        owner = parents.get(slot.element) if slot.tail else slot.element
+        rendered = _render(text.replace(BREAK, "") if owner in headings else text)
         slot.text = rendered.text
         if slot.tail:
             parent = parents[slot.element]

@@ -8,6 +8,7 @@ checker does see the faults the project removes.
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -22,10 +23,11 @@ from publisher.context import resolve
 from publisher.pdf.html import issue_html
 from publisher.pdf.typeset import typeset
 from publisher.source.load import load_issue
-from tests.conftest import ROOTS
+from tests.conftest import ROOT, ROOTS
 
 EM = 10.5
-SCENARIOS = ("typeset-line-breaks", "typeset-latin", "typeset-punctuation", "typeset-last-line")
+SCENARIOS = ("typeset-line-breaks", "typeset-latin", "typeset-punctuation", "typeset-last-line",
+             "typeset-evener")
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path]:
@@ -55,6 +57,8 @@ def test_sample_keeps_rules_1_2_4_8_and_is_flush(sample_pdf):
     assert [totals[rule] for rule in (1, 2, 4, 8)] == [0, 0, 0, 0], report.format()
     assert report.full_lines > 500
     assert report.flush_share >= 0.994  # Typst's share on the same text
+    assert totals[5] == 0  # every adjacent pair at 1.5em, 》《 and ”（ too
+    assert totals[10] <= 17  # loose lines: 90 before #17; Vivliostyle has 8
 
 
 def test_cli_check_prints_totals_and_share(sample_pdf, capsys):
@@ -67,7 +71,11 @@ def test_cli_check_prints_totals_and_share(sample_pdf, capsys):
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_breaks_no_rule(built, name):
     report = check_pdf(built[name])
-    assert report.violations == [], report.format()
+    # Rule 10 is a figure these scenarios may not meet: `基层组……` sends 组 down with the
+    # ……, and a line of characters with no mark to squeeze can only open its gaps.
+    # typeset-evener provokes each way to avoid a loose line and has none.
+    violations = [v for v in report.violations if v.rule != 10 or name == "typeset-evener"]
+    assert violations == [], report.format()
     assert report.full_lines >= 5
     assert report.flush_lines == report.full_lines
 
@@ -99,7 +107,7 @@ def test_latin_and_digits_get_a_quarter_em_added_by_the_layout(built):
             ):
                 gaps.append(b["x0"] - a["x1"])
     assert len(gaps) >= 15
-    assert all(0.2 * EM <= gap <= 0.45 * EM for gap in gaps), gaps
+    assert all(EM / 8 - 0.1 <= gap <= EM / 3 + 0.1 for gap in gaps), gaps
 
 
 def test_adjacent_marks_take_one_and_a_half_em(built):
@@ -111,6 +119,93 @@ def test_adjacent_marks_take_one_and_a_half_em(built):
                 # The first mark keeps ½em, plus this line's small justification gap.
                 assert 0.5 * EM <= b["x0"] - a["x0"] <= 0.65 * EM, line.text
     assert pairs >= 6
+
+
+def evener_line(built, start: str):
+    return next(line for line in body_lines(built["typeset-evener"])
+                if line.text.startswith(start))
+
+
+def test_every_adjacent_pair_takes_one_and_a_half_em_even_where_a_break_may_part_it(built):
+    pairs = [(a, b) for line in body_lines(built["typeset-evener"])
+             for a, b in zip(line.chars, line.chars[1:], strict=False)
+             if a["text"] + b["text"] == "》《"]
+    assert len(pairs) == 1  # mid-line; the other 》《 is parted by a break
+    (a, b), = pairs
+    assert 0.5 * EM <= b["x0"] - a["x0"] <= 0.6 * EM
+
+
+def test_a_pair_parted_by_a_break_ends_and_starts_its_lines_at_half_width(built):
+    ending = evener_line(built, "想不断提高")
+    following = evener_line(built, "《准则》")
+    assert ending.text.endswith("《条例》") and ending.hangs
+    assert following.trimmed
+    column_right = evener_line(built, "部队伍建设").x1
+    assert ending.chars[-1]["x1"] == pytest.approx(column_right + EM / 2, abs=0.3)
+    assert following.chars[0]["x0"] == pytest.approx(ending.x0 - EM / 2, abs=0.3)
+
+
+def test_an_opening_quote_at_a_line_start_is_trimmed_and_the_line_takes_more(built):
+    line = evener_line(built, "“三严三实”")
+    above = evener_line(built, "想不断提高服务群众能力和水平推动基层")
+    assert above.text.endswith("组织建")  # the break before “ that Unicode would not allow
+    assert line.trimmed and line.chars[0]["x0"] == pytest.approx(above.x0 - EM / 2, abs=0.3)
+    assert line.x1 == pytest.approx(above.x1, abs=0.5)
+
+
+def test_a_mark_at_a_line_end_is_set_half_width_to_take_one_more_character(built):
+    line = evener_line(built, "矩都挺在前面")
+    assert line.text.endswith("四种形态”，") and line.hangs
+
+
+def test_a_line_of_digits_and_latin_fits_by_narrowing_its_quarter_ems(built):
+    line = evener_line(built, "在吴忠市召开")
+    assert line.text.endswith("统计了1939年")
+    gaps = [b["x0"] - a["x1"] for a, b in zip(line.chars, line.chars[1:], strict=False)
+            if cjk.is_han(a["text"]) != cjk.is_han(b["text"]) and (a["text"] + b["text"]).isalnum()]
+    assert len(gaps) == 6
+    assert all(EM / 8 - 0.1 <= gap < EM / 4 for gap in gaps), gaps
+    assert check_pdf(built["typeset-evener"]).totals()[10] == 0
+
+
+@pytest.mark.parametrize("spacing, loose", [("0.12em", True), ("0.05em", False)])
+def test_a_line_whose_han_gaps_open_wide_is_reported_loose(tmp_path, spacing, loose):
+    text = "社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设"
+    html = ('<html lang="zh"><body style="font: 10.5pt/17.5pt \'Noto Serif CJK SC\'; '
+            f'width: 21em"><p style="letter-spacing: {spacing}; margin: 0">{text * 2}</p>'
+            "</body></html>")
+    pdf = tmp_path / "loose.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    report = check_pdf(pdf)
+    assert report.full_lines >= 3
+    assert (report.totals()[10] == report.full_lines) if loose else not report.totals()[10]
+    assert report.passed  # counted, not blocking
+
+
+def test_line_start_trim_and_line_end_compression_can_be_switched_off(tmp_path):
+    from publisher.pdf import weasyprint as engine
+
+    source = (ROOTS / "typeset-evener" / "articles" / "10-test.md").read_text(encoding="utf-8")
+    paragraphs = [p for p in source.split("\n\n") if "《准则》的要求" in p or "矩都挺" in p]
+    cjk_css = (ROOT / "layouts" / "cjk.css").read_text(encoding="utf-8")
+    found = {}
+    for switch in ("", "--line-start-trim: none; --line-end-compression: none"):
+        html = weasyprint.HTML(string=(
+            f'<html lang="zh-CN"><head><style>{cjk_css}</style></head>'
+            '<body style="font: 10.5pt/17.5pt \'Noto Serif CJK SC\'; '
+            f'width: calc(21em + 0.01pt); {switch}">'
+            + "".join(f'<p style="margin: 0; text-indent: 2em; text-align: justify">{p}</p>'
+                      for p in paragraphs) + "</body></html>"))
+        typeset(html.etree_element)
+        pdf = tmp_path / "switched.pdf"
+        with engine.patched(uuid.uuid4()):
+            html.write_pdf(pdf)
+        lines = body_lines(pdf)
+        found[switch] = ([line.text for line in lines if line.trimmed],
+                         [line.text for line in lines if line.hangs and line.text[-1] == "，"])
+    assert all(found[""]), found[""]
+    assert found["--line-start-trim: none; --line-end-compression: none"] == ([], [])
+    assert check_pdf(pdf).totals()[4] == 0
 
 
 def test_no_paragraph_ends_with_one_character(built):
@@ -127,6 +222,7 @@ def test_no_paragraph_ends_with_one_character(built):
     ("typeset-latin", 6),
     ("typeset-punctuation", 5),
     ("typeset-last-line", 7),
+    ("typeset-evener", 5),  # 》《 left at 2em
 ])
 def test_bare_weasyprint_breaks_the_rule(bare, name, rule):
     assert check_pdf(bare[name]).totals()[rule] > 0
@@ -251,7 +347,9 @@ def test_text_pass_marks_up_text_only():
     typeset(html.etree_element)
     assert ElementTree.tostring(html.etree_element, encoding="unicode", method="html") == (
         '<html><head><title>2015年</title></head><body><p class="lead">'
-        '<strong>（二）机制<span class="halt">。</span></strong>“三建”<span class="nobr">——</span>'
+        # A break opportunity (U+200B) before “ and after ”, which Unicode binds to both sides.
+        '<strong>（二）机制<span class="halt">。</span>\u200b</strong>“三建”\u200b'
+        '<span class="nobr">——</span>'
         '在 2015 年用 Word 写<em><span class="nobr">文档</span></em>'
         '<span class="nobr"><span class="halt">。</span>”</span>'
         # A <br> parts 2015 from 年 (no space), but the last two characters are kept together.
@@ -269,3 +367,26 @@ def test_a_pdf_with_too_few_lines_for_a_column_is_checked_line_by_line(tmp_path)
     assert [(v.rule, v.column, v.detail) for v in report.violations] == [
         (1, "outside the columns", "ends with （")]
     assert report.full_lines == 0
+
+
+@pytest.mark.parametrize("heading_margin, off", [("5pt", True), ("8.75pt", False)])
+def test_body_lines_off_the_line_grid_are_reported(tmp_path, heading_margin, off):
+    # A heading 17.5pt high with 5pt above and below moves the lines after it 10pt off the
+    # grid that the lines before it follow; with 8.75pt it takes two whole lines.
+    text = "社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设" * 2
+    html = ('<html lang="zh-CN"><head><style>@page { size: 120mm 200mm; margin: 10mm }'
+            "body { margin: 0; font: 10.5pt/17.5pt 'Noto Serif CJK SC'; width: 21em }"
+            "p { margin: 0; text-indent: 2em }"
+            f"h2 {{ font: bold 10.5pt/17.5pt 'Noto Sans CJK SC'; margin: {heading_margin} 0 }}"
+            f"</style></head><body><p>{text}。</p><p>{text}。</p><h2>一、主要做法</h2>"
+            f"<p>{text}。</p></body></html>")
+    pdf = tmp_path / "grid.pdf"
+    weasyprint.HTML(string=html).write_pdf(pdf)
+    report = check_pdf(pdf)
+    lines = body_lines(pdf)
+    heading = next(line for line in lines if line.text == "一、主要做法")
+    below = [line for line in lines if line.y > heading.y]
+    found = [v for v in report.violations if v.rule == 9]
+    assert len(found) == (len(below) if off else 0), report.format()
+    if off:
+        assert found[0].detail.endswith("pt off the line grid")

@@ -1,17 +1,28 @@
-"""Inter-character justification for WeasyPrint (rule 4: full lines flush), for WeasyPrint 70.0.
+"""Justification of Chinese lines for WeasyPrint 70.0 (rule 4: full lines flush), taking a line's
+slack from punctuation before it opens gaps between characters (W3C clreq, JLREQ's priorities).
 
 WeasyPrint justifies by widening spaces only, so a justified line of Chinese, which has no
-spaces, stays ragged. `install()` patches three places of WeasyPrint 70.0:
+spaces, stays ragged; and it breaks a line where the next character no longer fits at its full
+width. `install()` patches WeasyPrint 70.0 so that, line by line:
 
-- `layout.inline.justify_line` first marks, on every text box of the line, the gaps after which
-  a character may be spaced out: each gap between two characters of which at least one is Chinese
-  (Han, kana, full-width punctuation), except around spaces (they stretch already) and inside
-  `——` or `……`, and never after the line's last character.
-- `layout.inline.count_expandable_spaces` counts those gaps with the spaces, so the line's
-  extra width is shared evenly among spaces and gaps, and box widths and positions follow.
-- `text.line_break.Layout` widens the drawn glyphs after each marked gap by the same amount,
-  in whole thousandths of the font size (what the PDF holds) with the rounding error carried
-  forward, so the last glyph of a line lands on the column's edge.
+1. adjacent marks take 1.5em everywhere: the text pass (`publisher.pdf.typeset`) set one of each
+   pair half width already, so the line breaker sees them so;
+2. a 。，、；： or closing mark at the line's end hangs its blank half past the edge (is set half
+   width) when that lets the line take one more character (`--line-end-compression: none`
+   switches it off);
+3. an opening mark at the start of a line other than a paragraph's first is trimmed to half
+   width, as CSS `text-spacing-trim: normal` does (`--line-start-trim: none` switches it off);
+4. the quarter em between Han and Latin or digits (a space the text pass adds) flexes between an
+   eighth and a third of an em;
+5. only then the gaps after which a character may be spaced out open, evenly: each gap between
+   two characters of which at least one is Chinese (Han, kana, full-width punctuation), except
+   around spaces and inside `——` or `……`, and never after the line's last character.
+
+Where a line leaves room, `layout.inline.split_inline_box` tries it again a little wider and
+keeps the longer line if 2–4 make it fit. `layout.inline.text_align` then justifies it (WeasyPrint
+would leave a line wider than its box alone), and `text.line_break.Layout` widens the drawn
+glyphs after each gap, in whole thousandths of the font size (what the PDF holds) with the
+rounding error carried forward, so the last glyph of a line lands on the column's edge.
 
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
@@ -28,15 +39,23 @@ from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi
 from weasyprint.text.fonts import get_pango_font_key
 
-from publisher.cjk import is_cjk, splits_doubled_mark
+from publisher.cjk import BREAK, LINE_END_COMPRESSIBLE, OPENING, is_cjk, splits_doubled_mark
 
 # Thousandths of the font size added to a widened glyph's Pango width beyond the whole number
 # wanted, so that WeasyPrint's truncation to thousandths keeps that number.
 _MARGIN = 0.25
+HALF_EM = 0.5
+# The space between Han and Latin (0.256em in Noto Serif CJK) flexes within these, in em.
+SPACE_EM = 0.256
+SPACE_MIN_EM = 1 / 8
+SPACE_MAX_EM = 1 / 3
+# A line that leaves at least `_TRY_SLACK_EM` unfilled is tried again this much wider (em).
+_TRY_WIDER_EM = (1.5, 1, 0.5)
+_TRY_SLACK_EM = 0.3
 
 _original_justify_line = inline.justify_line
-_original_count = inline.count_expandable_spaces
-_original_add_word_spacing = inline.add_word_spacing
+_original_text_align = inline.text_align
+_original_split_inline_box = inline.split_inline_box
 _original_set_text = line_break.Layout.set_text
 _original_get_first_line = line_break.Layout.get_first_line
 
@@ -63,38 +82,200 @@ def _text_boxes(box: boxes.Box) -> list[boxes.TextBox]:
     return []
 
 
+def _length(line: boxes.LineBox) -> int:
+    return sum(len(box.text) for box in _text_boxes(line))
+
+
+def _in_flow(box: boxes.Box) -> bool:
+    """Whether every box in `box` is in the normal flow."""
+    return all(child.is_in_normal_flow() and _in_flow(child)
+               for child in getattr(box, "children", ()))
+
+
 def _mark_gaps(line: boxes.LineBox) -> None:
     """Store on each text box of `line` the indices of characters followed by a gap."""
     texts = _text_boxes(line)
     for i, box in enumerate(texts):
-        following = texts[i + 1].text[:1] if i + 1 < len(texts) else ""
-        text = box.text + following
-        box.cjk_gaps = tuple(k for k in range(len(box.text))
+        following = "".join(t.text for t in texts[i + 1:])
+        # A zero-width break opportunity (the text pass adds some) is no neighbour.
+        text = (box.text + following).replace(BREAK, "")
+        at = [k for k, char in enumerate(box.text) if char != BREAK]
+        box.cjk_gaps = tuple(at[k] for k in range(len(at))
                              if k + 1 < len(text) and expandable(text[k], text[k + 1]))
 
 
+def _switched_off(style, name: str) -> bool:
+    """Whether the custom property `name` is set to `none` (WeasyPrint keeps it as tokens)."""
+    return any(getattr(token, "value", None) == "none" for token in style[name])
+
+
+def _halved(box: boxes.TextBox) -> bool:
+    """Whether the text pass set this box's mark half width already (`.halt`)."""
+    settings = box.style["font_feature_settings"]
+    return settings != "normal" and any(tag == "halt" for tag, _ in settings)
+
+
+def _start_trim(line: boxes.LineBox, texts: list[boxes.TextBox]) -> float:
+    """What an opening mark at the start of `line` gives up: half its em, except on a
+    paragraph's first line (its indent stays as the layout set it)."""
+    texts = [box for box in texts if box.text]
+    if not texts or getattr(line, "opens_paragraph", True):
+        return 0.0
+    first = texts[0]
+    if (first.text[:1] not in OPENING or _halved(first)
+            or _switched_off(first.style, "__line_start_trim")):
+        return 0.0
+    return HALF_EM * first.style["font_size"]
+
+
+def _end_hang(texts: list[boxes.TextBox]) -> float:
+    """What a mark at the end of a line may give up: the blank half of its em."""
+    texts = [box for box in texts if box.text.rstrip(BREAK)]
+    if not texts:
+        return 0.0
+    last = texts[-1]
+    if (last.text.rstrip(BREAK)[-1:] not in LINE_END_COMPRESSIBLE or _halved(last)
+            or _switched_off(last.style, "__line_end_compression")):
+        return 0.0
+    return HALF_EM * last.style["font_size"]
+
+
+def _spaces(box: boxes.TextBox) -> int:
+    """The spaces of a text box: mostly the quarter em the text pass adds between Han and
+    Latin; the few between Latin words flex with them."""
+    return box.text.count(" ")
+
+
+def _room_to_squeeze(line: boxes.LineBox) -> float:
+    """How much narrower than its natural width `line` can be set (CSS px)."""
+    texts = _text_boxes(line)
+    spaces = sum(_spaces(box) * box.style["font_size"] for box in texts)
+    return (_start_trim(line, texts) + _end_hang(texts)
+            + spaces * (SPACE_EM - SPACE_MIN_EM))
+
+
+def _shares(extra: float, texts: list[boxes.TextBox]) -> tuple[float, float]:
+    """The widening (CSS px, negative to narrow) of each flexible space and of each gap that
+    together take up `extra`: the spaces first, within their bounds, then the gaps evenly."""
+    spaces = sum(_spaces(box) for box in texts)
+    gaps = sum(len(box.cjk_gaps) for box in texts)
+    em = texts[0].style["font_size"]
+    space = 0.0
+    if spaces:
+        low, high = (SPACE_MIN_EM - SPACE_EM) * em, (SPACE_MAX_EM - SPACE_EM) * em
+        space = min(max(extra / spaces, low), high)
+        extra -= space * spaces
+    if gaps:
+        return space, extra / gaps
+    return space + (extra / spaces if spaces else 0.0), 0.0
+
+
 def justify_line(context, line, extra_width):
+    """Set `line` `extra_width` wider (narrower when negative) than it lays out, taking the
+    difference from punctuation and the flexible spaces before the gaps between characters."""
     _mark_gaps(line)
-    if nb_expandable := inline.count_expandable_spaces(line):
-        inline.add_word_spacing(context, line, extra_width / nb_expandable, 0)
+    texts = _text_boxes(line)
+    if not texts:
+        return
+    trim = _start_trim(line, texts)
+    extra_width += trim
+    if extra_width < 0:
+        extra_width += _end_hang(texts)
+    space, gap = _shares(extra_width, texts)
+    _spread(context, line, space, gap, -trim)
 
 
-def count_expandable_spaces(box):
-    gaps = len(getattr(box, "cjk_gaps", ())) if isinstance(box, boxes.TextBox) else 0
-    return _original_count(box) + gaps
-
-
-def add_word_spacing(context, box, justification_spacing, x_advance):
-    x_advance = _original_add_word_spacing(context, box, justification_spacing, x_advance)
-    if isinstance(box, boxes.TextBox) and getattr(box, "cjk_gaps", ()):
-        # The layout made for drawing carries the gaps to `get_first_line`.
-        box.pango_layout.cjk_gaps = box.cjk_gaps
+def _spread(context, box, space: float, gap: float, x_advance: float) -> float:
+    """Move `box` by `x_advance` and widen its spaces by `space` and its gaps by `gap` (as
+    WeasyPrint's `add_word_spacing` does for spaces alone); return the advance after it."""
+    if isinstance(box, boxes.TextBox):
+        box.position_x += x_advance
+        spaces, gaps = _spaces(box), len(getattr(box, "cjk_gaps", ()))
+        if spaces or gaps:
+            box.justification_spacing = space
+            layout = line_break.create_layout(box.text, box.style, context, max_width=None,
+                                              justification_spacing=space)
+            layout.deactivate()
+            layout.cjk_gaps, layout.gap_spacing = box.cjk_gaps, gap
+            box.pango_layout = layout
+            widened = space * spaces + gap * gaps
+            box.width += widened
+            x_advance += widened
+    elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
+        box.position_x += x_advance
+        before = x_advance
+        for child in box.children:
+            if child.is_in_normal_flow():
+                x_advance = _spread(context, child, space, gap, x_advance)
+        box.width += x_advance - before
+    else:
+        box.translate(x_advance, 0)
     return x_advance
+
+
+def text_align(context, line, available_width, last):
+    """Justify every line of a justified paragraph but its last (and a last line that was
+    squeezed to fit), whether or not it is wider than its box; elsewhere WeasyPrint's rules,
+    with an opening mark at a line's start trimmed."""
+    justified = (line.style["text_align_all"] == "justify"
+                 and line.style["white_space"] in ("normal", "nowrap", "pre-line"))
+    squeezed = getattr(line, "squeezed", False)
+    if justified and (not last or squeezed):
+        extra = available_width - line.width
+        # A line too wide that was not squeezed overflows, as WeasyPrint lets it.
+        justify_line(context, line, extra if squeezed else max(extra, 0.0))
+        return 0
+    offset = _original_text_align(context, line, available_width, last)
+    if not offset and (trim := _start_trim(line, _text_boxes(line))):
+        line.translate(-trim, 0)
+    return offset
+
+
+def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
+                     containing_block, absolute_boxes, fixed_boxes, line_placeholders,
+                     waiting_floats, line_children, first_letter_style, first_line_style):
+    """WeasyPrint's line breaking, and for a justified line that leaves room, a second try a
+    little wider, kept when squeezing punctuation and spaces makes it fit (marked `squeezed`)."""
+    def split(width: float, *lists):
+        return _original_split_inline_box(
+            context, box, position_x, position_x + width, bottom_space, skip_stack,
+            containing_block, *lists, first_letter_style, first_line_style)
+
+    lists = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
+    room = max_x - position_x
+    result = split(room, *lists)
+    if not isinstance(box, boxes.LineBox):
+        return result
+    line, resume_at = result[0], result[1]
+    line.opens_paragraph = skip_stack is None
+    # Only lines of text clear of floats are tried again: a float or a positioned box would
+    # be placed twice, and a wider line beside a float is moved below it.
+    if (resume_at is None or box.style["text_align_all"] != "justify" or any(lists[:4])
+            or context.excluded_shapes or not _in_flow(line) or not _text_boxes(line)):
+        return result
+    inline.remove_last_whitespace(context, line)
+    indent = position_x - line.position_x  # a line's width counts the paragraph's indent
+    em = box.style["font_size"]
+    if room - (line.width - indent) < _TRY_SLACK_EM * em:
+        return result
+    for wider_em in _TRY_WIDER_EM:  # the longest line that fits squeezed
+        wider = split(room + wider_em * em, [], [], [], [], [])
+        wider_line = wider[0]
+        wider_line.opens_paragraph = line.opens_paragraph
+        inline.remove_last_whitespace(context, wider_line)
+        if wider[1] == resume_at or not _text_boxes(wider_line):
+            return result
+        if _length(wider_line) <= _length(line):  # WeasyPrint may break earlier when wider
+            continue
+        if wider_line.width - indent - _room_to_squeeze(wider_line) <= room:
+            wider_line.squeezed = True
+            return wider
+    return result
 
 
 def set_text(self, text, justify=False):
     _original_set_text(self, text, justify)
-    self.gaps_pending = bool(justify and self.justification_spacing
+    self.gaps_pending = bool(justify and getattr(self, "gap_spacing", 0)
                              and getattr(self, "cjk_gaps", ()))
 
 
@@ -102,7 +283,7 @@ def get_first_line(self):
     first_line, index = _original_get_first_line(self)
     if getattr(self, "gaps_pending", False):
         self.gaps_pending = False
-        _widen_glyphs(first_line, self.text, self.cjk_gaps, self.justification_spacing)
+        _widen_glyphs(first_line, self.text, self.cjk_gaps, self.gap_spacing)
     return first_line, index
 
 
@@ -143,17 +324,17 @@ def _widen_glyphs(line, text: str, gaps: tuple[int, ...], spacing: float) -> Non
 
 
 def install():
-    """Patch WeasyPrint for inter-character justification; return what undoes it."""
+    """Patch WeasyPrint for Chinese justification; return what undoes it."""
     inline.justify_line = justify_line
-    inline.count_expandable_spaces = count_expandable_spaces
-    inline.add_word_spacing = add_word_spacing
+    inline.text_align = text_align
+    inline.split_inline_box = split_inline_box
     line_break.Layout.set_text = set_text
     line_break.Layout.get_first_line = get_first_line
 
     def restore() -> None:
         inline.justify_line = _original_justify_line
-        inline.count_expandable_spaces = _original_count
-        inline.add_word_spacing = _original_add_word_spacing
+        inline.text_align = _original_text_align
+        inline.split_inline_box = _original_split_inline_box
         line_break.Layout.set_text = _original_set_text
         line_break.Layout.get_first_line = _original_get_first_line
 
