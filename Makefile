@@ -20,7 +20,7 @@ CHROMIUM := /usr/bin/chromium
 ACE      := node_modules/.bin/ace-puppeteer
 NODE_ENV := PUPPETEER_SKIP_DOWNLOAD=1 ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
-.PHONY: setup system-packages node-tools demo pdf press epub check validate test clean \
+.PHONY: setup system-packages node-tools demo pdf press epub check validate test bench clean \
         lint stats proof offprints
 .DEFAULT_GOAL := demo
 
@@ -93,6 +93,10 @@ validate: setup
 
 test: setup node-tools
 	$(BIN)/python -m pytest -q
+
+# Timings against bare WeasyPrint on the same HTML, written to bench/RESULTS.md (RUNS=3 each).
+bench: setup
+	$(BIN)/python bench/bench.py
 
 clean:
 	rm -rf build .pytest_cache
