@@ -98,5 +98,7 @@ test: setup node-tools
 bench: setup
 	$(BIN)/python bench/bench.py
 
+# Also the build cache (publisher/cache.py says where it is).
 clean:
 	rm -rf build .pytest_cache
+	test ! -x $(BIN)/python || rm -rf "$$($(BIN)/python -m publisher.cache)"
