@@ -20,8 +20,8 @@ CHROMIUM := /usr/bin/chromium
 ACE      := node_modules/.bin/ace-puppeteer
 NODE_ENV := PUPPETEER_SKIP_DOWNLOAD=1 ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
-.PHONY: setup system-packages node-tools demo pdf press epub check validate test bench clean \
-        lint stats proof offprints
+.PHONY: setup system-packages node-tools demo pdf press epub check validate watch test bench \
+        clean lint stats proof offprints
 .DEFAULT_GOAL := demo
 
 setup: system-packages $(VENV)/.installed
@@ -90,6 +90,10 @@ offprints: setup
 
 validate: setup
 	$(BIN)/publisher validate $(ISSUE)
+
+# Rebuild on every change to the issue, its layouts or fonts.
+watch: setup
+	$(BIN)/publisher watch $(ISSUE) -o $(OUT)
 
 test: setup node-tools
 	$(BIN)/python -m pytest -q

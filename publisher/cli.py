@@ -34,6 +34,18 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from publisher.watch import report, watch
+
+    both = not (args.pdf or args.epub)
+    try:
+        watch(args.issue, args.output, on_build=report, pdf=args.pdf or both,
+              epub=args.epub or both, press=args.press)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from publisher.source.load import load_issue
 
@@ -121,6 +133,16 @@ def parser() -> argparse.ArgumentParser:
                        help="refuse to build while items still carry the importer's review notes, "
                        "and fail, writing nothing, on any layout problem the PDF build reports")
     build.set_defaults(run=_build)
+
+    watch = commands.add_parser("watch", help="build, then rebuild whenever a source, layout "
+                                "or font file changes (Ctrl-C stops)")
+    watch.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    watch.add_argument("-o", "--output", type=Path, metavar="OUT",
+                       help="output folder (default: build/<issue folder name>)")
+    watch.add_argument("--pdf", action="store_true", help="build the PDF")
+    watch.add_argument("--epub", action="store_true", help="build the EPUB")
+    watch.add_argument("--press", action="store_true", help="the printer's PDF")
+    watch.set_defaults(run=_watch)
 
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
     validate.add_argument("issue", type=Path, metavar="ISSUE_DIR")
