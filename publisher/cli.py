@@ -46,6 +46,16 @@ def _watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview(args: argparse.Namespace) -> int:
+    from publisher.preview import serve
+
+    try:
+        serve(args.issue, args.output, port=args.port)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from publisher.source.load import load_issue
 
@@ -143,6 +153,15 @@ def parser() -> argparse.ArgumentParser:
     watch.add_argument("--epub", action="store_true", help="build the EPUB")
     watch.add_argument("--press", action="store_true", help="the printer's PDF")
     watch.set_defaults(run=_watch)
+
+    preview = commands.add_parser("preview", help="show the issue's pages in a browser, "
+                                  "rebuilt and reloaded after every change (127.0.0.1 only)")
+    preview.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    preview.add_argument("-o", "--output", type=Path, metavar="OUT",
+                         help="output folder for the PDF (default: build/<issue folder name>)")
+    preview.add_argument("--port", type=int, default=8011,
+                         help="port on 127.0.0.1 (default 8011; 0 picks a free one)")
+    preview.set_defaults(run=_preview)
 
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
     validate.add_argument("issue", type=Path, metavar="ISSUE_DIR")
