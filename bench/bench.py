@@ -193,16 +193,20 @@ def main() -> None:
     report(figures, runs, started, where)
 
 
-# The issue's HTML exactly as the PDF build hands it to WeasyPrint.
+# The issue's HTML exactly as the PDF build hands it to WeasyPrint: assembled, then typeset.
 ASSEMBLE = """
 import sys
 from pathlib import Path
+from xml.etree.ElementTree import tostring
+from weasyprint import HTML
 from publisher.context import resolve
 from publisher.pdf.html import issue_html
 from publisher.pdf.typeset import typeset
 from publisher.source.load import load_issue
-Path(sys.argv[2]).write_text(typeset(issue_html(resolve(load_issue(Path(sys.argv[1]))))),
-                             encoding="utf-8")
+html = HTML(string=issue_html(resolve(load_issue(Path(sys.argv[1])))))
+typeset(html.etree_element)
+Path(sys.argv[2]).write_text("<!DOCTYPE html>\\n" + tostring(html.etree_element,
+                             encoding="unicode", method="html"), encoding="utf-8")
 """
 
 
