@@ -94,6 +94,13 @@ def timed(command: list[str], env: dict[str, str]) -> Run:
     return Run(seconds, peak)
 
 
+def noted(name: str, run: Run) -> Run:
+    """`run`, printed as it comes: a long bench on a busy machine shows what it has."""
+    print(f"bench: {name}: {run.seconds:.2f} s, {run.peak / 2**20:.0f} MiB", file=sys.stderr,
+          flush=True)
+    return run
+
+
 class Sentence:
     """Rewrites one sentence of the edited article, differently each time."""
 
@@ -133,6 +140,7 @@ def watch_runs(issue: Path, out: Path, env: dict[str, str], runs: int) -> list[R
             sentence.edit()
             _wait_for(lambda b=before: pdf.stat().st_mtime_ns != b, process)
             found.append(time.perf_counter() - start)
+            print(f"bench: watch, one sentence: {found[-1]:.2f} s", file=sys.stderr, flush=True)
             time.sleep(1)
     finally:
         process.terminate()
@@ -180,14 +188,14 @@ def main() -> None:
                                          "no change": []}
         sentence = Sentence(issue)
         for _ in range(runs):
-            figures["baseline"].append(timed(
+            figures["baseline"].append(noted("baseline", timed(
                 [str(BIN / "weasyprint"), "-q", "-u", issue.as_uri() + "/", str(html),
-                 str(tmp / "bare.pdf")], env))
+                 str(tmp / "bare.pdf")], env)))
             shutil.rmtree(tmp / "cache", ignore_errors=True)
-            figures["cold"].append(timed(build, env))
+            figures["cold"].append(noted("cold", timed(build, env)))
             sentence.edit()
-            figures["one sentence"].append(timed(build, env))
-            figures["no change"].append(timed(build, env))
+            figures["one sentence"].append(noted("one sentence", timed(build, env)))
+            figures["no change"].append(noted("no change", timed(build, env)))
         if has_command("watch"):
             figures["watch, one sentence"] = watch_runs(issue, tmp / "watched", env, runs)
     report(figures, runs, started, where)
