@@ -163,7 +163,7 @@ def inputs_digest(root: Path, out_dir: Path) -> str | None:
     finds (by path, size and time: they are large), the press profile and SOURCE_DATE_EPOCH.
     None when the sources are too broken to say: the build will report why."""
     from publisher import fonts, templates
-    from publisher.pdf.html import PRESS_PROFILE
+    from publisher.pdf.pages import GHOSTSCRIPT_CMYK
 
     root, out_dir = root.resolve(), out_dir.resolve()
     try:
@@ -178,7 +178,7 @@ def inputs_digest(root: Path, out_dir: Path) -> str | None:
                 if (path.is_file() and not path.is_relative_to(out_dir)
                         and not any(part.startswith(".") for part in relative.parts)):
                     parts += [str(path), _content(path)]
-        for path in sorted({*font_files, str(PRESS_PROFILE)}):
+        for path in sorted({*font_files, str(GHOSTSCRIPT_CMYK)}):
             parts += [path, _stat(Path(path))]
     except (PublisherError, OSError):
         return None
