@@ -20,8 +20,8 @@ CHROMIUM := /usr/bin/chromium
 ACE      := node_modules/.bin/ace-puppeteer
 NODE_ENV := PUPPETEER_SKIP_DOWNLOAD=1 ELECTRON_SKIP_BINARY_DOWNLOAD=1
 
-.PHONY: setup system-packages node-tools demo pdf press epub check validate test clean \
-        lint stats proof offprints
+.PHONY: setup system-packages node-tools demo pdf press epub check validate watch preview test \
+        bench clean lint stats proof offprints
 .DEFAULT_GOAL := demo
 
 setup: system-packages $(VENV)/.installed
@@ -91,8 +91,23 @@ offprints: setup
 validate: setup
 	$(BIN)/publisher validate $(ISSUE)
 
+# Rebuild on every change to the issue, its layouts or fonts; preview shows the pages in a
+# browser at http://127.0.0.1:8011/ (PORT=…), reloading by itself.
+watch: setup
+	$(BIN)/publisher watch $(ISSUE) -o $(OUT)
+
+# The same, with the pages in a browser at http://127.0.0.1:8011/ (PORT=…), reloading by itself.
+preview: setup
+	$(BIN)/publisher preview $(ISSUE) -o $(OUT) --port $(or $(PORT),8011)
+
 test: setup node-tools
 	$(BIN)/python -m pytest -q
 
+# Timings against bare WeasyPrint on the same HTML, written to bench/RESULTS.md (RUNS=3 each).
+bench: setup
+	$(BIN)/python bench/bench.py
+
+# Also the build cache (publisher/cache.py says where it is).
 clean:
 	rm -rf build .pytest_cache
+	test ! -x $(BIN)/python || rm -rf "$$($(BIN)/python -m publisher.cache)"

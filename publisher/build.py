@@ -1,17 +1,39 @@
 """Orchestration: load → render → write. Nothing is written when loading fails, and a build
-of several outputs replaces them all or none."""
+of several outputs replaces them all or none.
+
+Each output is kept in the build cache (publisher/cache.py) under a digest of everything it is
+made from, so a build with nothing changed copies it (and repeats its warnings) without loading
+the issue at all."""
 
 from __future__ import annotations
 
+import json
 import logging
-from contextlib import ExitStack
+import os
+from collections.abc import Callable
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.context import resolve
-from publisher.output import atomic_output, output_stem
-from publisher.source.load import load_issue
+from publisher import cache
+from publisher.errors import PublisherError
+from publisher.output import atomic_output
 
 logger = logging.getLogger(__name__)
+FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2"}
+
+
+@dataclass(frozen=True)
+class Output:
+    """One requested output: its kind and options, which key its cache entry."""
+
+    kind: str  # "pdf" or "epub"
+    press: bool = False
+    embed_fonts: bool = False
+    strict: bool = False
+
+    def file_name(self, stem: str) -> str:
+        return f"{stem}-press.pdf" if self.press else f"{stem}.{self.kind}"
 
 
 def build(
@@ -25,35 +47,151 @@ def build(
     strict: bool = False,
 ) -> list[Path]:
     """Build the requested outputs of the issue at `root`; return the files written."""
-    issue = load_issue(root)
-    context = resolve(issue)
     out_dir = out_dir or Path("build") / root.resolve().name
-    stem = output_stem(issue)
-    writers = []
-    # Where the printed pages begin, from the PDF's layout, for the EPUB's page list; a press
-    # PDF pads its pages differently, so the EPUB lays out its own then.
-    page_map = None
-    if pdf:
-        from publisher.pdf import write_pdf
+    outputs = [o for o, wanted in ((Output("pdf", press=press, strict=strict), pdf),
+                                   (Output("epub", embed_fonts=embed_fonts), epub)) if wanted]
+    sources = inputs_digest(root, out_dir)
+    keys = {o: sources and cache.key(sources, o.kind, str(o.press), str(o.embed_fonts),
+                                      str(o.strict))
+            for o in outputs}
+    stored = {o: _stored(keys[o]) for o in outputs}
+    if all(stored.values()):
+        stem = stored[outputs[0]][0]["stem"]
+        writers = [(o, _from_cache(stored[o])) for o in outputs]
+    else:
+        from publisher.context import resolve
+        from publisher.output import output_stem
+        from publisher.source.load import load_issue
 
-        def write_print(path: Path) -> None:
-            nonlocal page_map
-            page_map = write_pdf(context, path, press=press, strict=strict)
-
-        target = out_dir / (f"{stem}-press.pdf" if press else f"{stem}.pdf")
-        writers.append((target, write_print))
-    if epub:
-        from publisher.epub import write_epub
-
-        target = out_dir / f"{stem}.epub"
-        writers.append((target, lambda path: write_epub(
-            context, path, embed_fonts=embed_fonts,
-            page_map=None if press else page_map)))
+        issue = load_issue(root)
+        context = resolve(issue)
+        stem = output_stem(issue)
+        laid_out: dict = {}  # the PDF's page map, for the EPUB's page list
+        writers = [(o, _from_cache(stored[o]) if stored[o] else
+                    _remembered(_writer(o, context, laid_out), keys[o], stem)) for o in outputs]
+    targets = [out_dir / o.file_name(stem) for o, _ in writers]
     # Each output is made beside its target and renamed only once every one has succeeded,
     # so a PDF and an EPUB on disk always come from the same sources.
     with ExitStack() as staged:
-        for target, write in writers:
+        for target, (_, write) in zip(targets, writers, strict=True):
             write(staged.enter_context(atomic_output(target)))
-    for target, _ in writers:
+    for target in targets:
         logger.info("wrote %s", target)
-    return [target for target, _ in writers]
+    return targets
+
+
+def _writer(output: Output, context, laid_out: dict) -> Callable[[Path], None]:
+    """The writer of `output`. The EPUB takes where the printed pages begin from a PDF built in
+    the same call (not a press one, which pads its pages differently), else lays out its own:
+    the same bytes either way, so a PDF from the cache costs the EPUB only time."""
+    if output.kind == "pdf":
+        from publisher.pdf import write_pdf
+
+        def write_print(path: Path) -> None:
+            page_map = write_pdf(context, path, press=output.press, strict=output.strict)
+            if not output.press:
+                laid_out["page_map"] = page_map
+
+        return write_print
+    from publisher.epub import write_epub
+
+    return lambda path: write_epub(context, path, embed_fonts=output.embed_fonts,
+                                   page_map=laid_out.get("page_map"))
+
+
+def _stored(key: str | None) -> tuple[dict, bytes] | None:
+    """A cached output: (what it was: stem and warnings, its bytes)."""
+    data = cache.get("outputs", key) if key else None
+    if data is None:
+        return None
+    head, _, body = data.partition(b"\n")
+    try:
+        meta = json.loads(head)
+    except ValueError:
+        return None
+    if not isinstance(meta, dict) or not {"stem", "warnings"} <= meta.keys():
+        return None
+    return meta, body
+
+
+def _from_cache(stored: tuple[dict, bytes]) -> Callable[[Path], None]:
+    meta, body = stored
+
+    def write(path: Path) -> None:
+        for name, level, message in meta["warnings"]:
+            logging.getLogger(name).log(level, "%s", message)
+        path.write_bytes(body)
+
+    return write
+
+
+def _remembered(write: Callable[[Path], None], key: str | None,
+                stem: str) -> Callable[[Path], None]:
+    """`write`, then keep what it wrote and the warnings it gave under `key`."""
+
+    def remember(path: Path) -> None:
+        with _warnings() as given:
+            write(path)
+        if key:
+            meta = {"stem": stem, "warnings": given}
+            cache.put("outputs", key, json.dumps(meta, ensure_ascii=False).encode() + b"\n"
+                      + path.read_bytes())
+
+    return remember
+
+
+@contextmanager
+def _warnings():
+    """Collect the warnings logged inside the block, to repeat them when the output is reused."""
+    given: list[tuple[str, int, str]] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            given.append((record.name, record.levelno, record.getMessage()))
+
+    handler = Collect(logging.WARNING)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield given
+    finally:
+        logging.getLogger().removeHandler(handler)
+
+
+def inputs_digest(root: Path, out_dir: Path) -> str | None:
+    """A digest of everything a build of `root` reads: the issue folder (but its hidden files
+    and `out_dir`), the layout folders, fonts.yaml and the font files it names or fontconfig
+    finds (by path, size and time: they are large), the press profile and SOURCE_DATE_EPOCH.
+    None when the sources are too broken to say: the build will report why."""
+    from publisher import fonts, templates
+    from publisher.pdf.pages import GHOSTSCRIPT_CMYK
+
+    root, out_dir = root.resolve(), out_dir.resolve()
+    try:
+        roles = fonts.load_roles(root)
+        font_files = {str(file).partition("#")[0]
+                      for files in fonts.family_files(roles).values() for file in files}
+        folders = [root, *templates.search_path(root), templates.shipped("fonts")]
+        parts = [str(root), os.environ.get("SOURCE_DATE_EPOCH", "")]
+        for folder in dict.fromkeys(p.resolve() for p in folders):
+            for path in sorted(folder.rglob("*")):
+                relative = path.relative_to(folder)
+                if (path.is_file() and not path.is_relative_to(out_dir)
+                        and not any(part.startswith(".") for part in relative.parts)):
+                    parts += [str(path), _content(path)]
+        for path in sorted({*font_files, str(GHOSTSCRIPT_CMYK)}):
+            parts += [path, _stat(Path(path))]
+    except (PublisherError, OSError):
+        return None
+    return cache.key(*parts)
+
+
+def _content(path: Path) -> bytes | str:
+    return _stat(path) if path.suffix.lower() in FONT_SUFFIXES else path.read_bytes()
+
+
+def _stat(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size} {stat.st_mtime_ns}"

@@ -34,6 +34,28 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from publisher.watch import report, watch
+
+    both = not (args.pdf or args.epub)
+    try:
+        watch(args.issue, args.output, on_build=report, pdf=args.pdf or both,
+              epub=args.epub or both, press=args.press)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from publisher.preview import serve
+
+    try:
+        serve(args.issue, args.output, port=args.port)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from publisher.source.load import load_issue
 
@@ -121,6 +143,25 @@ def parser() -> argparse.ArgumentParser:
                        help="refuse to build while items still carry the importer's review notes, "
                        "and fail, writing nothing, on any layout problem the PDF build reports")
     build.set_defaults(run=_build)
+
+    watch = commands.add_parser("watch", help="build, then rebuild whenever a source, layout "
+                                "or font file changes (Ctrl-C stops)")
+    watch.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    watch.add_argument("-o", "--output", type=Path, metavar="OUT",
+                       help="output folder (default: build/<issue folder name>)")
+    watch.add_argument("--pdf", action="store_true", help="build the PDF")
+    watch.add_argument("--epub", action="store_true", help="build the EPUB")
+    watch.add_argument("--press", action="store_true", help="the printer's PDF")
+    watch.set_defaults(run=_watch)
+
+    preview = commands.add_parser("preview", help="show the issue's pages in a browser, "
+                                  "rebuilt and reloaded after every change (127.0.0.1 only)")
+    preview.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    preview.add_argument("-o", "--output", type=Path, metavar="OUT",
+                         help="output folder for the PDF (default: build/<issue folder name>)")
+    preview.add_argument("--port", type=int, default=8011,
+                         help="port on 127.0.0.1 (default 8011; 0 picks a free one)")
+    preview.set_defaults(run=_preview)
 
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
     validate.add_argument("issue", type=Path, metavar="ISSUE_DIR")

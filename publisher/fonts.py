@@ -192,12 +192,25 @@ def _installed(family: str, role: str, style: str = "regular") -> Path:
 
 @cache
 def coverage(font: Path) -> frozenset[int]:
-    """The code points a font file (`path#index` for a face of a collection) has glyphs for."""
-    from fontTools.ttLib import TTFont
+    """The code points a font file (`path#index` for a face of a collection) has glyphs for,
+    kept in the build cache by the file's path, size and time: reading a CJK font's cmap takes
+    most of a second."""
+    from array import array
+
+    from publisher import cache as build_cache
 
     path, _, index = str(font).partition("#")
+    stat = Path(path).stat()
+    entry = build_cache.key(str(font), str(stat.st_size), str(stat.st_mtime_ns))
+    stored = build_cache.get("coverage", entry)
+    if stored is not None and len(stored) % 4 == 0:
+        return frozenset(array("I", stored))
+    from fontTools.ttLib import TTFont
+
     with TTFont(path, fontNumber=int(index or 0), lazy=True) as face:
-        return frozenset(face.getBestCmap())
+        points = frozenset(face.getBestCmap())
+    build_cache.put("coverage", entry, array("I", sorted(points)).tobytes())
+    return points
 
 
 def missing(text: str, families: tuple[str, ...], files: dict[str, tuple[Path, ...]]) -> str:

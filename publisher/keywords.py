@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from publisher import cache
 from publisher.cjk import is_han
 from publisher.source.markup import plain_paragraphs
 from publisher.source.model import Article
@@ -38,14 +39,20 @@ def word_boundaries(text: str) -> set[int]:
 
 
 def article_keywords(article: Article) -> tuple[str, ...]:
-    """The front matter's keywords, else the top TF-IDF terms of the title and body."""
+    """The front matter's keywords, else the top TF-IDF terms of the title and body, kept in
+    the build cache by text: jieba loads its dictionary (seconds) only for text it has not seen."""
     if article.keywords is not None:
         return article.keywords
     text = "\n".join([*article.title, *plain_paragraphs(article.body)])
+    entry = cache.key(text, str(KEYWORDS_PER_ARTICLE))
+    cached = cache.get_json("keywords", entry)
+    if isinstance(cached, list) and all(isinstance(word, str) for word in cached):
+        return tuple(cached)
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
     terms = _jieba().analyse.extract_tags(text, topK=KEYWORDS_PER_ARTICLE * 3)
-    good = [t for t in terms if len(t) >= 2 and all(map(is_han, t))]
-    return tuple(good[:KEYWORDS_PER_ARTICLE])
+    good = tuple(t for t in terms if len(t) >= 2 and all(map(is_han, t)))[:KEYWORDS_PER_ARTICLE]
+    cache.put_json("keywords", entry, good)
+    return good
 
 
 def issue_keywords(per_article: list[tuple[str, ...]]) -> tuple[str, ...]:

@@ -11,9 +11,12 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.errors import BuildError
-from publisher.source.model import Issue
+
+if TYPE_CHECKING:  # pydantic takes a second to import: a build from the cache needs none of it
+    from publisher.source.model import Issue
 
 # Errors of the disk, not of the program: a full disk, a quota, a read-only or failing one.
 DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES}

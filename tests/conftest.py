@@ -11,6 +11,22 @@ SAMPLE = ROOT / "examples" / "2015-10"
 ROOTS = Path(__file__).resolve().parent / "roots"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def build_cache(tmp_path_factory) -> Path:
+    """The session's own build cache, empty at its start (the user's is left alone); builds in
+    subprocesses inherit it."""
+    import os
+
+    folder = tmp_path_factory.mktemp("build-cache")
+    saved = os.environ.get("PUBLISHER_CACHE")
+    os.environ["PUBLISHER_CACHE"] = str(folder)
+    yield folder
+    if saved is None:
+        del os.environ["PUBLISHER_CACHE"]
+    else:
+        os.environ["PUBLISHER_CACHE"] = saved
+
+
 @pytest.fixture(scope="session")
 def sample_issue():
     from publisher.source.load import load_issue

@@ -95,7 +95,10 @@ def test_pdf_and_epub_are_replaced_together_or_not_at_all(tmp_path, monkeypatch)
         raise BuildError("the EPUB cannot be made")
 
     monkeypatch.setattr(publisher.epub, "write_epub", failing_epub)
+    # A copy no build has cached: an EPUB in the build cache would not be written again.
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", issue)
     with pytest.raises(BuildError):
-        build(ROOTS / "epub-elements", out)
+        build(issue, out)
     assert (out / "2016-03.pdf").read_bytes() == b"%PDF- last week's proof"
     assert sorted(p.name for p in out.iterdir()) == ["2016-03.pdf"]

@@ -263,10 +263,12 @@ def test_same_sources_same_bytes(sample_epub, tmp_path):
     import subprocess
     import sys
 
-    # another process with another hash seed, as a rebuild on another day would be
+    # another process with another hash seed and an empty build cache, as a rebuild on another
+    # day would be
     subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(SAMPLE), "-o",
                     str(tmp_path), "--epub"], check=True,
-                   env={**os.environ, "PYTHONHASHSEED": "12345"})
+                   env={**os.environ, "PYTHONHASHSEED": "12345",
+                        "PUBLISHER_CACHE": str(tmp_path / "cache")})
     assert (tmp_path / sample_epub.name).read_bytes() == sample_epub.read_bytes()
 
 

@@ -385,10 +385,12 @@ def test_same_sources_give_the_same_bytes(variant, request, tmp_path):
 
     built = Path(request.getfixturevalue(variant))
     flags = ["--pdf", "--press"] if variant == "sample_press_pdf" else ["--pdf"]
-    # Another process (no cached item HTML) with another hash seed, as a rebuild another day.
+    # Another process (no cached item HTML) with another hash seed and an empty build cache, as
+    # a rebuild another day on another machine.
     subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(SAMPLE), "-o",
                     str(tmp_path), *flags], check=True,
-                   env={**os.environ, "PYTHONHASHSEED": "12345"})
+                   env={**os.environ, "PYTHONHASHSEED": "12345",
+                        "PUBLISHER_CACHE": str(tmp_path / "cache")})
     assert (tmp_path / built.name).read_bytes() == built.read_bytes()
 
 

@@ -1,0 +1,256 @@
+"""`make bench`: how long an edit takes to reach the page, as ratios against bare WeasyPrint on
+the same issue's assembled HTML, measured in one call so that a busy machine slows both.
+
+Each figure is the median of RUNS runs (default 3) on a copy of the sample in a temporary folder,
+with its own empty cache; the table is printed and written to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "examples" / "2015-10"
+BIN = Path(sys.executable).parent
+# An article in the middle of the issue, and the sentence of it that each edit rewrites.
+EDITED = "articles/150-zizhiqu-yantao.md"
+TARGETS = {"cold": 1.0, "one sentence": 0.15, "no change": 0.05, "watch, one sentence": 0.05}
+PEAK_MIB_TARGET = 500 * 1000**2 / 2**20  # 500 MB
+WATCH_TIMEOUT = 600
+
+
+class TreeMemory:
+    """Peak resident memory of a process and all its descendants, sampled from /proc."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(match.group(1)) * 1024 if match else 0
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak: int
+
+
+def timed(command: list[str], env: dict[str, str]) -> Run:
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    memory = TreeMemory(process.pid)
+    _, err = process.communicate()
+    seconds = time.perf_counter() - start
+    peak = memory.stop()
+    if process.returncode:
+        sys.exit(f"bench: {' '.join(command)} failed:\n{err}")
+    return Run(seconds, peak)
+
+
+def noted(name: str, run: Run) -> Run:
+    """`run`, printed as it comes: a long bench on a busy machine shows what it has."""
+    print(f"bench: {name}: {run.seconds:.2f} s, {run.peak / 2**20:.0f} MiB", file=sys.stderr,
+          flush=True)
+    return run
+
+
+class Sentence:
+    """Rewrites one sentence of the edited article, differently each time."""
+
+    def __init__(self, issue: Path):
+        self.path = issue / EDITED
+        self.original = self.path.read_text(encoding="utf-8")
+        self.anchor = "。"  # after the first sentence of the body
+        body = self.original.index("\n---", 3) + 4
+        self.at = self.original.index(self.anchor, body)
+        self.count = 0
+
+    def edit(self) -> None:
+        self.count += 1
+        clause = "，" + "再" * (self.count % 7 + 1) + "议"
+        self.path.write_text(self.original[:self.at] + clause + self.original[self.at:],
+                             encoding="utf-8")
+
+
+def has_command(name: str) -> bool:
+    helped = subprocess.run([str(BIN / "publisher"), name, "--help"], capture_output=True)
+    return helped.returncode == 0
+
+
+def watch_runs(issue: Path, out: Path, env: dict[str, str], runs: int) -> list[Run]:
+    """Start `publisher watch`, then time save → new PDF on disk, `runs` times."""
+    pdf = out / "2015-10.pdf"
+    process = subprocess.Popen([str(BIN / "publisher"), "-q", "watch", str(issue), "-o", str(out)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    memory = TreeMemory(process.pid)
+    try:
+        _wait_for(lambda: pdf.exists(), process)
+        time.sleep(1)  # let the watcher settle on its first build's outputs
+        sentence, found = Sentence(issue), []
+        for _ in range(runs):
+            before = pdf.stat().st_mtime_ns
+            start = time.perf_counter()
+            sentence.edit()
+            _wait_for(lambda b=before: pdf.stat().st_mtime_ns != b, process)
+            found.append(time.perf_counter() - start)
+            print(f"bench: watch, one sentence: {found[-1]:.2f} s", file=sys.stderr, flush=True)
+            time.sleep(1)
+    finally:
+        process.terminate()
+        process.wait(10)
+    peak = memory.stop()
+    return [Run(seconds, peak) for seconds in found]
+
+
+def _wait_for(condition, process) -> None:
+    deadline = time.monotonic() + WATCH_TIMEOUT
+    while not condition():
+        if process.poll() is not None:
+            sys.exit("bench: publisher watch stopped")
+        if time.monotonic() > deadline:
+            sys.exit("bench: publisher watch wrote no PDF in time")
+        time.sleep(0.02)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor())
+    memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+    load = os.getloadavg()[0]
+    return (f"{cpu}, {os.cpu_count()} cores, {memory / 2**20:.0f} GiB, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}; load average {load:.1f} "
+            "at the start")
+
+
+def main() -> None:
+    runs = int(os.environ.get("RUNS", "3"))
+    started = datetime.now(UTC)
+    where = machine()
+    with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
+        tmp = Path(tmp)
+        issue = tmp / "2015-10"
+        shutil.copytree(SAMPLE, issue)
+        env = {**os.environ, "PUBLISHER_CACHE": str(tmp / "cache")}
+        html = tmp / "issue.html"
+        subprocess.run([str(BIN / "python"), "-c", ASSEMBLE, str(issue), str(html)], check=True,
+                       env=env)
+        out = tmp / "out"
+        build = [str(BIN / "publisher"), "-q", "build", str(issue), "-o", str(out)]
+        figures: dict[str, list[Run]] = {"baseline": [], "cold": [], "one sentence": [],
+                                         "no change": []}
+        sentence = Sentence(issue)
+        for _ in range(runs):
+            figures["baseline"].append(noted("baseline", timed(
+                [str(BIN / "weasyprint"), "-q", "-u", issue.as_uri() + "/", str(html),
+                 str(tmp / "bare.pdf")], env)))
+            shutil.rmtree(tmp / "cache", ignore_errors=True)
+            figures["cold"].append(noted("cold", timed(build, env)))
+            sentence.edit()
+            figures["one sentence"].append(noted("one sentence", timed(build, env)))
+            figures["no change"].append(noted("no change", timed(build, env)))
+        if has_command("watch"):
+            figures["watch, one sentence"] = watch_runs(issue, tmp / "watched", env, runs)
+    report(figures, runs, started, where)
+
+
+# The issue's HTML exactly as the PDF build hands it to WeasyPrint: assembled, then typeset.
+ASSEMBLE = """
+import sys
+from pathlib import Path
+from xml.etree.ElementTree import tostring
+from weasyprint import HTML
+from publisher.context import resolve
+from publisher.pdf.html import issue_html
+from publisher.pdf.typeset import typeset
+from publisher.source.load import load_issue
+html = HTML(string=issue_html(resolve(load_issue(Path(sys.argv[1])))))
+typeset(html.etree_element)
+Path(sys.argv[2]).write_text("<!DOCTYPE html>\\n" + tostring(html.etree_element,
+                             encoding="unicode", method="html"), encoding="utf-8")
+"""
+
+
+def report(figures: dict[str, list[Run]], runs: int, started: datetime, where: str) -> None:
+    base = statistics.median(r.seconds for r in figures["baseline"])
+    cold = statistics.median(r.seconds for r in figures["cold"])
+    rows = ["| figure | median s | ratio | target | holds | peak MiB (process tree) |",
+            "|---|---:|---:|---|---|---:|"]
+    for name, found in figures.items():
+        seconds = statistics.median(r.seconds for r in found)
+        peak = max(r.peak for r in found) / 2**20
+        if name == "baseline":
+            ratio, target = "1.00× bare", "—"
+            holds = "—"
+        elif name == "cold":
+            ratio, target = f"{seconds / base:.2f}× bare", f"≤ {TARGETS[name]}× bare"
+            holds = "yes" if seconds / base <= TARGETS[name] else "no"
+        else:
+            ratio, target = f"{seconds / cold:.3f}× cold", f"≤ {TARGETS[name]}× cold"
+            holds = "yes" if seconds / cold <= TARGETS[name] else "no"
+        rows.append(f"| {name} | {seconds:.2f} | {ratio} | {target} | {holds} | {peak:.0f} |")
+    peak = max(r.peak for found in figures.values() for r in found if found is not
+               figures["baseline"]) / 2**20
+    rows.append(f"\nPeak memory of the tool's process tree: {peak:.0f} MiB (target ≤ "
+                f"{PEAK_MIB_TARGET:.0f} MiB = 500 MB): "
+                f"{'holds' if peak <= PEAK_MIB_TARGET else 'does not hold'}.")
+    if "watch, one sentence" not in figures:
+        rows.append("`publisher watch` does not exist yet: no watch figure.")
+    table = "\n".join(rows)
+    print(table)
+    (ROOT / "bench" / "RESULTS.md").write_text(
+        f"# `make bench`\n\nMeasured {started:%Y-%m-%d %H:%M} UTC on {where}.\n"
+        f"Each figure is the median of {runs} run(s) on the complete sample (PDF + EPUB, "
+        "except the baseline: bare `weasyprint` on the issue's assembled HTML).\n\n"
+        f"{table}\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

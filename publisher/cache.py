@@ -1,0 +1,111 @@
+"""The build cache: results that cost seconds (keywords, font coverage, laid-out outputs), kept
+across runs in one folder.
+
+The folder is `$PUBLISHER_CACHE`, else `$XDG_CACHE_HOME/publisher`, else `~/.cache/publisher`;
+`make clean` empties it, and `python -m publisher.cache` prints it. Entries live under a
+subfolder named by the tool's fingerprint (its version, its own files, WeasyPrint's version), so
+a new version of the tool never reads an old one's results. Each entry is written to a temporary
+file and renamed, so two builds at once never see half an entry, and carries a checksum: an entry
+that does not match it is deleted and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import sysconfig
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import publisher
+
+MAGIC = b"publisher-cache 1\n"
+_DIGEST = hashlib.sha256().digest_size
+
+
+def folder() -> Path:
+    """The cache folder (not created)."""
+    if os.environ.get("PUBLISHER_CACHE"):
+        return Path(os.environ["PUBLISHER_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "publisher"
+
+
+@cache
+def fingerprint() -> str:
+    """The tool's version, a digest of every file of the package (code, data, a dictionary) and
+    the versions of the libraries whose output is cached."""
+    digest = hashlib.sha256(publisher.__version__.encode())
+    package = Path(publisher.__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    # The installed distributions' names carry their versions (importlib.metadata is slower).
+    installed = Path(sysconfig.get_paths()["purelib"])
+    for library in ("weasyprint", "pypdf", "jieba", "fonttools", "ebooklib"):
+        digest.update(" ".join(sorted(p.name for p in installed.glob(f"{library}-*"))).encode())
+    return digest.hexdigest()[:16]
+
+
+def key(*parts: bytes | str) -> str:
+    """A key for an entry: the digest of `parts`, each length-prefixed so that none can run into
+    the next."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def _entry(kind: str, entry_key: str) -> Path:
+    return folder() / fingerprint() / kind / entry_key[:2] / entry_key
+
+
+def get(kind: str, entry_key: str) -> bytes | None:
+    """The bytes stored under `kind`/`entry_key`, or None if there are none or they are damaged
+    (then the entry is removed, so that the caller's result replaces it)."""
+    path = _entry(kind, entry_key)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head, payload = data[:len(MAGIC) + _DIGEST], data[len(MAGIC) + _DIGEST:]
+    if head != MAGIC + hashlib.sha256(payload).digest():
+        path.unlink(missing_ok=True)
+        return None
+    return payload
+
+
+def put(kind: str, entry_key: str, payload: bytes) -> None:
+    """Store `payload`; a cache that cannot be written only makes the next build slower."""
+    path = _entry(kind, entry_key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def get_json(kind: str, entry_key: str):
+    data = get(kind, entry_key)
+    try:
+        return None if data is None else json.loads(data)
+    except ValueError:
+        return None
+
+
+def put_json(kind: str, entry_key: str, value) -> None:
+    put(kind, entry_key, json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
+
+
+if __name__ == "__main__":
+    sys.stdout.write(f"{folder()}\n")

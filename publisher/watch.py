@@ -1,0 +1,74 @@
+"""`publisher watch`: build, then build again whenever a source, layout or font file changes,
+in one process that keeps its imports, fonts and caches warm. A broken edit prints its
+`path:line: message` and leaves the last good outputs where they are."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from publisher.errors import IssueErrors, PublisherError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One build in the loop: the files written, or the error lines that stopped it."""
+
+    files: tuple[Path, ...] = ()
+    errors: tuple[str, ...] = ()
+
+
+def error_lines(exc: PublisherError) -> tuple[str, ...]:
+    """The `path:line: message` lines of an error, as `publisher build` prints them."""
+    return tuple(str(e) for e in exc.errors) if isinstance(exc, IssueErrors) else (str(exc),)
+
+
+def watched_folders(root: Path) -> list[Path]:
+    """The issue folder, the layout folders and the project's fonts folder."""
+    from publisher import templates
+
+    return list(dict.fromkeys(p.resolve() for p in (root, *templates.search_path(root),
+                                                     templates.shipped("fonts"))))
+
+
+def build_once(root: Path, out_dir: Path, **options) -> Outcome:
+    from publisher.build import build
+
+    try:
+        return Outcome(files=tuple(build(root, out_dir, **options)))
+    except PublisherError as exc:
+        return Outcome(errors=error_lines(exc))
+
+
+def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcome], None],
+          stop: threading.Event | None = None, **options) -> None:
+    """Build now and after every change until `stop` is set, telling `on_build` each outcome."""
+    from watchfiles import watch as changes
+
+    out_dir = (out_dir or Path("build") / root.resolve().name).resolve()
+
+    def relevant(_change, name: str) -> bool:
+        path = Path(name)
+        # Outputs and editors' hidden swap and backup files are not sources.
+        return not (path.is_relative_to(out_dir) or path.name.startswith(".")
+                    or path.name.endswith("~"))
+
+    on_build(build_once(root, out_dir, **options))
+    for _ in changes(*watched_folders(root), watch_filter=relevant, stop_event=stop,
+                     debounce=200, step=50, rust_timeout=500, yield_on_timeout=False):
+        on_build(build_once(root, out_dir, **options))
+
+
+def report(outcome: Outcome) -> None:
+    """Print a build's errors; its files were logged as written."""
+    for line in outcome.errors:
+        print(line, file=sys.stderr, flush=True)
+    if outcome.errors:
+        print("publisher: the last good outputs are kept; waiting for the next change",
+              file=sys.stderr, flush=True)

@@ -1,0 +1,146 @@
+"""The build cache: the same bytes cold and cached, no loading when nothing changed, damaged
+entries rebuilt, two builds at once, keywords and font coverage paid for once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from publisher import cache
+from publisher.build import build
+from tests.conftest import ROOTS, SAMPLE
+
+
+def _cached_build(tmp_path: Path, **options) -> Path:
+    """Build the sample again in another process, which finds the session's cache warm."""
+    flags = [f"--{name}" for name, on in options.items() if on]
+    subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(SAMPLE), "-o",
+                    str(tmp_path), *flags], check=True)
+    return tmp_path
+
+
+@pytest.mark.parametrize("fixture, options, name", [
+    ("sample_pdf", {"pdf": True}, "2015-10.pdf"),
+    ("sample_press_pdf", {"pdf": True, "press": True}, "2015-10-press.pdf"),
+    ("sample_epub", {"epub": True}, "2015-10.epub"),
+])
+def test_a_build_from_the_cache_gives_the_same_bytes_as_a_cold_one(fixture, options, name,
+                                                                    request, tmp_path):
+    cold = Path(request.getfixturevalue(fixture))
+    assert (_cached_build(tmp_path, **options) / name).read_bytes() == cold.read_bytes()
+
+
+def _entries(kind: str) -> list[Path]:
+    return sorted(p for p in (cache.folder() / cache.fingerprint() / kind).rglob("*")
+                  if p.is_file())
+
+
+def test_nothing_changed_copies_the_outputs_and_repeats_the_warnings(tmp_path, monkeypatch,
+                                                                    caplog):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "pdf-covers", issue)
+    first = build(issue, tmp_path / "first", press=True, epub=False)
+    warned = [m for m in caplog.messages if "blank page" in m]
+    assert warned  # pdf-covers in press needs two pages added
+
+    import publisher.source.load
+
+    def no_loading(root):
+        raise AssertionError("a build with nothing changed loaded the issue")
+
+    monkeypatch.setattr(publisher.source.load, "load_issue", no_loading)
+    caplog.clear()
+    again = build(issue, tmp_path / "again", press=True, epub=False)
+    assert again[0].read_bytes() == first[0].read_bytes()
+    assert [m for m in caplog.messages if "blank page" in m] == warned
+
+    # A changed source is built again, not copied.
+    article = next((issue / "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\n新加的一句。\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="loaded the issue"):
+        build(issue, tmp_path / "changed", press=True, epub=False)
+
+
+def test_a_damaged_entry_is_rebuilt_not_trusted(tmp_path):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", issue)
+    before = set(_entries("outputs"))
+    (first,) = build(issue, tmp_path / "first", pdf=False)
+    (entry,) = set(_entries("outputs")) - before
+    data = bytearray(entry.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit in the middle of the EPUB
+    entry.write_bytes(bytes(data))
+
+    (again,) = build(issue, tmp_path / "again", pdf=False)
+    assert again.read_bytes() == first.read_bytes()
+    assert cache.get("outputs", entry.name) is not None  # rewritten whole
+    entry.write_bytes(entry.read_bytes()[:100])  # cut short, as by a full disk
+    assert cache.get("outputs", entry.name) is None
+    assert not entry.exists()
+
+
+def test_two_builds_at_once_both_succeed_with_the_same_bytes(tmp_path):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    env = {**os.environ, "PUBLISHER_CACHE": str(tmp_path / "cache")}
+    builds = [subprocess.Popen([sys.executable, "-m", "publisher.cli", "-q", "build", str(issue),
+                                "-o", str(tmp_path / f"out{n}"), "--epub"], env=env,
+                               stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+    for process in builds:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    first, second = (next((tmp_path / f"out{n}").glob("*.epub")) for n in (1, 2))
+    assert first.read_bytes() == second.read_bytes()
+    assert not list((tmp_path / "cache").rglob("*.part"))
+
+
+def test_another_version_of_the_tool_reads_none_of_the_entries(monkeypatch):
+    import publisher
+
+    ours = cache.fingerprint()
+    cache.fingerprint.cache_clear()
+    monkeypatch.setattr(publisher, "__version__", publisher.__version__ + ".post1")
+    try:
+        assert cache.fingerprint() != ours
+    finally:
+        cache.fingerprint.cache_clear()
+
+
+def test_keywords_are_computed_once_per_text(sample_issue, monkeypatch):
+    from publisher import keywords
+
+    article = next(a for a in sample_issue.articles if a.keywords is None and a.body)
+    found = keywords.article_keywords(article)
+    assert found
+
+    def no_jieba():
+        raise AssertionError("jieba was asked again for the same text")
+
+    monkeypatch.setattr(keywords, "_jieba", no_jieba)
+    assert keywords.article_keywords(article) == found
+    changed = article.model_copy(update={"body": article.body + "\n\n另一段不同的文字。"})
+    with pytest.raises(AssertionError, match="asked again"):
+        keywords.article_keywords(changed)
+
+
+def test_font_coverage_is_read_once_per_font_file(monkeypatch):
+    import fontTools.ttLib
+
+    from publisher import fonts
+
+    face = next(file for files in fonts.family_files(fonts.load_roles()).values()
+                for file in files)
+    read = fonts.coverage(face)
+    assert ord("的") in read
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the font file was read again")
+
+    monkeypatch.setattr(fontTools.ttLib, "TTFont", no_reading)
+    fonts.coverage.cache_clear()
+    assert fonts.coverage(face) == read

@@ -1,0 +1,77 @@
+"""`publisher preview`, driven in Debian's headless Chromium: the page shows the issue, an edit
+shows up without a reload, a broken edit shows its error instead of the pages."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOTS
+
+CHROMIUM = Path("/usr/bin/chromium")
+WAIT_MS = 300_000  # a build on a busy two-core machine
+
+
+@pytest.fixture
+def preview(tmp_path):
+    """`publisher preview` of a copy of a small issue on a free port of 127.0.0.1: (issue, URL).
+    The server is stopped after the test."""
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", issue)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "publisher.cli", "preview", str(issue), "-o", str(tmp_path / "out"),
+         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        first = server.stdout.readline()  # printed once the port is open
+        url = first.split(" at ")[-1].strip()
+        assert url.startswith("http://127.0.0.1:"), first
+        yield issue, url
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_the_preview_shows_the_issue_follows_edits_and_shows_errors(preview):
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "install Debian's chromium (make setup)"
+    issue, url = preview
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_selector("#toc a", timeout=WAIT_MS)
+            assert "一条简讯的标题" in page.inner_text("#toc")
+            labels = page.locator("#pages figcaption").all_inner_texts()
+            assert labels == ["封面", "封二", "1", "2", "3", "4"]
+            cover = page.locator("#pages img").first
+            cover.scroll_into_view_if_needed()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0",
+                                   arg=cover.element_handle(), timeout=WAIT_MS)
+            page.evaluate("window.sameDocument = true")  # gone if the page were reloaded
+
+            brief = issue / "articles" / "01-brief.md"
+            brief.write_text(brief.read_text(encoding="utf-8").replace(
+                "title: 一条简讯的标题", "title: 改过的简讯标题"), encoding="utf-8")
+            page.wait_for_function(
+                "document.getElementById('toc').innerText.includes('改过的简讯标题')",
+                timeout=WAIT_MS)
+            assert page.evaluate("window.sameDocument")
+
+            brief.write_text("---\nkind: brief\ncolumn: nowhere\ntitle: 标题\n---\n\n正文。\n",
+                             encoding="utf-8")
+            page.wait_for_selector("#error:not(:empty)", timeout=WAIT_MS)
+            error = page.inner_text("#error")
+            assert error.startswith(f"{brief}:3: ") and "nowhere" in error
+            assert page.locator("#pages figure").count() == 0  # no stale pages
+            assert page.evaluate("window.sameDocument")
+        finally:
+            browser.close()

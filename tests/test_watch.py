@@ -1,0 +1,65 @@
+"""`publisher watch`: an edit is rebuilt without asking; a broken edit reports its file and line
+and keeps the last good output."""
+
+from __future__ import annotations
+
+import queue
+import shutil
+import threading
+import zipfile
+
+import pytest
+
+from publisher.watch import Outcome, report, watch
+from tests.conftest import ROOTS
+
+WAIT = 300  # seconds: a build on a busy two-core machine
+
+
+@pytest.fixture
+def watching(tmp_path):
+    """A copy of a small issue under `watch` (EPUB only, to keep the test short), and a queue of
+    its builds' outcomes; the watcher is stopped after the test."""
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", issue)
+    outcomes: queue.Queue[Outcome] = queue.Queue()
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(issue, tmp_path / "out"), daemon=True,
+                              kwargs={"on_build": outcomes.put, "stop": stop, "pdf": False,
+                                      "epub": True})
+    thread.start()
+    yield issue, outcomes
+    stop.set()
+    thread.join(WAIT)
+    assert not thread.is_alive()
+
+
+def _text(epub) -> str:
+    with zipfile.ZipFile(epub) as book:
+        return "".join(book.read(name).decode() for name in book.namelist()
+                       if name.endswith(".xhtml"))
+
+
+def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_last_good_output(watching, capsys):
+    issue, outcomes = watching
+    first = outcomes.get(timeout=WAIT)
+    assert not first.errors
+    (epub,) = first.files
+    assert "简讯正文第一段" in _text(epub)
+
+    brief = issue / "articles" / "01-brief.md"
+    brief.write_text(brief.read_text(encoding="utf-8").replace("简讯正文第一段", "改过的一句话"),
+                     encoding="utf-8")
+    edited = outcomes.get(timeout=WAIT)
+    assert edited.files == (epub,) and "改过的一句话" in _text(epub)
+
+    good = epub.read_bytes()
+    brief.write_text("---\nkind: brief\ncolumn: nowhere\ntitle: 标题\n---\n\n正文。\n",
+                     encoding="utf-8")
+    broken = outcomes.get(timeout=WAIT)
+    assert not broken.files
+    (line,) = broken.errors
+    assert line.startswith(f"{brief}:3: ") and "nowhere" in line
+    assert epub.read_bytes() == good
+    report(broken)
+    assert capsys.readouterr().err.splitlines()[0] == line
