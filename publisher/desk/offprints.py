@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from publisher.desk.layout import LaidOutIssue
-from publisher.desk.stats import authors, title
+from publisher.desk.stats import authors
+from publisher.epub.nav import nav_label
 from publisher.keywords import article_keywords
 from publisher.output import atomic_output
 from publisher.source.model import Article, Issue, Kind
@@ -46,7 +47,7 @@ def _flatten(reader, outline, depth: int = 0) -> list[tuple[int, object, int]]:
     return out
 
 
-def _own_bookmarks(reader, outline, laid_out: LaidOutIssue, article: Article):
+def _own_bookmarks(reader, outline, laid_out: LaidOutIssue, article: Article, issue: Issue):
     """The item's bookmark, the deepest at its anchor (a column's may stand there too), and
     those under it, as (depth below it, title, 0-based page, top); or one at the anchor."""
     anchor = laid_out.anchors[article.anchor]
@@ -54,7 +55,7 @@ def _own_bookmarks(reader, outline, laid_out: LaidOutIssue, article: Article):
     at_anchor = [i for i, (_, entry, page) in enumerate(outline)
                  if page + 1 == anchor.page and abs(height - float(entry.top or 0) - anchor.y) < 1]
     if not at_anchor:
-        return [(0, title(article), anchor.page - 1, height - anchor.y)]
+        return [(0, nav_label(article, issue), anchor.page - 1, height - anchor.y)]
     start = at_anchor[-1]
     depth = outline[start][0]
     mine = []
@@ -79,7 +80,7 @@ def _write(reader, article: Article, issue: Issue, laid_out: LaidOutIssue, outli
         else:
             writer.set_page_label(offset, offset, prefix=label)
     parents: list = []
-    for level, text, page, top in _own_bookmarks(reader, outline, laid_out, article):
+    for level, text, page, top in _own_bookmarks(reader, outline, laid_out, article, issue):
         if not first <= page <= last:
             continue
         parent = parents[level - 1] if 0 < level <= len(parents) else None
@@ -87,7 +88,7 @@ def _write(reader, article: Article, issue: Issue, laid_out: LaidOutIssue, outli
                                        fit=Fit.xyz(top=top))
         parents[level:] = [item]
     writer.add_metadata({
-        "/Title": title(article),
+        "/Title": nav_label(article, issue),
         "/Author": "、".join(authors(article)),
         "/Keywords": ", ".join(article_keywords(article)),
         "/Subject": f"{issue.magazine} {issue.label}",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from publisher.cjk import is_han
 from publisher.desk.layout import LaidOutIssue
+from publisher.epub.nav import nav_label
 from publisher.errors import PublisherError
 from publisher.keywords import _jieba
 from publisher.output import atomic_output, output_stem
@@ -59,10 +60,6 @@ def authors(article: Article) -> list[str]:
     return [p.name or p.organisation for p in article.byline] or [UNSIGNED]
 
 
-def title(article: Article) -> str:
-    return "".join(article.title) or (plain_paragraphs(article.body) or [""])[0][:20]
-
-
 def count_words(texts: list[str]) -> int:
     """Words jieba finds that hold a letter, digit or Han character (not marks or spaces)."""
     jieba = _jieba()
@@ -87,7 +84,7 @@ def item_stats(issue: Issue, laid_out: LaidOutIssue) -> list[ItemStats]:
         layout_chars = sum(laid_out.capacity(line) for line in lines)
         out.append(ItemStats(
             file=str(article.path.relative_to(issue.root)),
-            title=title(article),
+            title=nav_label(article, issue),
             authors=authors(article),
             han=sum(map(is_han, joined)),
             chars=sum(not c.isspace() for c in joined),

@@ -31,10 +31,12 @@ def test_diff_names_only_the_edited_page(sample_pdf, edited_pdf, sample_laid_out
     assert main(["diff", str(sample_pdf), str(edited_pdf), "-o", str(marked)]) == 0
     out = capsys.readouterr().out.splitlines()
     pages = [line for line in out if line.startswith("page ")]
-    assert pages == [f"page {folio}: edited, 2 line(s) changed"]
+    assert len(pages) == 1 and pages[0].startswith(f"page {folio}: edited, ")
     changes = [line.strip() for line in out if line.startswith("  ")]
-    assert "".join(c.split(" → ")[0] for c in changes) == SENTENCE
-    assert "".join(c.split(" → ")[1] for c in changes) == REPLACEMENT
+    before = "".join(c.split(" → ")[0] for c in changes)
+    after = "".join(c.split(" → ")[1] for c in changes)
+    # The changed lines hold the sentence, and nothing else on them changed.
+    assert SENTENCE in before and before.replace(SENTENCE, REPLACEMENT) == after
     assert out[-2:] == ["1 changed plate(s); re-flowed pages: none", f"marked: {marked}"]
     # The marked copy: the new proof, yellow only on the edited page.
     assert len(PdfReader(marked).pages) == len(PdfReader(edited_pdf).pages)

@@ -6,6 +6,7 @@ import pdfplumber
 from pypdf import PdfReader
 
 from publisher.desk.offprints import OFFPRINT_KINDS
+from publisher.epub.nav import nav_label
 
 
 def toc_folios(pdf) -> dict[str, str]:
@@ -63,11 +64,13 @@ def test_offprint_pages_metadata_and_bookmarks(sample_pdf, sample_issue, sample_
     speech = next(a for a in sample_issue.articles if a.path.stem == "180-fu-xingguo")
     reader = PdfReader(by_name["180-fu-xingguo.pdf"])
     meta = reader.metadata
-    assert meta["/Title"] == "".join(speech.title)
+    # Title lines joined as the 目录, the bookmarks and the EPUB join them.
+    assert meta["/Title"] == nav_label(speech, sample_issue) == (
+        "在全区深化社区“联合党委”运行暨“三建四关心”党内关怀机制 现场推进会上的讲话")
     assert meta["/Author"] == "傅兴国"
     assert "联合党委" in meta["/Keywords"]
     (bookmark,) = reader.outline
-    assert bookmark.title == "".join(speech.title)
+    assert bookmark.title == meta["/Title"]
     assert reader.get_destination_page_number(bookmark) == 0
     # The pages are the issue's own: same text.
     first = issue.page_labels.index(reader.page_labels[0])
