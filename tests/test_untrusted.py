@@ -308,9 +308,11 @@ def test_a_build_stopped_half_way_leaves_the_previous_output(workdir, signal_num
                                                              said):
     from publisher.output import atomic_output
 
+    # An empty build cache of its own: a cached EPUB would be copied, never written.
     build = subprocess.Popen(
         [sys.executable, "-c", STALLED_BUILD, "-q", "build", str(ROOTS / "good-minimal"),
-         "-o", "out", "--epub"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "-o", "out", "--epub"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PUBLISHER_CACHE": str(workdir / "cache")})
     assert build.stdout.readline() == "ready\n"
     (part,) = (workdir / "out").glob(".2015-10.epub.*.part")
     assert part.stat().st_size > 0

@@ -108,8 +108,15 @@ def laid_out_page_map(context: BuildContext) -> list[PageStart]:
     is written aside and dropped): the page list then never disagrees with the print edition."""
     from publisher.pdf import write_pdf
 
-    with tempfile.TemporaryDirectory(prefix="publisher-layout-") as folder:
-        return write_pdf(context, Path(folder) / "layout.pdf")
+    # The print layout's warnings are about a PDF this build does not write: not said here.
+    print_logger = logging.getLogger("publisher.pdf")
+    level = print_logger.level
+    print_logger.setLevel(logging.ERROR)
+    try:
+        with tempfile.TemporaryDirectory(prefix="publisher-layout-") as folder:
+            return write_pdf(context, Path(folder) / "layout.pdf")
+    finally:
+        print_logger.setLevel(level)
 
 
 def _uid(prefix: str, name: str) -> str:
