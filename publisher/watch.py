@@ -59,10 +59,14 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
         return not (path.is_relative_to(out_dir) or path.name.startswith(".")
                     or path.name.endswith("~"))
 
-    on_build(build_once(root, out_dir, **options))
-    for _ in changes(*watched_folders(root), watch_filter=relevant, stop_event=stop,
-                     debounce=200, step=50, rust_timeout=500, yield_on_timeout=False):
-        on_build(build_once(root, out_dir, **options))
+    # The first build comes once the watcher runs (its first, empty, batch after a timeout), so
+    # an edit saved while or just after it builds is not missed.
+    built = False
+    for batch in changes(*watched_folders(root), watch_filter=relevant, stop_event=stop,
+                         debounce=200, step=50, rust_timeout=500, yield_on_timeout=True):
+        if batch or not built:
+            built = True
+            on_build(build_once(root, out_dir, **options))
 
 
 def report(outcome: Outcome) -> None:
