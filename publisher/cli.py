@@ -20,27 +20,16 @@ def _build(args: argparse.Namespace) -> int:
         from publisher.source.load import load_issue
 
         _reviewed(load_issue(args.issue), strict=True)
-    # With neither flag, build both.
-    both = not (args.pdf or args.epub)
-    build(
-        args.issue,
-        args.output,
-        pdf=args.pdf or both,
-        epub=args.epub or both,
-        press=args.press,
-        embed_fonts=args.embed_fonts,
-        strict=args.strict,
-    )
+    build(args.issue, args.output, **_wanted(args), embed_fonts=args.embed_fonts,
+          strict=args.strict)
     return 0
 
 
 def _watch(args: argparse.Namespace) -> int:
     from publisher.watch import report, watch
 
-    both = not (args.pdf or args.epub)
     try:
-        watch(args.issue, args.output, on_build=report, pdf=args.pdf or both,
-              epub=args.epub or both, press=args.press)
+        watch(args.issue, args.output, on_build=report, **_wanted(args))
     except KeyboardInterrupt:
         pass
     return 0
@@ -63,7 +52,7 @@ def _validate(args: argparse.Namespace) -> int:
     notes = _reviewed(issue, strict=args.strict)
     to_review = f", {notes} to review" if notes else ""
     print(f"{args.issue}: {len(issue.articles)} items in {len(issue.columns)} columns, "
-          f"no problems{to_review}")
+          f"no errors{to_review}")
     return 0
 
 
@@ -117,27 +106,30 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _output_options(command: argparse.ArgumentParser) -> None:
+    """The issue and the outputs asked of it, the same for `build` and `watch`."""
+    command.add_argument("issue", type=Path, metavar="ISSUE_DIR")
+    command.add_argument("-o", "--output", type=Path, metavar="OUT",
+                         help="output folder (default: build/<issue folder name>)")
+    command.add_argument("--pdf", action="store_true", help="build the PDF")
+    command.add_argument("--epub", action="store_true", help="build the EPUB")
+    command.add_argument("--press", action="store_true",
+                         help="PDF for the printer: bleed, crop marks, PDF/X, pages in fours")
+
+
+def _wanted(args: argparse.Namespace) -> dict[str, bool]:
+    """Which outputs to build: with neither --pdf nor --epub, both."""
+    both = not (args.pdf or args.epub)
+    return {"pdf": args.pdf or both, "epub": args.epub or both, "press": args.press}
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="publisher", description=__doc__.splitlines()[0])
     top.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build an issue into PDF and/or EPUB")
-    build.add_argument("issue", type=Path, metavar="ISSUE_DIR")
-    build.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="OUT",
-        help="output folder (default: build/<issue folder name>)",
-    )
-    build.add_argument("--pdf", action="store_true", help="build the PDF")
-    build.add_argument("--epub", action="store_true", help="build the EPUB")
-    build.add_argument(
-        "--press",
-        action="store_true",
-        help="PDF for the printer: bleed, crop marks, PDF/X, pages in fours",
-    )
+    _output_options(build)
     build.add_argument("--embed-fonts", action="store_true", help="embed subset fonts in the EPUB")
     build.add_argument("--strict", action="store_true",
                        help="refuse to build while items still carry the importer's review notes, "
@@ -146,12 +138,7 @@ def parser() -> argparse.ArgumentParser:
 
     watch = commands.add_parser("watch", help="build, then rebuild whenever a source, layout "
                                 "or font file changes (Ctrl-C stops)")
-    watch.add_argument("issue", type=Path, metavar="ISSUE_DIR")
-    watch.add_argument("-o", "--output", type=Path, metavar="OUT",
-                       help="output folder (default: build/<issue folder name>)")
-    watch.add_argument("--pdf", action="store_true", help="build the PDF")
-    watch.add_argument("--epub", action="store_true", help="build the EPUB")
-    watch.add_argument("--press", action="store_true", help="the printer's PDF")
+    _output_options(watch)
     watch.set_defaults(run=_watch)
 
     preview = commands.add_parser("preview", help="show the issue's pages in a browser, "

@@ -380,7 +380,7 @@ def test_review_notes_are_warnings_and_strict_refuses_them(workdir, capsys):
     assert main(["validate", "review-notes"]) == 0
     printed = capsys.readouterr()
     assert printed.err.splitlines() == notes
-    assert printed.out == "review-notes: 2 items in 2 columns, no problems, 2 to review\n"
+    assert printed.out == "review-notes: 2 items in 2 columns, no errors, 2 to review\n"
     for command in (["validate", "--strict"], ["build", "--strict"]):
         assert refused(capsys, *command, "review-notes") == [*notes, (
             "publisher: 2 review note(s) left: check those items, remove the notes, then build "
