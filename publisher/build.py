@@ -130,7 +130,7 @@ def _remembered(write: Callable[[Path], None], key: str | None,
     """`write`, then keep what it wrote and the warnings it gave under `key`."""
 
     def remember(path: Path) -> None:
-        with _warnings() as given:
+        with collected_warnings() as given:
             write(path)
         if key:
             meta = {"stem": stem, "warnings": given}
@@ -141,7 +141,7 @@ def _remembered(write: Callable[[Path], None], key: str | None,
 
 
 @contextmanager
-def _warnings():
+def collected_warnings():
     """Collect the warnings logged inside the block, to repeat them when the output is reused."""
     given: list[tuple[str, int, str]] = []
 
@@ -157,11 +157,13 @@ def _warnings():
         logging.getLogger().removeHandler(handler)
 
 
-def inputs_digest(root: Path, out_dir: Path) -> str | None:
+def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | None:
     """A digest of everything a build of `root` reads: the issue folder (but its hidden files
     and `out_dir`), the layout folders, fonts.yaml and the font files it names or fontconfig
     finds (by path, size and time: they are large), the press profile and SOURCE_DATE_EPOCH.
-    None when the sources are too broken to say: the build will report why."""
+    Without `texts`, not issue.yaml, the articles' Markdown or SOURCE_DATE_EPOCH: what a section
+    of the print layout reads besides its HTML, which holds them. None when the sources are too
+    broken to say: the build will report why."""
     from publisher import fonts, templates
     from publisher.pdf.pages import GHOSTSCRIPT_CMYK
 
@@ -171,18 +173,24 @@ def inputs_digest(root: Path, out_dir: Path) -> str | None:
         font_files = {str(file).partition("#")[0]
                       for files in fonts.family_files(roles).values() for file in files}
         folders = [root, *templates.search_path(root), templates.shipped("fonts")]
-        parts = [str(root), os.environ.get("SOURCE_DATE_EPOCH", "")]
+        parts = [str(root), os.environ.get("SOURCE_DATE_EPOCH", "") if texts else ""]
         for folder in dict.fromkeys(p.resolve() for p in folders):
             for path in sorted(folder.rglob("*")):
                 relative = path.relative_to(folder)
                 if (path.is_file() and not path.is_relative_to(out_dir)
-                        and not any(part.startswith(".") for part in relative.parts)):
+                        and not any(part.startswith(".") for part in relative.parts)
+                        and (texts or not _text(root, path))):
                     parts += [str(path), _content(path)]
         for path in sorted({*font_files, str(GHOSTSCRIPT_CMYK)}):
             parts += [path, _stat(Path(path))]
     except (PublisherError, OSError):
         return None
     return cache.key(*parts)
+
+
+def _text(root: Path, path: Path) -> bool:
+    return path == root / "issue.yaml" or (path.suffix == ".md"
+                                           and path.parent == root / "articles")
 
 
 def _content(path: Path) -> bytes | str:

@@ -104,9 +104,10 @@ def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False,
 
 
 def laid_out_page_map(context: BuildContext) -> list[PageStart]:
-    """Where each printed page begins, from laying the issue out as the PDF build does (its PDF
-    is written aside and dropped): the page list then never disagrees with the print edition."""
-    from publisher.pdf import write_pdf
+    """Where each printed page begins, from the print layout's sections (from the build cache
+    when a PDF of the same sources was built, else laid out and kept there): the page list then
+    never disagrees with the print edition. Nothing is composed, nor said of the layout."""
+    from publisher.pdf import sections
 
     # The print layout's warnings are about a PDF this build does not write: not said here.
     print_logger = logging.getLogger("publisher.pdf")
@@ -114,7 +115,8 @@ def laid_out_page_map(context: BuildContext) -> list[PageStart]:
     print_logger.setLevel(logging.ERROR)
     try:
         with tempfile.TemporaryDirectory(prefix="publisher-layout-") as folder:
-            return write_pdf(context, Path(folder) / "layout.pdf")
+            return sections.page_starts(sections.lay_out_issue(context, press=False,
+                                                               out_dir=Path(folder)))
     finally:
         print_logger.setLevel(level)
 

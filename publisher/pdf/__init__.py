@@ -1,21 +1,25 @@
 """Issue → print HTML (`html`) → CJK text pass (`typeset`) → WeasyPrint with the project's
 patches (`weasyprint`) → checks on the laid-out text (`laid_out`) → page plan and labels
-(`pages`) → PDF."""
+(`pages`) → PDF. The print and press PDFs are laid out in sections, cached and composed
+(`sections`); the screen PDF, tagged, is laid out whole: its structure tree would not survive
+composing."""
 
 from __future__ import annotations
 
 import logging
+from io import BytesIO
 from pathlib import Path
 
 from publisher import templates
 from publisher.context import BuildContext
 from publisher.errors import BuildError
 from publisher.output import atomic_output
-from publisher.pdf import pages
+from publisher.pdf import pages, progress, sections
 from publisher.pdf.grid import MM, Grid
 from publisher.pdf.html import issue_html
 from publisher.pdf.laid_out import check_glyphs, warn_lone_boxes
-from publisher.pdf.layout_warnings import layout_problems, report, shrink_pictures
+from publisher.pdf.layout_warnings import (LayoutProblem, layout_problems, missing_from_toc,
+                                           report, shrink_pictures)
 from publisher.pdf.page_map import PageStart, folios, page_starts
 from publisher.pdf.typeset import typeset
 
@@ -30,29 +34,82 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
     one for reading on screens, in RGB (layouts' screen.css) and tagged for accessibility;
     `strict` refuses to write one with layout problems. Return where each printed page begins
     in the text, for the EPUB's page list."""
+    if screen:
+        return _write_whole(context, path, strict=strict)
+    issue = context.issue
+    with progress.Sections() as shown:
+        laid_out = sections.lay_out_issue(context, press=press, out_dir=path.parent,
+                                          progress=shown.update)
+        front, furniture = sections.finish_layout(context, laid_out, out_dir=path.parent,
+                                                  progress=shown.update)
+        _report(context, laid_out, [front, furniture], strict=strict)
+        writer = sections.compose(context, laid_out, front, furniture)
+        shown.composed(len(writer.pages))
+    with atomic_output(path) as tmp:
+        pages.finish(writer, tmp, laid_out.plan.labels,
+                     bleed=Grid(issue.trim).bleed_mm * MM if press else None,
+                     intent=pages.output_intent(issue) if press else None)
+    return sections.page_starts(laid_out)
+
+
+def _report(context: BuildContext, laid_out: sections.LaidOutIssue, last: list, *,
+            strict: bool) -> None:
+    """What the sections' layouts found, told in the issue's pages: the warnings of sections
+    laid out elsewhere (a worker, an earlier build), lone boxes, layout problems."""
+    issue = context.issue
+    for section in [*laid_out.sections, *last]:
+        if not section.fresh:
+            for name, level, message in section.warnings:
+                logging.getLogger(name).log(level, "%s", message)
+    where = laid_out.global_index()
+    articles = {a.order: a for a in issue.articles}
+    runs = [(where[(index, page)], articles[order], None)
+            for index, section in enumerate(laid_out.sections)
+            for page, order in section.items_on_pages]
+    warn_lone_boxes(sorted(runs, key=lambda run: (run[0], run[1].order)))
+    problems = []
+    for index, section in enumerate(laid_out.sections):
+        def folio(match, index=index) -> str:
+            return laid_out.folios[where[(index, int(match[0]) - sections.LOCAL_FOLIO)]]
+
+        problems += [LayoutProblem(articles[order], sections.LOCAL_FOLIO_RE.sub(folio, page),
+                                   sections.LOCAL_FOLIO_RE.sub(folio, message), tail)
+                     for order, page, message, tail in section.problems]
+    item_folios = laid_out.item_folios()
+    problems += missing_from_toc({articles[order] for order in laid_out.sections[0].toc_listed},
+                                 issue, lambda item: item_folios.get(item.anchor, "?"))
+    report(problems)
+    if strict and problems:
+        raise BuildError(f"--strict: {len(problems)} layout problem(s), listed above")
+    if laid_out.plan.blanks:
+        logger.warning("added %d blank page(s) at the end of the inside pages: a "
+                       "saddle-stitched issue needs a page count that is a multiple of 4",
+                       laid_out.plan.blanks)
+
+
+def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> list[PageStart]:
+    """The screen PDF: the issue laid out as one document, tagged."""
+    from pypdf import PdfReader, PdfWriter
     from weasyprint import CSS, HTML
 
     from publisher.pdf import weasyprint as engine
     from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
 
     issue = context.issue
-    intent = pages.output_intent(issue) if press else None
-    allowed = (*context.readable, *([intent.profile.resolve()] if intent else []))
     # A user stylesheet: its !important colours override the layouts' CMYK ones.
-    screen_css = [CSS(filename=templates.stylesheet(context.layout_folders, "screen.css"))
-                  ] if screen else []
+    screen_css = [CSS(filename=templates.stylesheet(context.layout_folders, "screen.css"))]
     with engine.patched(issue.uuid):
         scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
         while True:
-            html = HTML(string=issue_html(context, press=press, picture_scales=scales),
+            html = HTML(string=issue_html(context, picture_scales=scales),
                         base_url=issue.root.resolve().as_uri() + "/",
-                        url_fetcher=fetcher(allowed))
+                        url_fetcher=fetcher(context.readable))
             typeset(html.etree_element)
             document = html.render(stylesheets=screen_css)
             drop_rules_at_column_tops(document)
             runs = list(text_boxes(document, issue))
             check_glyphs(runs, context)
-            plan = pages.page_plan(document, press=press)
+            plan = pages.page_plan(document, press=False)
             problems = layout_problems(document, runs, issue, plan.page_names(document))
             smaller = shrink_pictures(problems, scales)
             if smaller is None:
@@ -68,19 +125,21 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
                            plan.blanks)
         starts = page_starts(plan.order, folios(plan.labels), issue)
         document = document.copy(plan.order)
-        options = {"pdf_identifier": True, "uncompressed_pdf": False, "pdf_tags": screen}
-        if press:
-            options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
-        data = document.write_pdf(**options)  # SVG pictures fetch their own images only here
-    if document.url_fetcher.refused:
+        # SVG pictures fetch their own images only here.
+        data = document.write_pdf(pdf_identifier=True, uncompressed_pdf=False, pdf_tags=True)
+    refuse_fetched(document.url_fetcher)
+    with atomic_output(path) as tmp:
+        pages.finish(PdfWriter(clone_from=PdfReader(BytesIO(data))), tmp, plan.labels)
+    return starts
+
+
+def refuse_fetched(url_fetcher) -> None:
+    """Stop a build whose pictures or layouts asked for what `fetcher` refused."""
+    if url_fetcher.refused:
         raise BuildError("a picture or layout refers to "
-                         + ", ".join(dict.fromkeys(document.url_fetcher.refused))
+                         + ", ".join(dict.fromkeys(url_fetcher.refused))
                          + ": a build reads only files in the issue folder, its layouts and "
                          "fonts folders, and never the network")
-    with atomic_output(path) as tmp:
-        pages.finish(data, tmp, plan.labels,
-                     bleed=Grid(issue.trim).bleed_mm * MM if press else None, intent=intent)
-    return starts
 
 
 def fetcher(allowed: tuple[Path, ...]):

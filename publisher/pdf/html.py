@@ -160,22 +160,69 @@ def issue_barcode(issue):
     return None
 
 
-def issue_html(context: BuildContext, *, press: bool = False,
-               picture_scales: dict[str, float] | None = None) -> str:
-    """The whole issue as one HTML document for WeasyPrint; `picture_scales` sets the pictures
-    of some items (by anchor) smaller than their editor gave."""
+@dataclass(frozen=True)
+class Part:
+    """A section of the issue, laid out on its own (publisher/pdf/sections.py): the `front` pages
+    (cover, 封二, 目录), a `body` stretch of one column from an item that opens a page to the
+    next, the `blank` page or the `back` pages (封三, 封底)."""
+
+    kind: str
+    run: dict | None = None  # a body section's column, its blocks and whether it goes on one
+
+    @property
+    def name(self) -> str:
+        """What progress and errors call it: its kind, or its first item's anchor."""
+        if self.run is None:
+            return self.kind
+        first = self.run["blocks"][0].items[0]
+        match = re.search(r'data-item="([^"]+)"', first)
+        return match[1] if match else self.run["column"].id
+
+
+def _runs(context: BuildContext) -> list[dict]:
     issue = context.issue
-    env = _environment(context.layout_folders)
     runs = []
     for column, articles in issue.by_column():
         items = [item_html(a, context.layout_folders, nav_label(a, issue)) for a in articles]
         runs.append({"column": column, "items": items, "blocks": blocks(items),
                      "back_cover": all(a.kind == Kind.back_cover for a in articles)})
-    when = build_time(issue).isoformat().replace("+00:00", "Z")
+    return runs
+
+
+def parts(context: BuildContext) -> list[Part]:
+    """The issue's sections in print order: a new one at every block that opens a page."""
+    body = []
+    for run in _runs(context):
+        if run["back_cover"]:
+            continue
+        stretches: list[list[Block]] = []
+        for index, block in enumerate(run["blocks"]):
+            if index == 0 or block.opens_page:
+                stretches.append([])
+            stretches[-1].append(block)
+        body += [Part("body", {"column": run["column"], "blocks": stretch, "continued": index > 0})
+                 for index, stretch in enumerate(stretches)]
+    return [Part("front"), *body, Part("blank"), Part("back")]
+
+
+def issue_html(context: BuildContext, *, press: bool = False,
+               picture_scales: dict[str, float] | None = None, part: Part | None = None,
+               toc_folios: dict[str, str] | None = None) -> str:
+    """The whole issue, or one `part` of it, as one HTML document for WeasyPrint;
+    `picture_scales` sets the pictures of some items (by anchor) smaller than their editor gave;
+    `toc_folios` (item anchor → folio) prints the 目录's page numbers as text.
+
+    Only the whole issue and its front pages carry the keywords and the date: the PDF's
+    metadata comes from them, and a section's HTML must not change when another item does."""
+    issue = context.issue
+    env = _environment(context.layout_folders)
+    with_metadata = part is None or part.kind == "front"
+    when = build_time(issue).isoformat().replace("+00:00", "Z") if with_metadata else ""
     return templates.render(
         env, "magazine.html.j2",
-        issue=issue, runs=runs, barcode=issue_barcode(issue),
-        keywords=context.keywords,
+        issue=issue, runs=_runs(context), part=part, toc_folios=toc_folios,
+        barcode=issue_barcode(issue),
+        keywords=context.keywords if with_metadata else (),
         created=when,
         page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)
                         + "".join(f'[data-item="{anchor}"] {{ --picture-scale: {scale:.4f}; }}\n'

@@ -6,7 +6,7 @@ box with unequal space around it, and an item missing from the 目录."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from publisher.pdf.grid import MM, Grid
@@ -54,15 +54,15 @@ def shrink_pictures(problems: list[LayoutProblem],
         if problem.tail and "![" in item.body and scale >= PICTURE_MIN_SCALE:
             smaller[item.anchor] = scale
             logger.info("%s: pictures set at %d%% of their width so that the item's last "
-                        "lines do not stand alone on p. %s", item.path, round(scale * 100),
-                        problem.page)
+                        "lines do not stand alone on a page", item.path, round(scale * 100))
     return smaller if smaller != scales else None
 
 
 def layout_problems(document, runs: TextRuns, issue: Issue,
-                    names: list[str]) -> list[LayoutProblem]:
+                    names: list[str], *, toc: bool = True) -> list[LayoutProblem]:
     """Every layout problem of the laid-out `document`; `names` are the printed page names
-    (folios) of its pages."""
+    (folios) of its pages. `toc` looks for items missing from the 目录: only a document that
+    holds both has an answer (a section of the issue does not: `missing_from_toc`)."""
     from publisher.pdf.weasyprint import geometry
 
     line = Grid(issue.trim).line_pt
@@ -80,8 +80,14 @@ def layout_problems(document, runs: TextRuns, issue: Issue,
         *_uneven_columns(geometry.column_sets(document, ancestry), items, names, line),
         *_empty_feet(geometry.page_fill(document), on_page, names, line),
         *_uneven_space(geometry.boxed_spacing(document, ancestry), items, names, line),
-        *_missing_from_toc(runs, classes, body, issue, names),
     ]
+    if toc:
+        first_page: dict[Article, int] = {}
+        for index, item, _ in body:
+            first_page.setdefault(item, index)
+        problems += missing_from_toc(_listed(runs, classes), issue,
+                                     lambda item: names[first_page[item]]
+                                     if item in first_page else "?")
     return problems
 
 
@@ -150,15 +156,20 @@ def _uneven_space(spacings, items, names, line: float) -> Iterator[LayoutProblem
                                 "should be the same (print.css, aside.excerpt's margins)")
 
 
-def _missing_from_toc(runs: TextRuns, classes: dict[int, set[str]], body: TextRuns, issue: Issue,
-                      names: list[str]) -> Iterator[LayoutProblem]:
-    listed = {item for _, item, box in runs
-              if item is not None and "toc-entry" in classes[id(box)]}
-    first_page: dict[Article, int] = {}
-    for index, item, _ in body:
-        first_page.setdefault(item, index)
-    for item in issue.articles:
-        if item.kind != Kind.box and item not in listed:
-            page = first_page.get(item)
-            yield LayoutProblem(item, names[page] if page is not None else "?",
-                                "this item is not in the 目录")
+def _listed(runs: TextRuns, classes: dict[int, set[str]]) -> set[Article]:
+    return {item for _, item, box in runs if item is not None and "toc-entry" in classes[id(box)]}
+
+
+def toc_listed(document, runs: TextRuns) -> set[Article]:
+    """The items that the 目录 of the laid-out `document` lists."""
+    from publisher.pdf.weasyprint import geometry
+
+    ancestry = geometry.Ancestry(document)
+    return _listed(runs, {id(box): ancestry.classes(box) for _, _, box in runs})
+
+
+def missing_from_toc(listed: set[Article], issue: Issue,
+                     page: Callable[[Article], str]) -> list[LayoutProblem]:
+    """Each item but a 微书摘 box that the 目录 does not list, on the `page` where it begins."""
+    return [LayoutProblem(item, page(item), "this item is not in the 目录")
+            for item in issue.articles if item.kind != Kind.box and item not in listed]

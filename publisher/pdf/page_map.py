@@ -109,6 +109,13 @@ def _text_boxes(box) -> Iterator:
 def page_starts(pages: list, folios: Iterable[str], issue: Issue) -> list[PageStart]:
     """One PageStart per page of `pages` (WeasyPrint pages in print order, a page repeated
     where print repeats it), labelled with `folios`."""
+    return fill(list(folios), page_firsts(pages, issue))
+
+
+def page_firsts(pages: list, issue: Issue) -> list[tuple[int, int | None, int] | None]:
+    """Where the item text of each of `pages` begins: (item order, body block or None, offset),
+    or None for a page without item text or repeated. A document that holds whole items (a
+    section of the issue) gives the same as the issue laid out whole."""
     # Imported here, as in boxes.py: importing WeasyPrint logs its progress until
     # publisher/pdf/__init__.py has quieted it.
     from publisher.pdf.weasyprint import require_pinned
@@ -138,10 +145,10 @@ def page_starts(pages: list, folios: Iterable[str], issue: Issue) -> list[PageSt
             if first is None and size:
                 first = here
         firsts.append(first)
-    return _fill(list(folios), firsts)
+    return firsts
 
 
-def _fill(folios: list[str], firsts: list) -> list[PageStart]:
+def fill(folios: list[str], firsts: list) -> list[PageStart]:
     """Pages before the first with item text begin outside the items; a later page without
     item text begins where the next page with some does, or at the end where the one before
     it does."""

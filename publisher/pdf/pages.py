@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from xml.etree import ElementTree
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfWriter
 from pypdf.generic import NameObject, RectangleObject, TextStringObject
 
 from publisher.errors import BuildError
@@ -135,15 +134,15 @@ def _profile_space(path: Path) -> str | None:
         return None
 
 
-def finish(data: bytes, target: Path, labels: tuple[Label, ...], *,
+def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *,
            bleed: float | None = None, intent: OutputIntent | None = None) -> None:
-    """Write WeasyPrint's PDF to `target` with page labels, keeping its deterministic /ID.
+    """Write the PDF in `writer` (WeasyPrint's, or composed from sections of the issue from one
+    that keeps WeasyPrint's deterministic /ID) to `target` with page labels.
 
     `bleed` (points) sets each BleedBox that far around the TrimBox: WeasyPrint puts it at
     most 10 pt out, and its CSS bleed here is wider to keep the crop marks off the bleed.
     `intent` makes the file the PDF/X-4 for that printing condition.
     """
-    writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
     if bleed is not None:
         for page in writer.pages:
             trim = page.trimbox

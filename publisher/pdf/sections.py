@@ -1,0 +1,542 @@
+"""The print layout in sections: each laid out on its own, cached, in parallel, then composed.
+
+The issue breaks into sections at every block that opens a page (`html.parts`): the front pages
+(封面, 封二, 目录), each stretch of a column from an item that opens a page to the next, the
+blank page and the back pages. A section's lines depend on its own HTML, the layouts, fonts and
+pictures, never on what comes before it, so each is laid out as its own WeasyPrint document and
+kept in the build cache under a digest of exactly that (`Job.key`).
+
+What does depend on the rest of the issue is added when the pages are composed (`compose`):
+
+* **Sides.** Mirrored margins only move a page's text block sideways. A body section is laid out
+  with a right page's margins on every page, and each page that prints on the left is shifted by
+  the difference: one layout serves both sides, whatever comes before it.
+* **Furniture.** Running heads and folios are laid out by the layouts' own `@page` rules on a
+  document of empty pages that repeats the issue's page sequence (`furniture_html`), and laid over
+  the body pages; so a section knows neither its folios nor its column's name on its pages.
+* **目录.** The front pages are laid out last, with the page numbers known (`toc_folios`); their
+  page count, which the folios after them depend on, comes from a first layout with the numbers
+  left blank (a number sits in a cell of fixed width, so it cannot change the count).
+* **Links, bookmarks, page labels.** Each section's named destinations and bookmarks are read from
+  its PDF and written again for the whole, the 目录's links resolving by name; labels, PDF/X and
+  bleed are `pages.finish`'s, as for a whole layout.
+
+Sections are laid out in a process pool (`PUBLISHER_WORKERS`, default: the machine's cores) whose
+workers stay warm between builds of one process (`publisher watch`); with one worker, or one
+section to lay out, in this process. Every path yields the same section bytes, hence the same PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+from publisher import cache, templates
+from publisher.context import BuildContext
+from publisher.errors import BuildError, PublisherError
+from publisher.pdf.grid import Grid
+from publisher.pdf.html import Part, issue_html, parts
+from publisher.source.model import Kind
+
+logger = logging.getLogger(__name__)
+
+# A body section's pages are named with these numbers while it is laid out, so that its layout
+# problems can be told in the issue's folios once the pages are composed.
+LOCAL_FOLIO = 9_000_000
+LOCAL_FOLIO_RE = re.compile(r"(?<!\d)9\d{6}(?!\d)")
+FURNITURE_FORM = "/PublisherFurniture"
+
+
+@dataclass(frozen=True)
+class FurniturePage:
+    """One page of the furniture document: its @page name, and the column it opens, if any."""
+
+    name: str
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One WeasyPrint layout: a section of the issue (`part`), or the furniture (`pages`)."""
+
+    part: Part | None
+    press: bool
+    toc_folios: tuple[tuple[str, str], ...] | None = None
+    pages: tuple[FurniturePage, ...] = ()
+
+    @property
+    def name(self) -> str:
+        if self.part is None:
+            return "running heads and folios"
+        return "目录 (page count)" if self.toc_folios and not self.toc_folios[0][1] else \
+            self.part.name
+
+    def html(self, context: BuildContext, scales: dict[str, float] | None = None) -> str:
+        if self.part is None:
+            return furniture_html(context, self.pages, press=self.press)
+        return issue_html(context, press=self.press, picture_scales=scales, part=self.part,
+                          toc_folios=dict(self.toc_folios) if self.toc_folios else None)
+
+    def css(self, context: BuildContext) -> str:
+        """A user stylesheet (its !important rules override the layouts'): a body section is
+        laid out with a right page's margins and no furniture; the 目录's numbers are text."""
+        if self.part is None:
+            return ""
+        if self.part.kind == "front":
+            return ".toc-page::after { content: none !important; }\n"
+        if self.part.kind != "body":
+            return ""
+        _, _, inner, outer = Grid(context.issue.trim, self.press).margins()
+        return (f"@page {{ marks: none !important; margin-left: {inner}pt !important; "
+                f"margin-right: {outer}pt !important;\n"
+                "  @top-center { content: none !important; border: none !important; }\n"
+                "  @bottom-center { content: none !important; } }\n")
+
+    def key(self, context: BuildContext, shared: str) -> str:
+        return cache.key("section", shared, str(self.press), self.css(context),
+                         self.html(context))
+
+
+@dataclass
+class LaidOut:
+    """A laid-out section: its PDF and what the whole issue needs from it."""
+
+    pdf: bytes
+    page_names: list[str]  # each page's @page name ("" for the default)
+    dests: list[tuple[str, int, float, float]]  # name, page, left, top
+    bookmarks: list[tuple[int, str, int, float, float]]  # depth, title, page, left, top
+    firsts: list  # where each page begins in the text (page_map.page_firsts)
+    problems: list[tuple[int, str, str, bool]]  # item order, page, message, tail
+    items_on_pages: list[tuple[int, int]]  # (page, item order) for each item on each page
+    toc_listed: list[int]  # orders of the items the 目录 lists
+    warnings: list[tuple[str, int, str]] = field(default_factory=list)
+    fresh: bool = False  # laid out in this process: its warnings were logged already
+
+    def anchors(self, page: int) -> frozenset[str]:
+        return frozenset(name for name, at, _, _ in self.dests if at == page)
+
+    def to_bytes(self) -> bytes:
+        meta = {name: getattr(self, name) for name in (
+            "page_names", "dests", "bookmarks", "firsts", "problems", "items_on_pages",
+            "toc_listed", "warnings")}
+        return json.dumps(meta, ensure_ascii=False).encode() + b"\n" + self.pdf
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LaidOut | None:
+        head, _, pdf = data.partition(b"\n")
+        try:
+            meta = json.loads(head)
+            return cls(pdf=pdf, **meta)
+        except (ValueError, TypeError):
+            return None
+
+
+def workers() -> int:
+    """How many processes lay sections out: $PUBLISHER_WORKERS, else the machine's cores."""
+    try:
+        return max(1, int(os.environ.get("PUBLISHER_WORKERS", "")))
+    except ValueError:
+        return os.cpu_count() or 1
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _executor(size: int) -> ProcessPoolExecutor:
+    """The process's pool, kept between builds so that its workers stay warm."""
+    global _pool
+    if _pool is None or _pool._max_workers != size:
+        import multiprocessing
+
+        if _pool is not None:
+            _pool.shutdown()
+        # Forked from a process that has imported WeasyPrint, a worker starts warm.
+        _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"),
+                                    initializer=_quiet_worker)
+    return _pool
+
+
+def _quiet_worker() -> None:
+    """A worker logs nothing itself: its warnings travel back with its section."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.NullHandler())
+
+
+def run(context: BuildContext, jobs: list[Job], shared: str,
+        progress: Callable[[str, Job], None] = lambda how, job: None) -> list[LaidOut]:
+    """Lay out `jobs` (or take them from the cache); their results in the same order."""
+    keys = [job.key(context, shared) for job in jobs]
+    done: dict[int, LaidOut] = {}
+    for index, key in enumerate(keys):
+        data = cache.get("sections", key)
+        found = LaidOut.from_bytes(data) if data is not None else None
+        if found is not None:
+            done[index] = found
+            progress("cached", jobs[index])
+    todo = [i for i in range(len(jobs)) if i not in done]
+    # The longest first, so that no worker is left with a long section at the end.
+    todo.sort(key=lambda i: -len(jobs[i].html(context)))
+    size = min(workers(), len(todo))
+    if size <= 1:
+        for index in todo:
+            done[index] = _checked(lay_out(context, jobs[index], in_process=True))
+            progress("laid out", jobs[index])
+    else:
+        pool = _executor(size)
+        futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i for i in todo}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                done[index] = _checked(future.result())
+                progress("laid out", jobs[index])
+        finally:
+            for future in futures:
+                future.cancel()
+    for index in todo:
+        cache.put("sections", keys[index], done[index].to_bytes())
+    return [done[i] for i in range(len(jobs))]
+
+
+def _checked(result: LaidOut | tuple) -> LaidOut:
+    """A section's layout, or the error that stopped it raised here (exceptions cross the
+    process boundary as their parts: path and line must survive)."""
+    if isinstance(result, tuple):
+        message, path, line = result
+        raise BuildError(message, path, line)
+    return result
+
+
+def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> LaidOut | tuple:
+    """Lay `job` out (in a worker, or here), with the project's patches."""
+    from pypdf import PdfReader
+    from weasyprint import CSS, HTML
+
+    from publisher.build import collected_warnings
+    from publisher.pdf import fetcher, refuse_fetched
+    from publisher.pdf import weasyprint as engine
+    from publisher.pdf.laid_out import check_glyphs
+    from publisher.pdf.layout_warnings import layout_problems, shrink_pictures, toc_listed
+    from publisher.pdf.page_map import page_firsts
+    from publisher.pdf.pages import output_intent
+    from publisher.pdf.typeset import typeset
+    from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
+
+    issue = context.issue
+    intent = output_intent(issue) if job.press else None
+    allowed = (*context.readable, *([intent.profile.resolve()] if intent else []))
+    stylesheets = [CSS(string=job.css(context))]
+    body = job.part is not None and job.part.kind == "body"
+    try:
+        with engine.patched(issue.uuid), collected_warnings() as given:
+            scales: dict[str, float] = {}
+            while True:
+                html = HTML(string=job.html(context, scales),
+                            base_url=issue.root.resolve().as_uri() + "/",
+                            url_fetcher=fetcher(allowed))
+                if job.part is not None:
+                    typeset(html.etree_element)
+                document = html.render(stylesheets=stylesheets)
+                if job.part is None:
+                    runs, problems = [], []
+                    break
+                drop_rules_at_column_tops(document)
+                runs = list(text_boxes(document, issue))
+                check_glyphs(runs, context)
+                if not body:
+                    problems = []
+                    break
+                names = [str(LOCAL_FOLIO + i) for i in range(len(document.pages))]
+                problems = layout_problems(document, runs, issue, names, toc=False)
+                smaller = shrink_pictures(problems, scales)
+                if smaller is None:
+                    break
+                scales = smaller
+            options = {"pdf_identifier": True, "uncompressed_pdf": False}
+            if job.press:
+                options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
+            data = document.write_pdf(**options)
+            firsts = page_firsts(document.pages, issue) if job.part is not None else []
+        refuse_fetched(document.url_fetcher)
+    except PublisherError as error:
+        if in_process:
+            raise
+        return (error.message, error.path, error.line)
+    reader = PdfReader(BytesIO(data))
+    return LaidOut(
+        pdf=data,
+        page_names=[page._page_box.page_type.name or "" for page in document.pages],
+        dests=_dests(reader),
+        bookmarks=[(level, *found) for level, found in zip(
+            (level for page in document.pages for level, *_ in page.bookmarks),
+            _bookmarks(reader), strict=True)],
+        firsts=[list(first) if first else None for first in firsts],
+        problems=[(p.item.order, p.page, p.message, p.tail) for p in problems],
+        items_on_pages=sorted({(index, item.order) for index, item, _ in runs
+                               if item is not None and body}),
+        toc_listed=sorted(item.order for item in toc_listed(document, runs)),
+        warnings=given, fresh=in_process)
+
+
+def _destination(reader, dest) -> tuple[int, float, float]:
+    return (reader.get_destination_page_number(dest), float(dest.left or 0),
+            float(dest.top or 0))
+
+
+def _dests(reader) -> list[tuple[str, int, float, float]]:
+    return [(str(name), *_destination(reader, dest))
+            for name, dest in sorted(reader.named_destinations.items())]
+
+
+def _bookmarks(reader) -> list[tuple[str, int, float, float]]:
+    """The outline of a section's PDF in document order; its depths are not the levels of the
+    issue's outline (a section that goes on with a column has no column bookmark above its
+    items), which come from the layout."""
+    found = []
+
+    def walk(outline) -> None:
+        for entry in outline:
+            if isinstance(entry, list):
+                walk(entry)
+            else:
+                found.append((str(entry.title), *_destination(reader, entry)))
+
+    walk(reader.outline)
+    return found
+
+
+def furniture_html(context: BuildContext, pages: tuple[FurniturePage, ...], *,
+                   press: bool) -> str:
+    """Empty pages named as the issue's front and body pages, under the layouts' @page rules:
+    their margin boxes are the running heads and folios the body pages print."""
+    from publisher.pdf.html import STYLESHEETS, _environment
+    from markupsafe import Markup
+
+    from publisher import fonts
+    from publisher.pdf.pages import output_intent
+
+    issue = context.issue
+    return templates.render(
+        _environment(context.layout_folders), "furniture.html.j2", issue=issue, pages=pages,
+        page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)),
+        press_profile=output_intent(issue).profile.as_uri() if press else None,
+        stylesheets=[templates.stylesheet(context.layout_folders, name).as_uri()
+                     for name in STYLESHEETS])
+
+
+@dataclass(frozen=True, eq=False)
+class PageRef:
+    """A page of a section, as the page plan sees it (by identity: a repeated page is one)."""
+
+    section: int
+    page: int
+    anchors: frozenset[str]
+
+
+@dataclass
+class LaidOutIssue:
+    """The sections of the issue laid out, in order, and the page plan over them."""
+
+    jobs: list[Job]
+    sections: list[LaidOut]
+    plan: object  # pages.PagePlan over PageRefs
+    folios: list[str]
+
+    def global_index(self) -> dict[tuple[int, int], int]:
+        """(section, page) → its first place in print order."""
+        found: dict[tuple[int, int], int] = {}
+        for at, ref in enumerate(self.plan.order):
+            found.setdefault((ref.section, ref.page), at)
+        return found
+
+    def item_folios(self) -> dict[str, str]:
+        """Each named destination of the body and back sections → the folio of its page."""
+        where = self.global_index()
+        return {name: self.folios[where[(index, page)]]
+                for index, section in enumerate(self.sections)
+                if self.jobs[index].part.kind != "front"
+                for name, page, _, _ in section.dests if (index, page) in where}
+
+
+def shared_digest(context: BuildContext, out_dir: Path) -> str:
+    """What every section's layout reads besides its own HTML: the layout folders, the fonts,
+    the issue's pictures and other files (not its texts, which the HTML holds)."""
+    from publisher.build import inputs_digest
+
+    return inputs_digest(context.issue.root, out_dir, texts=False) or ""
+
+
+def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
+                  progress: Callable[[str, Job], None] = lambda how, job: None) -> LaidOutIssue:
+    """Every section laid out (the front pages with blank page numbers), and the page plan."""
+    from types import SimpleNamespace
+
+    from publisher.pdf import pages
+    from publisher.pdf.page_map import folios
+
+    shared = shared_digest(context, out_dir)
+    jobs = [Job(part, press, _toc_folios(context, {}) if part.kind == "front" else None)
+            for part in parts(context)]
+    sections = run(context, jobs, shared, progress)
+    refs = [PageRef(index, page, section.anchors(page))
+            for index, section in enumerate(sections) for page in range(len(section.page_names))]
+    plan = pages.page_plan(SimpleNamespace(pages=refs), press=press)
+    return LaidOutIssue(jobs, sections, plan, folios(plan.labels))
+
+
+def _toc_folios(context: BuildContext, known: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """Each item the 目录 may list (all but boxes) → its folio, blank where not `known`."""
+    return tuple((a.anchor, known.get(a.anchor, "")) for a in context.issue.articles
+                 if a.kind != Kind.box)
+
+
+def page_starts(laid_out: LaidOutIssue):
+    """Where each printed page begins in the text, for the EPUB's page list."""
+    from publisher.pdf.page_map import fill
+
+    seen: set[int] = set()
+    firsts = []
+    for ref in laid_out.plan.order:
+        repeated = id(ref) in seen
+        seen.add(id(ref))
+        firsts.append(None if repeated else laid_out.sections[ref.section].firsts[ref.page])
+    return fill(laid_out.folios, firsts)
+
+
+def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Path,
+                  progress: Callable[[str, Job], None] = lambda how, job: None
+                  ) -> tuple[LaidOut, LaidOut]:
+    """The front pages with their page numbers, and the furniture: laid out last."""
+    folios = laid_out.folios
+    furniture: list[FurniturePage] = []
+    for ref in laid_out.plan.order:
+        job = laid_out.jobs[ref.section]
+        if job.part.kind not in ("front", "body"):
+            break
+        column = job.part.run and not job.part.run["continued"] and ref.page == 0
+        furniture.append(FurniturePage(laid_out.sections[ref.section].page_names[ref.page],
+                                       job.part.run["column"].name if column else None))
+    press = laid_out.jobs[0].press
+    front = Job(laid_out.jobs[0].part, press, _toc_folios(context, laid_out.item_folios()))
+    counted = len(laid_out.sections[0].page_names)
+    final_front, stamps = run(context, [front, Job(None, press, pages=tuple(furniture))],
+                              shared_digest(context, out_dir), progress)
+    if len(final_front.page_names) != counted:
+        raise BuildError(f"the 目录 took {len(final_front.page_names)} page(s) with its page "
+                         f"numbers and {counted} without: keep .toc-page a cell of fixed width")
+    return final_front, stamps
+
+
+def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furniture: LaidOut):
+    """The issue's PDF (a pypdf writer) from its laid-out sections: the front pages' file, with
+    every other page added after them, shifted to its side and under its furniture, and the
+    named destinations and bookmarks of the whole."""
+    from pypdf import PdfReader, PdfWriter, Transformation
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
+                               NameObject, RectangleObject)
+
+    _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
+    shift = round(outer - inner, 4)
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(front.pdf)))
+    for name in ("/Outlines", "/Names"):  # the 目录's link targets: made again below
+        writer.root_object.pop(NameObject(name), None)
+    stamps = PdfReader(BytesIO(furniture.pdf))
+    sections = [front, *laid_out.sections[1:]]
+    readers: dict[int, PdfReader] = {}
+    dests: dict[str, tuple[int, float, float]] = {}
+    bookmarks: list[tuple[int, str, int, float, float]] = []
+    placed: set[int] = set()
+    for at, ref in enumerate(laid_out.plan.order):
+        section = sections[ref.section]
+        kind = laid_out.jobs[ref.section].part.kind
+        if id(ref) in placed:  # a repeated blank page: a page object of its own
+            page = writer.add_page(PdfReader(BytesIO(section.pdf)).pages[ref.page])
+        elif ref.section == 0:
+            page = writer.pages[at]
+        else:
+            reader = readers.setdefault(ref.section, PdfReader(BytesIO(section.pdf)))
+            page = writer.add_page(reader.pages[ref.page])
+        dx = shift if kind == "body" and at % 2 else 0.0
+        if kind == "body":
+            _stamp(writer, page, stamps.pages[at], dx)
+        if id(ref) not in placed:
+            for name, page_index, left, top in section.dests:
+                if page_index == ref.page and (kind != "front" or name not in dests):
+                    dests[name] = (at, left + dx, top)
+            bookmarks += [(depth, title, at, left + dx, top)
+                          for depth, title, page_index, left, top in section.bookmarks
+                          if page_index == ref.page]
+        placed.add(id(ref))
+    _write_dests(writer, dests)
+    _write_outline(writer, bookmarks)
+    return writer
+
+
+def _stamp(writer, page, furniture, dx: float) -> None:
+    """Shift `page`'s content by `dx` and draw `furniture` (a page) over it, as a form: no
+    content stream is parsed, so composing costs little."""
+    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
+                               NameObject)
+
+    form = DecodedStreamObject()
+    form.set_data(furniture.get_contents().get_data())
+    form.update({NameObject("/Type"): NameObject("/XObject"),
+                 NameObject("/Subtype"): NameObject("/Form"),
+                 NameObject("/BBox"): furniture.mediabox,
+                 NameObject("/Resources"): furniture["/Resources"].clone(writer)})
+    resources = DictionaryObject(page["/Resources"].get_object())
+    xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
+    xobjects[NameObject(FURNITURE_FORM)] = writer._add_object(form)
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+    contents = page["/Contents"].get_object()
+    streams = list(contents) if isinstance(contents, ArrayObject) else [page["/Contents"]]
+
+    def stream(data: bytes):
+        made = DecodedStreamObject()
+        made.set_data(data)
+        return writer._add_object(made)
+
+    page[NameObject("/Contents")] = ArrayObject([
+        stream(f"q 1 0 0 1 {dx:g} 0 cm\n".encode()), *streams,
+        stream(f"\nQ q {FURNITURE_FORM} Do Q\n".encode())])
+    for annotation in page.get("/Annots", ()):
+        annotation = annotation.get_object()
+        left, bottom, right, top = (float(v) for v in annotation["/Rect"])
+        annotation[NameObject("/Rect")] = ArrayObject(
+            FloatObject(v) for v in (left + dx, bottom, right + dx, top))
+
+
+def _write_dests(writer, dests: dict[str, tuple[int, float, float]]) -> None:
+    from pypdf.generic import (ArrayObject, DictionaryObject, FloatObject, NameObject,
+                               NumberObject, TextStringObject)
+
+    names = ArrayObject()
+    for name in sorted(dests):
+        at, left, top = dests[name]
+        names += [TextStringObject(name), ArrayObject([
+            writer.pages[at].indirect_reference, NameObject("/XYZ"), FloatObject(left),
+            FloatObject(top), NumberObject(0)])]
+    tree = DictionaryObject({NameObject("/Names"): names})
+    writer.root_object[NameObject("/Names")] = DictionaryObject(
+        {NameObject("/Dests"): writer._add_object(tree)})
+
+
+def _write_outline(writer, bookmarks: list[tuple[int, str, int, float, float]]) -> None:
+    """The bookmarks of all sections as one outline, each under the last one a level up."""
+    from pypdf.generic import Fit
+
+    parents: list = []
+    for depth, title, at, left, top in bookmarks:
+        del parents[depth - 1:]
+        parent = parents[-1] if parents else None
+        parents.append(writer.add_outline_item(title, at, parent=parent,
+                                               fit=Fit.xyz(left, top, 0)))
