@@ -18,8 +18,13 @@ from publisher.pdf import pages, progress, sections
 from publisher.pdf.grid import MM, Grid
 from publisher.pdf.html import issue_html
 from publisher.pdf.laid_out import check_glyphs, warn_lone_boxes
-from publisher.pdf.layout_warnings import (LayoutProblem, layout_problems, missing_from_toc,
-                                           report, shrink_pictures)
+from publisher.pdf.layout_warnings import (
+    LayoutProblem,
+    layout_problems,
+    missing_from_toc,
+    report,
+    shrink_pictures,
+)
 from publisher.pdf.page_map import PageStart, folios, page_starts
 from publisher.pdf.typeset import typeset
 

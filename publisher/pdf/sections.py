@@ -317,10 +317,10 @@ def furniture_html(context: BuildContext, pages: tuple[FurniturePage, ...], *,
                    press: bool) -> str:
     """Empty pages named as the issue's front and body pages, under the layouts' @page rules:
     their margin boxes are the running heads and folios the body pages print."""
-    from publisher.pdf.html import STYLESHEETS, _environment
     from markupsafe import Markup
 
     from publisher import fonts
+    from publisher.pdf.html import STYLESHEETS, _environment
     from publisher.pdf.pages import output_intent
 
     issue = context.issue
@@ -415,7 +415,6 @@ def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Pat
                   progress: Callable[[str, Job], None] = lambda how, job: None
                   ) -> tuple[LaidOut, LaidOut]:
     """The front pages with their page numbers, and the furniture: laid out last."""
-    folios = laid_out.folios
     furniture: list[FurniturePage] = []
     for ref in laid_out.plan.order:
         job = laid_out.jobs[ref.section]
@@ -439,9 +438,10 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
     """The issue's PDF (a pypdf writer) from its laid-out sections: the front pages' file, with
     every other page added after them, shifted to its side and under its furniture, and the
     named destinations and bookmarks of the whole."""
-    from pypdf import PdfReader, PdfWriter, Transformation
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
-                               NameObject, RectangleObject)
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        NameObject,
+    )
 
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
@@ -483,8 +483,13 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
 def _stamp(writer, page, furniture, dx: float) -> None:
     """Shift `page`'s content by `dx` and draw `furniture` (a page) over it, as a form: no
     content stream is parsed, so composing costs little."""
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject,
-                               NameObject)
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+    )
 
     form = DecodedStreamObject()
     form.set_data(furniture.get_contents().get_data())
@@ -516,8 +521,14 @@ def _stamp(writer, page, furniture, dx: float) -> None:
 
 
 def _write_dests(writer, dests: dict[str, tuple[int, float, float]]) -> None:
-    from pypdf.generic import (ArrayObject, DictionaryObject, FloatObject, NameObject,
-                               NumberObject, TextStringObject)
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
 
     names = ArrayObject()
     for name in sorted(dests):

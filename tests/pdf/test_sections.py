@@ -1,0 +1,110 @@
+"""The print PDF laid out in sections (publisher/pdf/sections.py): the same bytes whichever way
+it was built, one section laid out again after a one-sentence edit, and the composed pages as
+the issue laid out whole would have them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE
+
+EDITED = "articles/150-zizhiqu-yantao.md"
+
+
+def _build(issue: Path, out: Path, cache: Path, workers: int) -> dict[str, str]:
+    """Build PDF and EPUB in a fresh process; the sha256 of each output by name."""
+    env = {**os.environ, "PUBLISHER_CACHE": str(cache), "PUBLISHER_WORKERS": str(workers)}
+    subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(issue), "-o",
+                    str(out)], env=env, check=True, capture_output=True)
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(out.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def copied_sample(tmp_path_factory) -> Path:
+    issue = tmp_path_factory.mktemp("sections") / "2015-10"
+    shutil.copytree(SAMPLE, issue)
+    return issue
+
+
+def test_the_same_bytes_serial_parallel_and_from_the_section_cache(copied_sample, tmp_path):
+    parallel = _build(copied_sample, tmp_path / "parallel", tmp_path / "cache-a", workers=2)
+    serial = _build(copied_sample, tmp_path / "serial", tmp_path / "cache-b", workers=1)
+    # Without the whole outputs, the build composes from the cached sections.
+    shutil.rmtree(next((tmp_path / "cache-a").iterdir()) / "outputs")
+    cached = _build(copied_sample, tmp_path / "cached", tmp_path / "cache-a", workers=2)
+    assert set(parallel) == {"2015-10.pdf", "2015-10.epub"}
+    assert parallel == serial == cached
+    epub_alone = tmp_path / "epub-alone"
+    env = {**os.environ, "PUBLISHER_CACHE": str(tmp_path / "cache-a")}
+    subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(copied_sample),
+                    "--epub", "-o", str(epub_alone)], env=env, check=True)
+    assert (hashlib.sha256((epub_alone / "2015-10.epub").read_bytes()).hexdigest()
+            == parallel["2015-10.epub"])
+
+
+def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from publisher.build import build
+    from publisher.pdf import progress
+
+    monkeypatch.setenv("PUBLISHER_WORKERS", "1")
+    counts: list[dict[str, int]] = []
+    exit_progress = progress.Sections.__exit__
+
+    def keep(self, *exc):
+        counts.append(dict(self.counts))
+        return exit_progress(self, *exc)
+
+    monkeypatch.setattr(progress.Sections, "__exit__", keep)
+    issue = tmp_path / "2015-10"
+    shutil.copytree(copied_sample, issue)
+    (before,) = build(issue, tmp_path / "before", pdf=True, epub=False)
+    edited = issue / EDITED
+    text = edited.read_text(encoding="utf-8")
+    at = text.index("。", text.index("\n---", 3) + 4)
+    edited.write_text(text[:at] + "，再议" + text[at:], encoding="utf-8")
+    (after,) = build(issue, tmp_path / "after", pdf=True, epub=False)
+    sections_laid_out = counts[-1]["laid out"]
+    assert sections_laid_out == 1, counts
+    old, new = PdfReader(before), PdfReader(after)
+    assert len(old.pages) == len(new.pages)
+    changed = [index for index, (a, b) in enumerate(zip(old.pages, new.pages, strict=True))
+               if a.extract_text() != b.extract_text()]
+    assert changed and all("再议" in new.pages[index].extract_text() for index in changed[:1])
+
+
+def test_left_pages_are_shifted_to_their_margins_and_carry_their_furniture(sample_pdf):
+    """Body pages are laid out with a right page's margins: on a left page the text block and
+    the running head sit at the left page's margins, the folio at its outer (left) edge."""
+    import pdfplumber
+
+    from publisher.pdf.grid import Grid
+    from publisher.source.load import load_issue
+
+    _, _, inner, outer = Grid(load_issue(SAMPLE).trim).margins()
+    with pdfplumber.open(sample_pdf) as pdf:
+        for number in (5, 6):  # folios 4 (a left page) and 5 (a right one)
+            page = pdf.pages[number]
+            words = page.extract_words()
+            body = [w for w in words if page.height * 0.15 < w["top"] < page.height * 0.85]
+            left_edge = min(w["x0"] for w in body)
+            folio = str(number - 1)
+            foot = [w for w in words if w["top"] > page.height * 0.9 and folio in w["text"]]
+            assert foot, (number, [w["text"] for w in words[-5:]])
+            if number % 2:  # a left page: its outer margin is on the left
+                assert left_edge == pytest.approx(outer, abs=1.5)
+                assert foot[0]["x0"] == pytest.approx(outer, abs=1.5)
+            else:
+                assert left_edge == pytest.approx(inner, abs=1.5)
+                assert foot[-1]["x1"] == pytest.approx(page.width - outer, abs=1.5)
+            head = [w for w in words if w["top"] < page.height * 0.1]
+            assert any("要闻要论" in w["text"] for w in head)
