@@ -10,6 +10,7 @@ class Sections:
     def __init__(self):
         self._progress = None
         self.counts = {"laid out": 0, "cached": 0}
+        self.pages = 0
 
     def __enter__(self) -> Sections:
         if sys.stderr.isatty():
@@ -25,7 +26,8 @@ class Sections:
     def __exit__(self, *exc) -> None:
         if self._progress is not None:
             self._progress.stop()
-            self._progress.console.print(self._describe("done"), highlight=False)
+            self._progress.console.print(self._describe(f"{self.pages} pages composed"),
+                                         highlight=False)
 
     def _describe(self, last: str) -> str:
         return (f"publisher: {self.counts['laid out']} section(s) laid out, "
@@ -38,6 +40,4 @@ class Sections:
             self._progress.update(self._task, description=self._describe(job.name))
 
     def composed(self, pages: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, description=self._describe(f"{pages} pages "
-                                                                         "composed"))
+        self.pages = pages

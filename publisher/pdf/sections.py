@@ -502,8 +502,9 @@ def _stamp(writer, page, furniture, dx: float) -> None:
     xobjects[NameObject(FURNITURE_FORM)] = writer._add_object(form)
     resources[NameObject("/XObject")] = xobjects
     page[NameObject("/Resources")] = resources
-    contents = page["/Contents"].get_object()
-    streams = list(contents) if isinstance(contents, ArrayObject) else [page["/Contents"]]
+    contents = page.raw_get("/Contents")  # by reference: a stream is never direct
+    resolved = contents.get_object()
+    streams = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
 
     def stream(data: bytes):
         made = DecodedStreamObject()
