@@ -177,8 +177,11 @@ def make_pdfx(writer: PdfWriter, intent: OutputIntent) -> None:
     black_marks_in_cmyk(writer)
 
 
+# Every prefix of WeasyPrint's XMP, registered here: the namespaces ElementTree knows are global,
+# and a process that wrote no PDF itself (sections laid out by workers) would write ns4:, ns5:.
 XMP_NS = {"pdfx": "http://ns.adobe.com/pdfx/1.3/", "pdfxid": "http://www.npes.org/pdfx/ns/id/",
-          "pdf": "http://ns.adobe.com/pdf/1.3/", "x": "adobe:ns:meta/"}
+          "pdf": "http://ns.adobe.com/pdf/1.3/", "x": "adobe:ns:meta/",
+          "xmp": "http://ns.adobe.com/xap/1.0/", "xmpMM": "http://ns.adobe.com/xap/1.0/mm/"}
 
 
 def pdfx_xmp(xmp: bytes) -> bytes:

@@ -99,9 +99,9 @@ class Job:
                 "  @top-center { content: none !important; border: none !important; }\n"
                 "  @bottom-center { content: none !important; } }\n")
 
-    def key(self, context: BuildContext, shared: str) -> str:
-        return cache.key("section", shared, str(self.press), self.css(context),
-                         self.html(context))
+    def key(self, context: BuildContext, shared: str, html: str) -> str:
+        """The cache key of this layout of `html` (this job's HTML)."""
+        return cache.key("section", shared, str(self.press), self.css(context), html)
 
 
 @dataclass
@@ -111,7 +111,7 @@ class LaidOut:
     pdf: bytes
     page_names: list[str]  # each page's @page name ("" for the default)
     dests: list[tuple[str, int, float, float]]  # name, page, left, top
-    bookmarks: list[tuple[int, str, int, float, float]]  # depth, title, page, left, top
+    bookmarks: list[tuple[int, str, int, float, float]]  # level, title, page, left, top
     firsts: list  # where each page begins in the text (page_map.page_firsts)
     problems: list[tuple[int, str, str, bool]]  # item order, page, message, tail
     items_on_pages: list[tuple[int, int]]  # (page, item order) for each item on each page
@@ -138,12 +138,24 @@ class LaidOut:
             return None
 
 
+# Peak memory (resident, `make bench`) of a build laying sections out in its own process, and
+# what each worker process adds: the pool is as large as the memory budget allows.
+BUILD_MB = 150
+WORKER_MB = 350
+
+
 def workers() -> int:
-    """How many processes lay sections out: $PUBLISHER_WORKERS, else the machine's cores."""
+    """How many processes lay sections out: $PUBLISHER_WORKERS, else as many as the machine's
+    cores and the memory budget ($PUBLISHER_MEMORY_MB, default 500) allow, at least one."""
     try:
         return max(1, int(os.environ.get("PUBLISHER_WORKERS", "")))
     except ValueError:
-        return os.cpu_count() or 1
+        pass
+    try:
+        budget = int(os.environ.get("PUBLISHER_MEMORY_MB", "500"))
+    except ValueError:
+        budget = 500
+    return max(1, min(os.cpu_count() or 1, (budget - BUILD_MB) // WORKER_MB))
 
 
 _pool: ProcessPoolExecutor | None = None
@@ -157,9 +169,11 @@ def _executor(size: int) -> ProcessPoolExecutor:
 
         if _pool is not None:
             _pool.shutdown()
-        # Forked from a process that has imported WeasyPrint, a worker starts warm.
-        _pool = ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"),
-                                    initializer=_quiet_worker)
+        # Workers fork from a lean server that has imported WeasyPrint (never from this
+        # process: it may hold jieba's dictionary, and threads of `watch` or `preview`).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
+        _pool = ProcessPoolExecutor(size, mp_context=context, initializer=_quiet_worker)
     return _pool
 
 
@@ -174,7 +188,8 @@ def _quiet_worker() -> None:
 def run(context: BuildContext, jobs: list[Job], shared: str,
         progress: Callable[[str, Job], None] = lambda how, job: None) -> list[LaidOut]:
     """Lay out `jobs` (or take them from the cache); their results in the same order."""
-    keys = [job.key(context, shared) for job in jobs]
+    htmls = [job.html(context) for job in jobs]
+    keys = [job.key(context, shared, html) for job, html in zip(jobs, htmls, strict=True)]
     done: dict[int, LaidOut] = {}
     for index, key in enumerate(keys):
         data = cache.get("sections", key)
@@ -184,7 +199,7 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
             progress("cached", jobs[index])
     todo = [i for i in range(len(jobs)) if i not in done]
     # The longest first, so that no worker is left with a long section at the end.
-    todo.sort(key=lambda i: -len(jobs[i].html(context)))
+    todo.sort(key=lambda i: -len(htmls[i]))
     size = min(workers(), len(todo))
     if size <= 1:
         for index in todo:
@@ -271,7 +286,7 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
             raise
         return (error.message, error.path, error.line)
     reader = PdfReader(BytesIO(data))
-    return LaidOut(
+    laid_out = LaidOut(
         pdf=data,
         page_names=[page._page_box.page_type.name or "" for page in document.pages],
         dests=_dests(reader),
@@ -284,6 +299,22 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
                                if item is not None and body}),
         toc_listed=sorted(item.order for item in toc_listed(document, runs)),
         warnings=given, fresh=in_process)
+    del document, runs, html
+    _release_memory()
+    return laid_out
+
+
+def _release_memory() -> None:
+    """Give a section's boxes back to the system before the next one: the peak of a build is
+    the memory it holds between layouts plus the largest layout."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:  # not glibc
+        pass
 
 
 def _destination(reader, dest) -> tuple[int, float, float]:
@@ -320,12 +351,14 @@ def furniture_html(context: BuildContext, pages: tuple[FurniturePage, ...], *,
     from markupsafe import Markup
 
     from publisher import fonts
+    from publisher.output import build_time
     from publisher.pdf.html import STYLESHEETS, _environment
     from publisher.pdf.pages import output_intent
 
     issue = context.issue
     return templates.render(
         _environment(context.layout_folders), "furniture.html.j2", issue=issue, pages=pages,
+        created=build_time(issue).isoformat().replace("+00:00", "Z"),
         page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)),
         press_profile=output_intent(issue).profile.as_uri() if press else None,
         stylesheets=[templates.stylesheet(context.layout_folders, name).as_uri()

@@ -108,3 +108,21 @@ def test_left_pages_are_shifted_to_their_margins_and_carry_their_furniture(sampl
                 assert foot[-1]["x1"] == pytest.approx(page.width - outer, abs=1.5)
             head = [w for w in words if w["top"] < page.height * 0.1]
             assert any("要闻要论" in w["text"] for w in head)
+
+
+def test_a_press_pdf_is_the_same_bytes_serial_and_parallel(tmp_path):
+    """The press file's XMP is rewritten by the process that composes it, which in parallel
+    has written no PDF itself."""
+    from tests.conftest import ROOTS
+
+    def press(workers: int) -> bytes:
+        out = tmp_path / f"out-{workers}"
+        env = {**os.environ, "PUBLISHER_CACHE": str(tmp_path / f"cache-{workers}"),
+               "PUBLISHER_WORKERS": str(workers)}
+        subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build",
+                        str(ROOTS / "press-periodical"), "--pdf", "--press", "-o", str(out)],
+                       env=env, check=True, capture_output=True)
+        (built,) = out.iterdir()
+        return built.read_bytes()
+
+    assert press(1) == press(2)
