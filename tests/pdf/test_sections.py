@@ -126,3 +126,16 @@ def test_a_press_pdf_is_the_same_bytes_serial_and_parallel(tmp_path):
         return built.read_bytes()
 
     assert press(1) == press(2)
+
+
+def test_progress_is_quiet_when_stderr_is_not_a_terminal(capsys):
+    from types import SimpleNamespace
+
+    from publisher.pdf.progress import Sections
+
+    with Sections() as shown:
+        shown.update("laid out", SimpleNamespace(name="item-010"))
+        shown.update("cached", SimpleNamespace(name="item-020"))
+        shown.composed(4)
+    assert shown.counts == {"laid out": 1, "cached": 1}
+    assert capsys.readouterr() == ("", "")
