@@ -419,8 +419,12 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     jobs = [Job(part, press, _toc_folios(context, {}) if part.kind == "front" else None)
             for part in parts(context)]
     sections = run(context, jobs, shared, progress)
+    # An issue without back pages renders an empty back section, which WeasyPrint lays out as
+    # one empty page: none of its pages carries an anchor, and none is printed.
     refs = [PageRef(index, page, section.anchors(page))
-            for index, section in enumerate(sections) for page in range(len(section.page_names))]
+            for index, section in enumerate(sections)
+            if section.dests or jobs[index].part.kind != "back"
+            for page in range(len(section.page_names))]
     plan = pages.page_plan(SimpleNamespace(pages=refs), press=press)
     return LaidOutIssue(jobs, sections, plan, folios(plan.labels))
 
