@@ -17,7 +17,7 @@ import weasyprint
 
 from publisher import cjk
 from publisher.build import build
-from publisher.check import check_pdf, read_printed_lines
+from publisher.check import CheckReport, check_pdf, read_printed_lines
 from publisher.cli import main
 from publisher.context import resolve
 from publisher.pdf.html import issue_html
@@ -389,4 +389,6 @@ def test_body_lines_off_the_line_grid_are_reported(tmp_path, heading_margin, off
     found = [v for v in report.violations if v.rule == 9]
     assert len(found) == (len(below) if off else 0), report.format()
     if off:
+        assert str(found[0]).startswith("p. 1, column 1: rule 9 (")
         assert found[0].detail.endswith("pt off the line grid")
+        assert not CheckReport(violations=found).passed  # rule 9 alone fails the check
