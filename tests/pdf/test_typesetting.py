@@ -168,6 +168,19 @@ def test_a_line_of_digits_and_latin_fits_by_narrowing_its_quarter_ems(built):
     assert check_pdf(built["typeset-evener"]).totals()[10] == 0
 
 
+def test_the_line_before_a_two_character_last_line_is_not_left_loose(built):
+    # 61 characters and 。: the last line keeps two (水平。), so the line before it can hold no
+    # more than 19 and would open every gap by a ninth of an em; the line above gives it one.
+    first = evener_line(built, "全面进步深化改革")
+    lines = [line for line in body_lines(built["typeset-evener"])
+             if line.page == first.page and line.y >= first.y
+             and first.x0 - 2 * EM - 0.5 <= line.x0 <= first.x0][:4]
+    assert [len(line.text) for line in lines] == [19, 20, 20, 3], [ln.text for ln in lines]
+    assert lines[-1].text == "水平。"
+    assert all(line.x1 == pytest.approx(first.x1, abs=0.5) for line in lines[:3])
+    assert check_pdf(built["typeset-evener"]).totals()[10] == 0
+
+
 @pytest.mark.parametrize("spacing, loose", [("0.12em", True), ("0.05em", False)])
 def test_a_line_whose_han_gaps_open_wide_is_reported_loose(tmp_path, spacing, loose):
     text = "社区党建工作要坚持以人民为中心的发展思想不断提高服务群众能力和水平推动基层组织建设"
