@@ -44,6 +44,9 @@ _ON_LINE = 0.01
 # How many half lines more than the even share a balanced layout may try.
 _MAX_TRIES = 12
 
+# Blocks before which a full column may open space.
+_OPENING_TAGS = frozenset(("h2", "h3", "aside", "figure", "header"))
+
 _original_columns_layout = column.columns_layout
 
 
@@ -75,6 +78,55 @@ def balanced_foot(top: float, total: float, count: int, page_bottom: float,
     return origin + steps * pitch / 2
 
 
+def _starts(box, top: float) -> list:
+    """The boxes of a column before which whole lines of space may open: headings, briefs,
+    boxes and pictures, but not the column's first."""
+    found = []
+    for child in box.children:
+        if not child.is_in_normal_flow() or isinstance(child, boxes.LineBox):
+            continue
+        element = child.element if child.element_tag else None
+        classes = (element.get("class") or "").split() if element is not None else []
+        if child.position_y > top + _ON_LINE and (
+                child.element_tag in _OPENING_TAGS or "brief" in classes):
+            found.append(child)
+        elif isinstance(child, boxes.BlockContainerBox):
+            found += _starts(child, top)
+    return found
+
+
+def _open_space(box, space: dict[int, float]) -> float:
+    """Move down every box after one in `space` (by id) by the space it asks for, growing the
+    blocks that hold them; return the space opened in `box`."""
+    opened = 0.0
+    for child in box.children:
+        if not child.is_in_normal_flow():
+            continue
+        opened += space.get(id(child), 0.0)
+        inner = 0.0
+        if isinstance(child, boxes.BlockContainerBox) and not isinstance(child, boxes.LineBox):
+            inner = _open_space(child, space)
+            child.height += inner
+        if opened:
+            child.translate(dy=opened)
+        opened += inner
+    return opened
+
+
+def fill_column(column, bottom: float, pitch: float) -> None:
+    """A column of a page the columns fill ends on the block's last line: where something that
+    cannot be split (a heading kept with its text, a brief's head, a box) went on to the next
+    column and left whole lines empty at its foot, those lines open before its headings,
+    briefs and boxes instead, shared out evenly, so the text stays on the grid."""
+    lines = math.floor((bottom - _content_bottom(column) + _ON_LINE) / pitch)
+    starts = _starts(column, column.position_y) if lines > 0 else []
+    if not starts:
+        return
+    space = {id(start): pitch * (lines * (i + 1) // len(starts) - lines * i // len(starts))
+             for i, start in enumerate(starts)}
+    _open_space(column, space)
+
+
 def columns_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
                    absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
                    first_line_style):
@@ -97,8 +149,12 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
             first_line_style)
     result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
     new_box, resume_at = result[0], result[1]
-    if (new_box is None or resume_at is not None
-            or not all(child.is_column for child in new_box.children)):
+    if new_box is None or not all(child.is_column for child in new_box.children):
+        return result
+    if resume_at is not None:
+        if (grid := grid_pitch(style)) is not None:
+            for col in new_box.children:
+                fill_column(col, context.page_bottom - bottom_space, grid)
         return result
     columns = new_box.children
     top = columns[0].position_y
