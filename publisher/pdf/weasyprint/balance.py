@@ -22,8 +22,13 @@ fits):
 WeasyPrint keeps widows and orphans only where it could push lines on to the next page, so not in
 a box that opens a page (`page_is_empty`): there a balanced box could leave a paragraph's last
 line alone at the top of its second column. The balanced layout is done as if matter stood
-above, which balanced columns can always honour. The wrapper depends on private WeasyPrint code:
-import it only through `publisher.pdf.weasyprint`, which checks the version first.
+above, which balanced columns can always honour.
+
+On a page the columns fill, a column may end whole lines short where something kept whole (a
+heading with its text, a brief's head, a box) went on to the next one: `fill_column` opens those
+lines before the column's headings, briefs and boxes, so that both columns end on the block's
+last line. The wrapper depends on private WeasyPrint code: import it only through
+`publisher.pdf.weasyprint`, which checks the version first.
 """
 
 from __future__ import annotations
@@ -131,8 +136,12 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
                    absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
                    first_line_style):
     style = box.style
-    balance = (style["column_fill"] == "balance" and style["height"] == "auto"
-               and not any(child.style["column_span"] == "all" for child in box.children))
+    if (style["column_fill"] != "balance" or style["height"] != "auto"
+            or any(child.style["column_span"] == "all" for child in box.children)):
+        return _original_columns_layout(
+            context, box, bottom_space - _ROUNDING, skip_stack, containing_block, page_is_empty,
+            absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
+            first_line_style)
     filling = box.copy()
     filling.style = style.copy()
     filling.style["column_fill"] = "auto"
@@ -142,32 +151,25 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
             context, filling, room - _ROUNDING, skip_stack, containing_block, empty, absolute,
             fixed, adjoining_margins, first_letter_style, first_line_style)
 
-    if not balance:
-        return _original_columns_layout(
-            context, box, bottom_space - _ROUNDING, skip_stack, containing_block, page_is_empty,
-            absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
-            first_line_style)
     result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
     new_box, resume_at = result[0], result[1]
     if new_box is None or not all(child.is_column for child in new_box.children):
         return result
-    if resume_at is not None:
-        if (grid := grid_pitch(style)) is not None:
-            for col in new_box.children:
-                fill_column(col, context.page_bottom - bottom_space, grid)
+    grid = grid_pitch(style)
+    if resume_at is not None:  # the columns fill the page
+        for col in new_box.children if grid else ():
+            fill_column(col, context.page_bottom - bottom_space, grid)
         return result
     columns = new_box.children
     top = columns[0].position_y
     feet = _feet(new_box)
-    grid = grid_pitch(style)
     pitch = grid or line_break.strut(style)[0]
     count = style["column_count"] if isinstance(style["column_count"], int) else len(columns)
     foot = balanced_foot(top, sum(f - top for f in feet), count, context.page_bottom, pitch,
                          grid is not None)
-    if len(columns) < 2 and max(feet) <= foot + _ON_LINE:
-        return result  # too little for a second column
-    if max(feet) <= foot + _ON_LINE and not page_is_empty:
-        return result  # as even as the lines allow
+    # As even as the lines allow, unless the box opens the page (see above: widows).
+    if max(feet) <= foot + _ON_LINE and (len(columns) < 2 or not page_is_empty):
+        return result
     block.remove_placeholders(context, [new_box], absolute_boxes, fixed_boxes)
     for _ in range(_MAX_TRIES):
         if foot > max(feet) + _ON_LINE:
@@ -183,8 +185,8 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
 
 
 def install():
-    """Patch WeasyPrint's multi-column layout to balance the columns where a box ends; return
-    what undoes it."""
+    """Patch WeasyPrint's multi-column layout to balance the columns where a box ends and fill
+    them where it goes on; return what undoes it."""
     block.columns_layout = columns_layout
 
     def restore() -> None:

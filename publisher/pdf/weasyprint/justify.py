@@ -19,8 +19,11 @@ width. `install()` patches WeasyPrint 70.0 so that, line by line:
    around spaces and inside `——` or `……`, and never after the line's last character.
 
 Where a line leaves room, `layout.inline.split_inline_box` tries it again a little wider and
-keeps the longer line if 2–4 make it fit. `layout.inline.text_align` then justifies it (WeasyPrint
-would leave a line wider than its box alone), and `text.line_break.Layout` widens the drawn
+keeps the longer line if 2–4 make it fit; and it looks one line ahead: where the next line
+would be loose (kept short so that a paragraph's last line holds two characters, or before
+digits that cannot break), this one gives it a character. `layout.inline.text_align` then
+justifies it (WeasyPrint would leave a line wider than its box alone), and
+`text.line_break.Layout` widens the drawn
 glyphs after each gap, in whole thousandths of the font size (what the PDF holds) with the
 rounding error carried forward, so the last glyph of a line lands on the column's edge.
 

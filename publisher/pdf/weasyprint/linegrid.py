@@ -5,7 +5,8 @@ lines are the page's content bottom less whole pitches. `install()` wraps
 `layout.inline.get_next_linebox`: a line of a box whose style sets `--line-grid: snap` and
 whose line height is the grid's pitch (`--line`) starts on the next line of the grid below
 where it would start (or on the one just above, when it is only a little past it), with its
-baseline where the document's font puts it. The room left above goes to whatever came before
+text on the baseline where the document's font puts it, the line box itself a whole pitch on
+the grid. The room left above goes to whatever came before
 (a heading, a title block, a box's padding, a rule between briefs), so those may take any
 height and the text after them still lines up across the gutter; full columns end on the
 block's last line.
