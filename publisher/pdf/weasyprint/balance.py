@@ -14,10 +14,11 @@ fits):
 1. the box is laid out once at the height left on the page; if it goes on to the next page,
    that is the layout, its columns full;
 2. if it ends on this page, its columns' content adds up to a height `total`; balanced columns
-   end at the first line of the grid (`publisher.pdf.weasyprint.linegrid`), or half-line (a
-   微书摘 box ends half a line off the grid), at or below `total / columns` from their top, so
-   the box is laid out once more with that much room (half a line more each time something that
-   cannot be split does not fit there: a box, a paragraph that would leave an orphan).
+   end at the first line of the grid (`publisher.pdf.weasyprint.linegrid`) at or below
+   `total / columns` from their top (or half-line, where a 微书摘 box ends the content half a
+   line off the grid), so the box is laid out once more with that much room (a step more each
+   time something that cannot be split does not fit there: a box, a paragraph that would leave
+   an orphan).
 
 WeasyPrint keeps widows and orphans only where it could push lines on to the next page, so not in
 a box that opens a page (`page_is_empty`): there a balanced box could leave a paragraph's last
@@ -46,7 +47,7 @@ from publisher.pdf.weasyprint.linegrid import grid_pitch
 _ROUNDING = 1e-6
 # Within this (CSS px), a column's foot is on a line of the grid.
 _ON_LINE = 0.01
-# How many half lines more than the even share a balanced layout may try.
+# How many steps (lines or half lines) beyond the even share a balanced layout may try.
 _MAX_TRIES = 12
 
 # Blocks before which a full column may open space.
@@ -73,14 +74,20 @@ def _feet(box) -> list[float]:
 
 
 def balanced_foot(top: float, total: float, count: int, page_bottom: float,
-                  pitch: float, grid: bool) -> float:
+                  step: float, grid: bool) -> float:
     """Where `count` balanced columns starting at `top`, whose content takes `total` in all,
-    end: at their even share, moved down to the next half line of the grid (page_bottom less
-    whole pitches) or, off the grid, of whole lines from `top`."""
+    end: at their even share, moved down to the next step of the grid (page_bottom less
+    whole steps) or, off the grid, of whole steps from `top`."""
     even = top + total / count
     origin = page_bottom if grid else top
-    steps = math.ceil((even - origin) / pitch * 2 - _ON_LINE / pitch)
-    return origin + steps * pitch / 2
+    return origin + math.ceil((even - origin - _ON_LINE) / step) * step
+
+
+def _step(total: float, pitch: float) -> float:
+    """Balanced feet move by whole lines, or by half lines where the content ends half a line
+    off the grid (a 微书摘 box)."""
+    off = total / pitch % 1
+    return pitch / 2 if abs(off - 0.5) < 0.25 else pitch
 
 
 def _starts(box, top: float) -> list:
@@ -165,8 +172,9 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     feet = _feet(new_box)
     pitch = grid or line_break.strut(style)[0]
     count = style["column_count"] if isinstance(style["column_count"], int) else len(columns)
-    foot = balanced_foot(top, sum(f - top for f in feet), count, context.page_bottom, pitch,
-                         grid is not None)
+    total = sum(f - top for f in feet)
+    step = _step(total, pitch)
+    foot = balanced_foot(top, total, count, context.page_bottom, step, grid is not None)
     # As even as the lines allow, unless the box opens the page (see above: widows).
     if max(feet) <= foot + _ON_LINE and (len(columns) < 2 or not page_is_empty):
         return result
@@ -180,7 +188,7 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
             return trial
         if trial[0] is not None:
             block.remove_placeholders(context, [trial[0]], absolute_boxes, fixed_boxes)
-        foot += pitch / 2
+        foot += step
     return lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
 
 
