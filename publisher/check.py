@@ -239,13 +239,20 @@ def read_printed_lines(pdf_path: Path) -> list[PrintedLine]:
               if len(g) >= 3]
 
     def cut(a: dict, b: dict) -> bool:
-        """Cut at a wide gap that opens a frame's line or closes one: not at a wide space."""
+        """Cut at a wide gap that opens a frame's line or closes one, or that parts two kinds of
+        type (on the line grid, a paragraph's short last line and a headline centred across the
+        gutter share a baseline): not at a wide space."""
         return _wide(a, b, em) and (_at(b["x0"], lefts) or _trimmed(b, lefts)
-                                    or _at(a["x1"], rights) or _hangs(a, rights))
+                                    or _at(a["x1"], rights) or _hangs(a, rights)
+                                    or _type(a) != _type(b))
 
     return [PrintedLine(number, round(y, 2), tuple(glyphs), is_body(glyphs),
                         trimmed=_trimmed(glyphs[0], lefts), hangs=_hangs(glyphs[-1], rights))
             for number, y, row in rows for glyphs in _split(row, cut)]
+
+
+def _type(char: dict) -> tuple[str, float]:
+    return _base_font(char["fontname"]), round(char["size"], 1)
 
 
 def _wide(a: dict, b: dict, em: float) -> bool:
