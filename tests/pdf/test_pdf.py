@@ -181,8 +181,8 @@ def text_block(page, index: int, grid: Grid) -> tuple[list, list, list]:
 def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
     """Where an article (or the box after it) ends, the pages whose two columns end more than
     two lines apart; at least 20 ends are measured. A tail of four lines or fewer (its end
-    note counted) stays in one column: widows and orphans of 2 leave no other way to split it,
-    and an end note keeps to its last line."""
+    note counted) may stand in one column: widows and orphans of 2 split it two and two at
+    best, and an end note keeps to its last line."""
     grid = Grid(issue.trim)
     ends = column_ends(issue)
     first, measured = 0, []
