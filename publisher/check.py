@@ -23,8 +23,7 @@ Rules checked (numbered as in the house style; rule 3, the 2em indent, is the la
 8. every font is embedded and no glyph is missing (WeasyPrint draws .notdef for those);
 9. every line of body text (body size, body font) sits on the line grid: its baseline a whole
    number of line pitches from the text block's first (within 0.5pt), the grid being the one
-   most such lines of the document follow (counted, not yet blocking: the layout does not
-   hold it yet);
+   most such lines of the document follow;
 10. no full body line is loose: no gap between two Han characters widened by more than 0.1em
    (justification takes a line's slack from punctuation first; counted, not blocking).
 """
@@ -61,7 +60,7 @@ RULES = {
     9: "body line off the line grid",
     10: "loose line: a gap between Han characters widened by more than 0.1em",
 }
-BLOCKING_RULES = (1, 2, 4, 8)  # a violation of these makes `publisher check` exit 1
+BLOCKING_RULES = (1, 2, 4, 8, 9)  # a violation of these makes `publisher check` exit 1
 FLUSH_TOLERANCE_PT = 0.5
 LOOSE_EM = 0.1
 LATIN_GAP_EM = 1 / 8 - 0.01  # a hundredth for the PDF's rounding to thousandths
@@ -240,13 +239,20 @@ def read_printed_lines(pdf_path: Path) -> list[PrintedLine]:
               if len(g) >= 3]
 
     def cut(a: dict, b: dict) -> bool:
-        """Cut at a wide gap that opens a frame's line or closes one: not at a wide space."""
+        """Cut at a wide gap that opens a frame's line or closes one, or that parts two kinds of
+        type (on the line grid, a paragraph's short last line and a headline centred across the
+        gutter share a baseline): not at a wide space."""
         return _wide(a, b, em) and (_at(b["x0"], lefts) or _trimmed(b, lefts)
-                                    or _at(a["x1"], rights) or _hangs(a, rights))
+                                    or _at(a["x1"], rights) or _hangs(a, rights)
+                                    or _type(a) != _type(b))
 
     return [PrintedLine(number, round(y, 2), tuple(glyphs), is_body(glyphs),
                         trimmed=_trimmed(glyphs[0], lefts), hangs=_hangs(glyphs[-1], rights))
             for number, y, row in rows for glyphs in _split(row, cut)]
+
+
+def _type(char: dict) -> tuple[str, float]:
+    return _base_font(char["fontname"]), round(char["size"], 1)
 
 
 def _wide(a: dict, b: dict, em: float) -> bool:

@@ -173,11 +173,11 @@ def parser() -> argparse.ArgumentParser:
         "closing mark at a line start or opening mark at a line end, 2 no split —— or ……, 4 full "
         "lines flush with the column edge, 5 adjacent punctuation in 1.5em, 6 at least ⅛em "
         "between Han and Latin or digits, 7 no one-character last line or lone last line at a "
-        "column top, 8 no missing glyph and every font embedded; and, counted but not yet "
-        "failing, 9 body lines on the page's line grid and 10 loose lines (a gap between Han "
-        "characters widened by more than 0.1em). Prints each violation with page, column and "
-        "line text, the total per rule and the share of flush full lines; exits 1 when rules "
-        "1, 2, 4 or 8 have any violation.")
+        "column top, 8 no missing glyph and every font embedded, 9 body lines on the page's line "
+        "grid; and, counted but not yet failing, 10 loose lines (a gap between Han characters "
+        "widened by more than 0.1em). Prints each violation with page, column and line text, "
+        "the total per rule and the share of flush full lines; exits 1 when rules 1, 2, 4, 8 "
+        "or 9 have any violation.")
     check.add_argument("pdf", type=Path, metavar="PDF")
     check.set_defaults(run=_check)
 

@@ -88,3 +88,27 @@ def sample_epub(tmp_path_factory) -> Path:
 
     (path,) = build(SAMPLE, tmp_path_factory.mktemp("epub"), pdf=False, epub=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def a4_sample(tmp_path_factory):
+    """The sample built at A4 (a second trim: 297 mm, six lines more a column), shared by the
+    tests of layout and of the line grid."""
+    import re
+    import shutil
+
+    import pdfplumber
+
+    from publisher.build import build
+    from publisher.source.load import load_issue
+
+    root = tmp_path_factory.mktemp("a4") / "2015-10"
+    shutil.copytree(SAMPLE, root)
+    manifest = root / "issue.yaml"
+    text, count = re.subn(r"^trim:.*$", "trim: A4", manifest.read_text(encoding="utf-8"),
+                          flags=re.M)
+    assert count == 1
+    manifest.write_text(text, encoding="utf-8")
+    (path,) = build(root, root.parent / "out", pdf=True, epub=False)
+    with pdfplumber.open(path) as pdf:
+        yield load_issue(root), path, pdf

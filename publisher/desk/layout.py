@@ -106,12 +106,13 @@ class LaidOutIssue:
         for page, body in pages.items():
             left, right = min(ln.x0 for ln in body), max(ln.x1 for ln in body)
             middle = (left + right) / 2
-            # A column's edge is where several lines end or start; a short last line or a
-            # flush-right end note on a one-column page is no column.
+            # A column's edge is where several lines end or start (two, for a balanced tail of
+            # four lines); a short last line or a flush-right end note on a one-column page is
+            # no column.
             ends = Counter(round(ln.x1) for ln in body if ln.x1 < middle)
             starts = Counter(round(ln.x0) for ln in body if ln.x0 > middle)
-            first = [ln.x1 for ln in body if ln.x1 < middle and ends[round(ln.x1)] >= 3]
-            second = [ln.x0 for ln in body if ln.x0 > middle and starts[round(ln.x0)] >= 3]
+            first = [ln.x1 for ln in body if ln.x1 < middle and ends[round(ln.x1)] >= 2]
+            second = [ln.x0 for ln in body if ln.x0 > middle and starts[round(ln.x0)] >= 2]
             gutter = (max(first), min(second)) if first and second else None
             out[page] = PageGeometry(left, right, gutter)
         return out

@@ -69,6 +69,25 @@ def test_the_gaps_justification_may_open(before, after, opens):
     assert expandable(before, after) is opens
 
 
+@pytest.mark.parametrize("total, step, grid, foot", [
+    (20 * 24, 24, True, 100 + 10 * 24),    # 20 lines in two columns: 10 each, on the grid
+    (21 * 24, 24, True, 100 + 11 * 24),    # 21: the longer column, 11 lines, sets the foot
+    (21.5 * 24, 12, True, 100 + 11 * 24),  # a box ending half a line off the grid: 10.75 → 11
+    (20.5 * 24, 12, True, 100 + 10.5 * 24),  # 10.25 → 10.5, a box's foot
+    (21 * 24 + 7, 24, False, 107 + 11 * 24),  # off the grid: whole lines from the top
+])
+def test_balanced_columns_end_at_the_even_share_rounded_down_the_grid(total, step, grid, foot):
+    from publisher.pdf.weasyprint import require_pinned
+
+    require_pinned()
+    from publisher.pdf.weasyprint.balance import balanced_foot
+
+    # The columns start on the grid of a page whose text ends at 988 (pitch 24), 100 from its
+    # top, or off it at 107.
+    top = 107 if not grid else 100
+    assert balanced_foot(top, total, 2, 988, step, grid) == pytest.approx(foot)
+
+
 EM = 10.5
 PITCH = 17.5
 

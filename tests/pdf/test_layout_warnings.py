@@ -31,6 +31,8 @@ def article(name: str) -> Path:
 
 
 def test_each_layout_problem_is_reported_at_its_file_and_page(warnings_pdf):
+    # Not 30-zhaiyao's box: on the line grid the text after it lands half a line below it, the
+    # space its margin leaves above.
     assert sorted(BUILD_WARNINGS[warnings_pdf]) == sorted([
         f"{article('10-changbiaoti.md')}: p. 2: the title is set at 10.5 pt to keep its longest "
         "line whole, below the house minimum of 15 pt: write `title:` as a list of shorter "
@@ -38,11 +40,9 @@ def test_each_layout_problem_is_reported_at_its_file_and_page(warnings_pdf):
         f"{article('20-butong.md')}: p. 3: the right column ends 35 lines short of the other: "
         "something that cannot be split (a picture, a box, a heading kept with its text) left "
         "the gap; shorten, shrink or move it",
-        f"{article('30-zhaiyao.md')}: p. 4: this box has 6.2 mm above it and 0.0 mm below: the "
-        "space around a box should be the same (print.css, aside.excerpt's margins)",
         f"{article('42-guoye.md')}: p. 7: only the last 4 line(s) of this item stand on this "
         "page: cut them, or make a picture smaller, so that they fit on p. 6",
-        f"{article('45-kongbai.md')}: p. 8: 70 mm at the foot of the page stay empty while "
+        f"{article('45-kongbai.md')}: p. 8: 68 mm at the foot of the page stay empty while "
         "this item goes on overleaf: what follows (a picture, a box) did not fit; make it "
         "smaller",
         f"{article('50-wubiaoti.md')}: p. 10: this item is not in the 目录",
@@ -84,24 +84,25 @@ def test_strict_fails_and_writes_nothing(tmp_path):
     run = subprocess.run([sys.executable, "-m", "publisher.cli", "build", str(WARNINGS), "-o",
                           str(tmp_path), "--pdf", "--strict"], capture_output=True, text=True)
     assert run.returncode == 1
-    assert "--strict: 6 layout problem(s), listed above" in run.stderr
+    assert "--strict: 5 layout problem(s), listed above" in run.stderr
     assert "p. 10: this item is not in the 目录" in run.stderr
     assert not list(tmp_path.iterdir())
 
 
 def test_the_sample_names_only_what_is_wrong_with_it(sample_pdf):
-    """Its problems, each visible on the page: where an article ends, a heading kept with its
-    text (pp. 16, 25) or the lines left after balancing (p. 4) leave one column short."""
+    """Its problems, each visible on the page: the last two lines of an item alone on p. 9, and
+    a heading kept with its text that left a column with no heading of its own to open space
+    before short (pp. 12, 17); the other full columns end on the block's last line."""
     articles = ROOTS.parent.parent / "examples/2015-10/articles"
     why = ("something that cannot be split (a picture, a box, a heading kept with its text) left "
            "the gap; shorten, shrink or move it")
     assert BUILD_WARNINGS[sample_pdf] == [
-        f"{articles / '030-minzu-tuanjie.md'}: p. 4: the right column ends 3 lines short of the "
+        f"{articles / '160-quanhui-chuanda.md'}: p. 9: only the last 2 line(s) of this item "
+        "stand on this page: cut them, or make a picture smaller, so that they fit on p. 8",
+        f"{articles / '180-fu-xingguo.md'}: p. 12: the left column ends 3 lines short of the "
         f"other: {why}",
-        f"{articles / '190-ma-honghai.md'}: p. 16: the right column ends 3 lines short of the "
-        f"other: {why}",
-        f"{articles / '230-nongcun-dangjian.md'}: p. 25: the left column ends 4 lines short of "
-        f"the other: {why}"]
+        f"{articles / '190-ma-honghai.md'}: p. 17: the right column ends 3 lines short of the "
+        f"other: {why}"]
 
 
 def test_untitled_items_and_the_back_cover_are_in_the_toc_and_bookmarks_as_in_the_epub(

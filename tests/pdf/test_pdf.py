@@ -181,8 +181,8 @@ def text_block(page, index: int, grid: Grid) -> tuple[list, list, list]:
 def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
     """Where an article (or the box after it) ends, the pages whose two columns end more than
     two lines apart; at least 20 ends are measured. A tail of four lines or fewer (its end
-    note counted) stays in one column: widows and orphans of 2 leave no other way to split it,
-    and an end note keeps to its last line."""
+    note counted) may stand in one column: widows and orphans of 2 split it two and two at
+    best, and an end note keeps to its last line."""
     grid = Grid(issue.trim)
     ends = column_ends(issue)
     first, measured = 0, []
@@ -195,7 +195,9 @@ def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
         else:
             pytest.fail(f"the column end {end} is on no page")
         first = index
-        last = (left + right)[text.rindex(end) + len(end) - 1]
+        # A glyph may stand for two characters (the font's —— is one glyph).
+        owners = [c for c in left + right for _ in c["text"]]
+        last = owners[text.rindex(end) + len(end) - 1]
         # The stretch lies between the full-width parts (title blocks) above and below its end.
         x0, x1 = gutter(grid, index)
         wide = [c["top"] for c in chars if c["x1"] > x0 + 0.5 and c["x0"] < x1 - 0.5]
@@ -208,33 +210,12 @@ def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
         measured.append((index + 1, end, feet, short_tail))
     assert len(measured) == len(ends) >= 20
     return [(page, end, feet) for page, end, feet, short_tail in measured
-            if abs(feet[0] - feet[1]) > 2 * grid.line_pt and not short_tail]
+            if round(abs(feet[0] - feet[1]), 2) > 2 * grid.line_pt and not short_tail]
 
 
 def test_columns_end_balanced(plumber, sample_issue):
     """Where an article (or the box after it) ends, its two columns are about equally long."""
     assert not uneven_column_ends(plumber, sample_issue)
-
-
-@pytest.fixture(scope="session")
-def a4_sample(tmp_path_factory):
-    """The sample built at A4 (a second trim: 297 mm, six lines more a column)."""
-    import shutil
-
-    from publisher.build import build
-    from publisher.source.load import load_issue
-    from tests.conftest import SAMPLE
-
-    root = tmp_path_factory.mktemp("a4") / "2015-10"
-    shutil.copytree(SAMPLE, root)
-    manifest = root / "issue.yaml"
-    text, count = re.subn(r"^trim:.*$", "trim: A4", manifest.read_text(encoding="utf-8"),
-                          flags=re.M)
-    assert count == 1
-    manifest.write_text(text, encoding="utf-8")
-    (path,) = build(root, root.parent / "out", pdf=True, epub=False)
-    with pdfplumber.open(path) as pdf:
-        yield load_issue(root), path, pdf
 
 
 def test_a4_keeps_every_typesetting_rule(a4_sample):
@@ -244,10 +225,8 @@ def test_a4_keeps_every_typesetting_rule(a4_sample):
     assert (issue.trim.width, issue.trim.height) == (210, 297)
     assert float(pdf.pages[0].height) == pytest.approx(297 * MM, abs=0.05)
     report = check_pdf(path)
-    # Rules 9 (line grid) and 10 (loose lines) are counted figures the layout does not yet
-    # bring to zero.
-    assert {n for rule, n in report.totals().items() if rule not in (9, 10)} == {0}, \
-        report.format()
+    # Rule 10 (loose lines) is a counted figure that the layout lowers, not yet to zero.
+    assert {n for rule, n in report.totals().items() if rule != 10} == {0}, report.format()
     assert report.full_lines > 3000
 
 

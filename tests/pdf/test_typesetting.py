@@ -17,7 +17,7 @@ import weasyprint
 
 from publisher import cjk
 from publisher.build import build
-from publisher.check import check_pdf, read_printed_lines
+from publisher.check import CheckReport, check_pdf, read_printed_lines
 from publisher.cli import main
 from publisher.context import resolve
 from publisher.pdf.html import issue_html
@@ -165,6 +165,19 @@ def test_a_line_of_digits_and_latin_fits_by_narrowing_its_quarter_ems(built):
             if cjk.is_han(a["text"]) != cjk.is_han(b["text"]) and (a["text"] + b["text"]).isalnum()]
     assert len(gaps) == 6
     assert all(EM / 8 - 0.1 <= gap < EM / 4 for gap in gaps), gaps
+    assert check_pdf(built["typeset-evener"]).totals()[10] == 0
+
+
+def test_the_line_before_a_two_character_last_line_is_not_left_loose(built):
+    # 61 characters and 。: the last line keeps two (水平。), so the line before it can hold no
+    # more than 19 and would open every gap by a ninth of an em; the line above gives it one.
+    first = evener_line(built, "全面进步深化改革")
+    lines = [line for line in body_lines(built["typeset-evener"])
+             if line.page == first.page and line.y >= first.y
+             and first.x0 - 2 * EM - 0.5 <= line.x0 <= first.x0][:4]
+    assert [len(line.text) for line in lines] == [19, 20, 20, 3], [ln.text for ln in lines]
+    assert lines[-1].text == "水平。"
+    assert all(line.x1 == pytest.approx(first.x1, abs=0.5) for line in lines[:3])
     assert check_pdf(built["typeset-evener"]).totals()[10] == 0
 
 
@@ -389,4 +402,6 @@ def test_body_lines_off_the_line_grid_are_reported(tmp_path, heading_margin, off
     found = [v for v in report.violations if v.rule == 9]
     assert len(found) == (len(below) if off else 0), report.format()
     if off:
+        assert str(found[0]).startswith("p. 1, column 1: rule 9 (")
         assert found[0].detail.endswith("pt off the line grid")
+        assert not CheckReport(violations=found).passed  # rule 9 alone fails the check

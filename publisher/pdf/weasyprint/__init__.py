@@ -1,8 +1,8 @@
 """The one boundary between `publisher` and WeasyPrint's private code.
 
 Everything here reaches into WeasyPrint 70.0 internals, so nothing is imported from them before
-`require_pinned()` has checked the installed version. The patches (`justify`, `balance`, the
-stable document id) are installed by `patched()` for one layout and write, and removed after, so
+`require_pinned()` has checked the installed version. The patches (`justify`, `balance`, `linegrid`,
+the stable document id) are installed by `patched()` for one layout and write, and removed after, so
 that a bare WeasyPrint run in the same process is untouched.
 """
 
@@ -32,15 +32,15 @@ def require_pinned() -> None:
 
 @contextmanager
 def patched(document_id: uuid.UUID) -> Iterator[None]:
-    """Inter-character justification, balanced columns and `document_id` as the PDF/X's XMP
-    DocumentID, for the layout and the writing done inside the block."""
+    """Inter-character justification, balanced columns, the line grid and `document_id` as the
+    PDF/X's XMP DocumentID, for the layout and the writing done inside the block."""
     require_pinned()
     from weasyprint.pdf import metadata
 
-    from publisher.pdf.weasyprint import balance, justify
+    from publisher.pdf.weasyprint import balance, justify, linegrid
 
     warn_without_harfbuzz_subset()
-    saved = [justify.install(), balance.install()]
+    saved = [justify.install(), balance.install(), linegrid.install()]
     # WeasyPrint 70 stamps a PDF/X with a random DocumentID (uuid4), from which the file's /ID
     # is hashed too; the issue's own identifier keeps the same sources, same bytes.
     random_id = metadata.uuid4

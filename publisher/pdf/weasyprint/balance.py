@@ -1,110 +1,200 @@
 """Balanced columns where a multi-column box ends, for WeasyPrint 70.0 (the tracker's "body in
-two balanced columns").
+two balanced columns"), computed from the line grid rather than searched for.
 
-`layout.column.columns_layout` first lays the columns out at the full height left on the page
-and balances only if everything fits: `max(consumed_heights) <= max_height`. A full left column
-measures a few 1e-13 px more than that height (floating-point sums of line heights), so on the
-last page of most articles, where the columns continue from the page before, WeasyPrint takes
-the content for overflowing and keeps the left column full and the right one short. Where it
-does balance, it grows the columns from their average height by whole boxes (a line, a heading
-with its margins) and stops at the first height that fits, up to two lines off.
+WeasyPrint balances by laying the columns out again and again: from their average height, it
+grows them by whole boxes until the content fits, and then balances only if everything fits at
+full height by `max(consumed_heights) <= max_height`, which a full column misses by a few 1e-13
+px of float sums. Every trial is a layout of the whole box, and it still stops up to two lines
+off.
 
-`install()` wraps `columns_layout`: it gives the columns a hair more room than the page has left
-(so the comparison holds), and when a balanced box then ends on this page with columns more than
-a line apart, it finds by bisection the least column height at which the content still fits and
-lays the box out again with no more room than that.
+`install()` wraps `layout.column.columns_layout` and never lets WeasyPrint balance (it lays out
+with `column-fill: auto`, with a hair more room than the page has left, so that a full column
+fits):
+
+1. the box is laid out once at the height left on the page; if it goes on to the next page,
+   that is the layout, its columns full;
+2. if it ends on this page, its columns' content adds up to a height `total`; balanced columns
+   end at the first line of the grid (`publisher.pdf.weasyprint.linegrid`) at or below
+   `total / columns` from their top (or half-line, where a 微书摘 box ends the content half a
+   line off the grid), so the box is laid out once more with that much room (a step more each
+   time something that cannot be split does not fit there: a box, a paragraph that would leave
+   an orphan).
 
 WeasyPrint keeps widows and orphans only where it could push lines on to the next page, so not in
-a box that opens a page (`page_is_empty`): there a balanced box may leave a paragraph's last line
-alone at the top of its second column. Balanced columns can always move that line, so where the
-box opens a page and ends on it, the wrapper lays it out as if matter stood above, and keeps that
-layout when it differs and still fits. The wrapper depends on private WeasyPrint code: import
-it only through `publisher.pdf.weasyprint`, which checks the version first.
+a box that opens a page (`page_is_empty`): there a balanced box could leave a paragraph's last
+line alone at the top of its second column. The balanced layout is done as if matter stood
+above, which balanced columns can always honour.
+
+On a page the columns fill, a column may end whole lines short where something kept whole (a
+heading with its text, a brief's head, a box) went on to the next one: `fill_column` opens those
+lines before the column's headings, briefs and boxes, so that both columns end on the block's
+last line. The wrapper depends on private WeasyPrint code: import it only through
+`publisher.pdf.weasyprint`, which checks the version first.
 """
 
 from __future__ import annotations
 
+import math
+
+from weasyprint.formatting_structure import boxes
 from weasyprint.layout import block, column
 from weasyprint.text import line_break
 
-# The bisection's precision, in CSS px.
-_PRECISION = 1.0
+from publisher.pdf.weasyprint.linegrid import grid_pitch
+
 # Room added to the page's so that rounding errors of float sums do not make a column that
 # exactly fills it overflow.
 _ROUNDING = 1e-6
+# Within this (CSS px), a column's foot is on a line of the grid.
+_ON_LINE = 0.01
+# How many steps (lines or half lines) beyond the even share a balanced layout may try.
+_MAX_TRIES = 12
+
+# Blocks before which a full column may open space.
+_OPENING_TAGS = frozenset(("h2", "h3", "aside", "figure", "header"))
 
 _original_columns_layout = column.columns_layout
 
 
+def _content_bottom(box) -> float:
+    """The bottom of what `box` shows: its last line, or its border if it ends here (a block
+    that goes on in the next column reaches down to the column's end, but shows nothing
+    there, and has no bottom border or padding)."""
+    if isinstance(box, boxes.LineBox) or not getattr(box, "children", None):
+        return box.position_y + box.margin_height() - box.margin_bottom
+    inside = [_content_bottom(child) for child in box.children if child.is_in_normal_flow()]
+    return (max(inside, default=box.content_box_y()) + box.padding_bottom
+            + box.border_bottom_width)
+
+
 def _feet(box) -> list[float]:
-    """The bottom of the content of each column of a laid-out multi-column box."""
-    feet = []
-    for col in box.children:
-        flow = [child for child in col.children if child.is_in_normal_flow()]
-        feet.append(flow[-1].position_y + flow[-1].margin_height() - flow[-1].margin_bottom
-                    if flow else col.position_y)
-    return feet
+    """Where the content of each column of a laid-out multi-column box ends."""
+    return [_content_bottom(col) - col.padding_bottom - col.border_bottom_width
+            for col in box.children]
+
+
+def balanced_foot(top: float, total: float, count: int, page_bottom: float,
+                  step: float, grid: bool) -> float:
+    """Where `count` balanced columns starting at `top`, whose content takes `total` in all,
+    end: at their even share, moved down to the next step of the grid (page_bottom less
+    whole steps) or, off the grid, of whole steps from `top`."""
+    even = top + total / count
+    origin = page_bottom if grid else top
+    return origin + math.ceil((even - origin - _ON_LINE) / step) * step
+
+
+def _step(total: float, pitch: float) -> float:
+    """Balanced feet move by whole lines, or by half lines where the content ends half a line
+    off the grid (a 微书摘 box)."""
+    off = total / pitch % 1
+    return pitch / 2 if abs(off - 0.5) < 0.25 else pitch
+
+
+def _starts(box, top: float) -> list:
+    """The boxes of a column before which whole lines of space may open: headings, briefs,
+    boxes and pictures, but not the column's first."""
+    found = []
+    for child in box.children:
+        if not child.is_in_normal_flow() or isinstance(child, boxes.LineBox):
+            continue
+        element = child.element if child.element_tag else None
+        classes = (element.get("class") or "").split() if element is not None else []
+        if child.position_y > top + _ON_LINE and (
+                child.element_tag in _OPENING_TAGS or "brief" in classes):
+            found.append(child)
+        elif isinstance(child, boxes.BlockContainerBox):
+            found += _starts(child, top)
+    return found
+
+
+def _open_space(box, space: dict[int, float]) -> float:
+    """Move down every box after one in `space` (by id) by the space it asks for, growing the
+    blocks that hold them; return the space opened in `box`."""
+    opened = 0.0
+    for child in box.children:
+        if not child.is_in_normal_flow():
+            continue
+        opened += space.get(id(child), 0.0)
+        inner = 0.0
+        if isinstance(child, boxes.BlockContainerBox) and not isinstance(child, boxes.LineBox):
+            inner = _open_space(child, space)
+            child.height += inner
+        if opened:
+            child.translate(dy=opened)
+        opened += inner
+    return opened
+
+
+def fill_column(column, bottom: float, pitch: float) -> None:
+    """A column of a page the columns fill ends on the block's last line: where something that
+    cannot be split (a heading kept with its text, a brief's head, a box) went on to the next
+    column and left whole lines empty at its foot, those lines open before its headings,
+    briefs and boxes instead, shared out evenly, so the text stays on the grid."""
+    lines = math.floor((bottom - _content_bottom(column) + _ON_LINE) / pitch)
+    starts = _starts(column, column.position_y) if lines > 0 else []
+    if not starts:
+        return
+    space = {id(start): pitch * (lines * (i + 1) // len(starts) - lines * i // len(starts))
+             for i, start in enumerate(starts)}
+    _open_space(column, space)
 
 
 def columns_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
                    absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
                    first_line_style):
+    style = box.style
+    if (style["column_fill"] != "balance" or style["height"] != "auto"
+            or any(child.style["column_span"] == "all" for child in box.children)):
+        return _original_columns_layout(
+            context, box, bottom_space - _ROUNDING, skip_stack, containing_block, page_is_empty,
+            absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
+            first_line_style)
+    filling = box.copy()
+    filling.style = style.copy()
+    filling.style["column_fill"] = "auto"
+
     def lay_out(room: float, absolute: list, fixed: list, empty: bool):
         return _original_columns_layout(
-            context, box, room, skip_stack, containing_block, empty, absolute, fixed,
-            adjoining_margins, first_letter_style, first_line_style)
+            context, filling, room - _ROUNDING, skip_stack, containing_block, empty, absolute,
+            fixed, adjoining_margins, first_letter_style, first_line_style)
 
-    def ends_here(result) -> bool:
-        new_box, resume_at = result[0], result[1]
-        return (new_box is not None and resume_at is None
-                and all(child.is_column for child in new_box.children))
-
-    result = lay_out(bottom_space - _ROUNDING, absolute_boxes, fixed_boxes, page_is_empty)
-    if (not ends_here(result) or box.style["column_fill"] != "balance"
-            or box.style["height"] != "auto"):
+    result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
+    new_box, resume_at = result[0], result[1]
+    if new_box is None or not all(child.is_column for child in new_box.children):
         return result
-    feet = _feet(result[0])
-    if page_is_empty:  # lay out as if matter stood above, so that widows and orphans hold
-        kept = lay_out(bottom_space - _ROUNDING, [], [], False)
-        if kept[0] is not None:
-            block.remove_placeholders(context, [kept[0]], [], [])
-        if not ends_here(kept):
-            return result
-        page_is_empty = False
-        if _feet(kept[0]) != feet:
-            block.remove_placeholders(context, [result[0]], absolute_boxes, fixed_boxes)
-            result = lay_out(bottom_space - _ROUNDING, absolute_boxes, fixed_boxes, False)
-            feet = _feet(result[0])
-    new_box = result[0]
-    # Columns a line apart are as balanced as the lines allow.
-    if len(feet) < 2 or max(feet) - min(feet) <= line_break.strut(box.style)[0] + _PRECISION:
+    grid = grid_pitch(style)
+    if resume_at is not None:  # the columns fill the page
+        for col in new_box.children if grid else ():
+            fill_column(col, context.page_bottom - bottom_space, grid)
         return result
-    top = new_box.children[0].position_y
-
-    def room(height: float) -> float:
-        return max(bottom_space, context.page_bottom - top - height) - _ROUNDING
-
-    # `high` fits; `low`, below the columns' average, does not.
-    high = max(feet) - top
-    low = sum(foot - top for foot in feet) / len(feet) - _PRECISION
-    while high - low > _PRECISION:
-        middle = (low + high) / 2
-        trial, trial_resume = lay_out(room(middle), [], [], page_is_empty)[:2]
-        if trial is not None:
-            block.remove_placeholders(context, [trial], [], [])
-        if trial is not None and trial_resume is None:
-            high = middle
-        else:
-            low = middle
-    if high >= max(feet) - top:
+    columns = new_box.children
+    top = columns[0].position_y
+    feet = _feet(new_box)
+    pitch = grid or line_break.strut(style)[0]
+    count = style["column_count"] if isinstance(style["column_count"], int) else len(columns)
+    total = sum(f - top for f in feet)
+    step = _step(total, pitch)
+    foot = balanced_foot(top, total, count, context.page_bottom, step, grid is not None)
+    # As even as the lines allow, unless the box opens the page (see above: widows).
+    if max(feet) <= foot + _ON_LINE and (len(columns) < 2 or not page_is_empty):
         return result
     block.remove_placeholders(context, [new_box], absolute_boxes, fixed_boxes)
-    return lay_out(room(high), absolute_boxes, fixed_boxes, page_is_empty)
+    for _ in range(_MAX_TRIES):
+        if foot > max(feet) + _ON_LINE:
+            break  # no better than the first layout
+        room = max(bottom_space, context.page_bottom - foot)
+        trial = lay_out(room, absolute_boxes, fixed_boxes, False)
+        if trial[0] is not None and trial[1] is None:
+            return trial
+        if trial[0] is not None:
+            block.remove_placeholders(context, [trial[0]], absolute_boxes, fixed_boxes)
+        foot += step
+    return lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
 
 
 def install():
-    """Patch WeasyPrint's multi-column layout to balance the columns where a box ends; return
-    what undoes it."""
+    """Patch WeasyPrint's multi-column layout to balance the columns where a box ends and fill
+    them where it goes on; return what undoes it."""
     block.columns_layout = columns_layout
 
     def restore() -> None:

@@ -19,8 +19,11 @@ width. `install()` patches WeasyPrint 70.0 so that, line by line:
    around spaces and inside `——` or `……`, and never after the line's last character.
 
 Where a line leaves room, `layout.inline.split_inline_box` tries it again a little wider and
-keeps the longer line if 2–4 make it fit. `layout.inline.text_align` then justifies it (WeasyPrint
-would leave a line wider than its box alone), and `text.line_break.Layout` widens the drawn
+keeps the longer line if 2–4 make it fit; and it looks one line ahead: where the next line
+would be loose (kept short so that a paragraph's last line holds two characters, or before
+digits that cannot break), this one gives it a character. `layout.inline.text_align` then
+justifies it (WeasyPrint would leave a line wider than its box alone), and
+`text.line_break.Layout` widens the drawn
 glyphs after each gap, in whole thousandths of the font size (what the PDF holds) with the
 rounding error carried forward, so the last glyph of a line lands on the column's edge.
 
@@ -52,6 +55,8 @@ SPACE_MAX_EM = 1 / 3
 # A line that leaves at least `_TRY_SLACK_EM` unfilled is tried again this much wider (em).
 _TRY_WIDER_EM = (1.5, 1, 0.5)
 _TRY_SLACK_EM = 0.3
+# A line whose gaps between characters would open wider than this (em) is loose (rule 10).
+_LOOSE_EM = 0.1
 
 _original_justify_line = inline.justify_line
 _original_text_align = inline.text_align
@@ -231,46 +236,93 @@ def text_align(context, line, available_width, last):
     return offset
 
 
-def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
-                     containing_block, absolute_boxes, fixed_boxes, line_placeholders,
-                     waiting_floats, line_children, first_letter_style, first_line_style):
+def _fitted_line(context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
+                 lists, first_letter_style, first_line_style):
     """WeasyPrint's line breaking, and for a justified line that leaves room, a second try a
-    little wider, kept when squeezing punctuation and spaces makes it fit (marked `squeezed`)."""
+    little wider, kept when squeezing punctuation and spaces makes it fit (marked `squeezed`).
+    Also whether the line may be tried again: a justified line of text clear of floats."""
     def split(width: float, *lists):
         return _original_split_inline_box(
             context, box, position_x, position_x + width, bottom_space, skip_stack,
             containing_block, *lists, first_letter_style, first_line_style)
 
-    lists = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
     room = max_x - position_x
     result = split(room, *lists)
     if not isinstance(box, boxes.LineBox):
-        return result
+        return result, False
     line, resume_at = result[0], result[1]
     line.opens_paragraph = skip_stack is None
     # Only lines of text clear of floats are tried again: a float or a positioned box would
     # be placed twice, and a wider line beside a float is moved below it.
     if (resume_at is None or box.style["text_align_all"] != "justify" or any(lists[:4])
             or context.excluded_shapes or not _in_flow(line) or not _text_boxes(line)):
-        return result
+        return result, False
     inline.remove_last_whitespace(context, line)
     indent = position_x - line.position_x  # a line's width counts the paragraph's indent
     em = box.style["font_size"]
     if room - (line.width - indent) < _TRY_SLACK_EM * em:
-        return result
+        return result, True
     for wider_em in _TRY_WIDER_EM:  # the longest line that fits squeezed
         wider = split(room + wider_em * em, [], [], [], [], [])
         wider_line = wider[0]
         wider_line.opens_paragraph = line.opens_paragraph
         inline.remove_last_whitespace(context, wider_line)
         if wider[1] == resume_at or not _text_boxes(wider_line):
-            return result
+            return result, True
         if _length(wider_line) <= _length(line):  # WeasyPrint may break earlier when wider
             continue
         if wider_line.width - indent - _room_to_squeeze(wider_line) <= room:
             wider_line.squeezed = True
-            return wider
-    return result
+            return wider, True
+    return result, True
+
+
+def _gap_widening(line: boxes.LineBox, room: float) -> float:
+    """How much justification would open each gap between characters of `line`, set in
+    `room` (CSS px): what the flexible spaces leave of its slack."""
+    if getattr(line, "squeezed", False):
+        return 0.0
+    _mark_gaps(line)
+    texts = _text_boxes(line)
+    return _shares(room - line.width, texts)[1] if texts else 0.0
+
+
+def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
+                     containing_block, absolute_boxes, fixed_boxes, line_placeholders,
+                     waiting_floats, line_children, first_letter_style, first_line_style):
+    """A justified line as `_fitted_line` sets it, or one character shorter when the next line
+    would be loose and takes that character to be less so: the line before a paragraph's last
+    (kept at two characters) or before a run of digits that cannot break would otherwise open
+    every gap, while two lines a character short each stay within a loose line's tolerance."""
+    def fitted(skip, start_x, end_x, lists=None):
+        return _fitted_line(context, box, start_x, end_x, bottom_space, skip, containing_block,
+                            lists or ([], [], [], [], []), first_letter_style, first_line_style)
+
+    lists = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
+    result, retried = fitted(skip_stack, position_x, max_x, lists)
+    if not retried:
+        return result
+    line, resume_at = result[0], result[1]
+    loose = _LOOSE_EM * box.style["font_size"]
+    start = line.position_x  # the next line has no indent
+    following = fitted(resume_at, start, max_x)[0]
+    if following[1] is None or _gap_widening(following[0], max_x - start) <= loose:
+        return result
+    shorter = _original_split_inline_box(
+        context, box, position_x, max_x - box.style["font_size"], bottom_space, skip_stack,
+        containing_block, [], [], [], [], [], first_letter_style, first_line_style)
+    if shorter[1] is None or shorter[1] == resume_at or not _text_boxes(shorter[0]):
+        return result
+    shorter[0].opens_paragraph = line.opens_paragraph
+    inline.remove_last_whitespace(context, shorter[0])
+    if _gap_widening(shorter[0], max_x - start) > loose:
+        return result
+    taking = fitted(shorter[1], start, max_x)[0]
+    if (taking[1] != following[1]
+            or _gap_widening(taking[0], max_x - start)
+            >= _gap_widening(following[0], max_x - start)):
+        return result
+    return shorter
 
 
 def set_text(self, text, justify=False):
