@@ -587,5 +587,5 @@ def _write_outline(writer, bookmarks: list[tuple[int, str, int, float, float]]) 
     for depth, title, at, left, top in bookmarks:
         del parents[depth - 1:]
         parent = parents[-1] if parents else None
-        parents.append(writer.add_outline_item(title, at, parent=parent,
+        parents.append(writer.add_outline_item(title=title, page_number=at, parent=parent,
                                                fit=Fit.xyz(left, top, 0)))

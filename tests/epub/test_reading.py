@@ -149,6 +149,6 @@ def test_the_phone_picture_shows_both_themes():
     image = Image.open(ROOT / "docs" / "epub-phone.png").convert("L")
     width, height = image.size
     halves = [image.crop((0, 0, width // 2, height)), image.crop((width // 2, 0, width, height))]
-    brightness = [sum(h.getdata()) / (h.width * h.height) for h in halves]
+    brightness = [sum(h.tobytes()) / (h.width * h.height) for h in halves]
     assert max(brightness) > 180 and min(brightness) < 80  # one light page, one dark
 
