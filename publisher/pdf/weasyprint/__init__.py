@@ -32,15 +32,16 @@ def require_pinned() -> None:
 
 @contextmanager
 def patched(document_id: uuid.UUID) -> Iterator[None]:
-    """Inter-character justification, balanced columns, the line grid and `document_id` as the
-    PDF/X's XMP DocumentID, for the layout and the writing done inside the block."""
+    """Inter-character justification, balanced columns, the line grid, font files read in place
+    and `document_id` as the PDF/X's XMP DocumentID, for the layout and the writing done inside
+    the block."""
     require_pinned()
     from weasyprint.pdf import metadata
 
-    from publisher.pdf.weasyprint import balance, justify, linegrid
+    from publisher.pdf.weasyprint import balance, fontfile, justify, linegrid
 
     warn_without_harfbuzz_subset()
-    saved = [justify.install(), balance.install(), linegrid.install()]
+    saved = [justify.install(), balance.install(), linegrid.install(), fontfile.install()]
     # WeasyPrint 70 stamps a PDF/X with a random DocumentID (uuid4), from which the file's /ID
     # is hashed too; the issue's own identifier keeps the same sources, same bytes.
     random_id = metadata.uuid4

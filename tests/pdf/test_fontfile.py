@@ -1,0 +1,39 @@
+"""Font files read in place (`publisher.pdf.weasyprint.fontfile`) write the same PDF."""
+
+from io import BytesIO
+
+import pdfplumber
+import weasyprint
+from pypdf import PdfReader
+
+from publisher.pdf.weasyprint import fontfile
+
+# Both CJK collections, each at several sizes: a `Font` (and a copy of its file) for each.
+HTML = ("<html lang='zh'><body style='font-family: \"Noto Serif CJK SC\"'>"
+        "<h1 style='font: bold 22pt \"Noto Sans CJK SC\"'>社区党建工作</h1>"
+        "<p style='font-size: 10.5pt'>坚持以人民为中心的发展思想。</p>"
+        "<p style='font-size: 9pt'>不断提高服务群众能力和水平。</p>"
+        "<p style='font: 12pt \"Noto Sans CJK SC\"'>推动基层组织建设全面进步。</p>"
+        "</body></html>")
+
+
+def _embedded_font_files(pdf: bytes) -> int:
+    found = set()
+    for page in PdfReader(BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            found |= {key for key in ("/FontFile2", "/FontFile3") if key in descriptor}
+    return len(found)
+
+
+def test_fonts_read_in_place_write_the_same_bytes():
+    copied = weasyprint.HTML(string=HTML).write_pdf()
+    restore = fontfile.install()
+    try:
+        in_place = weasyprint.HTML(string=HTML).write_pdf()
+    finally:
+        restore()
+    assert in_place == copied
+    assert _embedded_font_files(in_place) >= 1
+    with pdfplumber.open(BytesIO(in_place)) as pdf:
+        assert "推动基层组织建设全面进步。" in pdf.pages[0].extract_text()
