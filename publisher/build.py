@@ -65,6 +65,7 @@ def build(
 
         issue = load_issue(root)
         context = resolve(issue)
+        _ask_jieba_first(context, epub=epub)
         stem = output_stem(issue)
         laid_out: dict = {}  # the PDF's page map, for the EPUB's page list
         writers = [(o, _from_cache(stored[o]) if stored[o] else
@@ -78,6 +79,17 @@ def build(
     for target in targets:
         logger.info("wrote %s", target)
     return targets
+
+
+def _ask_jieba_first(context, *, epub: bool) -> None:
+    """All that jieba has to say of the issue, asked for before the sections are laid out, so
+    that its process can end and leave its memory to a second worker."""
+    from publisher.epub.nav import word_broken_texts
+    from publisher.keywords import word_boundaries
+
+    logger.debug("keywords: %s", "、".join(context.keywords))
+    for text in sorted(word_broken_texts(context.issue)) if epub else ():
+        word_boundaries(text)
 
 
 def _writer(output: Output, context, laid_out: dict) -> Callable[[Path], None]:

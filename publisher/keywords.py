@@ -3,10 +3,9 @@ boundaries where a headline may break."""
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 
-from publisher import cache
+from publisher import cache, words
 from publisher.cjk import is_han
 from publisher.source.markup import plain_paragraphs
 from publisher.source.model import Article
@@ -15,32 +14,15 @@ KEYWORDS_PER_ARTICLE = 5
 KEYWORDS_PER_ISSUE = 12
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-    import jieba.analyse
-    import jieba.posseg
-
-    from publisher.desk import USER_DICTIONARY
-
-    jieba.setLogLevel(logging.WARNING)
-    # The magazine's own terms stay whole (三严三实, 联合党委), in every use of jieba.
-    jieba.load_userdict(str(USER_DICTIONARY))
-    return jieba
-
-
 @lru_cache(maxsize=4096)
 def word_boundaries(text: str) -> frozenset[int]:
     """Offsets in `text` where one word ends and the next begins, kept in the build cache by
-    text: jieba's dictionary (seconds, and some 150 MB) loads only for text it has not seen."""
+    text: jieba loads its dictionary (seconds) only for text it has not seen."""
     entry = cache.key(text)
     cached = cache.get_json("word-boundaries", entry)
     if isinstance(cached, list) and all(isinstance(at, int) for at in cached):
         return frozenset(cached)
-    ends, at = set(), 0
-    for word in _jieba().cut(text):
-        at += len(word)
-        ends.add(at)
+    ends = set(words.in_own_process(words.word_ends, text))
     ends.discard(len(text))
     cache.put_json("word-boundaries", entry, sorted(ends))
     return frozenset(ends)
@@ -57,7 +39,7 @@ def article_keywords(article: Article) -> tuple[str, ...]:
     if isinstance(cached, list) and all(isinstance(word, str) for word in cached):
         return tuple(cached)
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
-    terms = _jieba().analyse.extract_tags(text, topK=KEYWORDS_PER_ARTICLE * 3)
+    terms = words.in_own_process(words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
     good = tuple(t for t in terms if len(t) >= 2 and all(map(is_han, t)))[:KEYWORDS_PER_ARTICLE]
     cache.put_json("keywords", entry, good)
     return good

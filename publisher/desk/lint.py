@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from publisher import words
 from publisher.cjk import is_cjk, is_han
 from publisher.desk import CONFUSABLES
 from publisher.errors import PublisherError, SourceError, read_utf8
-from publisher.keywords import _jieba
 from publisher.output import atomic_output
 from publisher.source.load import MANIFEST, load_issue, review_notes
 from publisher.source.model import Article, Issue
@@ -502,7 +502,7 @@ class LintContext:
 def _tagged_words(s: str) -> list[tuple[int, str, str]]:
     """(offset, word, part-of-speech tag) of each word jieba finds in `s`."""
     out, at = [], 0
-    for pair in _jieba().posseg.cut(s):
+    for pair in words.jieba().posseg.cut(s):
         out.append((at, pair.word, pair.flag))
         at += len(pair.word)
     return out

@@ -16,11 +16,11 @@ import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from publisher import words
 from publisher.cjk import is_han
 from publisher.desk.layout import LaidOutIssue
 from publisher.epub.nav import nav_label
 from publisher.errors import PublisherError
-from publisher.keywords import _jieba
 from publisher.output import atomic_output, output_stem
 from publisher.source.markup import plain_paragraphs
 from publisher.source.model import Article, Issue
@@ -62,7 +62,7 @@ def authors(article: Article) -> list[str]:
 
 def count_words(texts: list[str]) -> int:
     """Words jieba finds that hold a letter, digit or Han character (not marks or spaces)."""
-    jieba = _jieba()
+    jieba = words.jieba()
     return sum(1 for text in texts for word in jieba.cut(text) if any(c.isalnum() for c in word))
 
 

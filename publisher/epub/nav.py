@@ -41,6 +41,12 @@ def nav_label(item: Article, issue: Issue) -> str:
     return f"{prefix}：{paragraph[:end.end()] if end else paragraph}"
 
 
+def word_broken_texts(issue: Issue) -> set[str]:
+    """The texts the EPUB breaks between words: title lines and contents entries."""
+    return {text for item in issue.articles
+            for text in (*shown_title(item, issue), nav_label(item, issue))}
+
+
 def item_links(issue: Issue, chapter_list: list[Chapter]) -> dict[int, tuple[str, str]]:
     """Each item's (href, navigation label), by order number."""
     return {item.order: (chapter.href(item), nav_label(item, issue))

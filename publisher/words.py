@@ -1,0 +1,60 @@
+"""jieba with the magazine's dictionary, in this process (the desk's checks and counts) or in a
+process of its own (a build): its dictionary takes some 150 MB, which a build should not carry
+while its sections are laid out in parallel. This module imports nothing else of the project,
+so that the process of its own stays small."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def jieba():
+    """jieba, its dictionary loaded and the magazine's terms (三严三实, 联合党委) kept whole."""
+    import jieba
+    import jieba.analyse
+    import jieba.posseg
+
+    from publisher.desk import USER_DICTIONARY
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.load_userdict(str(USER_DICTIONARY))
+    return jieba
+
+
+def word_ends(text: str) -> list[int]:
+    """Offsets in `text` where a word ends (its end included)."""
+    ends, at = [], 0
+    for word in jieba().cut(text):
+        at += len(word)
+        ends.append(at)
+    return ends
+
+
+def tfidf_terms(text: str, count: int) -> list[str]:
+    """jieba's `count` top TF-IDF terms of `text`."""
+    return jieba().analyse.extract_tags(text, topK=count)
+
+
+_process: ProcessPoolExecutor | None = None
+
+
+def in_own_process(function, *args):
+    """`function(*args)` computed in jieba's process, which starts when first needed."""
+    global _process
+    if _process is None:
+        import multiprocessing
+
+        # spawn: a fork would copy this process, which may be large and hold threads.
+        _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    return _process.submit(function, *args).result()
+
+
+def release() -> None:
+    """End jieba's process and give its memory back; it starts again if a text needs it."""
+    global _process
+    if _process is not None:
+        _process.shutdown()
+        _process = None

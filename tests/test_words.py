@@ -1,0 +1,33 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from publisher import words
+
+ROOTS = Path(__file__).parent / "roots"
+
+
+def test_a_build_leaves_jieba_to_a_process_of_its_own(tmp_path):
+    # The build's process never holds jieba's dictionary: its memory is a layout worker's.
+    script = ("import sys; from publisher.build import build; "
+              f"build(__import__('pathlib').Path({str(ROOTS / 'typeset-grid')!r}), "
+              f"__import__('pathlib').Path({str(tmp_path / 'out')!r})); "
+              "print('jieba' in sys.modules)")
+    env = {**os.environ, "PUBLISHER_CACHE": str(tmp_path / "cache"), "PUBLISHER_WORKERS": "2"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).parents[1])
+    assert done.stdout.split()[-1] == "False", done.stderr
+    assert sorted(p.suffix for p in (tmp_path / "out").iterdir()) == [".epub", ".pdf"]
+    # and it did its work there: the keywords were found and cached
+    assert any((tmp_path / "cache").rglob("keywords/*"))
+
+
+def test_words_from_the_process_of_its_own_match_jieba_here():
+    text = "坚持三严三实，加强联合党委建设"
+    try:
+        assert words.in_own_process(words.word_ends, text) == words.word_ends(text)
+        assert "三严三实" in [text[a:b] for a, b in zip([0, *words.word_ends(text)],
+                                                   words.word_ends(text), strict=False)]
+    finally:
+        words.release()
