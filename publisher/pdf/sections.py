@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
-from publisher import cache, templates
+from publisher import cache, templates, words
 from publisher.context import BuildContext
 from publisher.errors import BuildError, PublisherError
 from publisher.pdf.grid import Grid
@@ -138,10 +138,11 @@ class LaidOut:
             return None
 
 
-# Peak memory (resident, `make bench`) of a build laying sections out in its own process, and
-# what each worker process adds: the pool is as large as the memory budget allows.
+# Peak memory (resident, `make bench`) of a build with its workers' forkserver, jieba's process
+# ended, and what each worker laying out the longest section adds: the pool is as large as the
+# memory budget allows.
 BUILD_MB = 150
-WORKER_MB = 350
+WORKER_MB = 150
 
 
 def workers() -> int:
@@ -206,6 +207,7 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
             done[index] = _checked(lay_out(context, jobs[index], in_process=True))
             progress("laid out", jobs[index])
     else:
+        words.release()  # its memory is a worker's
         pool = _executor(size)
         futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i for i in todo}
         try:
