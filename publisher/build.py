@@ -82,12 +82,13 @@ def build(
 
 
 def _ask_jieba_first(context, *, epub: bool) -> None:
-    """All that jieba has to say of the issue, asked for before the sections are laid out, so
-    that its process can end and leave its memory to a second worker."""
+    """All that jieba has to say of the issue, asked for before the sections are laid out: its
+    process works on the keywords meanwhile, and can end before a pool of workers starts."""
     from publisher.epub.nav import word_broken_texts
-    from publisher.keywords import word_boundaries
+    from publisher.keywords import ask_for_keywords, word_boundaries
 
-    logger.debug("keywords: %s", "、".join(context.keywords))
+    for article in context.issue.articles:
+        ask_for_keywords(article)
     for text in sorted(word_broken_texts(context.issue)) if epub else ():
         word_boundaries(text)
 

@@ -3,6 +3,7 @@ boundaries where a headline may break."""
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from functools import lru_cache
 
 from publisher import cache, words
@@ -22,10 +23,36 @@ def word_boundaries(text: str) -> frozenset[int]:
     cached = cache.get_json("word-boundaries", entry)
     if isinstance(cached, list) and all(isinstance(at, int) for at in cached):
         return frozenset(cached)
-    ends = set(words.in_own_process(words.word_ends, text))
+    ends = set(words.ask(words.word_ends, text).result())
     ends.discard(len(text))
     cache.put_json("word-boundaries", entry, sorted(ends))
     return frozenset(ends)
+
+
+def _keywords_text(article: Article) -> tuple[str, str]:
+    """The text an article's keywords come from, and its entry in the build cache."""
+    text = "\n".join([*article.title, *plain_paragraphs(article.body)])
+    return text, cache.key(text, str(KEYWORDS_PER_ARTICLE))
+
+
+def _cached_keywords(entry: str) -> tuple[str, ...] | None:
+    cached = cache.get_json("keywords", entry)
+    if isinstance(cached, list) and all(isinstance(word, str) for word in cached):
+        return tuple(cached)
+    return None
+
+
+# jieba's answers asked for ahead (`ask_for_keywords`), by cache entry.
+_asked: dict[str, Future] = {}
+
+
+def ask_for_keywords(article: Article) -> None:
+    """Have jieba's process start on the article's keywords, where neither the front matter nor
+    the cache has them, while this process goes on."""
+    if article.keywords is None:
+        text, entry = _keywords_text(article)
+        if entry not in _asked and _cached_keywords(entry) is None:
+            _asked[entry] = words.ask(words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
 
 
 def article_keywords(article: Article) -> tuple[str, ...]:
@@ -33,13 +60,13 @@ def article_keywords(article: Article) -> tuple[str, ...]:
     the build cache by text: jieba loads its dictionary (seconds) only for text it has not seen."""
     if article.keywords is not None:
         return article.keywords
-    text = "\n".join([*article.title, *plain_paragraphs(article.body)])
-    entry = cache.key(text, str(KEYWORDS_PER_ARTICLE))
-    cached = cache.get_json("keywords", entry)
-    if isinstance(cached, list) and all(isinstance(word, str) for word in cached):
-        return tuple(cached)
+    text, entry = _keywords_text(article)
+    if (cached := _cached_keywords(entry)) is not None:
+        return cached
+    asked = _asked.pop(entry, None) or words.ask(
+        words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
+    terms = asked.result()
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
-    terms = words.in_own_process(words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
     good = tuple(t for t in terms if len(t) >= 2 and all(map(is_han, t)))[:KEYWORDS_PER_ARTICLE]
     cache.put_json("keywords", entry, good)
     return good

@@ -6,7 +6,7 @@ so that the process of its own stays small."""
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 
 
@@ -41,19 +41,20 @@ def tfidf_terms(text: str, count: int) -> list[str]:
 _process: ProcessPoolExecutor | None = None
 
 
-def in_own_process(function, *args):
-    """`function(*args)` computed in jieba's process, which starts when first needed."""
+def ask(function, *args) -> Future:
+    """`function(*args)`, to be computed in jieba's process, which starts when first needed."""
     global _process
     if _process is None:
         import multiprocessing
 
         # spawn: a fork would copy this process, which may be large and hold threads.
         _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    return _process.submit(function, *args).result()
+    return _process.submit(function, *args)
 
 
 def release() -> None:
-    """End jieba's process and give its memory back; it starts again if a text needs it."""
+    """End jieba's process, once it has done what it was asked, and give its memory back; it
+    starts again if a text needs it."""
     global _process
     if _process is not None:
         _process.shutdown()

@@ -121,7 +121,7 @@ def test_keywords_are_computed_once_per_text(sample_issue, monkeypatch):
     def no_jieba(*_):
         raise AssertionError("jieba was asked again for the same text")
 
-    monkeypatch.setattr(keywords.words, "in_own_process", no_jieba)
+    monkeypatch.setattr(keywords.words, "ask", no_jieba)
     assert keywords.article_keywords(article) == found
     changed = article.model_copy(update={"body": article.body + "\n\n另一段不同的文字。"})
     with pytest.raises(AssertionError, match="asked again"):

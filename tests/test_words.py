@@ -26,7 +26,7 @@ def test_a_build_leaves_jieba_to_a_process_of_its_own(tmp_path):
 def test_words_from_the_process_of_its_own_match_jieba_here():
     text = "坚持三严三实，加强联合党委建设"
     try:
-        assert words.in_own_process(words.word_ends, text) == words.word_ends(text)
+        assert words.ask(words.word_ends, text).result() == words.word_ends(text)
         assert "三严三实" in [text[a:b] for a, b in zip([0, *words.word_ends(text)],
                                                    words.word_ends(text), strict=False)]
     finally:
