@@ -23,7 +23,7 @@ def word_boundaries(text: str) -> frozenset[int]:
     cached = cache.get_json("word-boundaries", entry)
     if isinstance(cached, list) and all(isinstance(at, int) for at in cached):
         return frozenset(cached)
-    ends = set(words.ask(words.word_ends, text).result())
+    ends = set(words.answer(words.ask(words.word_ends, text)))
     ends.discard(len(text))
     cache.put_json("word-boundaries", entry, sorted(ends))
     return frozenset(ends)
@@ -65,7 +65,7 @@ def article_keywords(article: Article) -> tuple[str, ...]:
         return cached
     asked = _asked.pop(entry, None) or words.ask(
         words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
-    terms = asked.result()
+    terms = words.answer(asked)
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
     good = tuple(t for t in terms if len(t) >= 2 and all(map(is_han, t)))[:KEYWORDS_PER_ARTICLE]
     cache.put_json("keywords", entry, good)

@@ -52,6 +52,22 @@ def ask(function, *args) -> Future:
     return _process.submit(function, *args)
 
 
+def answer(asked: Future):
+    """What jieba's process answered; a process that died (out of memory, killed) is a build
+    error, and the next question starts a new one."""
+    global _process
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return asked.result()
+    except BrokenProcessPool:
+        from publisher.errors import BuildError
+
+        _process = None
+        raise BuildError("jieba's process stopped before it answered: run the build again, "
+                         "with more memory free") from None
+
+
 def release() -> None:
     """End jieba's process, once it has done what it was asked, and give its memory back; it
     starts again if a text needs it."""

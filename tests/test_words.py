@@ -3,7 +3,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from publisher import words
+from publisher.errors import BuildError
 
 ROOTS = Path(__file__).parent / "roots"
 
@@ -29,5 +32,14 @@ def test_words_from_the_process_of_its_own_match_jieba_here():
         assert words.ask(words.word_ends, text).result() == words.word_ends(text)
         assert "三严三实" in [text[a:b] for a, b in zip([0, *words.word_ends(text)],
                                                    words.word_ends(text), strict=False)]
+    finally:
+        words.release()
+
+
+def test_a_dead_jieba_process_is_a_build_error_and_the_next_question_starts_another():
+    try:
+        with pytest.raises(BuildError, match="jieba's process stopped"):
+            words.answer(words.ask(os._exit, 1))
+        assert words.answer(words.ask(words.word_ends, "三严三实")) == [4]
     finally:
         words.release()
