@@ -6,6 +6,9 @@ so that the process of its own stays small."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import multiprocessing.util
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 
@@ -41,12 +44,33 @@ def tfidf_terms(text: str, count: int) -> list[str]:
 _process: ProcessPoolExecutor | None = None
 
 
-def ask(function, *args) -> Future:
-    """`function(*args)`, to be computed in jieba's process, which starts when first needed."""
+def _forget_process() -> None:
     global _process
-    if _process is None:
-        import multiprocessing
+    _process = None
 
+
+# A forked child has none of its parent's threads, so its copy of the executor would never run
+# what it is asked: the child starts its own.
+os.register_at_fork(after_in_child=_forget_process)
+
+
+def _in_this_process() -> bool:
+    """Whether jieba works in this process: where the build does everything in its own
+    ($PUBLISHER_WORKERS=1: `watch`, a catalogue's builds) or may not start processes (a daemon,
+    as a Dask worker is)."""
+    return (os.environ.get("PUBLISHER_WORKERS", "").strip() == "1"
+            or multiprocessing.current_process().daemon)
+
+
+def ask(function, *args) -> Future:
+    """`function(*args)`, to be computed in jieba's process, which starts when first needed,
+    or here and now (`_in_this_process`)."""
+    global _process
+    if _in_this_process():
+        done: Future = Future()
+        done.set_result(function(*args))
+        return done
+    if _process is None:
         # spawn: a fork would copy this process, which may be large and hold threads.
         _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     return _process.submit(function, *args)
@@ -75,3 +99,8 @@ def release() -> None:
     if _process is not None:
         _process.shutdown()
         _process = None
+
+
+# A process that ends (a catalogue build's worker too) ends jieba's first: multiprocessing waits
+# for a process's children before it exits, and an idle one waits for questions.
+multiprocessing.util.Finalize(None, release, exitpriority=10)

@@ -5,6 +5,7 @@ bytes, so a worker needs the sources (at the same path) but not the site."""
 from __future__ import annotations
 
 import io
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ def publish_issue(root: str, expected: str) -> Published:
     in the sources comes back as the error's text (IssueErrors do not survive pickling)."""
     from publisher.catalog.library import fingerprint
 
+    # The catalogue builds an issue on each core already: each build does all in its process.
+    os.environ["PUBLISHER_WORKERS"] = "1"
     started = time.monotonic()
     try:
         if fingerprint(Path(root)) != expected:

@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import multiprocessing.util
 import os
 import re
 from collections.abc import Callable
@@ -146,8 +148,11 @@ WORKER_MB = 150
 
 
 def workers() -> int:
-    """How many processes lay sections out: $PUBLISHER_WORKERS, else as many as the machine's
-    cores and the memory budget ($PUBLISHER_MEMORY_MB, default 500) allow, at least one."""
+    """How many processes lay sections out: one in a process that may not start any (a
+    daemon, as a Dask worker is), else $PUBLISHER_WORKERS, else as many as the machine's cores
+    and the memory budget ($PUBLISHER_MEMORY_MB, default 500) allow, at least one."""
+    if multiprocessing.current_process().daemon:
+        return 1
     try:
         return max(1, int(os.environ.get("PUBLISHER_WORKERS", "")))
     except ValueError:
@@ -162,12 +167,29 @@ def workers() -> int:
 _pool: ProcessPoolExecutor | None = None
 
 
+def _forget_pool() -> None:
+    global _pool
+    _pool = None
+
+
+def _end_pool() -> None:
+    if _pool is not None:
+        _pool.shutdown(cancel_futures=True)
+    _forget_pool()
+
+
+# A forked child (a catalogue build's worker) has none of its parent's threads, so its copy of
+# the pool would never run what it is given: the child starts its own.
+os.register_at_fork(after_in_child=_forget_pool)
+# A process that ends (a catalogue build's worker too) ends its pool first: multiprocessing
+# waits for a process's children before it exits, and idle workers wait for work.
+multiprocessing.util.Finalize(None, _end_pool, exitpriority=10)
+
+
 def _executor(size: int) -> ProcessPoolExecutor:
     """The process's pool, kept between builds so that its workers stay warm."""
     global _pool
     if _pool is None or _pool._max_workers != size:
-        import multiprocessing
-
         if _pool is not None:
             _pool.shutdown()
         # Workers fork from a lean server that has imported WeasyPrint (never from this
