@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 
+from weasyprint.css.properties import Dimension
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import block, column
 from weasyprint.text import line_break
@@ -50,8 +51,13 @@ _ON_LINE = 0.01
 # How many steps (lines or half lines) beyond the even share a balanced layout may try.
 _MAX_TRIES = 12
 
-# Blocks before which a full column may open space.
+# How many places to open a line a balanced layout two lines apart may try.
+_MAX_OPENINGS = 4
+
+# Blocks before which a column may open space: headings, boxes, pictures, briefs and
+# paragraphs that open with a bold lead-in or are a bold point heading.
 _OPENING_TAGS = frozenset(("h2", "h3", "aside", "figure", "header"))
+_OPENING_CLASSES = frozenset(("brief", "lead", "point"))
 
 _original_columns_layout = column.columns_layout
 
@@ -100,7 +106,7 @@ def _starts(box, top: float) -> list:
         element = child.element if child.element_tag else None
         classes = (element.get("class") or "").split() if element is not None else []
         if child.position_y > top + _ON_LINE and (
-                child.element_tag in _OPENING_TAGS or "brief" in classes):
+                child.element_tag in _OPENING_TAGS or _OPENING_CLASSES.intersection(classes)):
             found.append(child)
         elif isinstance(child, boxes.BlockContainerBox):
             found += _starts(child, top)
@@ -125,18 +131,126 @@ def _open_space(box, space: dict[int, float]) -> float:
     return opened
 
 
+def _short(column, bottom: float, pitch: float) -> int:
+    """How many whole lines a column ends above `bottom`."""
+    return max(0, math.floor((bottom - _content_bottom(column) + _ON_LINE) / pitch))
+
+
+def _shares(starts: list, lines: int, pitch: float) -> dict[int, float]:
+    """`lines` lines of space shared out evenly before `starts` (by id), the later ones
+    taking the odd lines."""
+    return {id(start): pitch * (lines * (i + 1) // len(starts) - lines * i // len(starts))
+            for i, start in enumerate(starts)}
+
+
 def fill_column(column, bottom: float, pitch: float) -> None:
     """A column of a page the columns fill ends on the block's last line: where something that
     cannot be split (a heading kept with its text, a brief's head, a box) went on to the next
     column and left whole lines empty at its foot, those lines open before its headings,
     briefs and boxes instead, shared out evenly, so the text stays on the grid."""
-    lines = math.floor((bottom - _content_bottom(column) + _ON_LINE) / pitch)
+    lines = _short(column, bottom, pitch)
     starts = _starts(column, column.position_y) if lines > 0 else []
-    if not starts:
-        return
-    space = {id(start): pitch * (lines * (i + 1) // len(starts) - lines * i // len(starts))
-             for i, start in enumerate(starts)}
-    _open_space(column, space)
+    if starts:
+        _open_space(column, _shares(starts, lines, pitch))
+
+
+def _originals(box, laid_out: list) -> list:
+    """The boxes of the tree `box` that `laid_out` boxes were laid out from (a laid-out box
+    is a copy that shares its element and type)."""
+    wanted = {(id(b.element), type(b)): b for b in laid_out}
+    found = []
+
+    def visit(parent) -> None:
+        for child in getattr(parent, "children", ()):
+            if wanted.pop((id(child.element), type(child)), None) is not None:
+                found.append(child)
+            if wanted and not isinstance(child, boxes.LineBox):
+                visit(child)
+
+    visit(box)
+    return found
+
+
+def _with_space(context, result, tree, lay_out, lines: dict, absolute: list, fixed: list,
+                better):
+    """The layout `lay_out(absolute, fixed)` gives with `lines` (laid-out box: space) opened
+    as margin before each of those boxes, so that lines move on across the gutter, if it is
+    `better(layout)`; else `result`, still in place. The box opens with a style of its own
+    (elements alike share one) for this layout only; what it laid out keeps its margin."""
+    opened = {id(b.element): extra for b, extra in lines.items() if extra}
+    saved = []
+    for original in _originals(tree, [b for b in lines if lines[b]]):
+        saved.append((original, original.style))
+        original.style = original.style.copy()
+        margin = original.style["margin_top"]
+        original.style["margin_top"] = Dimension(
+            margin.value + opened[id(original.element)], "px")
+    trial_absolute: list = []
+    trial_fixed: list = []
+    try:
+        trial = lay_out(trial_absolute, trial_fixed)
+    finally:
+        for original, style in saved:
+            original.style = style
+    if trial[0] is None or not better(trial):
+        if trial[0] is not None:
+            block.remove_placeholders(context, [trial[0]], trial_absolute, trial_fixed)
+        return result
+    block.remove_placeholders(context, [result[0]], absolute, fixed)
+    absolute += trial_absolute
+    fixed += trial_fixed
+    return trial
+
+
+def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute: list,
+           fixed: list):
+    """On a page the columns fill, a column that ends lines short with no heading, brief or
+    box of its own to open them before takes lines across the gutter instead: they open
+    before those of the columns before it, and the box is laid out again."""
+    def shortfall(layout) -> int:
+        return sum(_short(col, bottom, pitch) for col in layout[0].children)
+
+    for _ in range(len(result[0].children)):
+        columns = result[0].children
+        short = next(((k, lines) for k, col in enumerate(columns) if k
+                      and (lines := _short(col, bottom, pitch))
+                      and not _starts(col, col.position_y)), None)
+        starts = [s for col in columns[:short[0]] for s in _starts(col, col.position_y)] \
+            if short else []
+        if not starts:
+            return result
+        before = shortfall(result)
+        space = _shares(starts, short[1], pitch)
+        trial = _with_space(
+            context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute,
+            fixed, lambda t: t[1] is not None and all(c.is_column for c in t[0].children)
+            and shortfall(t) < before)
+        if trial is result:
+            return result
+        result = trial
+    return result
+
+
+def _closer(context, result, tree, lay_out, pitch: float, absolute: list, fixed: list):
+    """Balanced columns end a line apart at most: where widows and orphans leave them two
+    apart, a line opens before a heading, lead-in or box of the shorter column (or of the
+    longer, pushing a line across the gutter), and the box is laid out again."""
+    def apart(layout) -> float:
+        feet = _feet(layout[0])
+        return max(feet) - min(feet)
+
+    if apart(result) < 2 * pitch - _ON_LINE:
+        return result
+    feet = _feet(result[0])
+    order = sorted(range(len(feet)), key=feet.__getitem__)
+    columns = [result[0].children[k] for k in order]
+    starts = [s for col in columns for s in _starts(col, col.position_y)][:_MAX_OPENINGS]
+    for start in starts:
+        trial = _with_space(context, result, tree, lay_out, {start: pitch}, absolute, fixed,
+                            lambda t: t[1] is None and apart(t) < 2 * pitch - _ON_LINE)
+        if trial is not result:
+            return trial
+    return result
 
 
 def columns_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
@@ -164,8 +278,13 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
         return result
     grid = grid_pitch(style)
     if resume_at is not None:  # the columns fill the page
-        for col in new_box.children if grid else ():
-            fill_column(col, context.page_bottom - bottom_space, grid)
+        if grid:
+            bottom = context.page_bottom - bottom_space
+            result = _level(context, result, filling,
+                            lambda a, f: lay_out(bottom_space, a, f, page_is_empty),
+                            bottom, grid, absolute_boxes, fixed_boxes)
+            for col in result[0].children:
+                fill_column(col, bottom, grid)
         return result
     columns = new_box.children
     top = columns[0].position_y
@@ -177,7 +296,9 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     foot = balanced_foot(top, total, count, context.page_bottom, step, grid is not None)
     # As even as the lines allow, unless the box opens the page (see above: widows).
     if max(feet) <= foot + _ON_LINE and (len(columns) < 2 or not page_is_empty):
-        return result
+        return result if grid is None else _closer(
+            context, result, filling, lambda a, f: lay_out(bottom_space, a, f, page_is_empty),
+            grid, absolute_boxes, fixed_boxes)
     block.remove_placeholders(context, [new_box], absolute_boxes, fixed_boxes)
     for _ in range(_MAX_TRIES):
         if foot > max(feet) + _ON_LINE:
@@ -185,7 +306,9 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
         room = max(bottom_space, context.page_bottom - foot)
         trial = lay_out(room, absolute_boxes, fixed_boxes, False)
         if trial[0] is not None and trial[1] is None:
-            return trial
+            return trial if grid is None else _closer(
+                context, trial, filling, lambda a, f, room=room: lay_out(room, a, f, False),
+                grid, absolute_boxes, fixed_boxes)
         if trial[0] is not None:
             block.remove_placeholders(context, [trial[0]], absolute_boxes, fixed_boxes)
         foot += step
