@@ -204,23 +204,24 @@ def _with_space(context, result, tree, lay_out, lines: dict, absolute: list, fix
 
 def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute: list,
            fixed: list):
-    """On a page the columns fill, a column that ends lines short with no heading, brief or
-    box of its own to open them before takes lines across the gutter instead: they open
-    before those of the columns before it, and the box is laid out again."""
+    """On a page the columns fill, a column that ends lines short opens them before the
+    headings, briefs, lead-ins and boxes of the page up to its own, shared out evenly: those
+    in the columns before it push lines across the gutter. The box is laid out again with
+    that space as margin, so lines move on as they would have been set."""
     def shortfall(layout) -> int:
         return sum(_short(col, bottom, pitch) for col in layout[0].children)
 
     for _ in range(len(result[0].children)):
         columns = result[0].children
-        short = next(((k, lines) for k, col in enumerate(columns) if k
-                      and (lines := _short(col, bottom, pitch))
-                      and not _starts(col, col.position_y)), None)
-        starts = [s for col in columns[:short[0]] for s in _starts(col, col.position_y)] \
-            if short else []
-        if not starts:
+        for k, column in enumerate(columns):
+            lines = _short(column, bottom, pitch)
+            starts = [s for col in columns[:k + 1] for s in _starts(col, col.position_y)]
+            if lines and starts:
+                break
+        else:
             return result
         before = shortfall(result)
-        space = _shares(starts, short[1], pitch)
+        space = _shares(starts, lines, pitch)
         trial = _with_space(
             context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute,
             fixed, lambda t: t[1] is not None and all(c.is_column for c in t[0].children)
