@@ -202,3 +202,20 @@ def test_balanced_columns_end_a_line_apart_at_most(tmp_path, monkeypatch):
     monkeypatch.setattr(balance, "_closer", lambda context, result, *rest: result)
     before = rows(columns_pdf(tmp_path, body))
     assert round((before[1, "right"][-1][0] - before[1, "left"][-1][0]) / PITCH) == 2
+
+
+def test_a_first_column_short_takes_lines_from_the_page_before(tmp_path, monkeypatch):
+    """Page 2's left column ends three lines short: 二、 and its two lines do not fit under it,
+    and nothing stands before it on that page to open them before. They open on page 1,
+    before 一、, and the three lines they push on fill page 2's left column."""
+    from publisher.pdf.weasyprint import balance
+
+    body = paragraph(2) + "<h2>一、标题</h2>" + paragraph(23) + "<h2>二、标题</h2>" + paragraph(14)
+    found = rows(columns_pdf(tmp_path, body))
+    assert heads_space(found[1, "left"]) == [HEAD + 3]
+    assert len(found[2, "left"]) == len(found[2, "right"]) + 1 == 10  # 二、 takes two lines
+    assert found[2, "right"][0][1] == "head"
+
+    monkeypatch.setattr(balance, "_ahead", lambda context, result, *rest: result)
+    before = rows(columns_pdf(tmp_path, body))
+    assert len(before[2, "left"]) == 7

@@ -60,6 +60,9 @@ _OPENING_TAGS = frozenset(("h2", "h3", "aside", "figure", "header"))
 _OPENING_CLASSES = frozenset(("brief", "lead", "point"))
 
 _original_columns_layout = column.columns_layout
+# The next page's columns as `_next_page` laid them out, kept for when that page comes (the
+# same layout): (box, where it goes on, top, room, page bottom), layout.
+_laid_ahead: tuple | None = None
 
 
 def _content_bottom(box) -> float:
@@ -202,15 +205,17 @@ def _with_space(context, result, tree, lay_out, lines: dict, absolute: list, fix
     return trial
 
 
+def _shortfall(layout, bottom: float, pitch: float) -> int:
+    """How many whole lines the columns of `layout` end above `bottom`, in all."""
+    return sum(_short(col, bottom, pitch) for col in layout[0].children)
+
+
 def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute: list,
            fixed: list):
     """On a page the columns fill, a column that ends lines short opens them before the
     headings, briefs, lead-ins and boxes of the page up to its own, shared out evenly: those
     in the columns before it push lines across the gutter. The box is laid out again with
     that space as margin, so lines move on as they would have been set."""
-    def shortfall(layout) -> int:
-        return sum(_short(col, bottom, pitch) for col in layout[0].children)
-
     for _ in range(len(result[0].children)):
         columns = result[0].children
         for k, column in enumerate(columns):
@@ -220,16 +225,34 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
                 break
         else:
             return result
-        before = shortfall(result)
+        before = _shortfall(result, bottom, pitch)
         space = _shares(starts, lines, pitch)
         trial = _with_space(
             context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute,
             fixed, lambda t: t[1] is not None and all(c.is_column for c in t[0].children)
-            and shortfall(t) < before)
+            and _shortfall(t, bottom, pitch) < before)
         if trial is result:
             return result
         result = trial
     return result
+
+
+def _ahead(context, result, tree, lay_out, next_page, bottom: float, pitch: float,
+           absolute: list, fixed: list):
+    """Where the next page's first column would end lines short with nothing before it on
+    that page to open them before, those lines open on this page instead, before its
+    headings, briefs and lead-ins: the lines they push on fill that column.
+    `next_page(resume_at)` says how many lines the next page wants pushed on."""
+    starts = [s for col in result[0].children for s in _starts(col, col.position_y)]
+    lines = next_page(result[1]) if starts else 0
+    if not lines:
+        return result
+    before = _shortfall(result, bottom, pitch)
+    space = _shares(starts, lines, pitch)
+    return _with_space(
+        context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute, fixed,
+        lambda t: t[1] is not None and all(c.is_column for c in t[0].children)
+        and _shortfall(t, bottom, pitch) <= before and next_page(t[1]) < lines)
 
 
 def _closer(context, result, tree, lay_out, pitch: float, absolute: list, fixed: list):
@@ -254,6 +277,39 @@ def _closer(context, result, tree, lay_out, pitch: float, absolute: list, fixed:
     return result
 
 
+def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
+               first_letter_style, first_line_style, pitch: float) -> int:
+    """How many lines the columns of `filling` going on at `resume_at` on the next page (of
+    this page's size) want pushed on to them: those their first column ends short, the page
+    full, with no heading, brief or box before it to open them before."""
+    following = filling.copy()
+    following.position_y = context.current_footnote_area.page.content_box_y()
+    absolute: list = []
+    fixed: list = []
+    # As on the next page: its number (margins at its top are dropped after the first page),
+    # and the margins of the boxes it goes on in, cut to nothing at the page's top.
+    context.current_page += 1
+    try:
+        result = _original_columns_layout(
+            context, following, bottom_space - _ROUNDING, resume_at, containing_block, True,
+            absolute, fixed, [0], first_letter_style, first_line_style)
+    finally:
+        context.current_page -= 1
+    laid_out, going_on = result[:2]
+    if laid_out is None:
+        return 0
+    block.remove_placeholders(context, [laid_out], absolute, fixed)
+    if not absolute and not fixed:
+        global _laid_ahead
+        _laid_ahead = ((box, resume_at, following.position_y, bottom_space,
+                        context.page_bottom), result)
+    first = laid_out.children[0] if laid_out.children else None
+    if going_on is None or not getattr(first, "is_column", False) \
+            or _starts(first, first.position_y):
+        return 0
+    return _short(first, context.page_bottom - bottom_space, pitch)
+
+
 def columns_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
                    absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
                    first_line_style):
@@ -273,7 +329,13 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
             context, filling, room - _ROUNDING, skip_stack, containing_block, empty, absolute,
             fixed, adjoining_margins, first_letter_style, first_line_style)
 
-    result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
+    global _laid_ahead
+    ahead, _laid_ahead = _laid_ahead, None
+    if ahead and page_is_empty and not any(adjoining_margins) and ahead[0] == (
+            box, skip_stack, box.position_y, bottom_space, context.page_bottom):
+        result = ahead[1]
+    else:
+        result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
     new_box, resume_at = result[0], result[1]
     if new_box is None or not all(child.is_column for child in new_box.children):
         return result
@@ -281,9 +343,18 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     if resume_at is not None:  # the columns fill the page
         if grid:
             bottom = context.page_bottom - bottom_space
-            result = _level(context, result, filling,
-                            lambda a, f: lay_out(bottom_space, a, f, page_is_empty),
-                            bottom, grid, absolute_boxes, fixed_boxes)
+
+            def fill(absolute: list, fixed: list):
+                return lay_out(bottom_space, absolute, fixed, page_is_empty)
+
+            def next_page(at) -> int:
+                return _next_page(context, box, filling, bottom_space, at, containing_block,
+                                  first_letter_style, first_line_style, grid)
+
+            result = _level(context, result, filling, fill, bottom, grid, absolute_boxes,
+                            fixed_boxes)
+            result = _ahead(context, result, filling, fill, next_page, bottom, grid,
+                            absolute_boxes, fixed_boxes)
             for col in result[0].children:
                 fill_column(col, bottom, grid)
         return result
