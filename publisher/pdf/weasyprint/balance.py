@@ -26,9 +26,14 @@ line alone at the top of its second column. The balanced layout is done as if ma
 above, which balanced columns can always honour.
 
 On a page the columns fill, a column may end whole lines short where something kept whole (a
-heading with its text, a brief's head, a box) went on to the next one: `fill_column` opens those
-lines before the column's headings, briefs and boxes, so that both columns end on the block's
-last line. The wrapper depends on private WeasyPrint code: import it only through
+heading with its text, a brief's head, a box) went on to the next one. `_level` opens those
+lines as margin before the headings, briefs, lead-ins and boxes of the page up to that column
+and lays the box out again, so that lines move across the gutter; a first column with nothing
+before it takes them from the page before (`_ahead`, which lays the next page out ahead and
+keeps that layout for it). Balanced columns two lines apart open a line the same way
+(`_closer`). `fill_column` opens what is still left before the short column's own.
+
+The wrapper depends on private WeasyPrint code: import it only through
 `publisher.pdf.weasyprint`, which checks the version first.
 """
 
