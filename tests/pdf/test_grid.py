@@ -184,7 +184,8 @@ def test_the_lines_a_full_page_opens_are_shared_over_its_headings(tmp_path, monk
 
     monkeypatch.setattr(balance, "_level", lambda context, result, *rest: result)
     before = rows(columns_pdf(tmp_path, body))
-    assert heads_space(before[1, "left"]) + heads_space(before[1, "right"]) == [HEAD, HEAD, HEAD + 3]
+    spaces = heads_space(before[1, "left"]) + heads_space(before[1, "right"])
+    assert spaces == [HEAD, HEAD, HEAD + 3]
 
 
 def test_balanced_columns_end_a_line_apart_at_most(tmp_path, monkeypatch):

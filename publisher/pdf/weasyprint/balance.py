@@ -223,8 +223,8 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
     that space as margin, so lines move on as they would have been set."""
     for _ in range(len(result[0].children)):
         columns = result[0].children
-        for k, column in enumerate(columns):
-            lines = _short(column, bottom, pitch)
+        for k, short in enumerate(columns):
+            lines = _short(short, bottom, pitch)
             starts = [s for col in columns[:k + 1] for s in _starts(col, col.position_y)]
             if lines and starts:
                 break
@@ -234,8 +234,8 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
         space = _shares(starts, lines, pitch)
         trial = _with_space(
             context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute,
-            fixed, lambda t: t[1] is not None and all(c.is_column for c in t[0].children)
-            and _shortfall(t, bottom, pitch) < before)
+            fixed, lambda t, before=before: t[1] is not None
+            and all(c.is_column for c in t[0].children) and _shortfall(t, bottom, pitch) < before)
         if trial is result:
             return result
         result = trial
