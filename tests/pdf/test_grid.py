@@ -92,8 +92,8 @@ def test_the_sample_sets_its_body_text_on_the_grid_at_its_trim_and_at_a4(sample_
 
 def test_full_columns_end_on_the_blocks_last_line(sample_pdf):
     """Folio 6 (要闻要论): the next brief's head and two lines do not fit under the right column's
-    last brief; the lines it leaves open before that brief instead, so both columns end on the
-    block's last line."""
+    last brief; the lines it leaves open before the page's briefs instead, one before each, so
+    both columns end on the block's last line."""
     from pypdf import PdfReader
 
     page = PdfReader(sample_pdf).page_labels.index("6") + 1
