@@ -5,6 +5,7 @@ it; the positions here are read from the PDF's glyphs directly."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -91,10 +92,131 @@ def test_the_sample_sets_its_body_text_on_the_grid_at_its_trim_and_at_a4(sample_
 
 def test_full_columns_end_on_the_blocks_last_line(sample_pdf):
     """Folio 6 (要闻要论): the next brief's head and two lines do not fit under the right column's
-    last brief; the lines it leaves open before that brief instead, so both columns end on the
-    block's last line."""
+    last brief; the lines it leaves open before the page's briefs instead, one before each, so
+    both columns end on the block's last line."""
     from pypdf import PdfReader
 
     page = PdfReader(sample_pdf).page_labels.index("6") + 1
     lines = baselines(sample_pdf)
     assert max(lines[page, "left"]) == max(lines[page, "right"])
+
+
+# From a line's top to that of a 一、 heading after it, in lines: the heading's own space.
+HEAD = 1.6
+# One full line of a 21-character column.
+LINE = "社区党建工作要坚持以人民为中心的发展思想不"
+
+
+def paragraph(lines: int, lead: str = "") -> str:
+    """A paragraph of `lines` full lines; `lead`, a bold lead-in that opens it."""
+    text = (LINE * lines)[len(lead):]
+    return f'<p class="lead"><strong>{lead}</strong>{text}</p>' if lead else f"<p>{text}</p>"
+
+
+def columns_pdf(tmp_path: Path, body: str, lines: int = 10) -> Path:
+    """`body` in two columns on the grid, `lines` a column, one-line paragraphs kept whole
+    (widows and orphans of 2), 一、 headings two lines high and kept with their text."""
+    from publisher.pdf.weasyprint import patched
+
+    html = ('<html lang="zh"><head><style>'
+            f"@page {{ size: 520.1pt {60 + PITCH * lines}pt; margin: 30pt 29pt }}"
+            f"body {{ margin: 0; font: {BODY}pt/{PITCH}pt 'Noto Serif CJK SC' }}"
+            "div { columns: 2; column-gap: 2em; column-fill: balance; width: calc(44em + 0.02pt);"
+            f" --line-grid: snap; --line: {PITCH}pt }}"
+            "p { margin: 0; text-align: justify; orphans: 2; widows: 2 }"
+            f"h2 {{ font: bold {BODY}pt/{PITCH}pt 'Noto Sans CJK SC'; margin: {PITCH / 2}pt 0;"
+            " break-after: avoid; --line-grid: none }"
+            f"</style></head><body><div>{body}</div></body></html>")
+    pdf = tmp_path / "columns.pdf"
+    with patched(uuid.uuid4()):
+        weasyprint.HTML(string=html).write_pdf(pdf)
+    return pdf
+
+
+def rows(pdf: Path) -> dict[tuple[int, str], list[tuple[float, str]]]:
+    """Each column's rows of text by page, top down, as (top, "head" or "body")."""
+    found: dict[tuple[int, str], set] = defaultdict(set)
+    with pdfplumber.open(pdf) as document:
+        for number, page in enumerate(document.pages, 1):
+            for char in page.chars:
+                side = "left" if char["x0"] < page.width / 2 else "right"
+                kind = "head" if "Sans" in char["fontname"] else "body"
+                found[number, side].add((round(char["top"], 1), kind))
+    return {key: sorted(found[key]) for key in sorted(found)}
+
+
+def heads_space(column: list[tuple[float, str]]) -> list[float]:
+    """The space above each heading of a column, from the line before it, in lines."""
+    return [round((top - column[i - 1][0]) / PITCH, 1)
+            for i, (top, kind) in enumerate(column) if kind == "head" and i]
+
+
+def test_a_short_column_takes_lines_across_the_gutter(tmp_path, monkeypatch):
+    """The right column ends three lines short: 二、 and the two lines it keeps do not fit
+    under it, and it has no heading of its own to open them before. They open before the
+    left column's 一、 instead, three lines move across, and both columns end on the block's
+    last line."""
+    from publisher.pdf.weasyprint import balance
+
+    body = (paragraph(3) + "<h2>一、标题</h2>" + paragraph(8) + paragraph(4)
+            + "<h2>二、标题</h2>" + paragraph(4))
+    found = rows(columns_pdf(tmp_path, body))
+    left, right = found[1, "left"], found[1, "right"]
+    assert left[-1] == right[-1] and len(right) == 10
+    assert heads_space(left) == [HEAD + 3]
+    assert found[2, "left"][0][1] == "head"  # 二、 opens page 2
+
+    monkeypatch.setattr(balance, "_level", lambda context, result, *rest: result)
+    before = rows(columns_pdf(tmp_path, body))
+    assert round((before[1, "right"][-1][0] - before[1, "left"][-1][0]) / PITCH) == -3
+
+
+def test_the_lines_a_full_page_opens_are_shared_over_its_headings(tmp_path, monkeypatch):
+    """Three lines short in the right column: one opens before each of the page's three
+    headings, not three before the right column's one."""
+    from publisher.pdf.weasyprint import balance
+
+    body = (paragraph(1) + "<h2>一、标题</h2>" + paragraph(1) + "<h2>二、标题</h2>" + paragraph(6)
+            + "<h2>三、标题</h2>" + paragraph(3) + "<h2>四、标题</h2>" + paragraph(4))
+    found = rows(columns_pdf(tmp_path, body))
+    assert found[1, "left"][-1] == found[1, "right"][-1]
+    assert heads_space(found[1, "left"]) + heads_space(found[1, "right"]) == [HEAD + 1] * 3
+
+    monkeypatch.setattr(balance, "_level", lambda context, result, *rest: result)
+    before = rows(columns_pdf(tmp_path, body))
+    spaces = heads_space(before[1, "left"]) + heads_space(before[1, "right"])
+    assert spaces == [HEAD, HEAD, HEAD + 3]
+
+
+def test_balanced_columns_end_a_line_apart_at_most(tmp_path, monkeypatch):
+    """Ten lines, balanced: five and five would leave the third paragraph's first line alone
+    at the left column's foot, six and four its last alone atop the right one (orphans and
+    widows of 2), so WeasyPrint sets four and six. A line opens before the bold lead-in of the
+    shorter column instead: five and six."""
+    from publisher.pdf.weasyprint import balance
+
+    body = paragraph(2) + paragraph(2, lead="坚持开展活动") + paragraph(3) + paragraph(3)
+    found = rows(columns_pdf(tmp_path, body))
+    assert (len(found[1, "left"]), len(found[1, "right"])) == (4, 6)
+    assert round((found[1, "right"][-1][0] - found[1, "left"][-1][0]) / PITCH) == 1
+
+    monkeypatch.setattr(balance, "_closer", lambda context, result, *rest: result)
+    before = rows(columns_pdf(tmp_path, body))
+    assert round((before[1, "right"][-1][0] - before[1, "left"][-1][0]) / PITCH) == 2
+
+
+def test_a_first_column_short_takes_lines_from_the_page_before(tmp_path, monkeypatch):
+    """Page 2's left column ends three lines short: 二、 and its two lines do not fit under it,
+    and nothing stands before it on that page to open them before. They open on page 1,
+    before 一、, and the three lines they push on fill page 2's left column."""
+    from publisher.pdf.weasyprint import balance
+
+    body = paragraph(2) + "<h2>一、标题</h2>" + paragraph(23) + "<h2>二、标题</h2>" + paragraph(14)
+    found = rows(columns_pdf(tmp_path, body))
+    assert heads_space(found[1, "left"]) == [HEAD + 3]
+    assert len(found[2, "left"]) == len(found[2, "right"]) + 1 == 10  # 二、 takes two lines
+    assert found[2, "right"][0][1] == "head"
+
+    monkeypatch.setattr(balance, "_ahead", lambda context, result, *rest: result)
+    before = rows(columns_pdf(tmp_path, body))
+    assert len(before[2, "left"]) == 7

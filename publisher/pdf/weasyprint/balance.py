@@ -26,9 +26,14 @@ line alone at the top of its second column. The balanced layout is done as if ma
 above, which balanced columns can always honour.
 
 On a page the columns fill, a column may end whole lines short where something kept whole (a
-heading with its text, a brief's head, a box) went on to the next one: `fill_column` opens those
-lines before the column's headings, briefs and boxes, so that both columns end on the block's
-last line. The wrapper depends on private WeasyPrint code: import it only through
+heading with its text, a brief's head, a box) went on to the next one. `_level` opens those
+lines as margin before the headings, briefs, lead-ins and boxes of the page up to that column
+and lays the box out again, so that lines move across the gutter; a first column with nothing
+before it takes them from the page before (`_ahead`, which lays the next page out ahead and
+keeps that layout for it). Balanced columns two lines apart open a line the same way
+(`_closer`). `fill_column` opens what is still left before the short column's own.
+
+The wrapper depends on private WeasyPrint code: import it only through
 `publisher.pdf.weasyprint`, which checks the version first.
 """
 
@@ -36,6 +41,7 @@ from __future__ import annotations
 
 import math
 
+from weasyprint.css.properties import Dimension
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import block, column
 from weasyprint.text import line_break
@@ -50,10 +56,18 @@ _ON_LINE = 0.01
 # How many steps (lines or half lines) beyond the even share a balanced layout may try.
 _MAX_TRIES = 12
 
-# Blocks before which a full column may open space.
+# How many places to open a line a balanced layout two lines apart may try.
+_MAX_OPENINGS = 4
+
+# Blocks before which a column may open space: headings, boxes, pictures, briefs and
+# paragraphs that open with a bold lead-in or are a bold point heading.
 _OPENING_TAGS = frozenset(("h2", "h3", "aside", "figure", "header"))
+_OPENING_CLASSES = frozenset(("brief", "lead", "point"))
 
 _original_columns_layout = column.columns_layout
+# The next page's columns as `_next_page` laid them out, kept for when that page comes (the
+# same layout): (box, where it goes on, top, room, page bottom), layout.
+_laid_ahead: tuple | None = None
 
 
 def _content_bottom(box) -> float:
@@ -100,7 +114,7 @@ def _starts(box, top: float) -> list:
         element = child.element if child.element_tag else None
         classes = (element.get("class") or "").split() if element is not None else []
         if child.position_y > top + _ON_LINE and (
-                child.element_tag in _OPENING_TAGS or "brief" in classes):
+                child.element_tag in _OPENING_TAGS or _OPENING_CLASSES.intersection(classes)):
             found.append(child)
         elif isinstance(child, boxes.BlockContainerBox):
             found += _starts(child, top)
@@ -125,18 +139,180 @@ def _open_space(box, space: dict[int, float]) -> float:
     return opened
 
 
+def _short(column, bottom: float, pitch: float) -> int:
+    """How many whole lines a column ends above `bottom`."""
+    return max(0, math.floor((bottom - _content_bottom(column) + _ON_LINE) / pitch))
+
+
+def _shares(starts: list, lines: int, pitch: float) -> dict[int, float]:
+    """`lines` lines of space shared out evenly before `starts` (by id), the later ones
+    taking the odd lines."""
+    return {id(start): pitch * (lines * (i + 1) // len(starts) - lines * i // len(starts))
+            for i, start in enumerate(starts)}
+
+
 def fill_column(column, bottom: float, pitch: float) -> None:
     """A column of a page the columns fill ends on the block's last line: where something that
     cannot be split (a heading kept with its text, a brief's head, a box) went on to the next
     column and left whole lines empty at its foot, those lines open before its headings,
     briefs and boxes instead, shared out evenly, so the text stays on the grid."""
-    lines = math.floor((bottom - _content_bottom(column) + _ON_LINE) / pitch)
+    lines = _short(column, bottom, pitch)
     starts = _starts(column, column.position_y) if lines > 0 else []
-    if not starts:
-        return
-    space = {id(start): pitch * (lines * (i + 1) // len(starts) - lines * i // len(starts))
-             for i, start in enumerate(starts)}
-    _open_space(column, space)
+    if starts:
+        _open_space(column, _shares(starts, lines, pitch))
+
+
+def _originals(box, laid_out: list) -> list:
+    """The boxes of the tree `box` that `laid_out` boxes were laid out from (a laid-out box
+    is a copy that shares its element and type)."""
+    wanted = {(id(b.element), type(b)): b for b in laid_out}
+    found = []
+
+    def visit(parent) -> None:
+        for child in getattr(parent, "children", ()):
+            if wanted.pop((id(child.element), type(child)), None) is not None:
+                found.append(child)
+            if wanted and not isinstance(child, boxes.LineBox):
+                visit(child)
+
+    visit(box)
+    return found
+
+
+def _with_space(context, result, tree, lay_out, lines: dict, absolute: list, fixed: list,
+                better):
+    """The layout `lay_out(absolute, fixed)` gives with `lines` (laid-out box: space) opened
+    as margin before each of those boxes, so that lines move on across the gutter, if it is
+    `better(layout)`; else `result`, still in place. The box opens with a style of its own
+    (elements alike share one) for this layout only; what it laid out keeps its margin."""
+    opened = {id(b.element): extra for b, extra in lines.items() if extra}
+    saved = []
+    for original in _originals(tree, [b for b in lines if lines[b]]):
+        saved.append((original, original.style))
+        original.style = original.style.copy()
+        margin = original.style["margin_top"]
+        original.style["margin_top"] = Dimension(
+            margin.value + opened[id(original.element)], "px")
+    trial_absolute: list = []
+    trial_fixed: list = []
+    try:
+        trial = lay_out(trial_absolute, trial_fixed)
+    finally:
+        for original, style in saved:
+            original.style = style
+    if trial[0] is None or not better(trial):
+        if trial[0] is not None:
+            block.remove_placeholders(context, [trial[0]], trial_absolute, trial_fixed)
+        return result
+    block.remove_placeholders(context, [result[0]], absolute, fixed)
+    absolute += trial_absolute
+    fixed += trial_fixed
+    return trial
+
+
+def _shortfall(layout, bottom: float, pitch: float) -> int:
+    """How many whole lines the columns of `layout` end above `bottom`, in all."""
+    return sum(_short(col, bottom, pitch) for col in layout[0].children)
+
+
+def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute: list,
+           fixed: list):
+    """On a page the columns fill, a column that ends lines short opens them before the
+    headings, briefs, lead-ins and boxes of the page up to its own, shared out evenly: those
+    in the columns before it push lines across the gutter. The box is laid out again with
+    that space as margin, so lines move on as they would have been set."""
+    for _ in range(len(result[0].children)):
+        columns = result[0].children
+        for k, short in enumerate(columns):
+            lines = _short(short, bottom, pitch)
+            starts = [s for col in columns[:k + 1] for s in _starts(col, col.position_y)]
+            if lines and starts:
+                break
+        else:
+            return result
+        before = _shortfall(result, bottom, pitch)
+        space = _shares(starts, lines, pitch)
+        trial = _with_space(
+            context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute,
+            fixed, lambda t, before=before: t[1] is not None
+            and all(c.is_column for c in t[0].children) and _shortfall(t, bottom, pitch) < before)
+        if trial is result:
+            return result
+        result = trial
+    return result
+
+
+def _ahead(context, result, tree, lay_out, next_page, bottom: float, pitch: float,
+           absolute: list, fixed: list):
+    """Where the next page's first column would end lines short with nothing before it on
+    that page to open them before, those lines open on this page instead, before its
+    headings, briefs and lead-ins: the lines they push on fill that column.
+    `next_page(resume_at)` says how many lines the next page wants pushed on."""
+    starts = [s for col in result[0].children for s in _starts(col, col.position_y)]
+    lines = next_page(result[1]) if starts else 0
+    if not lines:
+        return result
+    before = _shortfall(result, bottom, pitch)
+    space = _shares(starts, lines, pitch)
+    return _with_space(
+        context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute, fixed,
+        lambda t: t[1] is not None and all(c.is_column for c in t[0].children)
+        and _shortfall(t, bottom, pitch) <= before and next_page(t[1]) < lines)
+
+
+def _closer(context, result, tree, lay_out, pitch: float, absolute: list, fixed: list):
+    """Balanced columns end a line apart at most: where widows and orphans leave them two
+    apart, a line opens before a heading, lead-in or box of the shorter column (or of the
+    longer, pushing a line across the gutter), and the box is laid out again."""
+    def apart(layout) -> float:
+        feet = _feet(layout[0])
+        return max(feet) - min(feet)
+
+    if apart(result) < 2 * pitch - _ON_LINE:
+        return result
+    feet = _feet(result[0])
+    order = sorted(range(len(feet)), key=feet.__getitem__)
+    columns = [result[0].children[k] for k in order]
+    starts = [s for col in columns for s in _starts(col, col.position_y)][:_MAX_OPENINGS]
+    for start in starts:
+        trial = _with_space(context, result, tree, lay_out, {start: pitch}, absolute, fixed,
+                            lambda t: t[1] is None and apart(t) < 2 * pitch - _ON_LINE)
+        if trial is not result:
+            return trial
+    return result
+
+
+def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
+               first_letter_style, first_line_style, pitch: float) -> int:
+    """How many lines the columns of `filling` going on at `resume_at` on the next page (of
+    this page's size) want pushed on to them: those their first column ends short, the page
+    full, with no heading, brief or box before it to open them before."""
+    following = filling.copy()
+    following.position_y = context.current_footnote_area.page.content_box_y()
+    absolute: list = []
+    fixed: list = []
+    # As on the next page: its number (margins at its top are dropped after the first page),
+    # and the margins of the boxes it goes on in, cut to nothing at the page's top.
+    context.current_page += 1
+    try:
+        result = _original_columns_layout(
+            context, following, bottom_space - _ROUNDING, resume_at, containing_block, True,
+            absolute, fixed, [0], first_letter_style, first_line_style)
+    finally:
+        context.current_page -= 1
+    laid_out, going_on = result[:2]
+    if laid_out is None:
+        return 0
+    block.remove_placeholders(context, [laid_out], absolute, fixed)
+    if not absolute and not fixed:
+        global _laid_ahead
+        _laid_ahead = ((box, resume_at, following.position_y, bottom_space,
+                        context.page_bottom), result)
+    first = laid_out.children[0] if laid_out.children else None
+    if going_on is None or not getattr(first, "is_column", False) \
+            or _starts(first, first.position_y):
+        return 0
+    return _short(first, context.page_bottom - bottom_space, pitch)
 
 
 def columns_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
@@ -158,14 +334,34 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
             context, filling, room - _ROUNDING, skip_stack, containing_block, empty, absolute,
             fixed, adjoining_margins, first_letter_style, first_line_style)
 
-    result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
+    global _laid_ahead
+    ahead, _laid_ahead = _laid_ahead, None
+    if ahead and page_is_empty and not any(adjoining_margins) and ahead[0] == (
+            box, skip_stack, box.position_y, bottom_space, context.page_bottom):
+        result = ahead[1]
+    else:
+        result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
     new_box, resume_at = result[0], result[1]
     if new_box is None or not all(child.is_column for child in new_box.children):
         return result
     grid = grid_pitch(style)
     if resume_at is not None:  # the columns fill the page
-        for col in new_box.children if grid else ():
-            fill_column(col, context.page_bottom - bottom_space, grid)
+        if grid:
+            bottom = context.page_bottom - bottom_space
+
+            def fill(absolute: list, fixed: list):
+                return lay_out(bottom_space, absolute, fixed, page_is_empty)
+
+            def next_page(at) -> int:
+                return _next_page(context, box, filling, bottom_space, at, containing_block,
+                                  first_letter_style, first_line_style, grid)
+
+            result = _level(context, result, filling, fill, bottom, grid, absolute_boxes,
+                            fixed_boxes)
+            result = _ahead(context, result, filling, fill, next_page, bottom, grid,
+                            absolute_boxes, fixed_boxes)
+            for col in result[0].children:
+                fill_column(col, bottom, grid)
         return result
     columns = new_box.children
     top = columns[0].position_y
@@ -177,7 +373,9 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     foot = balanced_foot(top, total, count, context.page_bottom, step, grid is not None)
     # As even as the lines allow, unless the box opens the page (see above: widows).
     if max(feet) <= foot + _ON_LINE and (len(columns) < 2 or not page_is_empty):
-        return result
+        return result if grid is None else _closer(
+            context, result, filling, lambda a, f: lay_out(bottom_space, a, f, page_is_empty),
+            grid, absolute_boxes, fixed_boxes)
     block.remove_placeholders(context, [new_box], absolute_boxes, fixed_boxes)
     for _ in range(_MAX_TRIES):
         if foot > max(feet) + _ON_LINE:
@@ -185,7 +383,9 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
         room = max(bottom_space, context.page_bottom - foot)
         trial = lay_out(room, absolute_boxes, fixed_boxes, False)
         if trial[0] is not None and trial[1] is None:
-            return trial
+            return trial if grid is None else _closer(
+                context, trial, filling, lambda a, f, room=room: lay_out(room, a, f, False),
+                grid, absolute_boxes, fixed_boxes)
         if trial[0] is not None:
             block.remove_placeholders(context, [trial[0]], absolute_boxes, fixed_boxes)
         foot += step
