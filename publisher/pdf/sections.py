@@ -116,6 +116,7 @@ class LaidOut:
     problems: list[tuple[int, str, str, bool]]  # item order, page, message, tail
     items_on_pages: list[tuple[int, int]]  # (page, item order) for each item on each page
     toc_listed: list[int]  # orders of the items the 目录 lists
+    fonts: list[list]  # the fonts whose subsetting waits for composing (fontshare.deferred)
     warnings: list[tuple[str, int, str]] = field(default_factory=list)
     fresh: bool = False  # laid out in this process: its warnings were logged already
 
@@ -125,7 +126,7 @@ class LaidOut:
     def to_bytes(self) -> bytes:
         meta = {name: getattr(self, name) for name in (
             "page_names", "dests", "bookmarks", "firsts", "problems", "items_on_pages",
-            "toc_listed", "warnings")}
+            "toc_listed", "fonts", "warnings")}
         return json.dumps(meta, ensure_ascii=False).encode() + b"\n" + self.pdf
 
     @classmethod
@@ -236,7 +237,7 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
     from weasyprint import CSS, HTML
 
     from publisher.build import collected_warnings
-    from publisher.pdf import fetcher, refuse_fetched
+    from publisher.pdf import fetcher, fontshare, refuse_fetched
     from publisher.pdf import weasyprint as engine
     from publisher.pdf.laid_out import check_glyphs
     from publisher.pdf.layout_warnings import layout_problems, shrink_pictures, toc_listed
@@ -278,7 +279,8 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
             options = {"pdf_identifier": True, "uncompressed_pdf": False}
             if job.press:
                 options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
-            data = document.write_pdf(**options)
+            with fontshare.deferred() as fonts:
+                data = document.write_pdf(**options)
             firsts = page_firsts(document.pages, issue) if job.part is not None else []
         refuse_fetched(document.url_fetcher)
     except PublisherError as error:
@@ -298,7 +300,7 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
         items_on_pages=sorted({(index, item.order) for index, item, _ in runs
                                if item is not None and body}),
         toc_listed=sorted(item.order for item in toc_listed(document, runs)),
-        warnings=given, fresh=in_process)
+        fonts=fonts, warnings=given, fresh=in_process)
     del document, runs, html
     _release_memory()
     return laid_out
@@ -480,6 +482,8 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
         NameObject,
     )
 
+    from publisher.pdf import fontshare
+
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
     writer = PdfWriter(clone_from=PdfReader(BytesIO(front.pdf)))
@@ -512,6 +516,8 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
                           for depth, title, page_index, left, top in section.bookmarks
                           if page_index == ref.page]
         placed.add(id(ref))
+    fontshare.share(writer, [font for section in (*sections, furniture)
+                             for font in section.fonts])
     _write_dests(writer, dests)
     _write_outline(writer, bookmarks)
     return writer
