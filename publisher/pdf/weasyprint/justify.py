@@ -33,6 +33,7 @@ which checks the version first.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 
@@ -69,6 +70,8 @@ def _spaceless(char: str) -> bool:
     return not char.isspace() and unicodedata.category(char) not in ("Cf", "Mn")
 
 
+# Called for every pair of adjacent characters of every line, often twice: its answers are kept.
+@functools.lru_cache(maxsize=1 << 16)
 def expandable(before: str, after: str) -> bool:
     """Whether justification may open the gap between two adjacent characters."""
     if not (_spaceless(before) and _spaceless(after)):
@@ -99,14 +102,14 @@ def _in_flow(box: boxes.Box) -> bool:
 
 def _mark_gaps(line: boxes.LineBox) -> None:
     """Store on each text box of `line` the indices of characters followed by a gap."""
-    texts = _text_boxes(line)
-    for i, box in enumerate(texts):
-        following = "".join(t.text for t in texts[i + 1:])
+    following = ""  # the first character after the box, across the boxes that follow it
+    for box in reversed(_text_boxes(line)):
         # A zero-width break opportunity (the text pass adds some) is no neighbour.
-        text = (box.text + following).replace(BREAK, "")
         at = [k for k, char in enumerate(box.text) if char != BREAK]
+        text = [box.text[k] for k in at] + ([following] if following else [])
         box.cjk_gaps = tuple(at[k] for k in range(len(at))
                              if k + 1 < len(text) and expandable(text[k], text[k + 1]))
+        following = text[0] if text else following
 
 
 def _switched_off(style, name: str) -> bool:
