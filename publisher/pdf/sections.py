@@ -28,6 +28,7 @@ section to lay out, in this process. Every path yields the same section bytes, h
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -203,9 +204,16 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     todo.sort(key=lambda i: -len(htmls[i]))
     size = min(workers(), len(todo))
     if size <= 1:
-        for index in todo:
-            done[index] = _checked(lay_out(context, jobs[index], in_process=True))
-            progress("laid out", jobs[index])
+        # This process holds what the build loaded (jieba's dictionary, the issue): set aside
+        # from the collections that free each section's boxes, which would walk it every time.
+        gc.collect()
+        gc.freeze()
+        try:
+            for index in todo:
+                done[index] = _checked(lay_out(context, jobs[index], in_process=True))
+                progress("laid out", jobs[index])
+        finally:
+            gc.unfreeze()
     else:
         pool = _executor(size)
         futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i for i in todo}
@@ -310,7 +318,6 @@ def _release_memory() -> None:
     """Give a section's boxes back to the system before the next one: the peak of a build is
     the memory it holds between layouts plus the largest layout."""
     import ctypes
-    import gc
 
     gc.collect()
     try:
