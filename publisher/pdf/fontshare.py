@@ -123,12 +123,36 @@ def share(writer, deferred_fonts: list[list]) -> None:
 
 
 def _program(writer, source: tuple[str, int, bool], gids: set[int], missing: bool):
-    """The font file's face subset for `gids` as WeasyPrint subsets a document's font, as a
-    stream of `writer`; and whether its outlines are CFF."""
+    """The font file's face subset for `gids` as a stream of `writer`; and whether its
+    outlines are CFF."""
     from pypdf.generic import DecodedStreamObject, NameObject, NumberObject
+
+    data = _subset(source, gids, missing)
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    cff = data[:4] == CFF_STUB
+    if cff:
+        stream[NameObject("/Subtype")] = NameObject("/OpenType")
+    else:
+        stream[NameObject("/Length1")] = NumberObject(len(data))
+    return writer._add_object(stream.flate_encode()), cff
+
+
+def _subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> bytes:
+    """The font file's face subset for `gids` as WeasyPrint subsets a document's font, kept in
+    the build cache under the file (path, size, time) and the glyphs: an edit seldom changes
+    which glyphs an issue draws."""
     from weasyprint.pdf.fonts import Font
 
+    from publisher import cache
+
     file, index, hinting = source
+    stat = Path(file).stat()
+    entry = cache.key(file, str(stat.st_size), str(stat.st_mtime_ns), str(index), str(hinting),
+                      str(missing), " ".join(map(str, sorted(gids))))
+    found = cache.get("font-subsets", entry)
+    if found is not None:
+        return found
     whole = Path(file).read_bytes()
     face = _Face(file, index)
     try:
@@ -142,14 +166,8 @@ def _program(writer, source: tuple[str, int, bool], gids: set[int], missing: boo
         face.destroy()
     if font.file_content is whole:
         raise BuildError(f"could not subset the font {file}")
-    stream = DecodedStreamObject()
-    stream.set_data(font.file_content)
-    cff = font.file_content[:4] == CFF_STUB
-    if cff:
-        stream[NameObject("/Subtype")] = NameObject("/OpenType")
-    else:
-        stream[NameObject("/Length1")] = NumberObject(len(font.file_content))
-    return writer._add_object(stream.flate_encode()), cff
+    cache.put("font-subsets", entry, font.file_content)
+    return font.file_content
 
 
 class _Face:
