@@ -245,13 +245,14 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
     from weasyprint import CSS, HTML
 
     from publisher.build import collected_warnings
-    from publisher.pdf import fetcher, fontshare, refuse_fetched
+    from publisher.pdf import fetcher, refuse_fetched
     from publisher.pdf import weasyprint as engine
     from publisher.pdf.laid_out import check_glyphs
     from publisher.pdf.layout_warnings import layout_problems, shrink_pictures, toc_listed
     from publisher.pdf.page_map import page_firsts
     from publisher.pdf.pages import output_intent
     from publisher.pdf.typeset import typeset
+    from publisher.pdf.weasyprint import fontshare
     from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
 
     issue = context.issue
@@ -489,7 +490,7 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
         NameObject,
     )
 
-    from publisher.pdf import fontshare
+    from publisher.pdf.weasyprint import fontshare
 
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)

@@ -1,5 +1,5 @@
-"""One subset per font file in the composed print PDF (publisher/pdf/fontshare.py): each font
-program once, holding every glyph that any section draws with it."""
+"""One subset per font file in the composed print PDF (publisher/pdf/weasyprint/fontshare.py):
+each font program once, holding every glyph that any section draws with it."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def _fonts(path):
             gids, widths = [], list(cid_font["/W"])
             for first, run in zip(widths[::2], widths[1::2], strict=True):
                 gids += range(first, first + len(run))
-            text = {int(gid, 16): bytes.fromhex(points.decode()).decode("utf-16-be") for gid, points in
-                    re.findall(rb"<([0-9a-f]{4})> <([0-9a-f]+)>",
-                               font["/ToUnicode"].get_object().get_data())}
+            cmap = font["/ToUnicode"].get_object().get_data()
+            text = {int(gid, 16): bytes.fromhex(points.decode()).decode("utf-16-be")
+                    for gid, points in re.findall(rb"<([0-9a-f]{4})> <([0-9a-f]+)>", cmap)}
             yield (str(font["/BaseFont"]).partition("+")[2], cid_font["/FontDescriptor"],
                    gids, text)
 
@@ -34,6 +34,7 @@ def _fonts(path):
 def test_each_font_program_is_embedded_once_with_every_glyph_drawn(sample_pdf):
     from fontTools.pens.boundsPen import BoundsPen
     from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
 
     programs: dict[str, set[int]] = {}
     drawn: dict[int, set[int]] = {}
@@ -47,8 +48,6 @@ def test_each_font_program_is_embedded_once_with_every_glyph_drawn(sample_pdf):
     # Sections share the fonts of one file: four families and weights, four programs.
     assert len(programs) == 4, programs
     assert all(len(found) == 1 for found in programs.values()), programs
-    from pypdf import PdfReader
-
     reader = PdfReader(sample_pdf)
     for idnum, gids in drawn.items():
         face = TTFont(BytesIO(reader.get_object(idnum).get_data()))

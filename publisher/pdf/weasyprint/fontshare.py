@@ -87,6 +87,10 @@ def share(writer, deferred_fonts: list[list]) -> None:
     point each of their fonts (in `writer`, the composed PDF) at that one program."""
     from pypdf.generic import NameObject
 
+    from publisher.pdf.weasyprint import require_pinned
+
+    require_pinned()  # a build composing cached sections has not checked it yet
+
     sources: dict[str, tuple[str, int, bool]] = {}
     glyphs: dict[tuple[str, int, bool], set[int]] = {}
     missing: dict[tuple[str, int, bool], bool] = {}
