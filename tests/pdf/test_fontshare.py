@@ -62,3 +62,35 @@ def test_the_composed_pdf_is_about_the_size_of_a_whole_layout(sample_pdf):
     """A whole-issue layout of the sample made 1.4 MB; sections each with their own subsets
     made 9.6 MB."""
     assert sample_pdf.stat().st_size < 2.5e6
+
+
+def test_a_font_file_fonts_yaml_lists_is_embedded_by_each_section(tmp_path):
+    """WeasyPrint copies such a font into a temporary folder that is gone when the sections are
+    composed: those sections embed their own subsets, and the build still succeeds."""
+    import shutil
+
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    from publisher.build import build
+    from tests.conftest import ROOTS
+
+    root = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", root)
+    (root / "fonts").mkdir()
+    # A family installed nowhere, so that fontconfig finds it only in the listed file.
+    face = TTFont("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
+    for record in face["name"].names:
+        if record.nameID in (1, 4, 6, 16):
+            record.string = "Listed Kai"
+    face.save(root / "fonts" / "Listed.ttf")
+    (root / "fonts" / "fonts.yaml").write_text(
+        "serif:\n  family: Listed Kai\n  files: {400: Listed.ttf}\n", encoding="utf-8")
+    (pdf,) = build(root, tmp_path / "out", pdf=True, epub=False)
+    found = list(_fonts(pdf))
+    assert "Listed-Kai" in {name for name, *_ in found}
+    for _, descriptor, _, _ in found:  # a whole font program each, no stand-in left
+        descriptor = descriptor.get_object()
+        program = descriptor.get("/FontFile3") or descriptor["/FontFile2"]
+        assert len(program.get_data()) > 1000
+    assert "测试" in "".join(page.extract_text() for page in PdfReader(pdf).pages)

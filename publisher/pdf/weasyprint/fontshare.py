@@ -14,7 +14,6 @@ variable, colour or bitmap font, none used in a form): any other is embedded as 
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -76,9 +75,13 @@ def _source(font) -> tuple[str, int] | None:
     for line in maps:
         span, _, offset, _, _, *path = line.split(maxsplit=5)
         if int(span.partition("-")[0], 16) == address and int(offset, 16) == 0 and path:
-            file = path[0]
-            if os.path.isfile(file) and os.path.getsize(file) == length[0]:
-                return file, font.index
+            file = Path(path[0])
+            # WeasyPrint copies an @font-face font (a file fonts.yaml lists) into a temporary
+            # folder, removed with the document: gone by the time the PDF is composed.
+            if file.parent.name.startswith("weasyprint-"):
+                return None
+            if file.is_file() and file.stat().st_size == length[0]:
+                return str(file), font.index
     return None
 
 
@@ -151,7 +154,11 @@ def _subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> byt
     from publisher import cache
 
     file, index, hinting = source
-    stat = Path(file).stat()
+    try:
+        stat = Path(file).stat()
+    except OSError as error:
+        raise BuildError(f"a section laid out with the font {file} is composed without it "
+                         f"({error.strerror}): `make clean` empties the build cache") from None
     entry = cache.key(file, str(stat.st_size), str(stat.st_mtime_ns), str(index), str(hinting),
                       str(missing), " ".join(map(str, sorted(gids))))
     found = cache.get("font-subsets", entry)

@@ -421,6 +421,7 @@ def install():
     line_break.Layout.get_first_line = get_first_line
 
     def restore() -> None:
+        _ahead.clear()  # it holds the last layout's boxes and context
         inline.justify_line = _original_justify_line
         inline.text_align = _original_text_align
         inline.split_inline_box = _original_split_inline_box
