@@ -2,7 +2,9 @@
 the same issue's assembled HTML, measured in one call so that a busy machine slows both.
 
 Each figure is the median of RUNS runs (default 3) on a copy of the sample in a temporary folder,
-with its own empty cache; the table is printed and written to bench/RESULTS.md.
+with its own empty cache; the table is printed and written to bench/RESULTS.md. Beside the
+seconds from start to end (the targets' measure), the CPU seconds of each command and the
+processes it started: on a machine that others share, they change less than the elapsed time.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -79,9 +82,16 @@ def _rss(pid: int) -> int:
 class Run:
     seconds: float
     peak: int
+    cpu: float | None = None  # user + system, with the children it waited for
+
+
+def _cpu_of_children() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def timed(command: list[str], env: dict[str, str]) -> Run:
+    cpu = _cpu_of_children()
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
@@ -91,13 +101,13 @@ def timed(command: list[str], env: dict[str, str]) -> Run:
     peak = memory.stop()
     if process.returncode:
         sys.exit(f"bench: {' '.join(command)} failed:\n{err}")
-    return Run(seconds, peak)
+    return Run(seconds, peak, _cpu_of_children() - cpu)
 
 
 def noted(name: str, run: Run) -> Run:
     """`run`, printed as it comes: a long bench on a busy machine shows what it has."""
-    print(f"bench: {name}: {run.seconds:.2f} s, {run.peak / 2**20:.0f} MiB", file=sys.stderr,
-          flush=True)
+    print(f"bench: {name}: {run.seconds:.2f} s ({run.cpu:.2f} s CPU), {run.peak / 2**20:.0f} MiB",
+          file=sys.stderr, flush=True)
     return run
 
 
@@ -221,23 +231,31 @@ Path(sys.argv[2]).write_text("<!DOCTYPE html>\\n" + tostring(html.etree_element,
 
 
 def report(figures: dict[str, list[Run]], runs: int, started: datetime, where: str) -> None:
-    base = statistics.median(r.seconds for r in figures["baseline"])
-    cold = statistics.median(r.seconds for r in figures["cold"])
-    rows = ["| figure | median s | ratio | target | holds | peak MiB (process tree) |",
-            "|---|---:|---:|---|---|---:|"]
+    def median(found: list[Run], what: str) -> float | None:
+        values = [getattr(r, what) for r in found]
+        return None if None in values else statistics.median(values)
+
+    base, base_cpu = median(figures["baseline"], "seconds"), median(figures["baseline"], "cpu")
+    cold, cold_cpu = median(figures["cold"], "seconds"), median(figures["cold"], "cpu")
+    rows = ["| figure | median s | ratio | target | holds | median CPU s | CPU ratio "
+            "| peak MiB (process tree) |",
+            "|---|---:|---:|---|---|---:|---:|---:|"]
     for name, found in figures.items():
-        seconds = statistics.median(r.seconds for r in found)
+        seconds, cpu = median(found, "seconds"), median(found, "cpu")
         peak = max(r.peak for r in found) / 2**20
         if name == "baseline":
-            ratio, target = "1.00× bare", "—"
-            holds = "—"
+            ratio, target, holds = "1.00× bare", "—", "—"
+            cpu_ratio = "1.00× bare"
         elif name == "cold":
             ratio, target = f"{seconds / base:.2f}× bare", f"≤ {TARGETS[name]}× bare"
             holds = "yes" if seconds / base <= TARGETS[name] else "no"
+            cpu_ratio = f"{cpu / base_cpu:.2f}× bare"
         else:
             ratio, target = f"{seconds / cold:.3f}× cold", f"≤ {TARGETS[name]}× cold"
             holds = "yes" if seconds / cold <= TARGETS[name] else "no"
-        rows.append(f"| {name} | {seconds:.2f} | {ratio} | {target} | {holds} | {peak:.0f} |")
+            cpu_ratio = "—" if cpu is None else f"{cpu / cold_cpu:.3f}× cold"
+        rows.append(f"| {name} | {seconds:.2f} | {ratio} | {target} | {holds} | "
+                    f"{'—' if cpu is None else f'{cpu:.2f}'} | {cpu_ratio} | {peak:.0f} |")
     peak = max(r.peak for found in figures.values() for r in found if found is not
                figures["baseline"]) / 2**20
     rows.append(f"\nPeak memory of the tool's process tree: {peak:.0f} MiB (target ≤ "
@@ -248,7 +266,8 @@ def report(figures: dict[str, list[Run]], runs: int, started: datetime, where: s
     table = "\n".join(rows)
     print(table)
     (ROOT / "bench" / "RESULTS.md").write_text(
-        f"# `make bench`\n\nMeasured {started:%Y-%m-%d %H:%M} UTC on {where}.\n"
+        f"# `make bench`\n\nMeasured {started:%Y-%m-%d %H:%M} UTC on {where}; load average "
+        f"{os.getloadavg()[0]:.1f} at the end.\n"
         f"Each figure is the median of {runs} run(s) on the complete sample (PDF + EPUB, "
         "except the baseline: bare `weasyprint` on the issue's assembled HTML).\n\n"
         f"{table}\n", encoding="utf-8")

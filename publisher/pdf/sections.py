@@ -28,6 +28,7 @@ section to lay out, in this process. Every path yields the same section bytes, h
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import multiprocessing
@@ -118,6 +119,7 @@ class LaidOut:
     problems: list[tuple[int, str, str, bool]]  # item order, page, message, tail
     items_on_pages: list[tuple[int, int]]  # (page, item order) for each item on each page
     toc_listed: list[int]  # orders of the items the 目录 lists
+    fonts: list[list]  # the fonts whose subsetting waits for composing (fontshare.deferred)
     warnings: list[tuple[str, int, str]] = field(default_factory=list)
     fresh: bool = False  # laid out in this process: its warnings were logged already
 
@@ -127,7 +129,7 @@ class LaidOut:
     def to_bytes(self) -> bytes:
         meta = {name: getattr(self, name) for name in (
             "page_names", "dests", "bookmarks", "firsts", "problems", "items_on_pages",
-            "toc_listed", "warnings")}
+            "toc_listed", "fonts", "warnings")}
         return json.dumps(meta, ensure_ascii=False).encode() + b"\n" + self.pdf
 
     @classmethod
@@ -225,9 +227,16 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     todo.sort(key=lambda i: -len(htmls[i]))
     size = min(workers(), len(todo))
     if size <= 1:
-        for index in todo:
-            done[index] = _checked(lay_out(context, jobs[index], in_process=True))
-            progress("laid out", jobs[index])
+        # This process holds what the build loaded (jieba's dictionary, the issue): set aside
+        # from the collections that free each section's boxes, which would walk it every time.
+        gc.collect()
+        gc.freeze()
+        try:
+            for index in todo:
+                done[index] = _checked(lay_out(context, jobs[index], in_process=True))
+                progress("laid out", jobs[index])
+        finally:
+            gc.unfreeze()
     else:
         words.release()  # its memory is a worker's
         pool = _executor(size)
@@ -267,6 +276,7 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
     from publisher.pdf.page_map import page_firsts
     from publisher.pdf.pages import output_intent
     from publisher.pdf.typeset import typeset
+    from publisher.pdf.weasyprint import fontshare
     from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
 
     issue = context.issue
@@ -302,7 +312,8 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
             options = {"pdf_identifier": True, "uncompressed_pdf": False}
             if job.press:
                 options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
-            data = document.write_pdf(**options)
+            with fontshare.deferred() as fonts:
+                data = document.write_pdf(**options)
             firsts = page_firsts(document.pages, issue) if job.part is not None else []
         refuse_fetched(document.url_fetcher)
     except PublisherError as error:
@@ -322,7 +333,7 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
         items_on_pages=sorted({(index, item.order) for index, item, _ in runs
                                if item is not None and body}),
         toc_listed=sorted(item.order for item in toc_listed(document, runs)),
-        warnings=given, fresh=in_process)
+        fonts=fonts, warnings=given, fresh=in_process)
     del document, runs, html
     _release_memory()
     return laid_out
@@ -332,7 +343,6 @@ def _release_memory() -> None:
     """Give a section's boxes back to the system before the next one: the peak of a build is
     the memory it holds between layouts plus the largest layout."""
     import ctypes
-    import gc
 
     gc.collect()
     try:
@@ -504,6 +514,8 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
         NameObject,
     )
 
+    from publisher.pdf.weasyprint import fontshare
+
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
     writer = PdfWriter(clone_from=PdfReader(BytesIO(front.pdf)))
@@ -536,6 +548,8 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
                           for depth, title, page_index, left, top in section.bookmarks
                           if page_index == ref.page]
         placed.add(id(ref))
+    fontshare.share(writer, [font for section in (*sections, furniture)
+                             for font in section.fonts])
     _write_dests(writer, dests)
     _write_outline(writer, bookmarks)
     return writer

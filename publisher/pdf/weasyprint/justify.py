@@ -33,6 +33,7 @@ which checks the version first.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 
@@ -69,6 +70,8 @@ def _spaceless(char: str) -> bool:
     return not char.isspace() and unicodedata.category(char) not in ("Cf", "Mn")
 
 
+# Called for every pair of adjacent characters of every line, often twice: its answers are kept.
+@functools.lru_cache(maxsize=1 << 16)
 def expandable(before: str, after: str) -> bool:
     """Whether justification may open the gap between two adjacent characters."""
     if not (_spaceless(before) and _spaceless(after)):
@@ -99,14 +102,14 @@ def _in_flow(box: boxes.Box) -> bool:
 
 def _mark_gaps(line: boxes.LineBox) -> None:
     """Store on each text box of `line` the indices of characters followed by a gap."""
-    texts = _text_boxes(line)
-    for i, box in enumerate(texts):
-        following = "".join(t.text for t in texts[i + 1:])
+    following = ""  # the first character after the box, across the boxes that follow it
+    for box in reversed(_text_boxes(line)):
         # A zero-width break opportunity (the text pass adds some) is no neighbour.
-        text = (box.text + following).replace(BREAK, "")
         at = [k for k, char in enumerate(box.text) if char != BREAK]
+        text = [box.text[k] for k in at] + ([following] if following else [])
         box.cjk_gaps = tuple(at[k] for k in range(len(at))
                              if k + 1 < len(text) and expandable(text[k], text[k + 1]))
+        following = text[0] if text else following
 
 
 def _switched_off(style, name: str) -> bool:
@@ -287,6 +290,18 @@ def _gap_widening(line: boxes.LineBox, room: float) -> float:
     return _shares(room - line.width, texts)[1] if texts else 0.0
 
 
+# Lines the look-ahead of the last call to `split_inline_box` set, as (question, answer): the
+# next call that asks the same question takes its answer instead of breaking the line again.
+_ahead: list[tuple[tuple, tuple]] = []
+
+
+def _plain(box: boxes.Box) -> bool:
+    """Whether `box` holds only text and inline boxes: where such a line's boxes land does not
+    depend on where the line box stood when it was broken (the line's verticality sets it)."""
+    return all(isinstance(child, (boxes.TextBox, boxes.InlineBox)) and _plain(child)
+               for child in getattr(box, "children", ()))
+
+
 def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
                      containing_block, absolute_boxes, fixed_boxes, line_placeholders,
                      waiting_floats, line_children, first_letter_style, first_line_style):
@@ -294,18 +309,40 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
     would be loose and takes that character to be less so: the line before a paragraph's last
     (kept at two characters) or before a run of digits that cannot break would otherwise open
     every gap, while two lines a character short each stay within a loose line's tolerance."""
-    def fitted(skip, start_x, end_x, lists=None):
-        return _fitted_line(context, box, start_x, end_x, bottom_space, skip, containing_block,
-                            lists or ([], [], [], [], []), first_letter_style, first_line_style)
+    if not isinstance(box, boxes.LineBox):
+        return _original_split_inline_box(
+            context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
+            absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children,
+            first_letter_style, first_line_style)
 
+    def question(skip, start_x):
+        return (context, box, box.position_x, skip, start_x, max_x, bottom_space,
+                containing_block, first_letter_style, first_line_style)
+
+    def fitted(skip, start_x, lists):
+        return _fitted_line(context, box, start_x, max_x, bottom_space, skip, containing_block,
+                            lists, first_letter_style, first_line_style)
+
+    def ahead(skip, start_x):
+        """The line after this one, kept for the next call when it asks for it: it must have
+        touched none of WeasyPrint's lists, nor met a float."""
+        lists = ([], [], [], [], [])
+        found = fitted(skip, start_x, lists)
+        if not any(lists[:4]) and not context.excluded_shapes and _plain(found[0][0]):
+            _ahead.append((question(skip, start_x), found))
+        return found[0]
+
+    asked = question(skip_stack, position_x)
+    known = [found for kept, found in _ahead if kept == asked and not context.excluded_shapes]
+    _ahead.clear()
     lists = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
-    result, retried = fitted(skip_stack, position_x, max_x, lists)
+    result, retried = known[0] if known else fitted(skip_stack, position_x, lists)
     if not retried:
         return result
     line, resume_at = result[0], result[1]
     loose = _LOOSE_EM * box.style["font_size"]
     start = line.position_x  # the next line has no indent
-    following = fitted(resume_at, start, max_x)[0]
+    following = ahead(resume_at, start)
     if following[1] is None or _gap_widening(following[0], max_x - start) <= loose:
         return result
     shorter = _original_split_inline_box(
@@ -317,7 +354,7 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
     inline.remove_last_whitespace(context, shorter[0])
     if _gap_widening(shorter[0], max_x - start) > loose:
         return result
-    taking = fitted(shorter[1], start, max_x)[0]
+    taking = ahead(shorter[1], start)
     if (taking[1] != following[1]
             or _gap_widening(taking[0], max_x - start)
             >= _gap_widening(following[0], max_x - start)):
@@ -384,6 +421,7 @@ def install():
     line_break.Layout.get_first_line = get_first_line
 
     def restore() -> None:
+        _ahead.clear()  # it holds the last layout's boxes and context
         inline.justify_line = _original_justify_line
         inline.text_align = _original_text_align
         inline.split_inline_box = _original_split_inline_box

@@ -1,0 +1,96 @@
+"""One subset per font file in the composed print PDF (publisher/pdf/weasyprint/fontshare.py):
+each font program once, holding every glyph that any section draws with it."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+
+def _fonts(path):
+    """Each Type0 font of the PDF: (its base name without the subset tag, its descriptor, its
+    CIDFont's /W glyph ids, its ToUnicode text by glyph id)."""
+    from pypdf import PdfReader
+
+    reader, seen = PdfReader(path), set()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            if font.idnum in seen:
+                continue
+            seen.add(font.idnum)
+            font = font.get_object()
+            (cid_font,) = font["/DescendantFonts"]
+            cid_font = cid_font.get_object()
+            gids, widths = [], list(cid_font["/W"])
+            for first, run in zip(widths[::2], widths[1::2], strict=True):
+                gids += range(first, first + len(run))
+            cmap = font["/ToUnicode"].get_object().get_data()
+            text = {int(gid, 16): bytes.fromhex(points.decode()).decode("utf-16-be")
+                    for gid, points in re.findall(rb"<([0-9a-f]{4})> <([0-9a-f]+)>", cmap)}
+            yield (str(font["/BaseFont"]).partition("+")[2], cid_font["/FontDescriptor"],
+                   gids, text)
+
+
+def test_each_font_program_is_embedded_once_with_every_glyph_drawn(sample_pdf):
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    programs: dict[str, set[int]] = {}
+    drawn: dict[int, set[int]] = {}
+    for name, descriptor, gids, text in _fonts(sample_pdf):
+        descriptor = descriptor.get_object()
+        program = descriptor.raw_get("/FontFile3" if "/FontFile3" in descriptor
+                                     else "/FontFile2")
+        programs.setdefault(name, set()).add(program.idnum)
+        drawn.setdefault(program.idnum, set()).update(
+            gid for gid in gids if text.get(gid, " ").strip())
+    # Sections share the fonts of one file: four families and weights, four programs.
+    assert len(programs) == 4, programs
+    assert all(len(found) == 1 for found in programs.values()), programs
+    reader = PdfReader(sample_pdf)
+    for idnum, gids in drawn.items():
+        face = TTFont(BytesIO(reader.get_object(idnum).get_data()))
+        glyphs, order = face.getGlyphSet(), face.getGlyphOrder()
+        for gid in gids:
+            pen = BoundsPen(glyphs)
+            glyphs[order[gid]].draw(pen)
+            assert pen.bounds is not None, (idnum, gid)
+
+
+def test_the_composed_pdf_is_about_the_size_of_a_whole_layout(sample_pdf):
+    """A whole-issue layout of the sample made 1.4 MB; sections each with their own subsets
+    made 9.6 MB."""
+    assert sample_pdf.stat().st_size < 2.5e6
+
+
+def test_a_font_file_fonts_yaml_lists_is_embedded_by_each_section(tmp_path):
+    """WeasyPrint copies such a font into a temporary folder that is gone when the sections are
+    composed: those sections embed their own subsets, and the build still succeeds."""
+    import shutil
+
+    from fontTools.ttLib import TTFont
+    from pypdf import PdfReader
+
+    from publisher.build import build
+    from tests.conftest import ROOTS
+
+    root = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", root)
+    (root / "fonts").mkdir()
+    # A family installed nowhere, so that fontconfig finds it only in the listed file.
+    face = TTFont("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
+    for record in face["name"].names:
+        if record.nameID in (1, 4, 6, 16):
+            record.string = "Listed Kai"
+    face.save(root / "fonts" / "Listed.ttf")
+    (root / "fonts" / "fonts.yaml").write_text(
+        "serif:\n  family: Listed Kai\n  files: {400: Listed.ttf}\n", encoding="utf-8")
+    (pdf,) = build(root, tmp_path / "out", pdf=True, epub=False)
+    found = list(_fonts(pdf))
+    assert "Listed-Kai" in {name for name, *_ in found}
+    for _, descriptor, _, _ in found:  # a whole font program each, no stand-in left
+        descriptor = descriptor.get_object()
+        program = descriptor.get("/FontFile3") or descriptor["/FontFile2"]
+        assert len(program.get_data()) > 1000
+    assert "测试" in "".join(page.extract_text() for page in PdfReader(pdf).pages)
