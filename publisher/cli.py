@@ -25,6 +25,9 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
+
+
 def _one_warm_process() -> None:
     """`watch` and `preview` lay out in their own process unless $PUBLISHER_WORKERS says
     otherwise: an edit lays out one section, fastest where fonts and jieba stay warm, and a
@@ -228,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         format="publisher: %(message)s",
         stream=sys.stderr,
     )
+    # After a kill -9, Python's resource tracker frees the section pool's semaphores itself:
+    # it need not warn about them (its process takes the flag when it starts).
+    if QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(QUIET_TRACKER)
     # SIGTERM unwinds like Ctrl-C, so that temporary files are removed on the way out.
     previous = signal.signal(signal.SIGTERM, _stop)
     try:

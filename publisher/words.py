@@ -1,6 +1,6 @@
 """jieba with the magazine's dictionary, in this process (the desk's checks and counts) or in a
 process of its own (a build): its dictionary takes some 150 MB, which a build should not carry
-while its sections are laid out in parallel. This module imports nothing else of the project,
+while its sections are laid out in parallel. This module imports little else of the project,
 so that the process of its own stays small."""
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import multiprocessing.util
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
+
+from publisher.processes import end_with
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +74,8 @@ def ask(function, *args) -> Future:
         return done
     if _process is None:
         # spawn: a fork would copy this process, which may be large and hold threads.
-        _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=end_with, initargs=(os.getpid(),))
     return _process.submit(function, *args)
 
 

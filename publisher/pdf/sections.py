@@ -198,12 +198,17 @@ def _executor(size: int) -> ProcessPoolExecutor:
         # process: it may hold jieba's dictionary, and threads of `watch` or `preview`).
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
-        _pool = ProcessPoolExecutor(size, mp_context=context, initializer=_quiet_worker)
+        _pool = ProcessPoolExecutor(size, mp_context=context, initializer=_start_worker,
+                                    initargs=(os.getpid(),))
     return _pool
 
 
-def _quiet_worker() -> None:
-    """A worker logs nothing itself: its warnings travel back with its section."""
+def _start_worker(build: int) -> None:
+    """A worker ends with its build, and logs nothing itself: its warnings travel back with
+    its section."""
+    from publisher.processes import end_with
+
+    end_with(build)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
