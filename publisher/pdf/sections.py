@@ -21,8 +21,8 @@ What does depend on the rest of the issue is added when the pages are composed (
   its PDF and written again for the whole, the 目录's links resolving by name; labels, PDF/X and
   bleed are `pages.finish`'s, as for a whole layout.
 
-Sections are laid out in a process pool (`PUBLISHER_WORKERS`, default: the machine's cores) whose
-workers stay warm between builds of one process (`publisher watch`); with one worker, or one
+Sections are laid out in a process pool (`PUBLISHER_WORKERS`, default: the machine's cores as
+the memory budget allows) that ends with the layouts; with one worker (`publisher watch`), or one
 section to lay out, in this process. Every path yields the same section bytes, hence the same PDF.
 """
 
@@ -32,7 +32,6 @@ import gc
 import json
 import logging
 import multiprocessing
-import multiprocessing.util
 import os
 import re
 from collections.abc import Callable
@@ -166,41 +165,15 @@ def workers() -> int:
     return max(1, min(os.cpu_count() or 1, (budget - BUILD_MB) // WORKER_MB))
 
 
-_pool: ProcessPoolExecutor | None = None
-
-
-def _forget_pool() -> None:
-    global _pool
-    _pool = None
-
-
-def _end_pool() -> None:
-    if _pool is not None:
-        _pool.shutdown(cancel_futures=True)
-    _forget_pool()
-
-
-# A forked child (a catalogue build's worker) has none of its parent's threads, so its copy of
-# the pool would never run what it is given: the child starts its own.
-os.register_at_fork(after_in_child=_forget_pool)
-# A process that ends (a catalogue build's worker too) ends its pool first: multiprocessing
-# waits for a process's children before it exits, and idle workers wait for work.
-multiprocessing.util.Finalize(None, _end_pool, exitpriority=10)
-
-
 def _executor(size: int) -> ProcessPoolExecutor:
-    """The process's pool, kept between builds so that its workers stay warm."""
-    global _pool
-    if _pool is None or _pool._max_workers != size:
-        if _pool is not None:
-            _pool.shutdown()
-        # Workers fork from a lean server that has imported WeasyPrint (never from this
-        # process: it may hold jieba's dictionary, and threads of `watch` or `preview`).
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
-        _pool = ProcessPoolExecutor(size, mp_context=context, initializer=_start_worker,
-                                    initargs=(os.getpid(),))
-    return _pool
+    """A pool for one build's layouts: ended after them, so that its idle workers hold no
+    memory while the pages are composed."""
+    # Workers fork from a lean server that has imported WeasyPrint (never from this process: it
+    # may hold jieba's dictionary, and threads of `watch` or `preview`).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
+    return ProcessPoolExecutor(size, mp_context=context, initializer=_start_worker,
+                               initargs=(os.getpid(),))
 
 
 def _start_worker(build: int) -> None:
@@ -244,16 +217,17 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
             gc.unfreeze()
     else:
         words.release()  # its memory is a worker's
-        pool = _executor(size)
-        futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i for i in todo}
-        try:
-            for future in as_completed(futures):
-                index = futures[future]
-                done[index] = _checked(future.result())
-                progress("laid out", jobs[index])
-        finally:
-            for future in futures:
-                future.cancel()
+        with _executor(size) as pool:
+            futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i
+                                          for i in todo}
+            try:
+                for future in as_completed(futures):
+                    index = futures[future]
+                    done[index] = _checked(future.result())
+                    progress("laid out", jobs[index])
+            finally:
+                for future in futures:
+                    future.cancel()
     for index in todo:
         cache.put("sections", keys[index], done[index].to_bytes())
     return [done[i] for i in range(len(jobs))]
