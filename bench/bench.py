@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import platform
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -35,16 +34,27 @@ WATCH_TIMEOUT = 600
 
 
 class TreeMemory:
-    """Peak resident memory of a process and all its descendants, sampled from /proc."""
+    """Peak resident memory of a process and all its descendants, and the CPU seconds they
+    used, sampled from /proc: the build's section workers are its grandchildren (through
+    multiprocessing's forkserver), which no wait() accounts for."""
 
     def __init__(self, pid: int):
         self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._ticks: dict[int, int] = {}
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, sum(_rss(p) for p in _tree(self.pid)))
+            tree = _tree(self.pid)
+            self.peak = max(self.peak, sum(_rss(p) for p in tree))
+            for pid in tree:
+                self._ticks[pid] = max(self._ticks.get(pid, 0), _ticks(pid))
+
+    @property
+    def cpu(self) -> float:
+        """CPU seconds of the tree as last seen (a process's last 50 ms may be missed)."""
+        return sum(self._ticks.values()) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> int:
         self._stop.set()
@@ -69,6 +79,15 @@ def _tree(root: int) -> list[int]:
     return found
 
 
+def _ticks(pid: int) -> int:
+    """User and system clock ticks of a process, from /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def _rss(pid: int) -> int:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -82,16 +101,10 @@ def _rss(pid: int) -> int:
 class Run:
     seconds: float
     peak: int
-    cpu: float | None = None  # user + system, with the children it waited for
-
-
-def _cpu_of_children() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
+    cpu: float | None = None  # user + system of the process tree
 
 
 def timed(command: list[str], env: dict[str, str]) -> Run:
-    cpu = _cpu_of_children()
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
@@ -101,7 +114,7 @@ def timed(command: list[str], env: dict[str, str]) -> Run:
     peak = memory.stop()
     if process.returncode:
         sys.exit(f"bench: {' '.join(command)} failed:\n{err}")
-    return Run(seconds, peak, _cpu_of_children() - cpu)
+    return Run(seconds, peak, memory.cpu)
 
 
 def noted(name: str, run: Run) -> Run:
