@@ -188,7 +188,7 @@ def machine() -> str:
                platform.processor())
     memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     load = os.getloadavg()[0]
-    from publisher.pdf.sections import workers
+    from publisher.processes import workers
 
     return (f"{cpu}, {os.cpu_count()} cores, {memory / 2**20:.0f} GiB, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}; load average {load:.1f} "

@@ -1,10 +1,35 @@
-"""What the build's helper processes (section workers, jieba's process) share."""
+"""The build's helper processes (section workers, jieba's process): how many, and their end."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
+
+# Peak memory (resident, `make bench`) of a build with its workers' forkserver, jieba's process
+# ended, and what each worker laying out the longest section adds: the pool is as large as the
+# memory budget allows.
+BUILD_MB = 150
+WORKER_MB = 150
+
+
+def workers() -> int:
+    """How many processes lay sections out: one in a process that may not start any (a
+    daemon, as a Dask worker is), else $PUBLISHER_WORKERS, else as many as the machine's cores
+    and the memory budget ($PUBLISHER_MEMORY_MB, default 500) allow, at least one. With one,
+    the build does everything in its own process, jieba included."""
+    if multiprocessing.current_process().daemon:
+        return 1
+    try:
+        return max(1, int(os.environ.get("PUBLISHER_WORKERS", "")))
+    except ValueError:
+        pass
+    try:
+        budget = int(os.environ.get("PUBLISHER_MEMORY_MB", "500"))
+    except ValueError:
+        budget = 500
+    return max(1, min(os.cpu_count() or 1, (budget - BUILD_MB) // WORKER_MB))
 
 
 def end_with(build: int) -> None:
@@ -15,9 +40,7 @@ def end_with(build: int) -> None:
             time.sleep(0.5)
             try:
                 os.kill(build, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the number is another user's process now
+            except (ProcessLookupError, PermissionError):  # gone, or its number reused
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="ends-with-the-build").start()

@@ -12,7 +12,7 @@ import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 
-from publisher.processes import end_with
+from publisher import processes
 
 
 @lru_cache(maxsize=1)
@@ -56,26 +56,19 @@ def _forget_process() -> None:
 os.register_at_fork(after_in_child=_forget_process)
 
 
-def _in_this_process() -> bool:
-    """Whether jieba works in this process: where the build does everything in its own
-    ($PUBLISHER_WORKERS=1: `watch`, a catalogue's builds) or may not start processes (a daemon,
-    as a Dask worker is)."""
-    return (os.environ.get("PUBLISHER_WORKERS", "").strip() == "1"
-            or multiprocessing.current_process().daemon)
-
-
 def ask(function, *args) -> Future:
     """`function(*args)`, to be computed in jieba's process, which starts when first needed,
-    or here and now (`_in_this_process`)."""
+    or here and now where the build does everything in its own process (`processes.workers`:
+    `watch`, a catalogue's builds, a Dask worker)."""
     global _process
-    if _in_this_process():
+    if processes.workers() == 1:
         done: Future = Future()
         done.set_result(function(*args))
         return done
     if _process is None:
         # spawn: a fork would copy this process, which may be large and hold threads.
         _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=end_with, initargs=(os.getpid(),))
+                                       initializer=processes.end_with, initargs=(os.getpid(),))
     return _process.submit(function, *args)
 
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 
-from publisher import cache, templates, words
+from publisher import cache, processes, templates, words
 from publisher.context import BuildContext
 from publisher.errors import BuildError, PublisherError
 from publisher.pdf.grid import Grid
@@ -141,30 +141,6 @@ class LaidOut:
             return None
 
 
-# Peak memory (resident, `make bench`) of a build with its workers' forkserver, jieba's process
-# ended, and what each worker laying out the longest section adds: the pool is as large as the
-# memory budget allows.
-BUILD_MB = 150
-WORKER_MB = 150
-
-
-def workers() -> int:
-    """How many processes lay sections out: one in a process that may not start any (a
-    daemon, as a Dask worker is), else $PUBLISHER_WORKERS, else as many as the machine's cores
-    and the memory budget ($PUBLISHER_MEMORY_MB, default 500) allow, at least one."""
-    if multiprocessing.current_process().daemon:
-        return 1
-    try:
-        return max(1, int(os.environ.get("PUBLISHER_WORKERS", "")))
-    except ValueError:
-        pass
-    try:
-        budget = int(os.environ.get("PUBLISHER_MEMORY_MB", "500"))
-    except ValueError:
-        budget = 500
-    return max(1, min(os.cpu_count() or 1, (budget - BUILD_MB) // WORKER_MB))
-
-
 def _executor(size: int) -> ProcessPoolExecutor:
     """A pool for one build's layouts: ended after them, so that its idle workers hold no
     memory while the pages are composed."""
@@ -179,9 +155,7 @@ def _executor(size: int) -> ProcessPoolExecutor:
 def _start_worker(build: int) -> None:
     """A worker ends with its build, and logs nothing itself: its warnings travel back with
     its section."""
-    from publisher.processes import end_with
-
-    end_with(build)
+    processes.end_with(build)
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -203,7 +177,7 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     todo = [i for i in range(len(jobs)) if i not in done]
     # The longest first, so that no worker is left with a long section at the end.
     todo.sort(key=lambda i: -len(htmls[i]))
-    size = min(workers(), len(todo))
+    size = min(processes.workers(), len(todo))
     if size <= 1:
         # This process holds what the build loaded (jieba's dictionary, the issue): set aside
         # from the collections that free each section's boxes, which would walk it every time.
