@@ -115,7 +115,8 @@ def paragraph(lines: int, lead: str = "") -> str:
 
 def columns_pdf(tmp_path: Path, body: str, lines: int = 10) -> Path:
     """`body` in two columns on the grid, `lines` a column, one-line paragraphs kept whole
-    (widows and orphans of 2), 一、 headings two lines high and kept with their text."""
+    (widows and orphans of 2), 一、 headings two lines high and kept with their text, and a
+    rule a line high (as between briefs) above each section after another."""
     from publisher.pdf.weasyprint import patched
 
     html = ('<html lang="zh"><head><style>'
@@ -126,6 +127,8 @@ def columns_pdf(tmp_path: Path, body: str, lines: int = 10) -> Path:
             "p { margin: 0; text-align: justify; orphans: 2; widows: 2 }"
             f"h2 {{ font: bold {BODY}pt/{PITCH}pt 'Noto Sans CJK SC'; margin: {PITCH / 2}pt 0;"
             " break-after: avoid; --line-grid: none }"
+            f"section + section {{ margin-top: {PITCH / 2}pt; padding-top: {PITCH / 2 - 0.5}pt;"
+            " border-top: 0.5pt solid gray }"
             f"</style></head><body><div>{body}</div></body></html>")
     pdf = tmp_path / "columns.pdf"
     with patched(uuid.uuid4()):
@@ -220,3 +223,65 @@ def test_a_first_column_short_takes_lines_from_the_page_before(tmp_path, monkeyp
     monkeypatch.setattr(balance, "_ahead", lambda context, result, *rest: result)
     before = rows(columns_pdf(tmp_path, body))
     assert len(before[2, "left"]) == 7
+
+
+def test_balanced_columns_with_nothing_to_open_before_leave_an_orphan(tmp_path, monkeypatch):
+    """Ten lines of plain paragraphs, balanced: five and five would leave the third
+    paragraph's first line alone at the left column's foot (an orphan), so WeasyPrint sets
+    four and six. With no heading or lead-in to open a line before, the orphan is allowed
+    (Chinese composition does; a last line alone atop a column it does not): five and five."""
+    from publisher.pdf.weasyprint import balance
+
+    body = paragraph(2) + paragraph(2) + paragraph(3) + paragraph(3)
+    found = rows(columns_pdf(tmp_path, body))
+    assert (len(found[1, "left"]), len(found[1, "right"])) == (5, 5)
+    assert found[1, "left"][-1] == found[1, "right"][-1]
+
+    monkeypatch.setattr(balance, "_closer", lambda context, result, *rest: result)
+    before = rows(columns_pdf(tmp_path, body))
+    assert (len(before[1, "left"]), len(before[1, "right"])) == (4, 6)
+
+
+def rules(pdf: Path) -> list[tuple[int, float]]:
+    """The rules drawn (a line or a thin rectangle, or both), as (page, top)."""
+    with pdfplumber.open(pdf) as document:
+        return [(number, round(shape["top"], 1)) for number, page in enumerate(document.pages, 1)
+                for shape in page.lines + page.rects]
+
+
+def test_a_brief_that_opens_a_column_leaves_its_rule_and_the_column_holds_a_line_more(
+        tmp_path, monkeypatch):
+    """The second section opens the right column: the rule that parts it from the first, and
+    the space around it, go, and the column holds ten lines, level with the left one, where
+    WeasyPrint set the rule under the running head and nine lines."""
+    from publisher.pdf.weasyprint import balance
+
+    body = f"<section>{paragraph(10)}</section><section>{paragraph(14)}</section>"
+    pdf = columns_pdf(tmp_path, body)
+    found = rows(pdf)
+    assert len(found[1, "left"]) == len(found[1, "right"]) == 10
+    assert found[1, "left"][0][0] == found[1, "right"][0][0]
+    assert rules(pdf) == []
+
+    monkeypatch.setattr(balance, "_without_ruled_tops",
+                        lambda context, tree, lay_out, absolute, fixed: lay_out(absolute, fixed))
+    before = columns_pdf(tmp_path, body)
+    right = rows(before)[1, "right"]
+    assert len(right) == 9
+    assert rules(before) and all(page == 1 and top < right[0][0] for page, top in rules(before))
+
+
+def test_a_few_last_lines_alone_on_a_page_take_lines_from_the_page_before(tmp_path, monkeypatch):
+    """Twenty-two lines: page 2 would hold the last two, in its left column only. A line opens
+    before each lead-in of page 1, two more lines go on, and page 2 ends two and two."""
+    from publisher.pdf.weasyprint import balance
+
+    body = (paragraph(5) + paragraph(5, lead="坚持开展活动") + paragraph(5, lead="完善制度机制")
+            + paragraph(7))
+    found = rows(columns_pdf(tmp_path, body))
+    assert (len(found[2, "left"]), len(found[2, "right"])) == (2, 2)
+    assert len(found[1, "left"]) + len(found[1, "right"]) == 18
+
+    monkeypatch.setattr(balance, "_ahead", lambda context, result, *rest: result)
+    before = rows(columns_pdf(tmp_path, body))
+    assert len(before[2, "left"]) == 2 and (2, "right") not in before

@@ -182,9 +182,7 @@ def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
     """Where an article (or the box after it) ends, the pages whose two columns end more than
     a line apart; at least 20 ends are measured. A tail of four lines or fewer (its end note
     counted) may stand in one column: widows and orphans of 2 split it two and two at best,
-    and an end note keeps to its last line. Two lines apart are left only where widows and
-    orphans allow no closer and the columns have no heading or bold lead-in (in 黑体) to open
-    a line before."""
+    and an end note keeps to its last line."""
     grid = Grid(issue.trim)
     ends = column_ends(issue)
     first, measured = 0, []
@@ -211,11 +209,10 @@ def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
         short_tail = not stretch[1] and len({round(c["top"]) for c in stretch[0]}) <= 4
         # In whole lines: a 楷 glyph's bottom lies a little below a 宋 one's on the same line.
         apart = round(abs(feet[0] - feet[1]) / grid.line_pt)
-        bold = any("Sans" in c["fontname"] for column in stretch for c in column)
-        measured.append((index + 1, end, feet, short_tail or (apart == 2 and not bold), apart))
+        measured.append((index + 1, end, feet, short_tail, apart))
     assert len(measured) == len(ends) >= 20
-    return [(page, end, feet) for page, end, feet, excused, apart in measured
-            if apart > 1 and not excused]
+    return [(page, end, feet) for page, end, feet, short_tail, apart in measured
+            if apart > 1 and not short_tail]
 
 
 def test_columns_end_balanced(plumber, sample_issue):

@@ -39,6 +39,7 @@ The wrapper depends on private WeasyPrint code: import it only through
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from weasyprint.css.properties import Dimension
@@ -56,8 +57,19 @@ _ON_LINE = 0.01
 # How many steps (lines or half lines) beyond the even share a balanced layout may try.
 _MAX_TRIES = 12
 
+# A box's end alone on a page in fewer lines than this leaves a column empty: each column needs
+# a paragraph's two lines (orphans, widows), and an end note may follow.
+_FEWEST_TAIL_LINES = 6
+
 # How many places to open a line a balanced layout two lines apart may try.
 _MAX_OPENINGS = 4
+
+# How many times a layout may be redone for the rules above boxes that open a column.
+_MAX_RULE_DROPS = 4
+# A box that opens a column without the rule that parts it from the one before (a brief's),
+# nor the space around that rule.
+_NO_RULE = {"margin_top": Dimension(0, "px"), "padding_top": Dimension(0, "px"),
+            "border_top_width": 0}
 
 # Blocks before which a column may open space: headings, boxes, pictures, briefs and
 # paragraphs that open with a bold lead-in or are a bold point heading.
@@ -179,27 +191,71 @@ def _originals(box, laid_out: list) -> list:
     return found
 
 
-def _with_space(context, result, tree, lay_out, lines: dict, absolute: list, fixed: list,
-                better):
-    """The layout `lay_out(absolute, fixed)` gives with `lines` (laid-out box: space) opened
-    as margin before each of those boxes, so that lines move on across the gutter, if it is
-    `better(layout)`; else `result`, still in place. The box opens with a style of its own
-    (elements alike share one) for this layout only; what it laid out keeps its margin."""
-    opened = {id(b.element): extra for b, extra in lines.items() if extra}
+def _restyled(tree, changes: dict, lay_out):
+    """`lay_out()` with each box of `tree` laid out from one in `changes` (laid-out box: its
+    style's changed properties) given a style of its own (elements alike share one), for this
+    layout only."""
     saved = []
-    for original in _originals(tree, [b for b in lines if lines[b]]):
+    for original in _originals(tree, list(changes)):
         saved.append((original, original.style))
         original.style = original.style.copy()
-        margin = original.style["margin_top"]
-        original.style["margin_top"] = Dimension(
-            margin.value + opened[id(original.element)], "px")
+    changed = {id(box.element): values for box, values in changes.items()}
+    try:
+        for original, style in saved:
+            for name, value in changed[id(original.element)].items():
+                original.style[name] = value(style[name]) if callable(value) else value
+        return lay_out()
+    finally:
+        for original, style in reversed(saved):
+            original.style = style
+
+
+def _ruled_tops(box, dropped: dict) -> dict:
+    """The boxes that open a column of the laid-out `box` under a rule of their own, or whose
+    rule `dropped` (by element) took away and that still open theirs, by element."""
+    found = {}
+    earlier: set[int] = set()
+    for col in box.children:
+        flow = [c for c in col.children if c.is_in_normal_flow()]
+        if flow and (flow[0].border_top_width or (
+                id(flow[0].element) in dropped and id(flow[0].element) not in earlier)):
+            found[id(flow[0].element)] = flow[0]
+        earlier.update(id(c.element) for c in flow)
+    return found
+
+
+def _without_ruled_tops(context, tree, lay_out, absolute: list, fixed: list):
+    """`lay_out(absolute, fixed)` where no box opens a column under its rule: a brief that does
+    is laid out again without it, nor the space around it (WeasyPrint keeps both at a column
+    break, and the rule would stand under the running head), so its column holds what would
+    have gone on. Again until the boxes laid out so are those that open columns."""
+    dropped: dict = {}
+    attempts = 1
+    while True:
+        result = _restyled(tree, {b: _NO_RULE for b in dropped.values()},
+                           lambda: lay_out(absolute, fixed))
+        if result[0] is None or not all(c.is_column for c in result[0].children):
+            return result
+        tops = _ruled_tops(result[0], dropped)
+        if tops.keys() == dropped.keys() or attempts == _MAX_RULE_DROPS:
+            return result
+        block.remove_placeholders(context, [result[0]], absolute, fixed)
+        dropped = tops
+        attempts += 1
+
+
+def _margin_before(lines: dict) -> dict:
+    """Style changes that open `lines` (laid-out box: space) as margin before those boxes."""
+    return {box: {"margin_top": lambda margin, extra=extra: Dimension(margin.value + extra, "px")}
+            for box, extra in lines.items() if extra}
+
+
+def _tried(context, result, tree, lay_out, changes: dict, absolute: list, fixed: list, better):
+    """The layout `lay_out(absolute, fixed)` gives with `changes` to the styles of those boxes
+    (see `_restyled`), if it is `better(layout)`; else `result`, still in place."""
     trial_absolute: list = []
     trial_fixed: list = []
-    try:
-        trial = lay_out(trial_absolute, trial_fixed)
-    finally:
-        for original, style in saved:
-            original.style = style
+    trial = _restyled(tree, changes, lambda: lay_out(trial_absolute, trial_fixed))
     if trial[0] is None or not better(trial):
         if trial[0] is not None:
             block.remove_placeholders(context, [trial[0]], trial_absolute, trial_fixed)
@@ -232,9 +288,9 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
             return result
         before = _shortfall(result, bottom, pitch)
         space = _shares(starts, lines, pitch)
-        trial = _with_space(
-            context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute,
-            fixed, lambda t, before=before: t[1] is not None
+        trial = _tried(
+            context, result, tree, lay_out, _margin_before({s: space[id(s)] for s in starts}),
+            absolute, fixed, lambda t, before=before: t[1] is not None
             and all(c.is_column for c in t[0].children) and _shortfall(t, bottom, pitch) < before)
         if trial is result:
             return result
@@ -245,28 +301,62 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
 def _ahead(context, result, tree, lay_out, next_page, bottom: float, pitch: float,
            absolute: list, fixed: list):
     """Where the next page's first column would end lines short with nothing before it on
-    that page to open them before, those lines open on this page instead, before its
-    headings, briefs and lead-ins: the lines they push on fill that column.
-    `next_page(resume_at)` says how many lines the next page wants pushed on."""
+    that page to open them before, or where the box ends there in too few lines to balance,
+    lines open on this page instead, before its headings, briefs and lead-ins, and push as
+    many on. `next_page(resume_at)` says how many lines the next page wants pushed on, at
+    fewest and at most; with no trial that gives it all it wants, one that gives the first
+    column some of what it lacks still counts."""
     starts = [s for col in result[0].children for s in _starts(col, col.position_y)]
-    lines = next_page(result[1]) if starts else 0
-    if not lines:
-        return result
+    fewest, most = next_page(result[1]) if starts else (0, 0)
     before = _shortfall(result, bottom, pitch)
-    space = _shares(starts, lines, pitch)
-    return _with_space(
-        context, result, tree, lay_out, {s: space[id(s)] for s in starts}, absolute, fixed,
-        lambda t: t[1] is not None and all(c.is_column for c in t[0].children)
-        and _shortfall(t, bottom, pitch) <= before and next_page(t[1]) < lines)
+    for lines in range(fewest, most + 1):
+        space = _shares(starts, lines, pitch)
+
+        def better(trial, lines=lines) -> bool:
+            if trial[1] is None or not all(c.is_column for c in trial[0].children) \
+                    or _shortfall(trial, bottom, pitch) > before:
+                return False
+            wants = next_page(trial[1])[1]
+            return wants == 0 or (fewest == most and wants < lines)
+
+        trial = _tried(context, result, tree, lay_out,
+                       _margin_before({s: space[id(s)] for s in starts}), absolute, fixed,
+                       better)
+        if trial is not result:
+            return trial
+    return result
 
 
-def _closer(context, result, tree, lay_out, pitch: float, absolute: list, fixed: list):
+def _paragraph_at(column, last: bool):
+    """The paragraph (the block of lines) that ends `column` if `last`, else that opens it."""
+    box = column
+    while True:
+        flow = [c for c in box.children if c.is_in_normal_flow()]
+        if not flow:
+            return None
+        child = flow[-1 if last else 0]
+        if isinstance(child, boxes.LineBox):
+            return box if box is not column else None
+        if not isinstance(child, boxes.BlockContainerBox):
+            return None
+        box = child
+
+
+def _closer(context, result, tree, lay_out_at, room: float, pitch: float, absolute: list,
+            fixed: list):
     """Balanced columns end a line apart at most: where widows and orphans leave them two
     apart, a line opens before a heading, lead-in or box of the shorter column (or of the
-    longer, pushing a line across the gutter), and the box is laid out again."""
+    longer, pushing a line across the gutter), and the box is laid out again; with nothing
+    to open a line before, the paragraphs at the column breaks may leave one line at a
+    column's foot (an orphan, which Chinese composition allows where a lone last line at a
+    column's top it does not), and the box is laid out a line shorter.
+    `lay_out_at(room, absolute, fixed)` lays it out with `room` as the space below it."""
     def apart(layout) -> float:
         feet = _feet(layout[0])
         return max(feet) - min(feet)
+
+    def close(layout) -> bool:
+        return layout[1] is None and apart(layout) < 2 * pitch - _ON_LINE
 
     if apart(result) < 2 * pitch - _ON_LINE:
         return result
@@ -275,18 +365,25 @@ def _closer(context, result, tree, lay_out, pitch: float, absolute: list, fixed:
     columns = [result[0].children[k] for k in order]
     starts = [s for col in columns for s in _starts(col, col.position_y)][:_MAX_OPENINGS]
     for start in starts:
-        trial = _with_space(context, result, tree, lay_out, {start: pitch}, absolute, fixed,
-                            lambda t: t[1] is None and apart(t) < 2 * pitch - _ON_LINE)
+        trial = _tried(context, result, tree, lambda a, f: lay_out_at(room, a, f),
+                       _margin_before({start: pitch}), absolute, fixed, close)
         if trial is not result:
             return trial
-    return result
+    columns = result[0].children
+    breaks = [paragraph for before, after in itertools.pairwise(columns)
+              for paragraph in (_paragraph_at(before, True), _paragraph_at(after, False))
+              if paragraph is not None]
+    return _tried(context, result, tree, lambda a, f: lay_out_at(room + pitch, a, f),
+                  {paragraph: {"orphans": 1} for paragraph in breaks}, absolute, fixed, close)
 
 
 def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
-               first_letter_style, first_line_style, pitch: float) -> int:
-    """How many lines the columns of `filling` going on at `resume_at` on the next page (of
-    this page's size) want pushed on to them: those their first column ends short, the page
-    full, with no heading, brief or box before it to open them before."""
+               first_letter_style, first_line_style, pitch: float) -> tuple[int, int]:
+    """How many lines, at fewest and at most, the columns of `box` going on at `resume_at` on
+    the next page (of this page's size) want pushed on to them: those their first column ends
+    short, the page full, with no heading, brief or box before it to open them before; or,
+    where they end there in columns more than a line apart, up to as many as they lack of
+    `_FEWEST_TAIL_LINES`."""
     following = filling.copy()
     following.position_y = context.current_footnote_area.page.content_box_y()
     absolute: list = []
@@ -295,24 +392,61 @@ def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
     # and the margins of the boxes it goes on in, cut to nothing at the page's top.
     context.current_page += 1
     try:
-        result = _original_columns_layout(
-            context, following, bottom_space - _ROUNDING, resume_at, containing_block, True,
-            absolute, fixed, [0], first_letter_style, first_line_style)
+        result = _without_ruled_tops(
+            context, following, lambda a, f: _original_columns_layout(
+                context, following, bottom_space - _ROUNDING, resume_at, containing_block, True,
+                a, f, [0], first_letter_style, first_line_style), absolute, fixed)
+        if result[0] is not None and result[1] is None:
+            lacking = _FEWEST_TAIL_LINES - _lines(result[0])
+            if lacking > 0 and not _ends_level(context, box, following.position_y, bottom_space,
+                                               resume_at, containing_block, first_letter_style,
+                                               first_line_style, pitch):
+                block.remove_placeholders(context, [result[0]], absolute, fixed)
+                return 1, lacking
     finally:
         context.current_page -= 1
     laid_out, going_on = result[:2]
     if laid_out is None:
-        return 0
+        return 0, 0
     block.remove_placeholders(context, [laid_out], absolute, fixed)
     if not absolute and not fixed:
         global _laid_ahead
         _laid_ahead = ((box, resume_at, following.position_y, bottom_space,
                         context.page_bottom), result)
     first = laid_out.children[0] if laid_out.children else None
-    if going_on is None or not getattr(first, "is_column", False) \
-            or _starts(first, first.position_y):
-        return 0
-    return _short(first, context.page_bottom - bottom_space, pitch)
+    if going_on is not None and getattr(first, "is_column", False) \
+            and not _starts(first, first.position_y):
+        lines = _short(first, context.page_bottom - bottom_space, pitch)
+        return lines, lines
+    return 0, 0
+
+
+def _ends_level(context, box, top: float, bottom_space, resume_at, containing_block,
+                first_letter_style, first_line_style, pitch: float) -> bool:
+    """Whether the columns of `box` that end on the next page, going on there at
+    `resume_at`, are all filled and end a line apart at most once balanced."""
+    ending = box.copy()
+    ending.position_y = top
+    absolute: list = []
+    fixed: list = []
+    laid_out = columns_layout(context, ending, bottom_space, resume_at, containing_block, True,
+                              absolute, fixed, [0], first_letter_style, first_line_style)[0]
+    if laid_out is None:
+        return True
+    block.remove_placeholders(context, [laid_out], absolute, fixed)
+    feet = _feet(laid_out)
+    # WeasyPrint makes no box for a column left empty.
+    count = box.style["column_count"]
+    return (not isinstance(count, int) or len(feet) == count) \
+        and max(feet) - min(feet) < 2 * pitch - _ON_LINE
+
+
+def _lines(box) -> int:
+    """How many lines the laid-out `box` holds."""
+    if isinstance(box, boxes.LineBox):
+        return 1
+    return sum(_lines(child) for child in getattr(box, "children", ())
+               if child.is_in_normal_flow())
 
 
 def columns_layout(context, box, bottom_space, skip_stack, containing_block, page_is_empty,
@@ -330,9 +464,10 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     filling.style["column_fill"] = "auto"
 
     def lay_out(room: float, absolute: list, fixed: list, empty: bool):
-        return _original_columns_layout(
-            context, filling, room - _ROUNDING, skip_stack, containing_block, empty, absolute,
-            fixed, adjoining_margins, first_letter_style, first_line_style)
+        return _without_ruled_tops(
+            context, filling, lambda a, f: _original_columns_layout(
+                context, filling, room - _ROUNDING, skip_stack, containing_block, empty, a, f,
+                adjoining_margins, first_letter_style, first_line_style), absolute, fixed)
 
     global _laid_ahead
     ahead, _laid_ahead = _laid_ahead, None
@@ -374,8 +509,8 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     # As even as the lines allow, unless the box opens the page (see above: widows).
     if max(feet) <= foot + _ON_LINE and (len(columns) < 2 or not page_is_empty):
         return result if grid is None else _closer(
-            context, result, filling, lambda a, f: lay_out(bottom_space, a, f, page_is_empty),
-            grid, absolute_boxes, fixed_boxes)
+            context, result, filling, lambda r, a, f: lay_out(r, a, f, page_is_empty),
+            bottom_space, grid, absolute_boxes, fixed_boxes)
     block.remove_placeholders(context, [new_box], absolute_boxes, fixed_boxes)
     for _ in range(_MAX_TRIES):
         if foot > max(feet) + _ON_LINE:
@@ -384,8 +519,8 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
         trial = lay_out(room, absolute_boxes, fixed_boxes, False)
         if trial[0] is not None and trial[1] is None:
             return trial if grid is None else _closer(
-                context, trial, filling, lambda a, f, room=room: lay_out(room, a, f, False),
-                grid, absolute_boxes, fixed_boxes)
+                context, trial, filling, lambda r, a, f: lay_out(r, a, f, False), room, grid,
+                absolute_boxes, fixed_boxes)
         if trial[0] is not None:
             block.remove_placeholders(context, [trial[0]], absolute_boxes, fixed_boxes)
         foot += step
