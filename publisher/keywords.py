@@ -42,6 +42,12 @@ def _cached_keywords(entry: str) -> tuple[str, ...] | None:
     return None
 
 
+def _ask_for_terms(text: str) -> Future:
+    """jieba's top TF-IDF terms of `text`, three for every keyword kept: `article_keywords`
+    keeps only words of two or more Han characters."""
+    return words.ask(words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
+
+
 # jieba's answers asked for ahead (`ask_for_keywords`), by cache entry.
 _asked: dict[str, Future] = {}
 
@@ -52,7 +58,7 @@ def ask_for_keywords(article: Article) -> None:
     if article.keywords is None:
         text, entry = _keywords_text(article)
         if entry not in _asked and _cached_keywords(entry) is None:
-            _asked[entry] = words.ask(words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
+            _asked[entry] = _ask_for_terms(text)
 
 
 def article_keywords(article: Article) -> tuple[str, ...]:
@@ -63,9 +69,7 @@ def article_keywords(article: Article) -> tuple[str, ...]:
     text, entry = _keywords_text(article)
     if (cached := _cached_keywords(entry)) is not None:
         return cached
-    asked = _asked.pop(entry, None) or words.ask(
-        words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
-    terms = words.answer(asked)
+    terms = words.answer(_asked.pop(entry, None) or _ask_for_terms(text))
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
     good = tuple(t for t in terms if len(t) >= 2 and all(map(is_han, t)))[:KEYWORDS_PER_ARTICLE]
     cache.put_json("keywords", entry, good)

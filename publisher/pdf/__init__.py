@@ -7,6 +7,7 @@ composing."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
@@ -95,31 +96,22 @@ def _report(context: BuildContext, laid_out: sections.LaidOutIssue, last: list, 
 def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> list[PageStart]:
     """The screen PDF: the issue laid out as one document, tagged."""
     from pypdf import PdfReader, PdfWriter
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS
 
     from publisher.pdf import weasyprint as engine
-    from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
 
     issue = context.issue
     # A user stylesheet: its !important colours override the layouts' CMYK ones.
     screen_css = [CSS(filename=templates.stylesheet(context.layout_folders, "screen.css"))]
+
+    def printed_names(document) -> list[str]:
+        return pages.page_plan(document, press=False).page_names(document)
+
     with engine.patched(issue.uuid):
-        scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
-        while True:
-            html = HTML(string=issue_html(context, picture_scales=scales),
-                        base_url=issue.root.resolve().as_uri() + "/",
-                        url_fetcher=fetcher(context.readable))
-            typeset(html.etree_element)
-            document = html.render(stylesheets=screen_css)
-            drop_rules_at_column_tops(document)
-            runs = list(text_boxes(document, issue))
-            check_glyphs(runs, context)
-            plan = pages.page_plan(document, press=False)
-            problems = layout_problems(document, runs, issue, plan.page_names(document))
-            smaller = shrink_pictures(problems, scales)
-            if smaller is None:
-                break
-            scales = smaller
+        document, runs, problems = render_checked(
+            context, lambda scales: issue_html(context, picture_scales=scales),
+            stylesheets=screen_css, allowed=context.readable, page_names=printed_names)
+        plan = pages.page_plan(document, press=False)
         warn_lone_boxes(runs)
         report(problems)
         if strict and problems:
@@ -136,6 +128,41 @@ def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> list[Pag
     with atomic_output(path) as tmp:
         pages.finish(PdfWriter(clone_from=PdfReader(BytesIO(data))), tmp, plan.labels)
     return starts
+
+
+def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]], str], *,
+                   stylesheets: list, allowed: tuple[Path, ...], text: bool = True,
+                   page_names: Callable[[object], list[str]] | None = None,
+                   toc: bool = True) -> tuple[object, list, list[LayoutProblem]]:
+    """The document WeasyPrint lays out from `html_for(picture scales)`, reading only files in
+    `allowed`, with its text runs and layout problems. With the issue's `text` (the furniture
+    has none) it is typeset and its glyphs checked; given `page_names` (what the problems call
+    each page), its problems are found (`toc` as in `layout_problems`) and it is laid out again
+    with smaller pictures while an item's last lines stand alone and its pictures can shrink."""
+    from weasyprint import HTML
+
+    from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
+
+    issue = context.issue
+    scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
+    while True:
+        html = HTML(string=html_for(scales), base_url=issue.root.resolve().as_uri() + "/",
+                    url_fetcher=fetcher(allowed))
+        if text:
+            typeset(html.etree_element)
+        document = html.render(stylesheets=stylesheets)
+        if not text:
+            return document, [], []
+        drop_rules_at_column_tops(document)
+        runs = list(text_boxes(document, issue))
+        check_glyphs(runs, context)
+        if page_names is None:
+            return document, runs, []
+        problems = layout_problems(document, runs, issue, page_names(document), toc=toc)
+        smaller = shrink_pictures(problems, scales)
+        if smaller is None:
+            return document, runs, problems
+        scales = smaller
 
 
 def refuse_fetched(url_fetcher) -> None:

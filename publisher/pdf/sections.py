@@ -56,6 +56,11 @@ LOCAL_FOLIO_RE = re.compile(r"(?<!\d)9\d{6}(?!\d)")
 FURNITURE_FORM = "/PublisherFurniture"
 
 
+def local_folios(document) -> list[str]:
+    """The names of a body section's pages while it is laid out (`LOCAL_FOLIO`)."""
+    return [str(LOCAL_FOLIO + i) for i in range(len(document.pages))]
+
+
 @dataclass(frozen=True)
 class FurniturePage:
     """One page of the furniture document: its @page name, and the column it opens, if any."""
@@ -219,18 +224,15 @@ def _checked(result: LaidOut | tuple) -> LaidOut:
 def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> LaidOut | tuple:
     """Lay `job` out (in a worker, or here), with the project's patches."""
     from pypdf import PdfReader
-    from weasyprint import CSS, HTML
+    from weasyprint import CSS
 
     from publisher.build import collected_warnings
-    from publisher.pdf import fetcher, refuse_fetched
+    from publisher.pdf import refuse_fetched, render_checked
     from publisher.pdf import weasyprint as engine
-    from publisher.pdf.laid_out import check_glyphs
-    from publisher.pdf.layout_warnings import layout_problems, shrink_pictures, toc_listed
+    from publisher.pdf.layout_warnings import toc_listed
     from publisher.pdf.page_map import page_firsts
     from publisher.pdf.pages import output_intent
-    from publisher.pdf.typeset import typeset
     from publisher.pdf.weasyprint import fontshare
-    from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
 
     issue = context.issue
     intent = output_intent(issue) if job.press else None
@@ -239,29 +241,10 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
     body = job.part is not None and job.part.kind == "body"
     try:
         with engine.patched(issue.uuid), collected_warnings() as given:
-            scales: dict[str, float] = {}
-            while True:
-                html = HTML(string=job.html(context, scales),
-                            base_url=issue.root.resolve().as_uri() + "/",
-                            url_fetcher=fetcher(allowed))
-                if job.part is not None:
-                    typeset(html.etree_element)
-                document = html.render(stylesheets=stylesheets)
-                if job.part is None:
-                    runs, problems = [], []
-                    break
-                drop_rules_at_column_tops(document)
-                runs = list(text_boxes(document, issue))
-                check_glyphs(runs, context)
-                if not body:
-                    problems = []
-                    break
-                names = [str(LOCAL_FOLIO + i) for i in range(len(document.pages))]
-                problems = layout_problems(document, runs, issue, names, toc=False)
-                smaller = shrink_pictures(problems, scales)
-                if smaller is None:
-                    break
-                scales = smaller
+            document, runs, problems = render_checked(
+                context, lambda scales: job.html(context, scales), stylesheets=stylesheets,
+                allowed=allowed, text=job.part is not None,
+                page_names=local_folios if body else None, toc=False)
             options = {"pdf_identifier": True, "uncompressed_pdf": False}
             if job.press:
                 options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
@@ -287,7 +270,7 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
                                if item is not None and body}),
         toc_listed=sorted(item.order for item in toc_listed(document, runs)),
         fonts=fonts, warnings=given, fresh=in_process)
-    del document, runs, html
+    del document, runs
     _release_memory()
     return laid_out
 
