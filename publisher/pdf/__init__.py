@@ -141,7 +141,7 @@ def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]],
     with smaller pictures while an item's last lines stand alone and its pictures can shrink."""
     from weasyprint import HTML
 
-    from publisher.pdf.weasyprint.boxes import drop_rules_at_column_tops, text_boxes
+    from publisher.pdf.weasyprint.boxes import text_boxes
 
     issue = context.issue
     scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
@@ -153,7 +153,6 @@ def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]],
         document = html.render(stylesheets=stylesheets)
         if not text:
             return document, [], []
-        drop_rules_at_column_tops(document)
         runs = list(text_boxes(document, issue))
         check_glyphs(runs, context)
         if page_names is None:

@@ -1,4 +1,4 @@
-"""Reading and mending WeasyPrint's laid-out boxes (private `_page_box` trees)."""
+"""Reading WeasyPrint's laid-out boxes (private `_page_box` trees)."""
 
 from __future__ import annotations
 
@@ -6,30 +6,6 @@ from collections.abc import Iterator
 
 from publisher.pdf.weasyprint import require_pinned
 from publisher.source.model import Article, Issue
-
-
-def drop_rules_at_column_tops(document) -> None:
-    """A brief that opens a column needs no rule, nor the space around it, to part it from the
-    one before: WeasyPrint keeps both at a column break, and the rule would stand under the
-    running head. Remove them and move the column's content up by what they took."""
-    require_pinned()
-
-    def visit(box) -> None:
-        for child in getattr(box, "children", ()):
-            if not getattr(child, "is_column", False):
-                visit(child)
-                continue
-            flow = [c for c in child.children if c.is_in_normal_flow()]
-            if not flow or not flow[0].border_top_width:
-                continue
-            first = flow[0]
-            lift = first.margin_top + first.border_top_width + first.padding_top
-            first.margin_top = first.border_top_width = first.padding_top = 0
-            for moved in [*first.children, *flow[1:]]:
-                moved.translate(dy=-lift)
-
-    for page in document.pages:
-        visit(page._page_box)
 
 
 def text_boxes(document, issue: Issue) -> Iterator[tuple[int, Article | None, object]]:
