@@ -154,11 +154,17 @@ def heads_space(column: list[tuple[float, str]]) -> list[float]:
             for i, (top, kind) in enumerate(column) if kind == "head" and i]
 
 
+def heads_after(column: list[tuple[float, str]]) -> list[float]:
+    """The space below each heading of a column, to the line after it, in lines."""
+    return [round((column[i + 1][0] - top) / PITCH, 1)
+            for i, (top, kind) in enumerate(column[:-1]) if kind == "head"]
+
+
 def test_a_short_column_takes_lines_across_the_gutter(tmp_path, monkeypatch):
     """The right column ends three lines short: 二、 and the two lines it keeps do not fit
-    under it, and it has no heading of its own to open them before. They open before the
-    left column's 一、 instead, three lines move across, and both columns end on the block's
-    last line."""
+    under it, and it has no heading of its own to open them before. They open around the
+    left column's 一、 instead (two above it, one below: it stands in the middle of its
+    lines), three lines move across, and both columns end on the block's last line."""
     from publisher.pdf.weasyprint import balance
 
     body = (paragraph(3) + "<h2>一、标题</h2>" + paragraph(8) + paragraph(4)
@@ -166,12 +172,13 @@ def test_a_short_column_takes_lines_across_the_gutter(tmp_path, monkeypatch):
     found = rows(columns_pdf(tmp_path, body))
     left, right = found[1, "left"], found[1, "right"]
     assert left[-1] == right[-1] and len(right) == 10
-    assert heads_space(left) == [HEAD + 3]
     assert found[2, "left"][0][1] == "head"  # 二、 opens page 2
 
     monkeypatch.setattr(balance, "_level", lambda context, result, *rest: result)
     before = rows(columns_pdf(tmp_path, body))
     assert round((before[1, "right"][-1][0] - before[1, "left"][-1][0]) / PITCH) == -3
+    assert heads_space(left) == [HEAD + 2] and heads_space(before[1, "left"]) == [HEAD]
+    assert heads_after(left) == [heads_after(before[1, "left"])[0] + 1]
 
 
 def test_the_lines_a_full_page_opens_are_shared_over_its_headings(tmp_path, monkeypatch):
@@ -211,12 +218,13 @@ def test_balanced_columns_end_a_line_apart_at_most(tmp_path, monkeypatch):
 def test_a_first_column_short_takes_lines_from_the_page_before(tmp_path, monkeypatch):
     """Page 2's left column ends three lines short: 二、 and its two lines do not fit under it,
     and nothing stands before it on that page to open them before. They open on page 1,
-    before 一、, and the three lines they push on fill page 2's left column."""
+    around 一、 (two above, one below), and the three lines they push on fill page 2's left
+    column."""
     from publisher.pdf.weasyprint import balance
 
     body = paragraph(2) + "<h2>一、标题</h2>" + paragraph(23) + "<h2>二、标题</h2>" + paragraph(14)
     found = rows(columns_pdf(tmp_path, body))
-    assert heads_space(found[1, "left"]) == [HEAD + 3]
+    assert heads_space(found[1, "left"]) == [HEAD + 2]
     assert len(found[2, "left"]) == len(found[2, "right"]) + 1 == 10  # 二、 takes two lines
     assert found[2, "right"][0][1] == "head"
 

@@ -75,6 +75,7 @@ _NO_RULE = {"margin_top": Dimension(0, "px"), "padding_top": Dimension(0, "px"),
 # paragraphs that open with a bold lead-in or are a bold point heading.
 _OPENING_TAGS = frozenset(("h2", "h3", "aside", "figure", "header"))
 _OPENING_CLASSES = frozenset(("brief", "lead", "point"))
+_HEADING_TAGS = frozenset(("h2", "h3"))
 
 _original_columns_layout = column.columns_layout
 # The next page's columns as `_next_page` laid them out, kept for when that page comes (the
@@ -244,10 +245,24 @@ def _without_ruled_tops(context, tree, lay_out, absolute: list, fixed: list):
         attempts += 1
 
 
-def _margin_before(lines: dict) -> dict:
-    """Style changes that open `lines` (laid-out box: space) as margin before those boxes."""
-    return {box: {"margin_top": lambda margin, extra=extra: Dimension(margin.value + extra, "px")}
-            for box, extra in lines.items() if extra}
+def _grown(by: float):
+    """A change that grows a margin `by`."""
+    return lambda margin: Dimension(margin.value + by, "px")
+
+
+def _opened(lines: dict, pitch: float) -> dict:
+    """Style changes that open `lines` (laid-out box: space, in whole lines) as margin before
+    those boxes; around a heading, the lines after it take the smaller half, so that it stands
+    in the middle of the lines it takes (标题占行) rather than under a gap."""
+    changes = {}
+    for box, extra in lines.items():
+        if not extra:
+            continue
+        below = pitch * (round(extra / pitch) // 2) if box.element_tag in _HEADING_TAGS else 0
+        changes[box] = {"margin_top": _grown(extra - below)}
+        if below:
+            changes[box]["margin_bottom"] = _grown(below)
+    return changes
 
 
 def _tried(context, result, tree, lay_out, changes: dict, absolute: list, fixed: list, better):
@@ -289,7 +304,7 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
         before = _shortfall(result, bottom, pitch)
         space = _shares(starts, lines, pitch)
         trial = _tried(
-            context, result, tree, lay_out, _margin_before({s: space[id(s)] for s in starts}),
+            context, result, tree, lay_out, _opened({s: space[id(s)] for s in starts}, pitch),
             absolute, fixed, lambda t, before=before: t[1] is not None
             and all(c.is_column for c in t[0].children) and _shortfall(t, bottom, pitch) < before)
         if trial is result:
@@ -320,7 +335,7 @@ def _ahead(context, result, tree, lay_out, next_page, bottom: float, pitch: floa
             return wants == 0 or (fewest == most and wants < lines)
 
         trial = _tried(context, result, tree, lay_out,
-                       _margin_before({s: space[id(s)] for s in starts}), absolute, fixed,
+                       _opened({s: space[id(s)] for s in starts}, pitch), absolute, fixed,
                        better)
         if trial is not result:
             return trial
@@ -366,7 +381,7 @@ def _closer(context, result, tree, lay_out_at, room: float, pitch: float, absolu
     starts = [s for col in columns for s in _starts(col, col.position_y)][:_MAX_OPENINGS]
     for start in starts:
         trial = _tried(context, result, tree, lambda a, f: lay_out_at(room, a, f),
-                       _margin_before({start: pitch}), absolute, fixed, close)
+                       _opened({start: pitch}, pitch), absolute, fixed, close)
         if trial is not result:
             return trial
     columns = result[0].children
