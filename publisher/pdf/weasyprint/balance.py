@@ -28,10 +28,16 @@ above, which balanced columns can always honour.
 On a page the columns fill, a column may end whole lines short where something kept whole (a
 heading with its text, a brief's head, a box) went on to the next one. `_level` opens those
 lines as margin before the headings, briefs, lead-ins and boxes of the page up to that column
-and lays the box out again, so that lines move across the gutter; a first column with nothing
-before it takes them from the page before (`_ahead`, which lays the next page out ahead and
-keeps that layout for it). Balanced columns two lines apart open a line the same way
-(`_closer`). `fill_column` opens what is still left before the short column's own.
+(around a heading, the smaller half after it) and lays the box out again, so that lines move
+across the gutter; a first column with nothing before it takes them from the page before
+(`_ahead`, which lays the next page out ahead and keeps that layout for it), as does a box's
+end too short to balance alone on its page. Balanced columns two lines apart open a line the
+same way, or else let a paragraph leave an orphan (`_closer`). `fill_column` opens what is
+still left before the short column's own.
+
+Every layout is one where no brief opens a column under the rule that parts it from the one
+before (`_without_ruled_tops`): it goes, with the space around it, and the column holds what
+would have gone on.
 
 The wrapper depends on private WeasyPrint code: import it only through
 `publisher.pdf.weasyprint`, which checks the version first.
@@ -57,8 +63,9 @@ _ON_LINE = 0.01
 # How many steps (lines or half lines) beyond the even share a balanced layout may try.
 _MAX_TRIES = 12
 
-# A box's end alone on a page in fewer lines than this leaves a column empty: each column needs
-# a paragraph's two lines (orphans, widows), and an end note may follow.
+# A box's end alone on a page balances in this many lines, which lines pushed on from the page
+# before make up: each column needs a paragraph's two lines (orphans, widows), and an end note
+# may follow.
 _FEWEST_TAIL_LINES = 6
 
 # How many places to open a line a balanced layout two lines apart may try.
