@@ -279,6 +279,26 @@ def test_a_brief_that_opens_a_column_leaves_its_rule_and_the_column_holds_a_line
     assert rules(before) and all(page == 1 and top < right[0][0] for page, top in rules(before))
 
 
+def test_a_brief_that_fits_at_a_column_foot_only_without_its_rule_keeps_to_the_next_column(
+        tmp_path, monkeypatch):
+    """Two lines are left under the first section: the second, a line of rule and two lines
+    at least, does not fit there and opens the right column, where its rule goes. Without
+    the rule it would fit under the first, where it needs the rule: it keeps to the right
+    column's top, and no brief stands anywhere without its rule."""
+    from publisher.pdf.weasyprint import balance
+
+    body = f"<section>{paragraph(8)}</section><section>{paragraph(14)}</section>"
+    pdf = columns_pdf(tmp_path, body)
+    found = rows(pdf)
+    assert (len(found[1, "left"]), len(found[1, "right"])) == (8, 10)
+    assert rules(pdf) == []
+
+    monkeypatch.setattr(balance, "_KEPT_TO_COLUMN", {})
+    before = columns_pdf(tmp_path, body)
+    assert len(rows(before)[1, "left"]) == 10  # the second section at its foot, and no rule
+    assert rules(before) == []
+
+
 def test_a_few_last_lines_alone_on_a_page_take_lines_from_the_page_before(tmp_path, monkeypatch):
     """Twenty-two lines: page 2 would hold the last two, in its left column only. A line opens
     before each lead-in of page 1, two more lines go on, and page 2 ends two and two."""

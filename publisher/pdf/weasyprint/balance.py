@@ -77,6 +77,8 @@ _MAX_RULE_DROPS = 4
 # nor the space around that rule.
 _NO_RULE = {"margin_top": Dimension(0, "px"), "padding_top": Dimension(0, "px"),
             "border_top_width": 0}
+# A box that stays at the top of its column (not the first).
+_KEPT_TO_COLUMN = {"break_before": "column"}
 
 # Blocks before which a column may open space: headings, boxes, pictures, briefs and
 # paragraphs that open with a bold lead-in or are a bold point heading.
@@ -220,14 +222,18 @@ def _restyled(tree, changes: dict, lay_out):
 
 def _ruled_tops(box, dropped: dict) -> dict:
     """The boxes that open a column of the laid-out `box` under a rule of their own, or whose
-    rule `dropped` (by element) took away and that still open theirs, by element."""
+    rule `dropped` (by element) took away and that still open theirs, by element, with the
+    style changes that take the rule away: one that opens a column after the first also
+    keeps to it, or without its rule it could fit at the foot of the column before, where it
+    needs it."""
     found = {}
     earlier: set[int] = set()
-    for col in box.children:
+    for index, col in enumerate(box.children):
         flow = [c for c in col.children if c.is_in_normal_flow()]
         if flow and (flow[0].border_top_width or (
                 id(flow[0].element) in dropped and id(flow[0].element) not in earlier)):
-            found[id(flow[0].element)] = flow[0]
+            found[id(flow[0].element)] = (
+                flow[0], {**_NO_RULE, **_KEPT_TO_COLUMN} if index else _NO_RULE)
         earlier.update(id(c.element) for c in flow)
     return found
 
@@ -240,8 +246,7 @@ def _without_ruled_tops(context, tree, lay_out, absolute: list, fixed: list):
     dropped: dict = {}
     attempts = 1
     while True:
-        result = _restyled(tree, {b: _NO_RULE for b in dropped.values()},
-                           lambda: lay_out(absolute, fixed))
+        result = _restyled(tree, dict(dropped.values()), lambda: lay_out(absolute, fixed))
         if result[0] is None or not all(c.is_column for c in result[0].children):
             return result
         tops = _ruled_tops(result[0], dropped)
@@ -330,6 +335,8 @@ def _ahead(context, result, tree, lay_out, next_page, bottom: float, pitch: floa
     column some of what it lacks still counts."""
     starts = [s for col in result[0].children for s in _starts(col, col.position_y)]
     fewest, most = next_page(result[1]) if starts else (0, 0)
+    if not most:
+        return result
     before = _shortfall(result, bottom, pitch)
     for lines in range(fewest, most + 1):
         space = _shares(starts, lines, pitch)
