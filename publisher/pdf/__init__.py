@@ -104,14 +104,17 @@ def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> list[Pag
     # A user stylesheet: its !important colours override the layouts' CMYK ones.
     screen_css = [CSS(filename=templates.stylesheet(context.layout_folders, "screen.css"))]
 
+    plan = None  # of the last document laid out, the one kept
+
     def printed_names(document) -> list[str]:
-        return pages.page_plan(document, press=False).page_names(document)
+        nonlocal plan
+        plan = pages.page_plan(document, press=False)
+        return plan.page_names(document)
 
     with engine.patched(issue.uuid):
         document, runs, problems = render_checked(
             context, lambda scales: issue_html(context, picture_scales=scales),
             stylesheets=screen_css, allowed=context.readable, page_names=printed_names)
-        plan = pages.page_plan(document, press=False)
         warn_lone_boxes(runs)
         report(problems)
         if strict and problems:

@@ -47,6 +47,8 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from weasyprint.css.properties import Dimension
 from weasyprint.formatting_structure import boxes
@@ -417,27 +419,21 @@ def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
     following.position_y = context.current_footnote_area.page.content_box_y()
     absolute: list = []
     fixed: list = []
-    # As on the next page: its number (margins at its top are dropped after the first page),
-    # and the margins of the boxes it goes on in, cut to nothing at the page's top.
-    context.current_page += 1
-    try:
+    with _on_next_page(context):
         result = _without_ruled_tops(
             context, following, lambda a, f: _original_columns_layout(
                 context, following, bottom_space - _ROUNDING, resume_at, containing_block, True,
                 a, f, [0], first_letter_style, first_line_style), absolute, fixed)
-        if result[0] is not None and result[1] is None:
-            lacking = _FEWEST_TAIL_LINES - _lines(result[0])
-            if lacking > 0 and not _ends_level(context, box, following.position_y, bottom_space,
-                                               resume_at, containing_block, first_letter_style,
-                                               first_line_style, pitch):
-                block.remove_placeholders(context, [result[0]], absolute, fixed)
-                return 1, lacking
-    finally:
-        context.current_page -= 1
     laid_out, going_on = result[:2]
     if laid_out is None:
         return 0, 0
     block.remove_placeholders(context, [laid_out], absolute, fixed)
+    if going_on is None:
+        lacking = _FEWEST_TAIL_LINES - _lines(laid_out)
+        if lacking > 0 and not _ends_level(context, box, following.position_y, bottom_space,
+                                           resume_at, containing_block, first_letter_style,
+                                           first_line_style, pitch):
+            return 1, lacking
     if not absolute and not fixed:
         global _laid_ahead
         _laid_ahead = ((box, resume_at, following.position_y, bottom_space,
@@ -450,6 +446,17 @@ def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
     return 0, 0
 
 
+@contextmanager
+def _on_next_page(context) -> Iterator[None]:
+    """Lay out as on the next page: its number (margins at its top are dropped after the first
+    page), and the margins of the boxes it goes on in, cut to nothing at the page's top."""
+    context.current_page += 1
+    try:
+        yield
+    finally:
+        context.current_page -= 1
+
+
 def _ends_level(context, box, top: float, bottom_space, resume_at, containing_block,
                 first_letter_style, first_line_style, pitch: float) -> bool:
     """Whether the columns of `box` that end on the next page, going on there at
@@ -458,8 +465,10 @@ def _ends_level(context, box, top: float, bottom_space, resume_at, containing_bl
     ending.position_y = top
     absolute: list = []
     fixed: list = []
-    laid_out = columns_layout(context, ending, bottom_space, resume_at, containing_block, True,
-                              absolute, fixed, [0], first_letter_style, first_line_style)[0]
+    with _on_next_page(context):
+        laid_out = columns_layout(context, ending, bottom_space, resume_at, containing_block,
+                                  True, absolute, fixed, [0], first_letter_style,
+                                  first_line_style)[0]
     if laid_out is None:
         return True
     block.remove_placeholders(context, [laid_out], absolute, fixed)
