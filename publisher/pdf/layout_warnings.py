@@ -15,7 +15,7 @@ from publisher.source.model import Article, Issue, Kind
 
 logger = logging.getLogger(__name__)
 
-TAIL_LINES = 5  # a page with no more than this of an item's end, and nothing else
+TAIL_LINES = 5  # a page with an item's end no deeper than this (lines), and nothing else
 TITLE_MIN_PT = 15.0  # 小三: a title shrunk to fit its longest line may go no smaller
 UNEVEN_LINES = 2  # columns side by side may end this many lines apart, no more
 EMPTY_LINES = 6  # lines left empty at a page's foot while its item goes on overleaf
@@ -97,12 +97,12 @@ def _tails(body: TextRuns, on_page: dict[int, set[Article]], pictures: set[tuple
         (item, *others) = here
         if others or item not in on_page.get(index - 1, ()) or (index, item.anchor) in pictures:
             continue
-        lines = {round(box.position_y) for i, a, box in body if i == index and a == item}
-        if len(lines) <= TAIL_LINES:
+        rows = {round(box.position_y) for i, a, box in body if i == index and a == item}
+        if len(rows) <= TAIL_LINES:
             yield LayoutProblem(item, names[index],
-                                f"only the last {len(lines)} line(s) of this item stand on this "
-                                f"page: cut them, or make a picture smaller, so that they fit on "
-                                f"p. {names[index - 1]}", tail=True)
+                                f"the last lines of this item stand alone on this page, "
+                                f"{len(rows)} line(s) deep: cut them, or make a picture smaller, "
+                                f"so that they fit on p. {names[index - 1]}", tail=True)
 
 
 def _small_titles(body: TextRuns, classes: dict[int, set[str]],

@@ -174,7 +174,7 @@ def test_a_short_column_takes_lines_across_the_gutter(tmp_path, monkeypatch):
     assert left[-1] == right[-1] and len(right) == 10
     assert found[2, "left"][0][1] == "head"  # 二、 opens page 2
 
-    monkeypatch.setattr(balance, "_level", lambda context, result, *rest: result)
+    monkeypatch.setattr(balance, "_level", lambda context, result, *rest: (result, {}))
     before = rows(columns_pdf(tmp_path, body))
     assert round((before[1, "right"][-1][0] - before[1, "left"][-1][0]) / PITCH) == -3
     assert heads_space(left) == [HEAD + 2] and heads_space(before[1, "left"]) == [HEAD]
@@ -192,7 +192,7 @@ def test_the_lines_a_full_page_opens_are_shared_over_its_headings(tmp_path, monk
     assert found[1, "left"][-1] == found[1, "right"][-1]
     assert heads_space(found[1, "left"]) + heads_space(found[1, "right"]) == [HEAD + 1] * 3
 
-    monkeypatch.setattr(balance, "_level", lambda context, result, *rest: result)
+    monkeypatch.setattr(balance, "_level", lambda context, result, *rest: (result, {}))
     before = rows(columns_pdf(tmp_path, body))
     spaces = heads_space(before[1, "left"]) + heads_space(before[1, "right"])
     assert spaces == [HEAD, HEAD, HEAD + 3]
@@ -313,3 +313,24 @@ def test_a_few_last_lines_alone_on_a_page_take_lines_from_the_page_before(tmp_pa
     monkeypatch.setattr(balance, "_ahead", lambda context, result, *rest: result)
     before = rows(columns_pdf(tmp_path, body))
     assert len(before[2, "left"]) == 2 and (2, "right") not in before
+
+
+def test_a_heading_that_opens_a_column_takes_a_line_more_for_a_short_tail(tmp_path,
+                                                                          monkeypatch):
+    """Page 2 would hold the last three lines alone, in its left column (two and one would
+    leave the last alone atop the right one). Page 1 has nothing to open a line before but
+    二、, which keeps to the top of its right column (with its rule it does not fit under the
+    first section): it takes a line more below it, one more line goes on, and page 2 ends
+    two and two."""
+    from publisher.pdf.weasyprint import balance
+
+    body = (f"<section>{paragraph(8)}</section>"
+            f"<section><h2>二、标题</h2>{paragraph(11)}</section>")
+    found = rows(columns_pdf(tmp_path, body))
+    assert (len(found[2, "left"]), len(found[2, "right"])) == (2, 2)
+    assert found[1, "right"][0][1] == "head"
+
+    monkeypatch.setattr(balance, "_head_atop", lambda column: None)
+    before = rows(columns_pdf(tmp_path, body))
+    assert len(before[2, "left"]) == 3 and (2, "right") not in before
+    assert heads_after(found[1, "right"]) == [heads_after(before[1, "right"])[0] + 1]

@@ -40,8 +40,8 @@ def test_each_layout_problem_is_reported_at_its_file_and_page(warnings_pdf):
         f"{article('20-butong.md')}: p. 3: the right column ends 35 lines short of the other: "
         "something that cannot be split (a picture, a box, a heading kept with its text) left "
         "the gap; shorten, shrink or move it",
-        f"{article('42-guoye.md')}: p. 7: only the last 4 line(s) of this item stand on this "
-        "page: cut them, or make a picture smaller, so that they fit on p. 6",
+        f"{article('42-guoye.md')}: p. 7: the last lines of this item stand alone on this page, "
+        "4 line(s) deep: cut them, or make a picture smaller, so that they fit on p. 6",
         f"{article('45-kongbai.md')}: p. 8: 68 mm at the foot of the page stay empty while "
         "this item goes on overleaf: what follows (a picture, a box) did not fit; make it "
         "smaller",
@@ -90,17 +90,15 @@ def test_strict_fails_and_writes_nothing(tmp_path):
 
 
 def test_the_sample_names_only_what_is_wrong_with_it(sample_pdf):
-    """Its problem, visible on the page: the last three lines of 要闻要论 alone on p. 9, in
-    one column (two and one would leave a last line alone atop the right one). P. 8 cannot
-    push lines on to balance them: a line opened before any of its briefs leaves a brief's
-    head no room. Every full column ends on the block's last line."""
+    """Its problem, visible on the page: the last lines of 要闻要论 alone on p. 9. They were
+    three, in one column (two and one would leave a last line alone atop the right one); p. 8
+    gives the brief that opens its right column a line more under its head, so they are four,
+    two and two. Every full column ends on the block's last line."""
     articles = ROOTS.parent.parent / "examples/2015-10/articles"
     assert BUILD_WARNINGS[sample_pdf] == [
-        f"{articles / '160-quanhui-chuanda.md'}: p. 9: only the last 3 line(s) of this item "
-        "stand on this page: cut them, or make a picture smaller, so that they fit on p. 8",
-        f"{articles / '160-quanhui-chuanda.md'}: p. 9: the right column ends 3 lines short of "
-        "the other: something that cannot be split (a picture, a box, a heading kept with its "
-        "text) left the gap; shorten, shrink or move it"]
+        f"{articles / '160-quanhui-chuanda.md'}: p. 9: the last lines of this item stand alone "
+        "on this page, 2 line(s) deep: cut them, or make a picture smaller, so that they fit on "
+        "p. 8"]
 
 
 def test_untitled_items_and_the_back_cover_are_in_the_toc_and_bookmarks_as_in_the_epub(

@@ -180,9 +180,9 @@ def text_block(page, index: int, grid: Grid) -> tuple[list, list, list]:
 
 def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
     """Where an article (or the box after it) ends, the pages whose two columns end more than
-    a line apart; at least 20 ends are measured. A tail of four lines or fewer (its end note
-    counted) may stand in one column: widows and orphans of 2 split it two and two at best,
-    and an end note keeps to its last line."""
+    a line apart; at least 20 ends are measured. A tail too short to split (widows and orphans
+    of 2, an end note kept to its last line) is made longer from the page before, so it too
+    ends level."""
     grid = Grid(issue.trim)
     ends = column_ends(issue)
     first, measured = 0, []
@@ -206,13 +206,11 @@ def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
         start = min(c["top"] for c in left + right if above < c["top"])
         stretch = [[c for c in column if above < c["top"] < below] for column in (left, right)]
         feet = [max((c["bottom"] for c in column), default=start) for column in stretch]
-        short_tail = not stretch[1] and len({round(c["top"]) for c in stretch[0]}) <= 4
         # In whole lines: a 楷 glyph's bottom lies a little below a 宋 one's on the same line.
         apart = round(abs(feet[0] - feet[1]) / grid.line_pt)
-        measured.append((index + 1, end, feet, short_tail, apart))
+        measured.append((index + 1, end, feet, apart))
     assert len(measured) == len(ends) >= 20
-    return [(page, end, feet) for page, end, feet, short_tail, apart in measured
-            if apart > 1 and not short_tail]
+    return [(page, end, feet) for page, end, feet, apart in measured if apart > 1]
 
 
 def test_columns_end_balanced(plumber, sample_issue):

@@ -31,7 +31,8 @@ lines as margin before the headings, briefs, lead-ins and boxes of the page up t
 (around a heading, the smaller half after it) and lays the box out again, so that lines move
 across the gutter; a first column with nothing before it takes them from the page before
 (`_ahead`, which lays the next page out ahead and keeps that layout for it), as does a box's
-end too short to balance alone on its page. Balanced columns two lines apart open a line the
+end too short to balance alone on its page; on the page before, a heading or brief's head that
+opens a column may take those lines under it. Balanced columns two lines apart open a line the
 same way, or else let a paragraph leave an orphan (`_closer`). `fill_column` opens what is
 still left before the short column's own.
 
@@ -87,6 +88,8 @@ _KEPT_TO_COLUMN = {"break_before": "column"}
 _OPENING_TAGS = frozenset(("h2", "h3", "aside", "figure", "header"))
 _OPENING_CLASSES = frozenset(("brief", "lead", "point"))
 _HEADING_TAGS = frozenset(("h2", "h3"))
+# Heads after which a column that they open may take lines: headings and a brief's head.
+_HEAD_TAGS = _HEADING_TAGS | {"header"}
 
 _original_columns_layout = column.columns_layout
 # The next page's columns as `_next_page` laid them out, kept for when that page comes (the
@@ -130,7 +133,7 @@ def _step(total: float, pitch: float) -> float:
 
 def _starts(box, top: float) -> list:
     """The boxes of a column before which whole lines of space may open: headings, briefs,
-    boxes and pictures, but not the column's first."""
+    boxes and pictures, but not the column's first, nor a headline under its kicker."""
     found = []
     for child in box.children:
         if not child.is_in_normal_flow() or isinstance(child, boxes.LineBox):
@@ -140,9 +143,22 @@ def _starts(box, top: float) -> list:
         if child.position_y > top + _ON_LINE and (
                 child.element_tag in _OPENING_TAGS or _OPENING_CLASSES.intersection(classes)):
             found.append(child)
-        elif isinstance(child, boxes.BlockContainerBox):
+        elif isinstance(child, boxes.BlockContainerBox) and child.element_tag not in _HEAD_TAGS:
             found += _starts(child, top)
     return found
+
+
+def _head_atop(column):
+    """The heading or brief head that opens `column`, if one does."""
+    box = column
+    while isinstance(box, boxes.BlockContainerBox) and not isinstance(box, boxes.LineBox):
+        flow = [c for c in box.children if c.is_in_normal_flow()]
+        if not flow:
+            return None
+        box = flow[0]
+        if box.element_tag in _HEAD_TAGS:
+            return box
+    return None
 
 
 def _open_space(box, space: dict[int, float]) -> float:
@@ -264,19 +280,40 @@ def _grown(by: float):
     return lambda margin: Dimension(margin.value + by, "px")
 
 
-def _opened(lines: dict, pitch: float) -> dict:
+def _opened(lines: dict, pitch: float, atop: frozenset = frozenset()) -> dict:
     """Style changes that open `lines` (laid-out box: space, in whole lines) as margin before
     those boxes; around a heading, the lines after it take the smaller half, so that it stands
-    in the middle of the lines it takes (标题占行) rather than under a gap."""
+    in the middle of the lines it takes (标题占行) rather than under a gap; after a head that
+    opens its column (`atop`, by id), they take all, so that the column's first line stays
+    level with the others'."""
     changes = {}
     for box, extra in lines.items():
         if not extra:
             continue
-        below = pitch * (round(extra / pitch) // 2) if box.element_tag in _HEADING_TAGS else 0
+        if id(box) in atop:
+            below = extra
+        elif box.element_tag in _HEADING_TAGS:
+            below = pitch * (round(extra / pitch) // 2)
+        else:
+            below = 0
         changes[box] = {"margin_top": _grown(extra - below)}
         if below:
             changes[box]["margin_bottom"] = _grown(below)
     return changes
+
+
+def _merged(changes: dict, more: dict) -> dict:
+    """Style changes `more` made on top of `changes` (laid-out box: its style's changed
+    properties; boxes laid out from one element are one): a margin grown by both grows by
+    both."""
+    merged = {id(box.element): (box, dict(values)) for box, values in changes.items()}
+    for box, values in more.items():
+        earlier = merged.setdefault(id(box.element), (box, {}))[1]
+        for name, value in values.items():
+            first = earlier.get(name)
+            earlier[name] = (lambda old, first=first, then=value: then(first(old))) \
+                if callable(first) and callable(value) else value
+    return dict(merged.values())
 
 
 def _tried(context, result, tree, lay_out, changes: dict, absolute: list, fixed: list, better):
@@ -305,7 +342,9 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
     """On a page the columns fill, a column that ends lines short opens them before the
     headings, briefs, lead-ins and boxes of the page up to its own, shared out evenly: those
     in the columns before it push lines across the gutter. The box is laid out again with
-    that space as margin, so lines move on as they would have been set."""
+    that space as margin, so lines move on as they would have been set. Return the layout and
+    the style changes it was laid out with."""
+    changes: dict = {}
     for _ in range(len(result[0].children)):
         columns = result[0].children
         for k, short in enumerate(columns):
@@ -314,28 +353,34 @@ def _level(context, result, tree, lay_out, bottom: float, pitch: float, absolute
             if lines and starts:
                 break
         else:
-            return result
+            break
         before = _shortfall(result, bottom, pitch)
         space = _shares(starts, lines, pitch)
+        more = _merged(changes, _opened({s: space[id(s)] for s in starts}, pitch))
         trial = _tried(
-            context, result, tree, lay_out, _opened({s: space[id(s)] for s in starts}, pitch),
-            absolute, fixed, lambda t, before=before: t[1] is not None
-            and all(c.is_column for c in t[0].children) and _shortfall(t, bottom, pitch) < before)
+            context, result, tree, lay_out, more, absolute, fixed,
+            lambda t, before=before: t[1] is not None and all(c.is_column for c in t[0].children)
+            and _shortfall(t, bottom, pitch) < before)
         if trial is result:
-            return result
-        result = trial
-    return result
+            break
+        result, changes = trial, more
+    return result, changes
 
 
-def _ahead(context, result, tree, lay_out, next_page, bottom: float, pitch: float,
-           absolute: list, fixed: list):
+def _ahead(context, result, changes: dict, tree, lay_out, next_page, bottom: float,
+           pitch: float, absolute: list, fixed: list):
     """Where the next page's first column would end lines short with nothing before it on
     that page to open them before, or where the box ends there in too few lines to balance,
     lines open on this page instead, before its headings, briefs and lead-ins, and push as
-    many on. `next_page(resume_at)` says how many lines the next page wants pushed on, at
-    fewest and at most; with no trial that gives it all it wants, one that gives the first
-    column some of what it lacks still counts."""
-    starts = [s for col in result[0].children for s in _starts(col, col.position_y)]
+    many on; a head that opens a column (a brief kept to it) takes them after it. `next_page(
+    resume_at)` says how many lines the next page wants pushed on, at fewest and at most; with
+    no trial that gives it all it wants, one that gives the first column some of what it lacks
+    still counts. `result` was laid out with style `changes`, which each trial keeps."""
+    columns = result[0].children
+    heads = [_head_atop(col) for col in columns]
+    atop = frozenset(id(head) for head in heads if head is not None)
+    starts = [s for head, col in zip(heads, columns, strict=True)
+              for s in [head, *_starts(col, col.position_y)] if s is not None]
     fewest, most = next_page(result[1]) if starts else (0, 0)
     if not most:
         return result
@@ -351,8 +396,8 @@ def _ahead(context, result, tree, lay_out, next_page, bottom: float, pitch: floa
             return wants == 0 or (fewest == most and wants < lines)
 
         trial = _tried(context, result, tree, lay_out,
-                       _opened({s: space[id(s)] for s in starts}, pitch), absolute, fixed,
-                       better)
+                       _merged(changes, _opened({s: space[id(s)] for s in starts}, pitch, atop)),
+                       absolute, fixed, better)
         if trial is not result:
             return trial
     return result
@@ -529,9 +574,9 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
                 return _next_page(context, box, filling, bottom_space, at, containing_block,
                                   first_letter_style, first_line_style, grid)
 
-            result = _level(context, result, filling, fill, bottom, grid, absolute_boxes,
-                            fixed_boxes)
-            result = _ahead(context, result, filling, fill, next_page, bottom, grid,
+            result, changes = _level(context, result, filling, fill, bottom, grid,
+                                     absolute_boxes, fixed_boxes)
+            result = _ahead(context, result, changes, filling, fill, next_page, bottom, grid,
                             absolute_boxes, fixed_boxes)
             for col in result[0].children:
                 fill_column(col, bottom, grid)
