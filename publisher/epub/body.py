@@ -4,6 +4,7 @@ breaks."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from html import escape
 
@@ -68,7 +69,8 @@ def _insert_at(block: etree._Element, offset: int, marker: etree._Element) -> No
         if counted(text) <= offset:
             offset -= counted(text)
             continue
-        cut = next(i for i in range(len(text)) if counted(text[:i + 1]) > offset)
+        shown = itertools.accumulate(counted(ch) for ch in text)
+        cut = next(i for i, count in enumerate(shown) if count > offset)
         if attr == "text":
             node.insert(0, marker)
             node.text, marker.tail = text[:cut], text[cut:]
