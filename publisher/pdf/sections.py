@@ -85,6 +85,11 @@ class Job:
         return "目录 (page count)" if self.toc_folios and not self.toc_folios[0][1] else \
             self.part.name
 
+    @property
+    def carries_keywords(self) -> bool:
+        """Whether its HTML carries the issue's keywords (see `issue_html`)."""
+        return self.part is not None and self.part.kind == "front"
+
     def html(self, context: BuildContext, scales: dict[str, float] | None = None) -> str:
         if self.part is None:
             return furniture_html(context, self.pages, press=self.press)
@@ -169,47 +174,74 @@ def _start_worker(build: int) -> None:
 
 def run(context: BuildContext, jobs: list[Job], shared: str,
         progress: Callable[[str, Job], None] = lambda how, job: None) -> list[LaidOut]:
-    """Lay out `jobs` (or take them from the cache); their results in the same order."""
-    htmls = [job.html(context) for job in jobs]
-    keys = [job.key(context, shared, html) for job, html in zip(jobs, htmls, strict=True)]
+    """Lay out `jobs` (or take them from the cache); their results in the same order.
+
+    The front pages' HTML carries the issue's keywords, which jieba's process may still be
+    finding: where no more than one other section is to be laid out (an edit), it is laid out
+    first, here, while jieba works, and only then is the front pages' HTML made."""
+    keys: dict[int, str] = {}
+    sizes: dict[int, int] = {}
     done: dict[int, LaidOut] = {}
-    for index, key in enumerate(keys):
-        data = cache.get("sections", key)
-        found = LaidOut.from_bytes(data) if data is not None else None
-        if found is not None:
-            done[index] = found
-            progress("cached", jobs[index])
-    todo = [i for i in range(len(jobs)) if i not in done]
+    cached: set[int] = set()
+
+    def uncached(indices: list[int]) -> list[int]:
+        for index in indices:
+            html = jobs[index].html(context)
+            keys[index], sizes[index] = jobs[index].key(context, shared, html), len(html)
+            data = cache.get("sections", keys[index])
+            found = LaidOut.from_bytes(data) if data is not None else None
+            if found is not None:
+                done[index] = found
+                cached.add(index)
+                progress("cached", jobs[index])
+        return [i for i in indices if i not in done]
+
+    todo = uncached([i for i, job in enumerate(jobs)
+                     if not job.carries_keywords or context.keywords_known])
+    if len(todo) <= 1 and len(keys) < len(jobs):
+        _lay_out_here(context, jobs, todo, done, progress)
+        todo = []
+    todo += uncached([i for i in range(len(jobs)) if i not in keys])
     # The longest first, so that no worker is left with a long section at the end.
-    todo.sort(key=lambda i: -len(htmls[i]))
-    size = min(processes.workers(), len(todo))
-    if size <= 1:
-        # This process holds what the build loaded (jieba's dictionary, the issue): set aside
-        # from the collections that free each section's boxes, which would walk it every time.
-        gc.collect()
-        gc.freeze()
-        try:
-            for index in todo:
-                done[index] = _checked(lay_out(context, jobs[index], in_process=True))
-                progress("laid out", jobs[index])
-        finally:
-            gc.unfreeze()
+    todo.sort(key=lambda i: -sizes[i])
+    if min(processes.workers(), len(todo)) <= 1:
+        _lay_out_here(context, jobs, todo, done, progress)
     else:
-        words.release()  # its memory is a worker's
-        with _executor(size) as pool:
-            futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i
-                                          for i in todo}
-            try:
-                for future in as_completed(futures):
-                    index = futures[future]
-                    done[index] = _checked(future.result())
-                    progress("laid out", jobs[index])
-            finally:
-                for future in futures:
-                    future.cancel()
-    for index in todo:
+        _lay_out_by_workers(context, jobs, todo, done, progress)
+    for index in sorted(keys.keys() - cached):
         cache.put("sections", keys[index], done[index].to_bytes())
     return [done[i] for i in range(len(jobs))]
+
+
+def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
+                  done: dict[int, LaidOut], progress: Callable[[str, Job], None]) -> None:
+    if not todo:
+        return
+    # This process holds what the build loaded (jieba's dictionary, the issue): set aside
+    # from the collections that free each section's boxes, which would walk it every time.
+    gc.collect()
+    gc.freeze()
+    try:
+        for index in todo:
+            done[index] = _checked(lay_out(context, jobs[index], in_process=True))
+            progress("laid out", jobs[index])
+    finally:
+        gc.unfreeze()
+
+
+def _lay_out_by_workers(context: BuildContext, jobs: list[Job], todo: list[int],
+                        done: dict[int, LaidOut], progress: Callable[[str, Job], None]) -> None:
+    words.release()  # its memory is a worker's
+    with _executor(min(processes.workers(), len(todo))) as pool:
+        futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i for i in todo}
+        try:
+            for future in as_completed(futures):
+                index = futures[future]
+                done[index] = _checked(future.result())
+                progress("laid out", jobs[index])
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _checked(result: LaidOut | tuple) -> LaidOut:

@@ -51,10 +51,13 @@ def test_the_same_bytes_serial_parallel_and_from_the_section_cache(copied_sample
 
 
 def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkeypatch):
+    """…and lays it out before it asks for the issue's keywords, which the 目录's HTML
+    carries: a build with workers finds them in jieba's process meanwhile."""
     from pypdf import PdfReader
 
+    from publisher import keywords
     from publisher.build import build
-    from publisher.pdf import progress
+    from publisher.pdf import progress, sections
 
     monkeypatch.setenv("PUBLISHER_WORKERS", "1")
     counts: list[dict[str, int]] = []
@@ -72,9 +75,16 @@ def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkey
     text = edited.read_text(encoding="utf-8")
     at = text.index("。", text.index("\n---", 3) + 4)
     edited.write_text(text[:at] + "，再议" + text[at:], encoding="utf-8")
+    events: list[str] = []
+    lay_out, issue_keywords = sections.lay_out, keywords.issue_keywords
+    monkeypatch.setattr(sections, "lay_out", lambda context, job, **options: (
+        events.append(job.name), lay_out(context, job, **options))[1])
+    monkeypatch.setattr(keywords, "issue_keywords", lambda found: (
+        events.append("keywords"), issue_keywords(found))[1])
     (after,) = build(issue, tmp_path / "after", pdf=True, epub=False)
     sections_laid_out = counts[-1]["laid out"]
     assert sections_laid_out == 1, counts
+    assert events == ["item-020", "keywords"]
     old, new = PdfReader(before), PdfReader(after)
     assert len(old.pages) == len(new.pages)
     changed = [index for index, (a, b) in enumerate(zip(old.pages, new.pages, strict=True))
