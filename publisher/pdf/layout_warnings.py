@@ -1,7 +1,7 @@
 """After layout, what an editor or a printer would catch by eye, reported as
 `path: p. N: message`: a page holding only an item's last lines, a title shrunk below the house
-minimum, columns that end unevenly, a page left half empty while its item goes on overleaf, a
-box with unequal space around it, and an item missing from the 目录."""
+minimum, columns that end unevenly, a hole in a column, a page left half empty while its item
+goes on overleaf, a box with unequal space around it, and an item missing from the 目录."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ TAIL_LINES = 5  # a page with an item's end no deeper than this (lines), and not
 TITLE_MIN_PT = 15.0  # 小三: a title shrunk to fit its longest line may go no smaller
 UNEVEN_LINES = 2  # columns side by side may end this many lines apart, no more
 EMPTY_LINES = 6  # lines left empty at a page's foot while its item goes on overleaf
+OPEN_LINES = 4  # lines of space between two lines of a column (a brief's rule takes one)
 UNEVEN_SPACE_LINES = 0.5  # difference between the space above and below a box
 TITLE_CLASSES = {"title", "series-title"}
 
@@ -78,6 +79,7 @@ def layout_problems(document, runs: TextRuns, issue: Issue,
         *_tails(body, on_page, set(geometry.pictures(document, ancestry)), names),
         *_small_titles(body, classes, names),
         *_uneven_columns(geometry.column_sets(document, ancestry), items, names, line),
+        *_holes(geometry.column_gaps(document, ancestry), items, names, line),
         *_empty_feet(geometry.page_fill(document), on_page, names, line),
         *_uneven_space(geometry.boxed_spacing(document, ancestry), items, names, line),
     ]
@@ -132,6 +134,18 @@ def _uneven_columns(sets, items, names, line: float) -> Iterator[LayoutProblem]:
                                 "other: something that cannot be split (a picture, a box, a "
                                 "heading kept with its text) left the gap; shorten, shrink or "
                                 "move it")
+
+
+def _holes(gaps, items, names, line: float) -> Iterator[LayoutProblem]:
+    for gap in gaps:
+        item = items.get(gap.item)
+        if item is not None and names[gap.page].isdigit() and gap.height > OPEN_LINES * line:
+            yield LayoutProblem(item, names[gap.page],
+                                f"{gap.height / line:.0f} lines of space stand above this item in "
+                                "its column: what comes after it (a heading kept with its text, "
+                                "a brief's head, a box) did not fit at the column's foot, and "
+                                "nothing else in the column could share the lines it left; cut "
+                                "or add a line or two nearby")
 
 
 def _empty_feet(fills, on_page, names, line: float) -> Iterator[LayoutProblem]:

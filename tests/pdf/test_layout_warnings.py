@@ -93,12 +93,18 @@ def test_the_sample_names_only_what_is_wrong_with_it(sample_pdf):
     """Its problem, visible on the page: the last lines of 要闻要论 alone on p. 9. They were
     three, in one column (two and one would leave a last line alone atop the right one); p. 8
     gives the brief that opens its right column a line more under its head, so they are four,
-    two and two. Every full column ends on the block's last line."""
+    two and two. Every full column ends on the block's last line. And a hole on p. 8: that
+    brief's head and first lines need some five lines and a half at the left column's foot,
+    where five are left; they open above the one brief of the column."""
     articles = ROOTS.parent.parent / "examples/2015-10/articles"
     assert BUILD_WARNINGS[sample_pdf] == [
         f"{articles / '160-quanhui-chuanda.md'}: p. 9: the last lines of this item stand alone "
         "on this page, 2 line(s) deep: cut them, or make a picture smaller, so that they fit on "
-        "p. 8"]
+        "p. 8",
+        f"{articles / '150-zizhiqu-yantao.md'}: p. 8: 6 lines of space stand above this item in "
+        "its column: what comes after it (a heading kept with its text, a brief's head, a box) "
+        "did not fit at the column's foot, and nothing else in the column could share the lines "
+        "it left; cut or add a line or two nearby"]
 
 
 def test_untitled_items_and_the_back_cover_are_in_the_toc_and_bookmarks_as_in_the_epub(

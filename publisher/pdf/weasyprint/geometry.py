@@ -3,6 +3,7 @@ from the page's top, for the checks an editor or a printer would make by eye."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -29,6 +30,15 @@ class Spacing:
     item: str | None
     above: float
     below: float
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Space in a column between one line (or picture) and the next."""
+
+    page: int
+    item: str | None  # the item of what comes after the space
+    height: float
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,18 @@ def boxed_spacing(document, ancestry: Ancestry, tag: str = "aside") -> Iterator[
                 top, bottom = _top(box), _bottom(box)
                 yield Spacing(index, ancestry.item(box), top - _bottom(parts[at - 1]),
                               _top(parts[at + 1]) - bottom)
+
+
+def column_gaps(document, ancestry: Ancestry) -> Iterator[Gap]:
+    """The space between each two lines or pictures that follow one another in a column."""
+    require_pinned()
+    for index, page in enumerate(document.pages):
+        for flow in _flows(page._page_box):
+            if not getattr(flow, "is_column", False):
+                continue
+            parts = list(_flat(flow, None))
+            for before, after in itertools.pairwise(parts):
+                yield Gap(index, ancestry.item(after), _top(after) - _bottom(before))
 
 
 def pictures(document, ancestry: Ancestry) -> Iterator[tuple[int, str | None]]:
