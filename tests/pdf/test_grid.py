@@ -334,3 +334,27 @@ def test_a_heading_that_opens_a_column_takes_a_line_more_for_a_short_tail(tmp_pa
     before = rows(columns_pdf(tmp_path, body))
     assert len(before[2, "left"]) == 3 and (2, "right") not in before
     assert heads_after(found[1, "right"]) == [heads_after(before[1, "right"])[0] + 1]
+
+
+def test_a_page_laid_out_again_breaks_its_lines_once(tmp_path, monkeypatch):
+    """A layout tried again (here, a brief that opens a column, laid out again without its
+    rule) takes the lines it broke before from `justify._broken`, not from Pango again, and
+    sets the same page."""
+    from publisher.pdf.weasyprint import justify
+
+    body = f"<section>{paragraph(10)}</section><section>{paragraph(14)}</section>"
+    splits: list[int] = []
+    original = justify._original_split_inline_box
+    monkeypatch.setattr(justify, "_original_split_inline_box",
+                        lambda *args: (splits.append(1), original(*args))[1])
+    found = rows(columns_pdf(tmp_path, body))
+    once = len(splits)
+
+    class Forgetful(dict):
+        def __setitem__(self, key, value) -> None:
+            pass
+
+    monkeypatch.setattr(justify, "_broken", Forgetful())
+    splits.clear()
+    assert rows(columns_pdf(tmp_path, body)) == found
+    assert once < len(splits) * 0.7, (once, len(splits))

@@ -33,6 +33,7 @@ which checks the version first.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import unicodedata
@@ -302,9 +303,50 @@ def _plain(box: boxes.Box) -> bool:
                for child in getattr(box, "children", ()))
 
 
+# The lines of this layout (one section's document) broken so far, by what decides them:
+# balance.py lays a page's columns out several times, and a plain line (`_plain`, clear of
+# floats, with none of WeasyPrint's lists touched) breaks the same at the same place however
+# high on the page it stands and whatever the blocks' margins. Each use takes a copy.
+_broken: dict[tuple, tuple] = {}
+
+
+def _frozen(skip_stack: dict | None) -> tuple | None:
+    """A skip stack (nested dicts) as a key."""
+    return None if skip_stack is None else tuple(
+        sorted((index, _frozen(inner)) for index, inner in skip_stack.items()))
+
+
+def _copied(result: tuple) -> tuple:
+    """A broken line that no other layout shares: its boxes and skip stack copied."""
+    line, resume_at, *rest = result
+    return (line.deepcopy(), copy.deepcopy(resume_at), *rest)
+
+
 def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
                      containing_block, absolute_boxes, fixed_boxes, line_placeholders,
                      waiting_floats, line_children, first_letter_style, first_line_style):
+    """`_split_line`, from the lines broken before where the same line was."""
+    lists = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
+    arguments = (context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
+                 *lists, first_letter_style, first_line_style)
+    if (not isinstance(box, boxes.LineBox) or any(lists) or context.excluded_shapes
+            or first_letter_style is not None or first_line_style is not None
+            or not _plain(box)):
+        return _split_line(*arguments)
+    key = (box, box.position_x, _frozen(skip_stack), position_x, max_x, containing_block.width,
+           containing_block.height)
+    if key in _broken:
+        _ahead.clear()
+        return _copied(_broken[key])
+    result = _split_line(*arguments)
+    if not any(lists):
+        _broken[key] = _copied(result)
+    return result
+
+
+def _split_line(context, box, position_x, max_x, bottom_space, skip_stack,
+                containing_block, absolute_boxes, fixed_boxes, line_placeholders,
+                waiting_floats, line_children, first_letter_style, first_line_style):
     """A justified line as `_fitted_line` sets it, or one character shorter when the next line
     would be loose and takes that character to be less so: the line before a paragraph's last
     (kept at two characters) or before a run of digits that cannot break would otherwise open
@@ -421,7 +463,8 @@ def install():
     line_break.Layout.get_first_line = get_first_line
 
     def restore() -> None:
-        _ahead.clear()  # it holds the last layout's boxes and context
+        _ahead.clear()  # they hold the last layout's boxes and context
+        _broken.clear()
         inline.justify_line = _original_justify_line
         inline.text_align = _original_text_align
         inline.split_inline_box = _original_split_inline_box
