@@ -148,17 +148,22 @@ def _starts(box, top: float) -> list:
     return found
 
 
-def _head_atop(column):
-    """The heading or brief head that opens `column`, if one does."""
+def _along_edge(column, last: bool) -> Iterator:
+    """The boxes down from `column` through its first (or `last`) in-flow child, that child's
+    first (or last), and so on, to a line or a box that holds no blocks."""
     box = column
-    while isinstance(box, boxes.BlockContainerBox) and not isinstance(box, boxes.LineBox):
+    while isinstance(box, boxes.BlockContainerBox):
         flow = [c for c in box.children if c.is_in_normal_flow()]
         if not flow:
-            return None
-        box = flow[0]
-        if box.element_tag in _HEAD_TAGS:
-            return box
-    return None
+            return
+        box = flow[-1 if last else 0]
+        yield box
+
+
+def _head_atop(column):
+    """The heading or brief head that opens `column`, if one does."""
+    return next((box for box in _along_edge(column, False) if box.element_tag in _HEAD_TAGS),
+                None)
 
 
 def _open_space(box, space: dict[int, float]) -> float:
@@ -405,17 +410,12 @@ def _ahead(context, result, changes: dict, tree, lay_out, next_page, bottom: flo
 
 def _paragraph_at(column, last: bool):
     """The paragraph (the block of lines) that ends `column` if `last`, else that opens it."""
-    box = column
-    while True:
-        flow = [c for c in box.children if c.is_in_normal_flow()]
-        if not flow:
-            return None
-        child = flow[-1 if last else 0]
-        if isinstance(child, boxes.LineBox):
-            return box if box is not column else None
-        if not isinstance(child, boxes.BlockContainerBox):
-            return None
-        box = child
+    parent = column
+    for box in _along_edge(column, last):
+        if isinstance(box, boxes.LineBox):
+            return parent if parent is not column else None
+        parent = box
+    return None
 
 
 def _closer(context, result, tree, lay_out_at, room: float, pitch: float, absolute: list,
