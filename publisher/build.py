@@ -65,6 +65,10 @@ def build(
 
         issue = load_issue(root)
         context = resolve(issue)
+        if pdf and not stored[outputs[0]]:
+            from publisher.pdf.sections import start_workers_early
+
+            start_workers_early(context, out_dir, press=press)
         _ask_jieba_first(context, epub=epub)
         stem = output_stem(issue)
         laid_out: dict = {}  # the PDF's page map, for the EPUB's page list

@@ -29,6 +29,7 @@ section to lay out, in this process. Every path yields the same section bytes, h
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import logging
 import multiprocessing
@@ -151,15 +152,37 @@ class LaidOut:
             return None
 
 
-def _executor(size: int) -> ProcessPoolExecutor:
-    """A pool for one build's layouts: ended after them, so that its idle workers hold no
-    memory while the pages are composed."""
+def _forkserver():
     # Workers fork from a lean server that has imported WeasyPrint (never from this process: it
     # may hold jieba's dictionary, and threads of `watch` or `preview`).
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
-    return ProcessPoolExecutor(size, mp_context=context, initializer=_start_worker,
+    return context
+
+
+def _executor(size: int) -> ProcessPoolExecutor:
+    """A pool for one build's layouts: ended after them, so that its idle workers hold no
+    memory while the pages are composed."""
+    return ProcessPoolExecutor(size, mp_context=_forkserver(), initializer=_start_worker,
                                initargs=(os.getpid(),))
+
+
+def _layouts_seen(context: BuildContext, out_dir: Path, press: bool) -> str:
+    """The cache entry that says sections were laid out with these layouts, fonts and pictures."""
+    return cache.key(shared_digest(context, out_dir), str(press))
+
+
+def start_workers_early(context: BuildContext, out_dir: Path, *, press: bool) -> None:
+    """Where no section can come from the cache (it is empty, or the layouts, fonts or pictures
+    changed), start the workers' server now: its import of WeasyPrint (a second or more) then
+    overlaps jieba's work, which the workers wait for. After an edit to a text, the one section
+    it changes is laid out in this process (`run`), and nothing is started early."""
+    from multiprocessing import forkserver
+
+    if processes.workers() > 1 and cache.get("layouts-seen",
+                                             _layouts_seen(context, out_dir, press)) is None:
+        _forkserver()
+        forkserver.ensure_running()
 
 
 def _start_worker(build: int) -> None:
@@ -421,6 +444,7 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     jobs = [Job(part, press, _toc_folios(context, {}) if part.kind == "front" else None)
             for part in parts(context)]
     sections = run(context, jobs, shared, progress)
+    cache.put("layouts-seen", _layouts_seen(context, out_dir, press), b"")
     # An issue without back pages renders an empty back section, which WeasyPrint lays out as
     # one empty page: none of its pages carries an anchor, and none is printed.
     refs = [PageRef(index, page, section.anchors(page))
@@ -486,12 +510,18 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
 
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
-    writer = PdfWriter(clone_from=PdfReader(BytesIO(front.pdf)))
+    parsed: dict[bytes, PdfReader] = {}
+
+    def reader(pdf: bytes) -> PdfReader:
+        digest = hashlib.sha256(pdf).digest()
+        parsed[digest] = parsed.get(digest) or _parsed.get(digest) or PdfReader(BytesIO(pdf))
+        return parsed[digest]
+
+    writer = PdfWriter(clone_from=reader(front.pdf))
     for name in ("/Outlines", "/Names"):  # the 目录's link targets: made again below
         writer.root_object.pop(NameObject(name), None)
-    stamps = PdfReader(BytesIO(furniture.pdf))
+    stamps = reader(furniture.pdf)
     sections = [front, *laid_out.sections[1:]]
-    readers: dict[int, PdfReader] = {}
     dests: dict[str, tuple[int, float, float]] = {}
     bookmarks: list[tuple[int, str, int, float, float]] = []
     placed: set[int] = set()
@@ -503,8 +533,7 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
         elif ref.section == 0:
             page = writer.pages[at]
         else:
-            reader = readers.setdefault(ref.section, PdfReader(BytesIO(section.pdf)))
-            page = writer.add_page(reader.pages[ref.page])
+            page = writer.add_page(reader(section.pdf).pages[ref.page])
         dx = shift if kind == "body" and at % 2 else 0.0
         if kind == "body":
             _stamp(writer, page, stamps.pages[at], dx)
@@ -520,7 +549,14 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
                              for font in section.fonts])
     _write_dests(writer, dests)
     _write_outline(writer, bookmarks)
+    _parsed.clear()
+    _parsed.update(parsed)
     return writer
+
+
+# The sections' PDFs as pypdf parsed them for the last composing, by their digest: `watch` and
+# `preview` compose the unchanged sections again, and parsing one costs more than copying it.
+_parsed: dict[bytes, object] = {}
 
 
 def _stamp(writer, page, furniture, dx: float) -> None:

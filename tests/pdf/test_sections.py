@@ -90,6 +90,42 @@ def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkey
     changed = [index for index, (a, b) in enumerate(zip(old.pages, new.pages, strict=True))
                if a.extract_text() != b.extract_text()]
     assert changed and all("再议" in new.pages[index].extract_text() for index in changed[:1])
+    # Composed from the sections this process parsed for the first build: the same bytes as
+    # a cold build of the edited issue.
+    cold = _build(issue, tmp_path / "cold", tmp_path / "cold-cache", workers=2)
+    assert hashlib.sha256(after.read_bytes()).hexdigest() == cold["2015-10.pdf"]
+
+
+def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_path,
+                                                                           monkeypatch):
+    """Their server's import of WeasyPrint overlaps jieba's work; after an edit to a text, whose
+    section is laid out in the build's own process, none is started."""
+    from multiprocessing import forkserver
+
+    from publisher import build as building
+    from tests.conftest import ROOTS
+
+    monkeypatch.setenv("PUBLISHER_WORKERS", "2")
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
+    events: list[str] = []
+    start, ask = forkserver.ensure_running, building._ask_jieba_first
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: (events.append("workers"),
+                                                              start())[1])
+    monkeypatch.setattr(building, "_ask_jieba_first", lambda *args, **options: (
+        events.append("jieba"), ask(*args, **options))[1])
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+
+    def build(**options) -> list[str]:
+        events.clear()
+        building.build(issue, tmp_path / "out", **options)
+        return list(events)
+
+    assert build() == ["workers", "jieba"]
+    article = next((issue / "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\n再议。\n", encoding="utf-8")
+    assert build() == ["jieba"]
+    assert build(press=True, epub=False) == ["workers", "jieba"]  # no press section yet
 
 
 def test_left_pages_are_shifted_to_their_margins_and_carry_their_furniture(sample_pdf):
