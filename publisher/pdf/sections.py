@@ -189,6 +189,8 @@ def _start_worker(build: int) -> None:
     """A worker ends with its build, and logs nothing itself: its warnings travel back with
     its section."""
     processes.end_with(build)
+    # What the server imported lives as long as the worker: out of the collector's way.
+    gc.freeze()
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
