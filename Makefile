@@ -24,7 +24,10 @@ NODE_ENV := PUPPETEER_SKIP_DOWNLOAD=1 ELECTRON_SKIP_BINARY_DOWNLOAD=1
         bench clean lint stats proof offprints
 .DEFAULT_GOAL := demo
 
+# The package's bytecode is written here, not left to each process: where PYTHONDONTWRITEBYTECODE
+# is set (containers, CI), every build, worker and jieba process would compile it again.
 setup: system-packages $(VENV)/.installed
+	@$(BIN)/python -m compileall -q publisher
 
 system-packages:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -91,8 +94,7 @@ offprints: setup
 validate: setup
 	$(BIN)/publisher validate $(ISSUE)
 
-# Rebuild on every change to the issue, its layouts or fonts; preview shows the pages in a
-# browser at http://127.0.0.1:8011/ (PORT=…), reloading by itself.
+# Rebuild on every change to the issue, its layouts or fonts.
 watch: setup
 	$(BIN)/publisher watch $(ISSUE) -o $(OUT)
 
