@@ -198,8 +198,10 @@ def _start_worker(build: int) -> None:
 
 
 def run(context: BuildContext, jobs: list[Job], shared: str,
-        progress: Callable[[str, Job], None] = lambda how, job: None) -> list[LaidOut]:
-    """Lay out `jobs` (or take them from the cache); their results in the same order.
+        progress: Callable[[str, Job], None] = lambda how, job: None,
+        meanwhile: Callable[[], None] = lambda: None) -> list[LaidOut]:
+    """Lay out `jobs` (or take them from the cache); their results in the same order. This
+    process does `meanwhile` while workers lay out (else before it lays out itself).
 
     The front pages' HTML carries the issue's keywords, which jieba's process may still be
     finding: where no more than one other section is to be laid out (an edit), it is laid out
@@ -230,9 +232,10 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     # The longest first, so that no worker is left with a long section at the end.
     todo.sort(key=lambda i: -sizes[i])
     if min(processes.workers(), len(todo)) <= 1:
+        meanwhile()
         _lay_out_here(context, jobs, todo, done, progress)
     else:
-        _lay_out_by_workers(context, jobs, todo, done, progress)
+        _lay_out_by_workers(context, jobs, todo, done, progress, meanwhile)
     for index in sorted(keys.keys() - cached):
         cache.put("sections", keys[index], done[index].to_bytes())
     return [done[i] for i in range(len(jobs))]
@@ -255,11 +258,13 @@ def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
 
 
 def _lay_out_by_workers(context: BuildContext, jobs: list[Job], todo: list[int],
-                        done: dict[int, LaidOut], progress: Callable[[str, Job], None]) -> None:
+                        done: dict[int, LaidOut], progress: Callable[[str, Job], None],
+                        meanwhile: Callable[[], None]) -> None:
     words.release()  # its memory is a worker's
     with _executor(min(processes.workers(), len(todo))) as pool:
         futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i for i in todo}
         try:
+            meanwhile()
             for future in as_completed(futures):
                 index = futures[future]
                 done[index] = _checked(future.result())
@@ -492,7 +497,8 @@ def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Pat
     front = Job(laid_out.jobs[0].part, press, _toc_folios(context, laid_out.item_folios()))
     counted = len(laid_out.sections[0].page_names)
     final_front, stamps = run(context, [front, Job(None, press, pages=tuple(furniture))],
-                              shared_digest(context, out_dir), progress)
+                              shared_digest(context, out_dir), progress,
+                              meanwhile=lambda: _parse_ahead(laid_out.sections[1:]))
     if len(final_front.page_names) != counted:
         raise BuildError(f"the 目录 took {len(final_front.page_names)} page(s) with its page "
                          f"numbers and {counted} without: keep .toc-page a cell of fixed width")
@@ -512,12 +518,13 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
 
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
-    parsed: dict[bytes, PdfReader] = {}
+    used: dict[bytes, PdfReader] = {}
 
     def reader(pdf: bytes) -> PdfReader:
-        digest = hashlib.sha256(pdf).digest()
-        parsed[digest] = parsed.get(digest) or _parsed.get(digest) or PdfReader(BytesIO(pdf))
-        return parsed[digest]
+        digest = _digest(pdf)
+        if digest not in used:
+            used[digest] = _parsed.get(digest) or PdfReader(BytesIO(pdf))
+        return used[digest]
 
     writer = PdfWriter(clone_from=reader(front.pdf))
     for name in ("/Outlines", "/Names"):  # the 目录's link targets: made again below
@@ -552,13 +559,29 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
     _write_dests(writer, dests)
     _write_outline(writer, bookmarks)
     _parsed.clear()
-    _parsed.update(parsed)
+    _parsed.update(used)
     return writer
 
 
-# The sections' PDFs as pypdf parsed them for the last composing, by their digest: `watch` and
-# `preview` compose the unchanged sections again, and parsing one costs more than copying it.
+# Sections' PDFs as pypdf parsed them, by digest: those the last composing used (`watch` and
+# `preview` compose the unchanged sections again) and those parsed while the workers laid out
+# the 目录 and the furniture (`_parse_ahead`). Parsing a section costs more than copying it.
 _parsed: dict[bytes, object] = {}
+
+
+def _digest(pdf: bytes) -> bytes:
+    return hashlib.sha256(pdf).digest()
+
+
+def _parse_ahead(sections: list[LaidOut]) -> None:
+    from pypdf import PdfReader
+
+    for section in sections:
+        digest = _digest(section.pdf)
+        if digest not in _parsed:
+            reader = PdfReader(BytesIO(section.pdf))
+            len(reader.pages)  # pypdf parses a PDF's objects when the first one is asked for
+            _parsed[digest] = reader
 
 
 def _stamp(writer, page, furniture, dx: float) -> None:
