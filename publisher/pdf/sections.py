@@ -164,7 +164,7 @@ def _executor(size: int) -> ProcessPoolExecutor:
     """A pool for one build's layouts: ended after them, so that its idle workers hold no
     memory while the pages are composed."""
     return ProcessPoolExecutor(size, mp_context=_forkserver(), initializer=_start_worker,
-                               initargs=(os.getpid(),))
+                               initargs=(os.getpid(), dict(os.environ)))
 
 
 def _layouts_seen(context: BuildContext, out_dir: Path, press: bool) -> str:
@@ -185,10 +185,14 @@ def start_workers_early(context: BuildContext, out_dir: Path, *, press: bool) ->
         forkserver.ensure_running()
 
 
-def _start_worker(build: int) -> None:
+def _start_worker(build: int, environment: dict[str, str]) -> None:
     """A worker ends with its build, and logs nothing itself: its warnings travel back with
-    its section."""
+    its section. It has the build's environment (the cache, SOURCE_DATE_EPOCH), not that of
+    the process that started the server, which may have been an earlier build's; and it starts
+    no process of its own (jieba's: it finds its words in the cache, or asks jieba itself)."""
     processes.end_with(build)
+    os.environ.clear()
+    os.environ.update(environment, PUBLISHER_WORKERS="1")
     # What the server imported lives as long as the worker: out of the collector's way.
     gc.freeze()
     root = logging.getLogger()

@@ -128,6 +128,23 @@ def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_pa
     assert build(press=True, epub=False) == ["workers", "jieba"]  # no press section yet
 
 
+def test_a_worker_has_the_environment_of_the_build_that_asks_it(tmp_path, monkeypatch):
+    """The workers' server outlives a build (a watch or a test runs many in one process): a
+    worker takes the cache and the rest of the environment from the build that starts it, not
+    from the one that started the server, and starts no jieba process of its own."""
+    from publisher import cache, processes
+    from publisher.pdf import sections
+
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "first"))
+    with sections._executor(1) as pool:  # starts the server, unless an earlier test did
+        assert pool.submit(cache.folder).result() == tmp_path / "first"
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "second"))
+    monkeypatch.setenv("PUBLISHER_WORKERS", "2")
+    with sections._executor(1) as pool:
+        assert pool.submit(cache.folder).result() == tmp_path / "second"
+        assert pool.submit(processes.workers).result() == 1
+
+
 def test_left_pages_are_shifted_to_their_margins_and_carry_their_furniture(sample_pdf):
     """Body pages are laid out with a right page's margins: on a left page the text block and
     the running head sit at the left page's margins, the folio at its outer (left) edge."""
