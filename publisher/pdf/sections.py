@@ -522,18 +522,10 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
 
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
-    used: dict[bytes, PdfReader] = {}
-
-    def reader(pdf: bytes) -> PdfReader:
-        digest = _digest(pdf)
-        if digest not in used:
-            used[digest] = _parsed.get(digest) or PdfReader(BytesIO(pdf))
-        return used[digest]
-
-    writer = PdfWriter(clone_from=reader(front.pdf))
+    writer = PdfWriter(clone_from=_parsed_pdf(front.pdf))
     for name in ("/Outlines", "/Names"):  # the 目录's link targets: made again below
         writer.root_object.pop(NameObject(name), None)
-    stamps = reader(furniture.pdf)
+    stamps = _parsed_pdf(furniture.pdf)
     sections = [front, *laid_out.sections[1:]]
     dests: dict[str, tuple[int, float, float]] = {}
     bookmarks: list[tuple[int, str, int, float, float]] = []
@@ -546,7 +538,7 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
         elif ref.section == 0:
             page = writer.pages[at]
         else:
-            page = writer.add_page(reader(section.pdf).pages[ref.page])
+            page = writer.add_page(_parsed_pdf(section.pdf).pages[ref.page])
         dx = shift if kind == "body" and at % 2 else 0.0
         if kind == "body":
             _stamp(writer, page, stamps.pages[at], dx)
@@ -562,8 +554,9 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
                              for font in section.fonts])
     _write_dests(writer, dests)
     _write_outline(writer, bookmarks)
-    _parsed.clear()
-    _parsed.update(used)
+    composed = {_digest(part.pdf) for part in (*sections, furniture)}
+    for digest in _parsed.keys() - composed:
+        del _parsed[digest]
     return writer
 
 
@@ -577,15 +570,21 @@ def _digest(pdf: bytes) -> bytes:
     return hashlib.sha256(pdf).digest()
 
 
-def _parse_ahead(sections: list[LaidOut]) -> None:
+def _parsed_pdf(pdf: bytes):
+    """`pdf` as pypdf parsed it, kept in `_parsed`."""
     from pypdf import PdfReader
 
+    digest = _digest(pdf)
+    if digest not in _parsed:
+        reader = PdfReader(BytesIO(pdf))
+        len(reader.pages)  # pypdf parses a PDF's objects when the first one is asked for
+        _parsed[digest] = reader
+    return _parsed[digest]
+
+
+def _parse_ahead(sections: list[LaidOut]) -> None:
     for section in sections:
-        digest = _digest(section.pdf)
-        if digest not in _parsed:
-            reader = PdfReader(BytesIO(section.pdf))
-            len(reader.pages)  # pypdf parses a PDF's objects when the first one is asked for
-            _parsed[digest] = reader
+        _parsed_pdf(section.pdf)
 
 
 def _stamp(writer, page, furniture, dx: float) -> None:

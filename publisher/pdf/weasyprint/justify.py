@@ -339,7 +339,7 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
         _ahead.clear()
         return _copied(_broken[key])
     result = _split_line(*arguments)
-    if not any(lists):
+    if not any(lists):  # breaking it put nothing in WeasyPrint's lists (a float, a footnote)
         _broken[key] = _copied(result)
     return result
 
