@@ -34,11 +34,6 @@ class BuildContext:
 
         return issue_keywords([self.article_keywords(a) for a in self.issue.articles])
 
-    @property
-    def keywords_known(self) -> bool:
-        """Whether `keywords` has its answer, or would wait for jieba's process."""
-        return "keywords" in self.__dict__
-
     @cached_property
     def readable(self) -> tuple[Path, ...]:
         """What a build may read: the issue folder, the layout folders, the project's fonts

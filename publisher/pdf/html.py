@@ -212,9 +212,10 @@ def issue_html(context: BuildContext, *, press: bool = False,
     `picture_scales` sets the pictures of some items (by anchor) smaller than their editor gave;
     `toc_folios` (item anchor → folio) prints the 目录's page numbers as text.
 
-    Only the whole issue and its front pages carry the keywords: the PDF's metadata comes from
-    them, and a section's HTML must not change when another item does. Every part carries the
-    date, which a press PDF's metadata would otherwise take from the clock."""
+    Only the whole issue carries the keywords: no part's HTML may change when another item
+    does, so a PDF composed from parts gets them when it is composed (`sections.compose`).
+    Every part carries the date, which a press PDF's metadata would otherwise take from the
+    clock."""
     issue = context.issue
     env = _environment(context.layout_folders)
     when = build_time(issue).isoformat().replace("+00:00", "Z")
@@ -222,7 +223,7 @@ def issue_html(context: BuildContext, *, press: bool = False,
         env, "magazine.html.j2",
         issue=issue, runs=_runs(context), part=part, toc_folios=toc_folios,
         barcode=issue_barcode(issue),
-        keywords=context.keywords if part is None or part.kind == "front" else (),
+        keywords=context.keywords if part is None else (),
         created=when,
         page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)
                         + "".join(f'[data-item="{anchor}"] {{ --picture-scale: {scale:.4f}; }}\n'

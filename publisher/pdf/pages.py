@@ -9,6 +9,7 @@ back cover last on a left page, padding a press run to fours.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -184,24 +185,45 @@ XMP_NS = {"pdfx": "http://ns.adobe.com/pdfx/1.3/", "pdfxid": "http://www.npes.or
           "xmp": "http://ns.adobe.com/xap/1.0/", "xmpMM": "http://ns.adobe.com/xap/1.0/mm/"}
 
 
-def pdfx_xmp(xmp: bytes) -> bytes:
-    """WeasyPrint's XMP with pdfxid:GTS_PDFXVersion and pdf:Trapped as the info dictionary has
-    them, and without the pdfx: version and conformance keys of PDF/X-1a and X-3."""
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+def _edited_xmp(xmp: bytes, edit: Callable[[ElementTree.Element], None]) -> bytes:
+    """`xmp` with its x:xmpmeta element changed by `edit`, the packet around it kept."""
     match = re.search(rb"<x:xmpmeta.*</x:xmpmeta>", xmp, re.S)
     root = ElementTree.fromstring(match[0])
-    for description in root.iter("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}Description"):
-        for key in ("GTS_PDFXVersion", "GTS_PDFXConformance"):
-            for old in description.findall(f"pdfx:{key}", XMP_NS):
-                description.remove(old)
-    versions = [e.text for e in root.iter(f"{{{XMP_NS['pdfxid']}}}GTS_PDFXVersion")]
-    trapped = [e.text for e in root.iter(f"{{{XMP_NS['pdf']}}}Trapped")]
-    if versions != [PDFX_VERSION] or trapped != ["False"]:
-        raise BuildError(f"WeasyPrint's XMP says PDF/X version {versions}, trapped {trapped}: "
-                         "the finishing pass expects one PDF/X-4, untrapped")
+    edit(root)
     for prefix, uri in XMP_NS.items():
         ElementTree.register_namespace(prefix, uri)
     return xmp[:match.start()] + ElementTree.tostring(root, encoding="utf-8",
                                                        xml_declaration=False) + xmp[match.end():]
+
+
+def pdfx_xmp(xmp: bytes) -> bytes:
+    """WeasyPrint's XMP with pdfxid:GTS_PDFXVersion and pdf:Trapped as the info dictionary has
+    them, and without the pdfx: version and conformance keys of PDF/X-1a and X-3."""
+    def edit(root: ElementTree.Element) -> None:
+        for description in root.iter(f"{{{RDF}}}Description"):
+            for key in ("GTS_PDFXVersion", "GTS_PDFXConformance"):
+                for old in description.findall(f"pdfx:{key}", XMP_NS):
+                    description.remove(old)
+        versions = [e.text for e in root.iter(f"{{{XMP_NS['pdfxid']}}}GTS_PDFXVersion")]
+        trapped = [e.text for e in root.iter(f"{{{XMP_NS['pdf']}}}Trapped")]
+        if versions != [PDFX_VERSION] or trapped != ["False"]:
+            raise BuildError(f"WeasyPrint's XMP says PDF/X version {versions}, trapped "
+                             f"{trapped}: the finishing pass expects one PDF/X-4, untrapped")
+
+    return _edited_xmp(xmp, edit)
+
+
+def keywords_xmp(xmp: bytes, keywords: str) -> bytes:
+    """`xmp` with pdf:Keywords, as WeasyPrint writes it for a document with keywords."""
+    def edit(root: ElementTree.Element) -> None:
+        description = ElementTree.SubElement(root.find(f"{{{RDF}}}RDF"),
+                                             f"{{{RDF}}}Description", {f"{{{RDF}}}about": ""})
+        ElementTree.SubElement(description, f"{{{XMP_NS['pdf']}}}Keywords").text = keywords
+
+    return _edited_xmp(xmp, edit)
 
 
 def convert_rgb_images(writer: PdfWriter, profile: Path) -> None:

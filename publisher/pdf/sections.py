@@ -17,8 +17,9 @@ What does depend on the rest of the issue is added when the pages are composed (
 * **目录.** The front pages are laid out last, with the page numbers known (`toc_folios`); their
   page count, which the folios after them depend on, comes from a first layout with the numbers
   left blank (a number sits in a cell of fixed width, so it cannot change the count).
-* **Links, bookmarks, page labels.** Each section's named destinations and bookmarks are read from
-  its PDF and written again for the whole, the 目录's links resolving by name; labels, PDF/X and
+* **Links, bookmarks, keywords, page labels.** Each section's named destinations and bookmarks
+  are read from its PDF and written again for the whole, the 目录's links resolving by name; the
+  issue's keywords (jieba's, which an edit may change) go into the metadata; labels, PDF/X and
   bleed are `pages.finish`'s, as for a whole layout.
 
 Sections are laid out in a process pool (`PUBLISHER_WORKERS`, default: the machine's cores as
@@ -85,11 +86,6 @@ class Job:
             return "running heads and folios"
         return "目录 (page count)" if self.toc_folios and not self.toc_folios[0][1] else \
             self.part.name
-
-    @property
-    def carries_keywords(self) -> bool:
-        """Whether its HTML carries the issue's keywords (see `issue_html`)."""
-        return self.part is not None and self.part.kind == "front"
 
     def html(self, context: BuildContext, scales: dict[str, float] | None = None) -> str:
         if self.part is None:
@@ -205,11 +201,8 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
         progress: Callable[[str, Job], None] = lambda how, job: None,
         meanwhile: Callable[[], None] = lambda: None) -> list[LaidOut]:
     """Lay out `jobs` (or take them from the cache); their results in the same order. This
-    process does `meanwhile` while workers lay out (else before it lays out itself).
-
-    The front pages' HTML carries the issue's keywords, which jieba's process may still be
-    finding: where no more than one other section is to be laid out (an edit), it is laid out
-    first, here, while jieba works, and only then is the front pages' HTML made."""
+    process does `meanwhile` while workers lay out (else before it lays out itself). One
+    section to lay out (an edit) is laid out here, while jieba's process finds the keywords."""
     keys: dict[int, str] = {}
     sizes: dict[int, int] = {}
     done: dict[int, LaidOut] = {}
@@ -227,12 +220,7 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
                 progress("cached", jobs[index])
         return [i for i in indices if i not in done]
 
-    todo = uncached([i for i, job in enumerate(jobs)
-                     if not job.carries_keywords or context.keywords_known])
-    if len(todo) <= 1 and len(keys) < len(jobs):
-        _lay_out_here(context, jobs, todo, done, progress)
-        todo = []
-    todo += uncached([i for i in range(len(jobs)) if i not in keys])
+    todo = uncached(list(range(len(jobs))))
     # The longest first, so that no worker is left with a long section at the end.
     todo.sort(key=lambda i: -sizes[i])
     if min(processes.workers(), len(todo)) <= 1:
@@ -554,6 +542,7 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
                              for font in section.fonts])
     _write_dests(writer, dests)
     _write_outline(writer, bookmarks)
+    _write_keywords(writer, context.keywords)
     composed = {_digest(part.pdf) for part in (*sections, furniture)}
     for digest in _parsed.keys() - composed:
         del _parsed[digest]
@@ -647,6 +636,21 @@ def _write_dests(writer, dests: dict[str, tuple[int, float, float]]) -> None:
     tree = DictionaryObject({NameObject("/Names"): names})
     writer.root_object[NameObject("/Names")] = DictionaryObject(
         {NameObject("/Dests"): writer._add_object(tree)})
+
+
+def _write_keywords(writer, keywords: tuple[str, ...]) -> None:
+    """The issue's keywords in the PDF's info dictionary, and in its XMP where it has one (a
+    PDF/X), as WeasyPrint writes a whole document's. No section's HTML carries them: a change
+    of keywords (jieba's, after an edit) lays out no page again, and no layout waits for them."""
+    from publisher.pdf.pages import keywords_xmp
+
+    if not keywords:
+        return
+    joined = ", ".join(keywords)
+    writer.add_metadata({"/Keywords": joined})
+    if "/Metadata" in writer.root_object:
+        metadata = writer.root_object["/Metadata"].get_object()
+        metadata.set_data(keywords_xmp(metadata.get_data(), joined))
 
 
 def _write_outline(writer, bookmarks: list[tuple[int, str, int, float, float]]) -> None:

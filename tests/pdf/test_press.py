@@ -56,6 +56,7 @@ def test_info_and_xmp_agree_on_pdf_x_4_untrapped(press_pdf):
     assert not list(root.iter(f"{{{XMP['pdfx']}}}GTS_PDFXConformance"))
     title = root.find(".//dc:title/rdf:Alt/rdf:li", XMP)
     assert title.text == info["/Title"]
+    assert [e.text for e in root.iter(f"{{{XMP['pdf']}}}Keywords")] == [info["/Keywords"]]
     assert root.find(f".//*[@{{{XMP['pdf']}}}Producer]") is not None
 
 

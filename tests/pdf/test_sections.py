@@ -51,8 +51,8 @@ def test_the_same_bytes_serial_parallel_and_from_the_section_cache(copied_sample
 
 
 def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkeypatch):
-    """…and lays it out before it asks for the issue's keywords, which the 目录's HTML
-    carries: a build with workers finds them in jieba's process meanwhile."""
+    """…and lays it out before it asks for the issue's keywords, which jieba's process finds
+    meanwhile; new keywords lay out no page again."""
     from pypdf import PdfReader
 
     from publisher import keywords
@@ -94,6 +94,15 @@ def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkey
     # a cold build of the edited issue.
     cold = _build(issue, tmp_path / "cold", tmp_path / "cold-cache", workers=2)
     assert hashlib.sha256(after.read_bytes()).hexdigest() == cold["2015-10.pdf"]
+    # New keywords lay out no page again: the PDF gets them when its pages are composed.
+    for article in sorted((issue / "articles").glob("*.md")):
+        text = article.read_text(encoding="utf-8")
+        article.write_text(text.replace("---\n", "---\nkeywords: [排版试验]\n", 1),
+                           encoding="utf-8")
+    (retagged,) = build(issue, tmp_path / "retagged", pdf=True, epub=False)
+    assert counts[-1].get("laid out", 0) == 0, counts
+    assert PdfReader(retagged).metadata["/Keywords"] == "排版试验"
+    assert "排版试验" not in PdfReader(after).metadata["/Keywords"]
 
 
 def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_path,
