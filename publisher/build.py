@@ -182,7 +182,7 @@ def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | Non
     of the print layout reads besides its HTML, which holds them. None when the sources are too
     broken to say: the build will report why."""
     from publisher import fonts, templates
-    from publisher.pdf.pages import GHOSTSCRIPT_CMYK
+    from publisher.output import GHOSTSCRIPT_CMYK
 
     root, out_dir = root.resolve(), out_dir.resolve()
     try:

@@ -18,6 +18,11 @@ from publisher.errors import BuildError
 if TYPE_CHECKING:  # pydantic takes a second to import: a build from the cache needs none of it
     from publisher.source.model import Issue
 
+# Ghostscript's CMYK profile (Debian libgs-common): a press PDF's output intent unless the
+# issue names its printer's. It characterises a US web-offset press (SWOP), a registered
+# condition of no Chinese printer, so the PDF/X calls it what it is: a custom condition.
+GHOSTSCRIPT_CMYK = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+
 # Errors of the disk, not of the program: a full disk, a quota, a read-only or failing one.
 DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO, errno.EACCES}
 

@@ -35,6 +35,18 @@ def test_a_build_from_the_cache_gives_the_same_bytes_as_a_cold_one(fixture, opti
     assert (_cached_build(tmp_path, **options) / name).read_bytes() == cold.read_bytes()
 
 
+def test_nothing_changed_imports_no_layout_engine(sample_pdf, tmp_path):
+    """A build that copies its output from the cache imports neither WeasyPrint, pypdf,
+    pydantic nor jieba, each a tenth of a second or more."""
+    code = ("import sys; from publisher.cli import main; "
+            "main(['-q', 'build', sys.argv[1], '--pdf', '-o', sys.argv[2]]); "
+            "print(sorted({'weasyprint', 'pypdf', 'pydantic', 'jieba'} & sys.modules.keys()))")
+    done = subprocess.run([sys.executable, "-c", code, str(SAMPLE), str(tmp_path)],
+                          check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "2015-10.pdf").read_bytes() == Path(sample_pdf).read_bytes()
+
+
 def _entries(kind: str) -> list[Path]:
     return sorted(p for p in (cache.folder() / cache.fingerprint() / kind).rglob("*")
                   if p.is_file())

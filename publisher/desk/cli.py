@@ -79,13 +79,13 @@ def _offprints(args: argparse.Namespace) -> int:
 
 def add_commands(commands) -> None:
     """Add the desk's subcommands to the `publisher` parser's subparsers."""
-    from publisher.desk.lint import RULES
+    from publisher.desk import LINT_RULES
 
     lint = commands.add_parser(
         "lint", help="copy-editing checks for simplified Chinese on an issue's sources",
         description="Check an issue's sources (or one article) for copy-editing slips and print "
         "each as `path:line:col: rule: message: found → suggestion`. Rules: "
-        + "; ".join(f"{name} ({what})" for name, what in RULES.items())
+        + "; ".join(f"{name} ({what})" for name, what in LINT_RULES.items())
         + ". Switch rules off for an issue with `lint: {disable: [rule, …]}` in issue.yaml, for "
         "one body line with a line `[//]: # (lint: disable rule …)` before it, for a front matter "
         "line with `# lint: disable rule …` at its end. Exits 1 when there are findings.")

@@ -18,25 +18,12 @@ from pathlib import Path
 
 from publisher import words
 from publisher.cjk import is_cjk, is_han
-from publisher.desk import CONFUSABLES
+from publisher.desk import CONFUSABLES, LINT_RULES
 from publisher.errors import PublisherError, SourceError, read_utf8
 from publisher.output import atomic_output
 from publisher.source.load import MANIFEST, load_issue, review_notes
 from publisher.source.model import Article, Issue
 
-RULES = {
-    "pairs": "paired marks (“” ‘’ （） 《》 【】 「」) unpaired, mismatched or the wrong way round",
-    "halfwidth": "half-width punctuation in Chinese text",
-    "fullwidth": "full-width digits and Latin letters",
-    "mixed-forms": "two forms of one sign in one issue (＋ and +, ％ and %)",
-    "sequence": "marks GB/T 15834 does not allow together (。。 ，。 。”。)",
-    "dash": "dashes and ellipses typed wrong (-- ― 一一 ... 。。。)",
-    "space": "a space between Chinese characters",
-    "doubled": "a word or character typed twice",
-    "de": "的/地/得 that the words around it say is the wrong one",
-    "confusable": "a commonly confused character or word (别字)",
-    "review": "the importer's review note is still in the front matter",
-}
 # 的/地/得 findings below this confidence are not reported: editors stop reading a lint that
 # cries wolf.
 DE_CONFIDENCE = 0.6
@@ -125,7 +112,7 @@ MARKUP = re.compile(r"^#{1,6}\s+|\*\*|!\[|\]\([^)]*\)")
 
 def _disabled_rules(spec: str) -> frozenset[str]:
     names = frozenset(re.findall(r"[a-z-]+", spec))
-    return names or frozenset(RULES)
+    return names or frozenset(LINT_RULES)
 
 
 def body_texts(article: Article, lines: list[str]) -> Iterator[Text]:
@@ -550,10 +537,10 @@ def lint(target: Path, fix: bool = False) -> LintReport:
     if target.is_file() and not (root / MANIFEST).is_file():
         raise PublisherError(f"not an article of an issue: no {MANIFEST} in {root}", target)
     issue = load_issue(root)
-    unknown = set(issue.lint.disable) - set(RULES)
+    unknown = set(issue.lint.disable) - set(LINT_RULES)
     if unknown:
         raise SourceError(f"`lint.disable`: no rule {', '.join(sorted(unknown))} "
-                          f"(rules: {', '.join(RULES)})", root / MANIFEST)
+                          f"(rules: {', '.join(LINT_RULES)})", root / MANIFEST)
     texts = issue_texts(issue)
     context = LintContext(issue, texts)
     rules = {name: rule for name, rule in TEXT_RULES.items() if name not in issue.lint.disable}

@@ -18,6 +18,7 @@ from pypdf import PdfWriter
 from pypdf.generic import NameObject, RectangleObject, TextStringObject
 
 from publisher.errors import BuildError
+from publisher.output import GHOSTSCRIPT_CMYK
 from publisher.source.model import Issue
 
 COVER, INSIDE_COVER, INSIDE_BACK, BACK_COVER, BLANK = (
@@ -84,10 +85,6 @@ def page_plan(document, *, press: bool) -> PagePlan:
     return PagePlan(pages, pads - (inside_back and not filled_inside_back), tuple(labels))
 
 
-# Ghostscript's CMYK profile (Debian libgs-common): the output intent unless the issue names
-# its printer's. It characterises a US web-offset press (SWOP), a registered condition of no
-# Chinese printer, so the PDF/X calls it what it is: a custom condition.
-GHOSTSCRIPT_CMYK = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
 PDFX_VERSION = "PDF/X-4"
 PDFX_HEADER = b"%PDF-1.6"  # PDF/X-4 is PDF 1.6 (ISO 15930-7, 6.1.1); pypdf writes 1.3
 

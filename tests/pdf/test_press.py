@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
 from publisher.errors import BuildError
-from publisher.pdf.pages import GHOSTSCRIPT_CMYK
+from publisher.output import GHOSTSCRIPT_CMYK
 from tests.conftest import ROOTS
 
 PERIODICAL = ROOTS / "press-periodical"
