@@ -19,14 +19,21 @@ from publisher import processes
 def jieba():
     """jieba, its dictionary loaded and the magazine's terms (三严三实, 联合党委) kept whole."""
     import jieba
-    import jieba.analyse
-    import jieba.posseg
 
     from publisher.desk import USER_DICTIONARY
 
     jieba.setLogLevel(logging.WARNING)
     jieba.load_userdict(str(USER_DICTIONARY))
     return jieba
+
+
+def tagger():
+    """jieba's part-of-speech tagger over the same dictionary: its tables take a second and
+    some 90 MB to load, which only the desk's checks need."""
+    jieba()
+    from jieba import posseg
+
+    return posseg
 
 
 def word_ends(text: str) -> list[int]:
@@ -38,9 +45,40 @@ def word_ends(text: str) -> list[int]:
     return ends
 
 
+# jieba.analyse's stop words (KeywordExtractor.STOP_WORDS).
+TFIDF_STOP_WORDS = frozenset((
+    "the", "of", "is", "and", "to", "in", "that", "we", "for", "an", "are", "by", "be", "as",
+    "on", "with", "can", "if", "from", "which", "you", "it", "this", "then", "at", "have", "all",
+    "not", "one", "has", "or"))
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's table of inverse document frequencies, and its median (an unknown word's)."""
+    from pathlib import Path
+
+    table = {}
+    path = Path(jieba().__file__).parent / "analyse" / "idf.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, freq = line.strip().split(" ")
+        table[word] = float(freq)
+    return table, sorted(table.values())[len(table) // 2]
+
+
 def tfidf_terms(text: str, count: int) -> list[str]:
-    """jieba's `count` top TF-IDF terms of `text`."""
-    return jieba().analyse.extract_tags(text, topK=count)
+    """jieba's `count` top TF-IDF terms of `text`, as `jieba.analyse.extract_tags` finds them,
+    computed here over jieba's words and table: importing `jieba.analyse` loads the tagger
+    (`tagger`), which keywords do not use."""
+    table, median = _idf()
+    freq: dict[str, float] = {}
+    for word in jieba().cut(text):
+        if len(word.strip()) >= 2 and word.lower() not in TFIDF_STOP_WORDS:
+            freq[word] = freq.get(word, 0.0) + 1.0
+    total = sum(freq.values())
+    for word in freq:
+        freq[word] *= table.get(word, median) / total
+    # sorted() is stable: of equal weights, the first found comes first, as in jieba.
+    return sorted(freq, key=freq.__getitem__, reverse=True)[:count]
 
 
 _process: ProcessPoolExecutor | None = None

@@ -4,11 +4,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from publisher import words
 from publisher.errors import BuildError
+from tests.conftest import SAMPLE
 
 ROOTS = Path(__file__).parent / "roots"
+SAMPLE_TEXT = "\n".join(path.read_text(encoding="utf-8")
+                        for path in sorted((SAMPLE / "articles").glob("*.md")))
 
 
 def test_a_build_leaves_jieba_to_a_process_of_its_own(tmp_path):
@@ -43,3 +48,25 @@ def test_a_dead_jieba_process_is_a_build_error_and_the_next_question_starts_anot
         assert words.answer(words.ask(words.word_ends, "三严三实")) == [4]
     finally:
         words.release()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, len(SAMPLE_TEXT) - 1), st.integers(1, 3000), st.integers(1, 20))
+def test_tfidf_terms_are_those_jieba_analyse_finds(start, length, count):
+    """Keywords are computed over jieba's words and table without importing jieba.analyse
+    (whose import loads the part-of-speech tables): the same terms, in the same order."""
+    import jieba.analyse
+
+    text = SAMPLE_TEXT[start:start + length]
+    words.jieba()
+    assert words.tfidf_terms(text, count) == jieba.analyse.extract_tags(text, topK=count)
+
+
+def test_a_build_loads_no_part_of_speech_tables(tmp_path):
+    """jieba's process of a build cuts words and finds keywords, which need no tagger."""
+    script = ("import sys; from publisher import words; words.word_ends('三严三实'); "
+              "words.tfidf_terms('坚持三严三实，加强联合党委建设', 5); "
+              "print(sorted({'jieba.posseg', 'jieba.analyse'} & sys.modules.keys()))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parents[1])
+    assert done.stdout.split("\n")[-2] == "[]", done.stderr

@@ -489,7 +489,7 @@ class LintContext:
 def _tagged_words(s: str) -> list[tuple[int, str, str]]:
     """(offset, word, part-of-speech tag) of each word jieba finds in `s`."""
     out, at = [], 0
-    for pair in words.jieba().posseg.cut(s):
+    for pair in words.tagger().cut(s):
         out.append((at, pair.word, pair.flag))
         at += len(pair.word)
     return out
