@@ -118,13 +118,18 @@ def line_column(text: str, index: int, first_line: int = 1) -> tuple[int, int]:
 def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
     """(data, node) of a YAML text, or a SourceError at its line: a syntax error, or nesting
     too deep for the parser (a few hundred levels, which no issue needs)."""
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
+        # What yaml.safe_load does, keeping the node (its lines) instead of parsing twice.
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, first_line) from None
     except RecursionError:
         raise SourceError("YAML nested too deeply: write plain `key: value` lines",
                           path, first_line) from None
+    finally:
+        loader.dispose()
 
 
 def yaml_error(exc: yaml.YAMLError, path: Path, first_line: int = 1) -> SourceError:
