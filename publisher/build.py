@@ -45,8 +45,11 @@ def build(
     press: bool = False,
     embed_fonts: bool = False,
     strict: bool = False,
+    each_when_made: bool = False,
 ) -> list[Path]:
-    """Build the requested outputs of the issue at `root`; return the files written."""
+    """Build the requested outputs of the issue at `root`; return the files written. They are
+    put in place together, once all are made, unless `each_when_made` (`watch`: the PDF as soon
+    as it is made, before the EPUB)."""
     out_dir = out_dir or Path("build") / root.resolve().name
     outputs = [o for o, wanted in ((Output("pdf", press=press, strict=strict), pdf),
                                    (Output("epub", embed_fonts=embed_fonts), epub)) if wanted]
@@ -79,7 +82,11 @@ def build(
     # so a PDF and an EPUB on disk always come from the same sources.
     with ExitStack() as staged:
         for target, (_, write) in zip(targets, writers, strict=True):
-            write(staged.enter_context(atomic_output(target)))
+            if each_when_made:
+                with atomic_output(target) as made:
+                    write(made)
+            else:
+                write(staged.enter_context(atomic_output(target)))
     for target in targets:
         logger.info("wrote %s", target)
     return targets

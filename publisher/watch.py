@@ -38,10 +38,12 @@ def watched_folders(root: Path) -> list[Path]:
 
 
 def build_once(root: Path, out_dir: Path, **options) -> Outcome:
+    """A build whose PDF is put in place as soon as it is made: the pages an editor waits for
+    do not wait for the EPUB too."""
     from publisher.build import build
 
     try:
-        return Outcome(files=tuple(build(root, out_dir, **options)))
+        return Outcome(files=tuple(build(root, out_dir, each_when_made=True, **options)))
     except PublisherError as exc:
         return Outcome(errors=error_lines(exc))
 

@@ -102,3 +102,29 @@ def test_pdf_and_epub_are_replaced_together_or_not_at_all(tmp_path, monkeypatch)
         build(issue, out)
     assert (out / "2016-03.pdf").read_bytes() == b"%PDF- last week's proof"
     assert sorted(p.name for p in out.iterdir()) == ["2016-03.pdf"]
+
+
+def test_in_watch_the_pdf_is_put_in_place_before_the_epub_is_made(tmp_path, monkeypatch):
+    """…except in `watch` and `preview`, where the editor waits for the pages: a failing EPUB
+    leaves the new PDF in place, and last week's EPUB."""
+    import publisher.epub
+    from publisher.errors import BuildError
+    from publisher.watch import build_once
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2016-03.epub").write_bytes(b"last week's EPUB")
+    made: list[bytes] = []
+
+    def failing_epub(issue, path, *, embed_fonts=False, page_map=None):
+        made.append((out / "2016-03.pdf").read_bytes())
+        raise BuildError("the EPUB cannot be made")
+
+    monkeypatch.setattr(publisher.epub, "write_epub", failing_epub)
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "epub-elements", issue)
+    outcome = build_once(issue, out)
+    assert outcome.errors == ("the EPUB cannot be made",) and not outcome.files
+    assert made and made[0].startswith(b"%PDF-")
+    assert (out / "2016-03.pdf").read_bytes() == made[0]
+    assert (out / "2016-03.epub").read_bytes() == b"last week's EPUB"
