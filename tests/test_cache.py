@@ -156,3 +156,22 @@ def test_font_coverage_is_read_once_per_font_file(monkeypatch):
     monkeypatch.setattr(fontTools.ttLib, "TTFont", no_reading)
     fonts.coverage.cache_clear()
     assert fonts.coverage(face) == read
+
+
+def test_a_cover_image_is_encoded_once(sample_issue, monkeypatch):
+    from PIL import Image
+
+    from publisher import fonts
+    from publisher.epub.cover import cover_png
+
+    roles = fonts.load_roles(sample_issue.root)
+    first = cover_png(sample_issue, roles)
+    assert first.startswith(b"\x89PNG")
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("the cover was encoded again")
+
+    monkeypatch.setattr(Image.Image, "save", no_encoding)
+    assert cover_png(sample_issue, roles) == first
+    with pytest.raises(AssertionError, match="encoded again"):
+        cover_png(sample_issue.model_copy(update={"label": "2015·11"}), roles)
