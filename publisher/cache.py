@@ -1,5 +1,5 @@
 """The build cache: results that cost seconds (keywords, font coverage, laid-out outputs, the
-EPUB's cover image), kept across runs in one folder.
+EPUB's cover image, compiled templates), kept across runs in one folder.
 
 The folder is `$PUBLISHER_CACHE`, else `$XDG_CACHE_HOME/publisher`, else `~/.cache/publisher`;
 `make clean` empties it, and `python -m publisher.cache` prints it. Entries live under a
@@ -45,7 +45,7 @@ def fingerprint() -> str:
             digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     # The installed distributions' names carry their versions (importlib.metadata is slower).
     installed = Path(sysconfig.get_paths()["purelib"])
-    for library in ("weasyprint", "pypdf", "jieba", "fonttools", "ebooklib", "pillow"):
+    for library in ("weasyprint", "pypdf", "jieba", "fonttools", "ebooklib", "pillow", "jinja2"):
         digest.update(" ".join(sorted(p.name for p in installed.glob(f"{library}-*"))).encode())
     return digest.hexdigest()[:16]
 

@@ -175,3 +175,26 @@ def test_a_cover_image_is_encoded_once(sample_issue, monkeypatch):
     assert cover_png(sample_issue, roles) == first
     with pytest.raises(AssertionError, match="encoded again"):
         cover_png(sample_issue.model_copy(update={"label": "2015·11"}), roles)
+
+
+def test_a_template_is_compiled_once_per_source(tmp_path, monkeypatch):
+    import jinja2
+
+    from publisher import templates
+
+    layouts = tmp_path / "layouts"
+    layouts.mkdir()
+    page = layouts / "page.html.j2"
+    page.write_text("<p>{{ title }}</p>\n", encoding="utf-8")
+    assert templates.environment((layouts,)).get_template("page.html.j2").render(
+        title="目录") == "<p>目录</p>\n"
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("the template was compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
+    assert templates.environment((layouts,)).get_template("page.html.j2").render(
+        title="封面") == "<p>封面</p>\n"
+    page.write_text("<h1>{{ title }}</h1>\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="compiled again"):
+        templates.environment((layouts,)).get_template("page.html.j2")
