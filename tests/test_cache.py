@@ -198,3 +198,19 @@ def test_a_template_is_compiled_once_per_source(tmp_path, monkeypatch):
     page.write_text("<h1>{{ title }}</h1>\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="compiled again"):
         templates.environment((layouts,)).get_template("page.html.j2")
+
+
+def test_jiebas_idf_table_is_parsed_once(monkeypatch):
+    from publisher import words
+
+    words._idf.cache_clear()
+    parsed = words._idf()
+    # a common word weighs less than the median, which an unknown word gets
+    assert 0 < parsed[0]["的"] < parsed[1]
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("idf.txt was parsed again")
+
+    monkeypatch.setattr(Path, "read_text", no_parsing)
+    words._idf.cache_clear()
+    assert words._idf() == parsed
