@@ -67,8 +67,25 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
     for batch in changes(*watched_folders(root), watch_filter=relevant, stop_event=stop,
                          debounce=200, step=50, rust_timeout=500, yield_on_timeout=True):
         if batch or not built:
-            built = True
+            first, built = not built, True
             on_build(build_once(root, out_dir, **options))
+            if first:
+                threading.Thread(target=warm_up, kwargs={"pdf": options.get("pdf", True)},
+                                 daemon=True, name="warm-up").start()
+
+
+def warm_up(*, pdf: bool) -> None:
+    """Load what an edit's build needs, while the watcher waits for the first edit: a first
+    build from the cache loaded none of it (WeasyPrint and the layout's modules, about a
+    second; jieba's dictionary and IDF table where this process does jieba's work, two more),
+    and the first edit would pay for it."""
+    from publisher import processes, words
+
+    if pdf:
+        from publisher.pdf import sections  # noqa: F401
+        from publisher.pdf.weasyprint import balance, justify, linegrid  # noqa: F401
+    if processes.workers() == 1:
+        words.tfidf_terms("", 0)  # its dictionary and IDF table load on first use
 
 
 def report(outcome: Outcome) -> None:

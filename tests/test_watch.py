@@ -3,10 +3,14 @@ and keeps the last good output."""
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
+import subprocess
+import sys
 import threading
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +67,37 @@ def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_last_good_output(watching
     assert epub.read_bytes() == good
     report(broken)
     assert capsys.readouterr().err.splitlines()[0] == line
+
+
+def test_after_a_first_build_from_the_cache_watch_loads_what_an_edit_needs(tmp_path):
+    """A first build whose outputs come from the cache loads neither WeasyPrint nor jieba; the
+    watcher loads them while it waits, not when the first edit comes."""
+    issue, out = tmp_path / "issue", tmp_path / "out"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    env = {**os.environ, "PUBLISHER_CACHE": str(tmp_path / "cache"), "PUBLISHER_WORKERS": "1"}
+    subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(issue), "-o",
+                    str(out)], env=env, check=True, capture_output=True)
+    script = f"""
+import sys, threading, time
+from pathlib import Path
+from publisher import words
+from publisher.watch import watch
+
+def loaded():
+    return "weasyprint" in sys.modules and words.jieba.cache_info().currsize == 1
+
+first, stop = threading.Event(), threading.Event()
+threading.Thread(target=watch, args=(Path({str(issue)!r}), Path({str(out)!r})), daemon=True,
+                 kwargs={{"on_build": lambda outcome: first.set(), "stop": stop}}).start()
+first.wait(120)
+print("after the first build:", loaded())
+deadline = time.monotonic() + 120
+while not loaded() and time.monotonic() < deadline:
+    time.sleep(0.2)
+print("while waiting:", loaded())
+stop.set()
+"""
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=WAIT, cwd=Path(__file__).parents[1])
+    assert done.stdout.splitlines() == ["after the first build: False", "while waiting: True"], \
+        done.stderr
