@@ -17,6 +17,7 @@ import os
 import sys
 import sysconfig
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def key(*parts: bytes | str) -> str:
     return digest.hexdigest()
 
 
+def file_key(path: Path | str, *parts: str) -> str:
+    """A key for what is made from a file: its path, size and time (large files are not read
+    to say whether they changed), and `parts`. OSError if the file cannot be found."""
+    stat = Path(path).stat()
+    return key(str(path), str(stat.st_size), str(stat.st_mtime_ns), *parts)
+
+
 def _entry(kind: str, entry_key: str) -> Path:
     return folder() / fingerprint() / kind / entry_key[:2] / entry_key
 
@@ -93,6 +101,15 @@ def put(kind: str, entry_key: str, payload: bytes) -> None:
         os.replace(tmp, path)
     except OSError:
         Path(tmp).unlink(missing_ok=True)
+
+
+def remembered(kind: str, entry_key: str, make: Callable[[], bytes]) -> bytes:
+    """The bytes stored under `kind`/`entry_key`, else `make()`, stored there."""
+    found = get(kind, entry_key)
+    if found is None:
+        found = make()
+        put(kind, entry_key, found)
+    return found
 
 
 def get_json(kind: str, entry_key: str):

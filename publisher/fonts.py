@@ -200,8 +200,7 @@ def coverage(font: Path) -> frozenset[int]:
     from publisher import cache as build_cache
 
     path, _, index = str(font).partition("#")
-    stat = Path(path).stat()
-    entry = build_cache.key(str(font), str(stat.st_size), str(stat.st_mtime_ns))
+    entry = build_cache.file_key(path, str(font))
     stored = build_cache.get("coverage", entry)
     if stored is not None and len(stored) % 4 == 0:
         return frozenset(array("I", stored))

@@ -72,8 +72,7 @@ def _idf() -> tuple[dict[str, float], float]:
     from publisher import cache
 
     path = Path(jieba().__file__).parent / "analyse" / "idf.txt"
-    stat = path.stat()
-    entry = cache.key(str(path), str(stat.st_size), str(stat.st_mtime_ns))
+    entry = cache.file_key(path)
     if (found := cache.get("idf", entry)) is not None:
         return marshal.loads(found)
     table = {}

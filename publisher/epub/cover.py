@@ -68,13 +68,13 @@ def cover_png(issue: Issue, roles: dict[str, Role]) -> bytes:
 def _png(image) -> bytes:
     """`image` as an optimised PNG, kept in the build cache by its pixels: encoding takes a
     quarter of a second, and every build of an issue draws the same cover."""
-    entry = cache.key(image.mode, str(image.size), image.tobytes())
-    if (found := cache.get("covers", entry)) is not None:
-        return found
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    cache.put("covers", entry, out.getvalue())
-    return out.getvalue()
+    def encoded() -> bytes:
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+        return out.getvalue()
+
+    return cache.remembered("covers", cache.key(image.mode, str(image.size), image.tobytes()),
+                            encoded)
 
 
 def _wrap(text: str, font, width: int) -> list[str]:

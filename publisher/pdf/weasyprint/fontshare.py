@@ -155,30 +155,29 @@ def _subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> byt
 
     file, index, hinting = source
     try:
-        stat = Path(file).stat()
+        entry = cache.file_key(file, str(index), str(hinting), str(missing),
+                               " ".join(map(str, sorted(gids))))
     except OSError as error:
         raise BuildError(f"a section laid out with the font {file} is composed without it "
                          f"({error.strerror}): `make clean` empties the build cache") from None
-    entry = cache.key(file, str(stat.st_size), str(stat.st_mtime_ns), str(index), str(hinting),
-                      str(missing), " ".join(map(str, sorted(gids))))
-    found = cache.get("font-subsets", entry)
-    if found is not None:
-        return found
-    whole = Path(file).read_bytes()
-    face = _Face(file, index)
-    try:
-        # A Font of WeasyPrint's with what its subsetting reads: made from a file, not a
-        # Pango font.
-        font = Font.__new__(Font)
-        font.hb_face, font.missing, font.family = face.weasyprint, missing, file
-        font.file_content, font.index = whole, index
-        font.subset(sorted(gids), hinting)
-    finally:
-        face.destroy()
-    if font.file_content is whole:
-        raise BuildError(f"could not subset the font {file}")
-    cache.put("font-subsets", entry, font.file_content)
-    return font.file_content
+
+    def subset() -> bytes:
+        whole = Path(file).read_bytes()
+        face = _Face(file, index)
+        try:
+            # A Font of WeasyPrint's with what its subsetting reads: made from a file, not a
+            # Pango font.
+            font = Font.__new__(Font)
+            font.hb_face, font.missing, font.family = face.weasyprint, missing, file
+            font.file_content, font.index = whole, index
+            font.subset(sorted(gids), hinting)
+        finally:
+            face.destroy()
+        if font.file_content is whole:
+            raise BuildError(f"could not subset the font {file}")
+        return font.file_content
+
+    return cache.remembered("font-subsets", entry, subset)
 
 
 class _Face:
