@@ -511,11 +511,12 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
 
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
-    writer = PdfWriter(clone_from=_parsed_pdf(front.pdf))
+    sections = [front, *laid_out.sections[1:]]
+    readers = [_parsed_pdf(part.pdf) for part in sections]
+    writer = PdfWriter(clone_from=readers[0])
     for name in ("/Outlines", "/Names"):  # the 目录's link targets: made again below
         writer.root_object.pop(NameObject(name), None)
     stamps = _parsed_pdf(furniture.pdf)
-    sections = [front, *laid_out.sections[1:]]
     dests: dict[str, tuple[int, float, float]] = {}
     bookmarks: list[tuple[int, str, int, float, float]] = []
     placed: set[int] = set()
@@ -527,7 +528,7 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
         elif ref.section == 0:
             page = writer.pages[at]
         else:
-            page = writer.add_page(_parsed_pdf(section.pdf).pages[ref.page])
+            page = writer.add_page(readers[ref.section].pages[ref.page])
         dx = shift if kind == "body" and at % 2 else 0.0
         if kind == "body":
             _stamp(writer, page, stamps.pages[at], dx)
@@ -544,8 +545,8 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
     _write_dests(writer, dests)
     _write_outline(writer, bookmarks)
     _write_keywords(writer, context.keywords)
-    composed = {_digest(part.pdf) for part in (*sections, furniture)}
-    for digest in _parsed.keys() - composed:
+    used = {id(reader) for reader in (*readers, stamps)}
+    for digest in [digest for digest, reader in _parsed.items() if id(reader) not in used]:
         del _parsed[digest]
     return writer
 
@@ -556,15 +557,11 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
 _parsed: dict[bytes, object] = {}
 
 
-def _digest(pdf: bytes) -> bytes:
-    return hashlib.sha256(pdf).digest()
-
-
 def _parsed_pdf(pdf: bytes):
     """`pdf` as pypdf parsed it, kept in `_parsed`."""
     from pypdf import PdfReader
 
-    digest = _digest(pdf)
+    digest = hashlib.sha256(pdf).digest()
     if digest not in _parsed:
         reader = PdfReader(BytesIO(pdf))
         len(reader.pages)  # pypdf parses a PDF's objects when the first one is asked for
