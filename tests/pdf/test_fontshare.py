@@ -94,3 +94,45 @@ def test_a_font_file_fonts_yaml_lists_is_embedded_by_each_section(tmp_path):
         program = descriptor.get("/FontFile3") or descriptor["/FontFile2"]
         assert len(program.get_data()) > 1000
     assert "测试" in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_a_shared_subset_is_the_one_weasyprint_makes():
+    """Composing subsets with its own HarfBuzz bindings, so that it need not import WeasyPrint:
+    the bytes must be those WeasyPrint's own subsetting gives for the same glyphs, or a
+    composed PDF would differ from one WeasyPrint wrote whole."""
+    import subprocess
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from weasyprint.pdf.fonts import Font
+    from weasyprint.text.ffi import ffi
+
+    from publisher.pdf.weasyprint.fontshare import _HarfBuzz
+
+    FACE = 2  # the collection's Simplified Chinese face
+
+    file = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:bold"],
+                          capture_output=True, text=True, check=True).stdout
+    assert file.endswith(".ttc")
+
+    bound = _HarfBuzz.bound()
+
+    @settings(max_examples=8, deadline=None)
+    @given(gids=st.sets(st.integers(1, 60000), min_size=1, max_size=300),
+           hinting=st.booleans(), missing=st.booleans())
+    def same(gids, hinting, missing):
+        blob = bound.hb.hb_blob_create_from_file(file.encode())
+        face = bound.hb.hb_face_create(blob, FACE)
+        try:
+            # WeasyPrint's bindings make no face from a file: it is handed over by address.
+            font = Font.__new__(Font)
+            font.hb_face = ffi.cast("hb_face_t *", int(bound.ffi.cast("uintptr_t", face)))
+            font.missing, font.family, font.file_content = missing, file, b""
+            font.subset(sorted(gids), hinting)
+        finally:
+            bound.hb.hb_face_destroy(face)
+            bound.hb.hb_blob_destroy(blob)
+        ours = bound.subset(file, FACE, sorted(gids), hinting, missing)
+        assert ours and ours == font.file_content
+
+    same()

@@ -493,13 +493,11 @@ def test_a_box_alone_on_a_page_is_reported(sample_issue, caplog):
 
 
 def test_the_patches_refuse_another_weasyprint(monkeypatch):
-    import weasyprint
+    from publisher.pdf import weasyprint as engine
 
-    from publisher.pdf.weasyprint import patched
-
-    monkeypatch.setattr(weasyprint, "__version__", "71.0")
+    monkeypatch.setattr(engine, "_installed_version", lambda: "71.0")
     with pytest.raises(BuildError, match="patches WeasyPrint 70.0, but 71.0 is installed"):
-        with patched(uuid.uuid4()):
+        with engine.patched(uuid.uuid4()):
             pass
 
 

@@ -1,7 +1,9 @@
 """The one boundary between `publisher` and WeasyPrint's private code.
 
 Everything here reaches into WeasyPrint 70.0 internals, so nothing is imported from them before
-`require_pinned()` has checked the installed version. The patches (`justify`, `balance`, `linegrid`,
+`require_pinned()` has checked the installed version, which it reads from the package's metadata:
+importing this package does not import WeasyPrint (a second), which composing cached sections
+does not need. The patches (`justify`, `balance`, `linegrid`,
 the stable document id) are installed by `patched()` for one layout and write, and removed after, so
 that a bare WeasyPrint run in the same process is untouched.
 """
@@ -12,8 +14,8 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import weasyprint
+from functools import lru_cache
+from importlib import metadata
 
 from publisher.errors import BuildError
 
@@ -24,10 +26,15 @@ logger = logging.getLogger(__name__)
 
 def require_pinned() -> None:
     """Refuse to touch a WeasyPrint other than the one the patches were written for."""
-    if weasyprint.__version__ != PINNED_VERSION:
+    if _installed_version() != PINNED_VERSION:
         raise BuildError(
-            f"publisher patches WeasyPrint {PINNED_VERSION}, but {weasyprint.__version__} is "
+            f"publisher patches WeasyPrint {PINNED_VERSION}, but {_installed_version()} is "
             f"installed: install weasyprint=={PINNED_VERSION}")
+
+
+@lru_cache(maxsize=1)
+def _installed_version() -> str:
+    return metadata.version("weasyprint")
 
 
 @contextmanager
@@ -36,7 +43,7 @@ def patched(document_id: uuid.UUID) -> Iterator[None]:
     and `document_id` as the PDF/X's XMP DocumentID, for the layout and the writing done inside
     the block."""
     require_pinned()
-    from weasyprint.pdf import metadata
+    from weasyprint.pdf import metadata as pdf_metadata
 
     from publisher.pdf.weasyprint import balance, fontfile, justify, linegrid
 
@@ -44,12 +51,12 @@ def patched(document_id: uuid.UUID) -> Iterator[None]:
     saved = [justify.install(), balance.install(), linegrid.install(), fontfile.install()]
     # WeasyPrint 70 stamps a PDF/X with a random DocumentID (uuid4), from which the file's /ID
     # is hashed too; the issue's own identifier keeps the same sources, same bytes.
-    random_id = metadata.uuid4
-    metadata.uuid4 = lambda: document_id
+    random_id = pdf_metadata.uuid4
+    pdf_metadata.uuid4 = lambda: document_id
     try:
         yield
     finally:
-        metadata.uuid4 = random_id
+        pdf_metadata.uuid4 = random_id
         for restore in reversed(saved):
             restore()
 

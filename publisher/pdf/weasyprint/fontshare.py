@@ -4,12 +4,13 @@ WeasyPrint subsets each document's fonts, keeping glyph ids (HarfBuzz's RETAIN_G
 fontTools' retain_gids), so a glyph id names the same glyph in every section's subset. A
 section's fonts are therefore not subset when it is laid out (`deferred`): its PDF carries a
 4-byte stand-in for each font program, and the section records the font file, face and the
-glyphs it draws. Composing subsets each font file once, with WeasyPrint's own subsetting, for
+glyphs it draws. Composing subsets each font file once, as WeasyPrint subsets with HarfBuzz, for
 the glyphs of all sections (`share`), and points every section's font at that one program.
 
 A font is deferred only when its bytes are the font file itself, mapped into memory by HarfBuzz
 (so composing can read the same file again) and WeasyPrint would do no more than subset it (no
-variable, colour or bitmap font, none used in a form): any other is embedded as WeasyPrint does.
+variable, colour or bitmap font, none used in a form), and only where HarfBuzz's subsetter is
+installed: any other is embedded as WeasyPrint does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ def deferred():
     from weasyprint.pdf.fonts import Font
 
     found: list[list] = []
+    try:
+        _HarfBuzz.bound()
+    except OSError:  # no libharfbuzz-subset: WeasyPrint subsets each section with fontTools
+        yield found
+        return
     clean = Font.clean
 
     def defer(font, to_unicode, hinting):
@@ -149,8 +155,6 @@ def _subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> byt
     """The font file's face subset for `gids` as WeasyPrint subsets a document's font, kept in
     the build cache under the file (path, size, time) and the glyphs: an edit seldom changes
     which glyphs an issue draws."""
-    from weasyprint.pdf.fonts import Font
-
     from publisher import cache
 
     file, index, hinting = source
@@ -162,57 +166,110 @@ def _subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> byt
                          f"({error.strerror}): `make clean` empties the build cache") from None
 
     def subset() -> bytes:
-        whole = Path(file).read_bytes()
-        face = _Face(file, index)
-        try:
-            # A Font of WeasyPrint's with what its subsetting reads: made from a file, not a
-            # Pango font.
-            font = Font.__new__(Font)
-            font.hb_face, font.missing, font.family = face.weasyprint, missing, file
-            font.file_content, font.index = whole, index
-            font.subset(sorted(gids), hinting)
-        finally:
-            face.destroy()
-        if font.file_content is whole:
+        data = _HarfBuzz.bound().subset(file, index, sorted(gids), hinting, missing)
+        if not data:
             raise BuildError(f"could not subset the font {file}")
-        return font.file_content
+        return data
 
     return cache.remembered("font-subsets", entry, subset)
 
 
-class _Face:
-    """A HarfBuzz face of a font file, as WeasyPrint's bindings take it: they declare no way to
-    make one from a file, so it is made here and handed over by address."""
+# HarfBuzz's subset flags and the input set of tables to drop (hb-subset.h).
+_NO_HINTING = 0x1
+_RETAIN_GIDS = 0x2
+_DESUBROUTINIZE = 0x4
+_PASSTHROUGH_UNRECOGNIZED = 0x20
+_NOTDEF_OUTLINE = 0x40
+_DROP_TABLE_TAG = 3
+# The tables WeasyPrint 70 drops from a subset.
+_DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF",
+                   b"LTSH", b"PCLT", b"SVG ")
 
-    _lib = None
 
-    def __init__(self, file: str, index: int):
-        from weasyprint.text.ffi import ffi as weasyprint_ffi
+class _HarfBuzz:
+    """HarfBuzz and its subsetter, bound here with only what subsetting calls: composing would
+    otherwise import WeasyPrint (a second, its whole cdef) for it. `subset` does what
+    WeasyPrint 70's `Font._harfbuzz_subset` does, call for call, so the bytes are the same."""
 
-        ffi, lib = self._bindings()
-        self._ffi, self._hb = ffi, lib
-        self._blob = lib.hb_blob_create_from_file(file.encode())
-        self._face = lib.hb_face_create(self._blob, index)
-        self.weasyprint = weasyprint_ffi.cast("hb_face_t *",
-                                              int(ffi.cast("uintptr_t", self._face)))
+    _bound: _HarfBuzz | None = None
+
+    def __init__(self):
+        import cffi
+
+        self.ffi = cffi.FFI()
+        self.ffi.cdef("""
+            typedef struct hb_blob_t hb_blob_t;
+            typedef struct hb_face_t hb_face_t;
+            typedef struct hb_set_t hb_set_t;
+            typedef struct hb_subset_input_t hb_subset_input_t;
+            typedef uint32_t hb_codepoint_t;
+            typedef uint32_t hb_tag_t;
+            hb_blob_t *hb_blob_create_from_file (const char *file_name);
+            const char *hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
+            void hb_blob_destroy (hb_blob_t *blob);
+            hb_face_t *hb_face_create (hb_blob_t *blob, unsigned int index);
+            hb_blob_t *hb_face_reference_blob (hb_face_t *face);
+            void hb_face_destroy (hb_face_t *face);
+            hb_tag_t hb_tag_from_string (const char *str, int len);
+            void hb_set_add_sorted_array (hb_set_t *set, const hb_codepoint_t *sorted_codepoints,
+                                          unsigned int num_codepoints);
+            hb_subset_input_t *hb_subset_input_create_or_fail (void);
+            void hb_subset_input_destroy (hb_subset_input_t *input);
+            hb_set_t *hb_subset_input_glyph_set (hb_subset_input_t *input);
+            hb_set_t *hb_subset_input_set (hb_subset_input_t *input, int set_type);
+            void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
+            hb_face_t *hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
+        """)
+        self.hb = self.ffi.dlopen("libharfbuzz.so.0")
+        self.hb_subset = self.ffi.dlopen("libharfbuzz-subset.so.0")
 
     @classmethod
-    def _bindings(cls):
-        if cls._lib is None:
-            import cffi
+    def bound(cls) -> _HarfBuzz:
+        if cls._bound is None:
+            cls._bound = cls()
+        return cls._bound
 
-            ffi = cffi.FFI()
-            ffi.cdef("""
-                typedef struct hb_blob_t hb_blob_t;
-                typedef struct hb_face_t hb_face_t;
-                hb_blob_t *hb_blob_create_from_file (const char *file_name);
-                hb_face_t *hb_face_create (hb_blob_t *blob, unsigned int index);
-                void hb_face_destroy (hb_face_t *face);
-                void hb_blob_destroy (hb_blob_t *blob);
-            """)
-            cls._lib = ffi, ffi.dlopen("libharfbuzz.so.0")
-        return cls._lib
+    def subset(self, file: str, index: int, gids: list[int], hinting: bool,
+               missing: bool) -> bytes | None:
+        """The face `index` of `file` subset for the sorted `gids`, or None if HarfBuzz
+        fails."""
+        ffi, hb, hb_subset = self.ffi, self.hb, self.hb_subset
+        notdef = _NOTDEF_OUTLINE if missing else 0
+        blob = hb.hb_blob_create_from_file(file.encode())
+        face = hb.hb_face_create(blob, index)
+        subset_input = hb_subset.hb_subset_input_create_or_fail()
+        faces = [face]
+        try:
+            self._add(hb_subset.hb_subset_input_glyph_set(subset_input), gids)
+            hb_subset.hb_subset_input_set_flags(
+                subset_input, _RETAIN_GIDS | _PASSTHROUGH_UNRECOGNIZED | _DESUBROUTINIZE | notdef)
+            self._add(hb_subset.hb_subset_input_set(subset_input, _DROP_TABLE_TAG),
+                      [hb.hb_tag_from_string(tag, -1) for tag in _DROPPED_TABLES])
+            faces.append(hb_subset.hb_subset_or_fail(face, subset_input))
+            # Then the empty glyphs after the last one used go.
+            self._add(hb_subset.hb_subset_input_glyph_set(subset_input),
+                      range(max(gids) + 1))
+            hb_subset.hb_subset_input_set_flags(
+                subset_input, _PASSTHROUGH_UNRECOGNIZED | _DESUBROUTINIZE | notdef
+                | (0 if hinting else _NO_HINTING))
+            faces.append(hb_subset.hb_subset_or_fail(faces[1], subset_input))
+            if faces[2] == ffi.NULL:
+                return None
+            data_blob = hb.hb_face_reference_blob(faces[2])
+            length = ffi.new("unsigned int *")
+            data = hb.hb_blob_get_data(data_blob, length)
+            try:
+                return None if data == ffi.NULL else ffi.unpack(data, length[0])
+            finally:
+                hb.hb_blob_destroy(data_blob)
+        finally:
+            for made in faces:
+                if made != ffi.NULL:
+                    hb.hb_face_destroy(made)
+            hb_subset.hb_subset_input_destroy(subset_input)
+            hb.hb_blob_destroy(blob)
 
-    def destroy(self) -> None:
-        self._hb.hb_face_destroy(self._face)
-        self._hb.hb_blob_destroy(self._blob)
+    def _add(self, to_set, sorted_values) -> None:
+        values = list(sorted_values)
+        self.hb.hb_set_add_sorted_array(
+            to_set, self.ffi.new(f"hb_codepoint_t[{len(values)}]", values), len(values))
