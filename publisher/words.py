@@ -26,16 +26,30 @@ def jieba():
 
     jieba.setLogLevel(logging.WARNING)
     # Its dictionary is one large dict of strings, which the collector would only walk again
-    # and again while it loads (a fifth of its second and a half).
+    # and again while it loads.
     collecting = gc.isenabled()
     gc.disable()
+    jieba.marshal = _WholeFileMarshal
     try:
         jieba.initialize()
         jieba.load_userdict(str(USER_DICTIONARY))
     finally:
+        jieba.marshal = marshal
         if collecting:
             gc.enable()
     return jieba
+
+
+class _WholeFileMarshal:
+    """`marshal` as jieba uses it to read its dictionary's cache file, but reading the file
+    whole first: `marshal.load` reads a file object a few bytes at a time, 1.6 s for jieba's
+    9 MB against 0.45 s for the same bytes read at once."""
+
+    dump = staticmethod(marshal.dump)
+
+    @staticmethod
+    def load(file):
+        return marshal.loads(file.read())
 
 
 def tagger():

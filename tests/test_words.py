@@ -70,3 +70,18 @@ def test_a_build_loads_no_part_of_speech_tables(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).parents[1])
     assert done.stdout.split("\n")[-2] == "[]", done.stderr
+
+
+def test_the_dictionary_read_whole_is_the_one_jieba_reads():
+    """`words.jieba` has jieba read its dictionary's cache file whole (a second faster): the
+    dictionary, and the words it cuts, are those of a tokenizer loaded as jieba loads it."""
+    import jieba
+
+    from publisher.desk import USER_DICTIONARY
+
+    own = jieba.Tokenizer()
+    own.initialize()
+    own.load_userdict(str(USER_DICTIONARY))
+    loaded = words.jieba().dt
+    assert (loaded.FREQ, loaded.total) == (own.FREQ, own.total)
+    assert list(loaded.cut(SAMPLE_TEXT[:2000])) == list(own.cut(SAMPLE_TEXT[:2000]))
