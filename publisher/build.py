@@ -62,6 +62,9 @@ def build(
         stem = stored[outputs[0]][0]["stem"]
         writers = [(o, _from_cache(stored[o])) for o in outputs]
     else:
+        from publisher import words
+
+        words.start()
         from publisher.context import resolve
         from publisher.output import output_stem
         from publisher.source.load import load_issue
@@ -72,7 +75,7 @@ def build(
             from publisher.pdf.sections import start_workers_early
 
             start_workers_early(context, out_dir, press=press)
-        _ask_jieba_first(context, epub=epub)
+        _ask_jieba_first(context, pdf=pdf, epub=epub)
         stem = output_stem(issue)
         laid_out: dict = {}  # the PDF's page map, for the EPUB's page list
         writers = [(o, _from_cache(stored[o]) if stored[o] else
@@ -92,16 +95,21 @@ def build(
     return targets
 
 
-def _ask_jieba_first(context, *, epub: bool) -> None:
-    """All that jieba has to say of the issue, asked for before the sections are laid out: its
-    process works on the keywords meanwhile, and can end before a pool of workers starts."""
+def _ask_jieba_first(context, *, pdf: bool, epub: bool) -> None:
+    """All that jieba has to say of the issue, asked for before the sections are laid out: first
+    the word boundaries that the sections' HTML and the EPUB's navigation wait for, then the
+    keywords, which only composing needs: jieba's process finds them while a first worker lays
+    out (`publisher.pdf.sections`), and this process goes on meanwhile."""
     from publisher.epub.nav import word_broken_texts
     from publisher.keywords import ask_for_keywords, word_boundaries
+    from publisher.pdf.html import headline_lines
 
-    for article in context.issue.articles:
-        ask_for_keywords(article)
     for text in sorted(word_broken_texts(context.issue)) if epub else ():
         word_boundaries(text)
+    for article in context.issue.articles if pdf else ():
+        headline_lines(article.title)  # whichever titles the layouts cut
+    for article in context.issue.articles:
+        ask_for_keywords(article)
 
 
 def _writer(output: Output, context, laid_out: dict) -> Callable[[Path], None]:

@@ -253,9 +253,12 @@ def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
 def _lay_out_by_workers(context: BuildContext, jobs: list[Job], todo: list[int],
                         done: dict[int, LaidOut], progress: Callable[[str, Job], None],
                         meanwhile: Callable[[], None]) -> None:
-    words.release()  # its memory is a worker's
     with _executor(min(processes.workers(), len(todo))) as pool:
-        futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[i]): i for i in todo}
+        futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[todo[0]]): todo[0]}
+        # jieba's process finds the keywords while one worker starts; the others start once it
+        # has ended, as its memory is a worker's.
+        words.release()
+        futures.update({pool.submit(lay_out, context, jobs[i]): i for i in todo[1:]})
         try:
             meanwhile()
             for future in as_completed(futures):
