@@ -44,10 +44,11 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
         return _write_whole(context, path, strict=strict)
     issue = context.issue
     with progress.Sections() as shown:
-        laid_out = sections.lay_out_issue(context, press=press, out_dir=path.parent,
-                                          progress=shown.update)
-        front, furniture = sections.finish_layout(context, laid_out, out_dir=path.parent,
-                                                  progress=shown.update)
+        with sections.Workers() as workers:
+            laid_out = sections.lay_out_issue(context, press=press, out_dir=path.parent,
+                                              progress=shown.update, workers=workers)
+            front, furniture = sections.finish_layout(context, laid_out, out_dir=path.parent,
+                                                      progress=shown.update, workers=workers)
         _report(context, laid_out, [front, furniture], strict=strict)
         writer = sections.compose(context, laid_out, front, furniture)
         shown.composed(len(writer.pages))

@@ -38,6 +38,7 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -157,10 +158,32 @@ def _forkserver():
 
 
 def _executor(size: int) -> ProcessPoolExecutor:
-    """A pool for one build's layouts: ended after them, so that its idle workers hold no
-    memory while the pages are composed."""
     return ProcessPoolExecutor(size, mp_context=_forkserver(), initializer=_start_worker,
                                initargs=(os.getpid(), dict(os.environ)))
+
+
+class Workers:
+    """The processes that lay out one build's sections: started when a layout first needs them,
+    and kept for the build's last layouts, the 目录 and the furniture, which then find
+    WeasyPrint's code and fonts warm in them. They end with the block, before the pages are
+    composed, so that idle workers hold no memory meanwhile."""
+
+    def __init__(self):
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def pool(self, size: int) -> ProcessPoolExecutor:
+        """The pool, started with `size` workers if it has not been."""
+        if self._pool is None:
+            self._pool = _executor(size)
+        return self._pool
 
 
 def _layouts_seen(context: BuildContext, out_dir: Path, press: bool) -> str:
@@ -199,10 +222,12 @@ def _start_worker(build: int, environment: dict[str, str]) -> None:
 
 def run(context: BuildContext, jobs: list[Job], shared: str,
         progress: Callable[[str, Job], None] = lambda how, job: None,
-        meanwhile: Callable[[], None] = lambda: None) -> list[LaidOut]:
+        meanwhile: Callable[[], None] = lambda: None,
+        workers: Workers | None = None) -> list[LaidOut]:
     """Lay out `jobs` (or take them from the cache); their results in the same order. This
-    process does `meanwhile` while workers lay out (else before it lays out itself). One
-    section to lay out (an edit) is laid out here, while jieba's process finds the keywords."""
+    process does `meanwhile` while `workers` (else workers of this call's own) lay out, or
+    before it lays out itself: one section to lay out (an edit) is laid out here, while
+    jieba's process finds the keywords."""
     keys: dict[int, str] = {}
     sizes: dict[int, int] = {}
     done: dict[int, LaidOut] = {}
@@ -227,7 +252,8 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
         meanwhile()
         _lay_out_here(context, jobs, todo, done, progress)
     else:
-        _lay_out_by_workers(context, jobs, todo, done, progress, meanwhile)
+        with nullcontext(workers) if workers else Workers() as pool:
+            _lay_out_by_workers(context, jobs, todo, done, progress, meanwhile, pool)
     for index in sorted(keys.keys() - cached):
         cache.put("sections", keys[index], done[index].to_bytes())
     return [done[i] for i in range(len(jobs))]
@@ -252,22 +278,22 @@ def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
 
 def _lay_out_by_workers(context: BuildContext, jobs: list[Job], todo: list[int],
                         done: dict[int, LaidOut], progress: Callable[[str, Job], None],
-                        meanwhile: Callable[[], None]) -> None:
-    with _executor(min(processes.workers(), len(todo))) as pool:
-        futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[todo[0]]): todo[0]}
-        # jieba's process finds the keywords while one worker starts; the others start once it
-        # has ended, as its memory is a worker's.
-        words.release()
-        futures.update({pool.submit(lay_out, context, jobs[i]): i for i in todo[1:]})
-        try:
-            meanwhile()
-            for future in as_completed(futures):
-                index = futures[future]
-                done[index] = _checked(future.result())
-                progress("laid out", jobs[index])
-        finally:
-            for future in futures:
-                future.cancel()
+                        meanwhile: Callable[[], None], workers: Workers) -> None:
+    pool = workers.pool(min(processes.workers(), len(todo)))
+    futures: dict[Future, int] = {pool.submit(lay_out, context, jobs[todo[0]]): todo[0]}
+    # jieba's process finds the keywords while one worker starts; the others start once it has
+    # ended, as its memory is a worker's.
+    words.release()
+    futures.update({pool.submit(lay_out, context, jobs[i]): i for i in todo[1:]})
+    try:
+        meanwhile()
+        for future in as_completed(futures):
+            index = futures[future]
+            done[index] = _checked(future.result())
+            progress("laid out", jobs[index])
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def _checked(result: LaidOut | tuple) -> LaidOut:
@@ -436,7 +462,8 @@ def shared_digest(context: BuildContext, out_dir: Path) -> str:
 
 
 def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
-                  progress: Callable[[str, Job], None] = lambda how, job: None) -> LaidOutIssue:
+                  progress: Callable[[str, Job], None] = lambda how, job: None,
+                  workers: Workers | None = None) -> LaidOutIssue:
     """Every section laid out (the front pages with blank page numbers), and the page plan."""
     from types import SimpleNamespace
 
@@ -446,7 +473,7 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     shared = shared_digest(context, out_dir)
     jobs = [Job(part, press, _toc_folios(context, {}) if part.kind == "front" else None)
             for part in parts(context)]
-    sections = run(context, jobs, shared, progress)
+    sections = run(context, jobs, shared, progress, workers=workers)
     cache.put("layouts-seen", _layouts_seen(context, out_dir, press), b"")
     # An issue without back pages renders an empty back section, which WeasyPrint lays out as
     # one empty page: none of its pages carries an anchor, and none is printed.
@@ -478,8 +505,8 @@ def page_starts(laid_out: LaidOutIssue):
 
 
 def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Path,
-                  progress: Callable[[str, Job], None] = lambda how, job: None
-                  ) -> tuple[LaidOut, LaidOut]:
+                  progress: Callable[[str, Job], None] = lambda how, job: None,
+                  workers: Workers | None = None) -> tuple[LaidOut, LaidOut]:
     """The front pages with their page numbers, and the furniture: laid out last."""
     furniture: list[FurniturePage] = []
     for ref in laid_out.plan.order:
@@ -494,7 +521,8 @@ def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Pat
     counted = len(laid_out.sections[0].page_names)
     final_front, stamps = run(context, [front, Job(None, press, pages=tuple(furniture))],
                               shared_digest(context, out_dir), progress,
-                              meanwhile=lambda: _parse_ahead(laid_out.sections[1:]))
+                              meanwhile=lambda: _parse_ahead(laid_out.sections[1:]),
+                              workers=workers)
     if len(final_front.page_names) != counted:
         raise BuildError(f"the 目录 took {len(final_front.page_names)} page(s) with its page "
                          f"numbers and {counted} without: keep .toc-page a cell of fixed width")
