@@ -137,6 +137,38 @@ def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_pa
     assert build(press=True, epub=False) == ["workers", "jieba"]  # no press section yet
 
 
+def test_one_worker_lays_out_while_jieba_finds_the_keywords(tmp_path, monkeypatch):
+    """jieba's process and a worker each take about a worker's memory: a cold build lets the
+    first worker start while jieba finds the keywords, and the next only once it has ended."""
+    from publisher import build as building
+    from publisher import words
+    from publisher.pdf import sections
+    from tests.conftest import ROOTS
+
+    monkeypatch.setenv("PUBLISHER_WORKERS", "2")
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
+    events: list[str] = []
+    release, executor = words.release, sections._executor
+
+    def ended() -> None:
+        release()
+        events.append("jieba ended")
+
+    def counted_executor(size: int):
+        pool = executor(size)
+        submit = pool.submit
+        pool.submit = lambda *args: (events.append("section"), submit(*args))[1]
+        return pool
+
+    monkeypatch.setattr(words, "release", ended)
+    monkeypatch.setattr(sections, "_executor", counted_executor)
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    building.build(issue, tmp_path / "out")
+    assert events[:3] == ["section", "jieba ended", "section"], events
+    assert words._process is None
+
+
 def test_a_worker_has_the_environment_of_the_build_that_asks_it(tmp_path, monkeypatch):
     """The workers' server outlives a build (a watch or a test runs many in one process): a
     worker takes the cache and the rest of the environment from the build that starts it, not
