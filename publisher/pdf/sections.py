@@ -252,7 +252,7 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
         meanwhile()
         _lay_out_here(context, jobs, todo, done, progress)
     else:
-        with nullcontext(workers) if workers else Workers() as pool:
+        with nullcontext(workers) if workers is not None else Workers() as pool:
             _lay_out_by_workers(context, jobs, todo, done, progress, meanwhile, pool)
     for index in sorted(keys.keys() - cached):
         cache.put("sections", keys[index], done[index].to_bytes())

@@ -3,9 +3,9 @@
 Everything here reaches into WeasyPrint 70.0 internals, so nothing is imported from them before
 `require_pinned()` has checked the installed version, which it reads from the package's metadata:
 importing this package does not import WeasyPrint (a second), which composing cached sections
-does not need. The patches (`justify`, `balance`, `linegrid`,
-the stable document id) are installed by `patched()` for one layout and write, and removed after, so
-that a bare WeasyPrint run in the same process is untouched.
+does not need. The patches (`justify`, `balance`, `linegrid`, the stable document id) are
+installed by `patched()` for one layout and write, and removed after, so that a bare WeasyPrint
+run in the same process is untouched.
 """
 
 from __future__ import annotations
