@@ -65,16 +65,14 @@ def build(
         from publisher import words
 
         words.start()
+        if pdf and not stored[outputs[0]]:
+            _start_workers_early(root, out_dir, press=press)
         from publisher.context import resolve
         from publisher.output import output_stem
         from publisher.source.load import load_issue
 
         issue = load_issue(root)
         context = resolve(issue)
-        if pdf and not stored[outputs[0]]:
-            from publisher.pdf.sections import start_workers_early
-
-            start_workers_early(context, out_dir, press=press)
         _ask_jieba_first(context, pdf=pdf, epub=epub)
         stem = output_stem(issue)
         laid_out: dict = {}  # the PDF's page map, for the EPUB's page list
@@ -93,6 +91,25 @@ def build(
     for target in targets:
         logger.info("wrote %s", target)
     return targets
+
+
+def _start_workers_early(root: Path, out_dir: Path, *, press: bool) -> None:
+    """Where no section can come from the cache (it is empty, or the layouts, fonts or pictures
+    changed), start the workers' server first: its import of WeasyPrint (a second or more) then
+    overlaps this process's imports, its reading of the issue and jieba's work, which the
+    workers wait for. After an edit to a text, the one section it changes is laid out in this
+    process (`publisher.pdf.sections.run`), and nothing is started early."""
+    from publisher import processes
+
+    if processes.workers() > 1 and cache.get("layouts-seen",
+                                             layouts_seen_key(root, out_dir, press)) is None:
+        processes.start_layout_server()
+
+
+def layouts_seen_key(root: Path, out_dir: Path, press: bool) -> str:
+    """The cache entry that says sections were laid out with these layouts, fonts and pictures
+    (`publisher.pdf.sections.lay_out_issue` writes it)."""
+    return cache.key(inputs_digest(root, out_dir, texts=False) or "", str(press))
 
 
 def _ask_jieba_first(context, *, pdf: bool, epub: bool) -> None:

@@ -32,6 +32,23 @@ def workers() -> int:
     return max(1, min(os.cpu_count() or 1, (budget - BUILD_MB) // WORKER_MB))
 
 
+def layout_server():
+    """The multiprocessing context whose workers lay out sections: they fork from a lean server
+    that has imported WeasyPrint, never from a build's process, which may hold jieba's
+    dictionary and the threads of `watch` or `preview`."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
+    return context
+
+
+def start_layout_server() -> None:
+    """Start the workers' server now, rather than when the first worker is wanted."""
+    from multiprocessing import forkserver
+
+    layout_server()
+    forkserver.ensure_running()
+
+
 def end_with(build: int) -> None:
     """End this helper process when the build process `build` ends: a build that is killed
     cannot end its helpers, which would wait for work forever and hold its terminal open."""

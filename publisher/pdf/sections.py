@@ -33,7 +33,6 @@ import gc
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import re
 from collections.abc import Callable
@@ -149,17 +148,9 @@ class LaidOut:
             return None
 
 
-def _forkserver():
-    # Workers fork from a lean server that has imported WeasyPrint (never from this process: it
-    # may hold jieba's dictionary, and threads of `watch` or `preview`).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
-    return context
-
-
 def _executor(size: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(size, mp_context=_forkserver(), initializer=_start_worker,
-                               initargs=(os.getpid(), dict(os.environ)))
+    return ProcessPoolExecutor(size, mp_context=processes.layout_server(),
+                               initializer=_start_worker, initargs=(os.getpid(), dict(os.environ)))
 
 
 class Workers:
@@ -184,24 +175,6 @@ class Workers:
         if self._pool is None:
             self._pool = _executor(size)
         return self._pool
-
-
-def _layouts_seen(context: BuildContext, out_dir: Path, press: bool) -> str:
-    """The cache entry that says sections were laid out with these layouts, fonts and pictures."""
-    return cache.key(shared_digest(context, out_dir), str(press))
-
-
-def start_workers_early(context: BuildContext, out_dir: Path, *, press: bool) -> None:
-    """Where no section can come from the cache (it is empty, or the layouts, fonts or pictures
-    changed), start the workers' server now: its import of WeasyPrint (a second or more) then
-    overlaps jieba's work, which the workers wait for. After an edit to a text, the one section
-    it changes is laid out in this process (`run`), and nothing is started early."""
-    from multiprocessing import forkserver
-
-    if processes.workers() > 1 and cache.get("layouts-seen",
-                                             _layouts_seen(context, out_dir, press)) is None:
-        _forkserver()
-        forkserver.ensure_running()
 
 
 def _start_worker(build: int, environment: dict[str, str]) -> None:
@@ -467,6 +440,7 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     """Every section laid out (the front pages with blank page numbers), and the page plan."""
     from types import SimpleNamespace
 
+    from publisher.build import layouts_seen_key
     from publisher.pdf import pages
     from publisher.pdf.page_map import folios
 
@@ -474,7 +448,7 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     jobs = [Job(part, press, _toc_folios(context, {}) if part.kind == "front" else None)
             for part in parts(context)]
     sections = run(context, jobs, shared, progress, workers=workers)
-    cache.put("layouts-seen", _layouts_seen(context, out_dir, press), b"")
+    cache.put("layouts-seen", layouts_seen_key(context.issue.root, out_dir, press), b"")
     # An issue without back pages renders an empty back section, which WeasyPrint lays out as
     # one empty page: none of its pages carries an anchor, and none is printed.
     refs = [PageRef(index, page, section.anchors(page))
