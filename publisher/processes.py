@@ -1,4 +1,5 @@
-"""The build's helper processes (section workers, jieba's process): how many, and their end."""
+"""The build's helper processes (section workers and their server, jieba's process): how many,
+how they start, and their end."""
 
 from __future__ import annotations
 
