@@ -85,3 +85,23 @@ def test_the_dictionary_read_whole_is_the_one_jieba_reads():
     loaded = words.jieba().dt
     assert (loaded.FREQ, loaded.total) == (own.FREQ, own.total)
     assert list(loaded.cut(SAMPLE_TEXT[:2000])) == list(own.cut(SAMPLE_TEXT[:2000]))
+
+
+def test_a_build_starts_jieba_before_it_reads_the_issue(tmp_path, monkeypatch):
+    """jieba's process loads its dictionary while the build imports its modules and reads the
+    issue: the sections' HTML waits for its word boundaries."""
+    import shutil
+
+    from publisher import build as building
+    from publisher.source import load
+
+    monkeypatch.setenv("PUBLISHER_WORKERS", "2")
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
+    started: list[bool] = []
+    read = load.load_issue
+    monkeypatch.setattr(load, "load_issue", lambda root: (
+        started.append(words._process is not None), read(root))[1])
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    building.build(issue, tmp_path / "out")
+    assert started == [True]

@@ -107,11 +107,13 @@ def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkey
 
 def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_path,
                                                                            monkeypatch):
-    """Their server's import of WeasyPrint overlaps jieba's work; after an edit to a text, whose
-    section is laid out in the build's own process, none is started."""
+    """Their server's import of WeasyPrint overlaps the build's reading of the issue and jieba's
+    work; after an edit to a text, whose section is laid out in the build's own process, none is
+    started."""
     from multiprocessing import forkserver
 
     from publisher import build as building
+    from publisher.source import load
     from tests.conftest import ROOTS
 
     monkeypatch.setenv("PUBLISHER_WORKERS", "2")
@@ -122,6 +124,8 @@ def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_pa
                                                               start())[1])
     monkeypatch.setattr(building, "_ask_jieba_first", lambda *args, **options: (
         events.append("jieba"), ask(*args, **options))[1])
+    read = load.load_issue
+    monkeypatch.setattr(load, "load_issue", lambda root: (events.append("read"), read(root))[1])
     issue = tmp_path / "issue"
     shutil.copytree(ROOTS / "good-minimal", issue)
 
@@ -130,11 +134,11 @@ def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_pa
         building.build(issue, tmp_path / "out", **options)
         return list(events)
 
-    assert build() == ["workers", "jieba"]
+    assert build() == ["workers", "read", "jieba"]
     article = next((issue / "articles").glob("*.md"))
     article.write_text(article.read_text(encoding="utf-8") + "\n再议。\n", encoding="utf-8")
-    assert build() == ["jieba"]
-    assert build(press=True, epub=False) == ["workers", "jieba"]  # no press section yet
+    assert build() == ["read", "jieba"]
+    assert build(press=True, epub=False) == ["workers", "read", "jieba"]  # no press section yet
 
 
 def test_one_worker_lays_out_while_jieba_finds_the_keywords(tmp_path, monkeypatch):
