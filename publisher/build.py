@@ -58,13 +58,16 @@ def build(
                                       str(o.strict))
             for o in outputs}
     stored = {o: _stored(keys[o]) for o in outputs}
+    texts = None  # the texts' entry, where this build asks jieba about them
     if all(stored.values()):
         stem = stored[outputs[0]][0]["stem"]
         writers = [(o, _from_cache(stored[o])) for o in outputs]
     else:
         from publisher import words
 
-        words.start()
+        texts = _texts_key(root)
+        if texts is None or cache.get("texts-seen", texts) is None:
+            words.start()
         if pdf and not stored[outputs[0]]:
             _start_workers_early(root, out_dir, press=press)
         from publisher.context import resolve
@@ -90,6 +93,8 @@ def build(
                 write(staged.enter_context(atomic_output(target)))
     for target in targets:
         logger.info("wrote %s", target)
+    if texts is not None:
+        cache.put("texts-seen", texts, b"")
     return targets
 
 
@@ -104,6 +109,19 @@ def _start_workers_early(root: Path, out_dir: Path, *, press: bool) -> None:
     if processes.workers() > 1 and cache.get("layouts-seen",
                                              layouts_seen_key(root, out_dir, press)) is None:
         processes.start_layout_server()
+
+
+def _texts_key(root: Path) -> str | None:
+    """The cache entry that says a build has asked jieba all it asks of these texts (issue.yaml
+    and the articles' Markdown): a build of texts seen before, after a change to the layouts
+    alone, starts no jieba process early. None when they cannot be read: the build reports
+    why."""
+    root = root.resolve()
+    try:
+        files = [root / "issue.yaml", *sorted((root / "articles").glob("*.md"))]
+        return cache.key(*(part for path in files for part in (str(path), path.read_bytes())))
+    except OSError:
+        return None
 
 
 def layouts_seen_key(root: Path, out_dir: Path, press: bool) -> str:

@@ -89,7 +89,8 @@ def test_the_dictionary_read_whole_is_the_one_jieba_reads():
 
 def test_a_build_starts_jieba_before_it_reads_the_issue(tmp_path, monkeypatch):
     """jieba's process loads its dictionary while the build imports its modules and reads the
-    issue: the sections' HTML waits for its word boundaries."""
+    issue: the sections' HTML waits for its word boundaries. Not after a change to the layouts
+    alone: jieba's answers on the texts are all in the cache."""
     import shutil
 
     from publisher import build as building
@@ -103,5 +104,17 @@ def test_a_build_starts_jieba_before_it_reads_the_issue(tmp_path, monkeypatch):
         started.append(words._process is not None), read(root))[1])
     issue = tmp_path / "issue"
     shutil.copytree(ROOTS / "good-minimal", issue)
-    building.build(issue, tmp_path / "out")
-    assert started == [True]
+
+    def build() -> bool:
+        started.clear()
+        building.build(issue, tmp_path / "out")
+        words.release()
+        return started == [True]
+
+    assert build()
+    (issue / "layouts").mkdir(exist_ok=True)  # a file no text holds: no output is cached
+    (issue / "layouts" / "proof.css").write_text("p { color: black; }\n", encoding="utf-8")
+    assert not build()
+    article = next((issue / "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\n再议。\n", encoding="utf-8")
+    assert build()
