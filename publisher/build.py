@@ -116,10 +116,9 @@ def _texts_key(root: Path) -> str | None:
     and the articles' Markdown): a build of texts seen before, after a change to the layouts
     alone, starts no jieba process early. None when they cannot be read: the build reports
     why."""
-    root = root.resolve()
     try:
-        files = [root / "issue.yaml", *sorted((root / "articles").glob("*.md"))]
-        return cache.key(*(part for path in files for part in (str(path), path.read_bytes())))
+        return cache.key(*(part for path in _text_files(root.resolve())
+                           for part in (str(path), path.read_bytes())))
     except OSError:
         return None
 
@@ -241,12 +240,13 @@ def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | Non
                       for files in fonts.family_files(roles).values() for file in files}
         folders = [root, *templates.search_path(root), templates.shipped("fonts")]
         parts = [str(root), os.environ.get("SOURCE_DATE_EPOCH", "") if texts else ""]
+        text_files = set(_text_files(root))
         for folder in dict.fromkeys(p.resolve() for p in folders):
             for path in sorted(folder.rglob("*")):
                 relative = path.relative_to(folder)
                 if (path.is_file() and not path.is_relative_to(out_dir)
                         and not any(part.startswith(".") for part in relative.parts)
-                        and (texts or not _text(root, path))):
+                        and (texts or path not in text_files)):
                     parts += [str(path), _content(path)]
         for path in sorted({*font_files, str(GHOSTSCRIPT_CMYK)}):
             parts += [path, _stat(Path(path))]
@@ -255,9 +255,9 @@ def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | Non
     return cache.key(*parts)
 
 
-def _text(root: Path, path: Path) -> bool:
-    return path == root / "issue.yaml" or (path.suffix == ".md"
-                                           and path.parent == root / "articles")
+def _text_files(root: Path) -> list[Path]:
+    """The issue's texts: issue.yaml and the articles' Markdown."""
+    return [root / "issue.yaml", *sorted((root / "articles").glob("*.md"))]
 
 
 def _content(path: Path) -> bytes | str:

@@ -32,11 +32,10 @@ def deferred():
     receives each deferred font as [PDF font name, file, face index, hinting, has missing
     glyphs, glyph ids]."""
     from weasyprint.pdf.fonts import Font
+    from weasyprint.text.ffi import harfbuzz_subset
 
     found: list[list] = []
-    try:
-        _HarfBuzz.bound()
-    except OSError:  # no libharfbuzz-subset: WeasyPrint subsets each section with fontTools
+    if harfbuzz_subset is None:  # WeasyPrint subsets each section with fontTools
         yield found
         return
     clean = Font.clean
