@@ -128,9 +128,14 @@ def _role(name: object, entry: object, path: Path, node) -> Role:
 
 
 def _readable_font(font: Path) -> bool:
-    """Whether fontTools reads the font's character map (a corrupt file crashed the build)."""
+    """Whether fontTools reads the font's character map: HarfBuzz, which reads it for the glyph
+    check, reads nothing from a damaged file without a word, and WeasyPrint may still crash on
+    it."""
+    from fontTools.ttLib import TTFont
+
     try:
-        coverage(font)
+        with TTFont(font, fontNumber=0, lazy=True) as face:
+            face.getBestCmap()
     except Exception:  # fontTools raises any kind of error on a damaged file
         return False
     return True
@@ -193,21 +198,18 @@ def _installed(family: str, role: str, style: str = "regular") -> Path:
 @cache
 def coverage(font: Path) -> frozenset[int]:
     """The code points a font file (`path#index` for a face of a collection) has glyphs for,
-    kept in the build cache by the file's path, size and time: reading a CJK font's cmap takes
-    most of a second."""
+    as HarfBuzz reads its best cmap, kept in the build cache by the file's path, size and time."""
     from array import array
 
     from publisher import cache as build_cache
+    from publisher import harfbuzz
 
     path, _, index = str(font).partition("#")
     entry = build_cache.file_key(path, str(font))
     stored = build_cache.get("coverage", entry)
     if stored is not None and len(stored) % 4 == 0:
         return frozenset(array("I", stored))
-    from fontTools.ttLib import TTFont
-
-    with TTFont(path, fontNumber=int(index or 0), lazy=True) as face:
-        points = frozenset(face.getBestCmap())
+    points = harfbuzz.bound().unicodes(path, int(index or 0))
     build_cache.put("coverage", entry, array("I", sorted(points)).tobytes())
     return points
 

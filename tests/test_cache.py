@@ -141,9 +141,7 @@ def test_keywords_are_computed_once_per_text(sample_issue, monkeypatch):
 
 
 def test_font_coverage_is_read_once_per_font_file(monkeypatch):
-    import fontTools.ttLib
-
-    from publisher import fonts
+    from publisher import fonts, harfbuzz
 
     face = next(file for files in fonts.family_files(fonts.load_roles()).values()
                 for file in files)
@@ -153,9 +151,25 @@ def test_font_coverage_is_read_once_per_font_file(monkeypatch):
     def no_reading(*args, **kwargs):
         raise AssertionError("the font file was read again")
 
-    monkeypatch.setattr(fontTools.ttLib, "TTFont", no_reading)
+    monkeypatch.setattr(harfbuzz.HarfBuzz, "unicodes", no_reading)
     fonts.coverage.cache_clear()
     assert fonts.coverage(face) == read
+
+
+def test_font_coverage_is_the_best_cmap_fonttools_reads():
+    """HarfBuzz reads the cmap for the glyph check: it must find what fontTools finds, in
+    every face the roles use."""
+    from fontTools.ttLib import TTFont
+
+    from publisher import fonts, harfbuzz
+
+    faces = {file for files in fonts.family_files(fonts.load_roles()).values()
+             for file in files}
+    assert len(faces) >= 3
+    for face in faces:
+        path, _, index = str(face).partition("#")
+        with TTFont(path, fontNumber=int(index or 0), lazy=True) as font:
+            assert harfbuzz.bound().unicodes(path, int(index or 0)) == set(font.getBestCmap())
 
 
 def test_a_cover_image_is_encoded_once(sample_issue, monkeypatch):

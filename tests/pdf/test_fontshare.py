@@ -107,7 +107,7 @@ def test_a_shared_subset_is_the_one_weasyprint_makes():
     from weasyprint.pdf.fonts import Font
     from weasyprint.text.ffi import ffi
 
-    from publisher.pdf.weasyprint.fontshare import _HarfBuzz
+    from publisher import harfbuzz
 
     FACE = 2  # the collection's Simplified Chinese face
 
@@ -115,7 +115,7 @@ def test_a_shared_subset_is_the_one_weasyprint_makes():
                           capture_output=True, text=True, check=True).stdout
     assert file.endswith(".ttc")
 
-    bound = _HarfBuzz.bound()
+    bound = harfbuzz.bound()
 
     @settings(max_examples=8, deadline=None)
     @given(gids=st.sets(st.integers(1, 60000), min_size=1, max_size=300),

@@ -154,7 +154,7 @@ def _subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> byt
     """The font file's face subset for `gids` as WeasyPrint subsets a document's font, kept in
     the build cache under the file (path, size, time) and the glyphs: an edit seldom changes
     which glyphs an issue draws."""
-    from publisher import cache
+    from publisher import cache, harfbuzz
 
     file, index, hinting = source
     try:
@@ -165,110 +165,9 @@ def _subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> byt
                          f"({error.strerror}): `make clean` empties the build cache") from None
 
     def subset() -> bytes:
-        data = _HarfBuzz.bound().subset(file, index, sorted(gids), hinting, missing)
+        data = harfbuzz.bound().subset(file, index, sorted(gids), hinting, missing)
         if not data:
             raise BuildError(f"could not subset the font {file}")
         return data
 
     return cache.remembered("font-subsets", entry, subset)
-
-
-# HarfBuzz's subset flags and the input set of tables to drop (hb-subset.h).
-_NO_HINTING = 0x1
-_RETAIN_GIDS = 0x2
-_DESUBROUTINIZE = 0x4
-_PASSTHROUGH_UNRECOGNIZED = 0x20
-_NOTDEF_OUTLINE = 0x40
-_DROP_TABLE_TAG = 3
-# The tables WeasyPrint 70 drops from a subset.
-_DROPPED_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"JSTF",
-                   b"LTSH", b"PCLT", b"SVG ")
-
-
-class _HarfBuzz:
-    """HarfBuzz and its subsetter, bound here with only what subsetting calls: composing would
-    otherwise import WeasyPrint (a second, its whole cdef) for it. `subset` does what
-    WeasyPrint 70's `Font._harfbuzz_subset` does, call for call, so the bytes are the same."""
-
-    _bound: _HarfBuzz | None = None
-
-    def __init__(self):
-        import cffi
-
-        self.ffi = cffi.FFI()
-        self.ffi.cdef("""
-            typedef struct hb_blob_t hb_blob_t;
-            typedef struct hb_face_t hb_face_t;
-            typedef struct hb_set_t hb_set_t;
-            typedef struct hb_subset_input_t hb_subset_input_t;
-            typedef uint32_t hb_codepoint_t;
-            typedef uint32_t hb_tag_t;
-            hb_blob_t *hb_blob_create_from_file (const char *file_name);
-            const char *hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
-            void hb_blob_destroy (hb_blob_t *blob);
-            hb_face_t *hb_face_create (hb_blob_t *blob, unsigned int index);
-            hb_blob_t *hb_face_reference_blob (hb_face_t *face);
-            void hb_face_destroy (hb_face_t *face);
-            hb_tag_t hb_tag_from_string (const char *str, int len);
-            void hb_set_add_sorted_array (hb_set_t *set, const hb_codepoint_t *sorted_codepoints,
-                                          unsigned int num_codepoints);
-            hb_subset_input_t *hb_subset_input_create_or_fail (void);
-            void hb_subset_input_destroy (hb_subset_input_t *input);
-            hb_set_t *hb_subset_input_glyph_set (hb_subset_input_t *input);
-            hb_set_t *hb_subset_input_set (hb_subset_input_t *input, int set_type);
-            void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
-            hb_face_t *hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
-        """)
-        self.hb = self.ffi.dlopen("libharfbuzz.so.0")
-        self.hb_subset = self.ffi.dlopen("libharfbuzz-subset.so.0")
-
-    @classmethod
-    def bound(cls) -> _HarfBuzz:
-        if cls._bound is None:
-            cls._bound = cls()
-        return cls._bound
-
-    def subset(self, file: str, index: int, gids: list[int], hinting: bool,
-               missing: bool) -> bytes | None:
-        """The face `index` of `file` subset for the sorted `gids`, or None if HarfBuzz
-        fails."""
-        ffi, hb, hb_subset = self.ffi, self.hb, self.hb_subset
-        notdef = _NOTDEF_OUTLINE if missing else 0
-        blob = hb.hb_blob_create_from_file(file.encode())
-        face = hb.hb_face_create(blob, index)
-        subset_input = hb_subset.hb_subset_input_create_or_fail()
-        faces = [face]
-        try:
-            self._add(hb_subset.hb_subset_input_glyph_set(subset_input), gids)
-            hb_subset.hb_subset_input_set_flags(
-                subset_input, _RETAIN_GIDS | _PASSTHROUGH_UNRECOGNIZED | _DESUBROUTINIZE | notdef)
-            self._add(hb_subset.hb_subset_input_set(subset_input, _DROP_TABLE_TAG),
-                      [hb.hb_tag_from_string(tag, -1) for tag in _DROPPED_TABLES])
-            faces.append(hb_subset.hb_subset_or_fail(face, subset_input))
-            # Then the empty glyphs after the last one used go.
-            self._add(hb_subset.hb_subset_input_glyph_set(subset_input),
-                      range(max(gids) + 1))
-            hb_subset.hb_subset_input_set_flags(
-                subset_input, _PASSTHROUGH_UNRECOGNIZED | _DESUBROUTINIZE | notdef
-                | (0 if hinting else _NO_HINTING))
-            faces.append(hb_subset.hb_subset_or_fail(faces[1], subset_input))
-            if faces[2] == ffi.NULL:
-                return None
-            data_blob = hb.hb_face_reference_blob(faces[2])
-            length = ffi.new("unsigned int *")
-            data = hb.hb_blob_get_data(data_blob, length)
-            try:
-                return None if data == ffi.NULL else ffi.unpack(data, length[0])
-            finally:
-                hb.hb_blob_destroy(data_blob)
-        finally:
-            for made in faces:
-                if made != ffi.NULL:
-                    hb.hb_face_destroy(made)
-            hb_subset.hb_subset_input_destroy(subset_input)
-            hb.hb_blob_destroy(blob)
-
-    def _add(self, to_set, sorted_values) -> None:
-        values = list(sorted_values)
-        self.hb.hb_set_add_sorted_array(
-            to_set, self.ffi.new(f"hb_codepoint_t[{len(values)}]", values), len(values))
