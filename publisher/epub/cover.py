@@ -66,11 +66,12 @@ def cover_png(issue: Issue, roles: dict[str, Role]) -> bytes:
 
 
 def _png(image) -> bytes:
-    """`image` as an optimised PNG, kept in the build cache by its pixels: encoding takes a
-    quarter of a second, and every build of an issue draws the same cover."""
+    """`image` as a PNG, kept in the build cache by its pixels, since every build of an issue
+    draws the same cover. Not `optimize`d: that took three times as long (0.28 s, not 0.09 s)
+    for a file 4% smaller."""
     def encoded() -> bytes:
         out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
+        image.save(out, format="PNG")
         return out.getvalue()
 
     return cache.remembered("covers", cache.key(image.mode, str(image.size), image.tobytes()),
