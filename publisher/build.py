@@ -59,6 +59,7 @@ def build(
             for o in outputs}
     stored = {o: _stored(keys[o]) for o in outputs}
     texts = None  # the texts' entry, where this build asks jieba about them
+    shared = _Shared()
     if all(stored.values()):
         stem = stored[outputs[0]][0]["stem"]
         writers = [(o, _from_cache(stored[o])) for o in outputs]
@@ -78,19 +79,27 @@ def build(
         context = resolve(issue)
         _ask_jieba_first(context, pdf=pdf, epub=epub)
         stem = output_stem(issue)
-        laid_out: dict = {}  # the PDF's page map, for the EPUB's page list
         writers = [(o, _from_cache(stored[o]) if stored[o] else
-                    _remembered(_writer(o, context, laid_out), keys[o], stem)) for o in outputs]
+                    _remembered(_writer(o, context, shared), keys[o], stem)) for o in outputs]
     targets = [out_dir / o.file_name(stem) for o, _ in writers]
     # Each output is made beside its target and renamed only once every one has succeeded,
     # so a PDF and an EPUB on disk always come from the same sources.
     with ExitStack() as staged:
-        for target, (_, write) in zip(targets, writers, strict=True):
-            if each_when_made:
+        if each_when_made:
+            for target, (_, write) in zip(targets, writers, strict=True):
                 with atomic_output(target) as made:
                     write(made)
+        else:
+            paths = [staged.enter_context(atomic_output(target)) for target in targets]
+            if len(outputs) == 2 and not press and not any(stored.values()):
+                # The EPUB needs of the print PDF only where its pages begin: it is made while
+                # the PDF's workers lay out the 目录 and the furniture, which wait for every
+                # section, and this process would only wait with them.
+                shared.alongside = lambda: writers[1][1](paths[1])
+                writers[0][1](paths[0])
             else:
-                write(staged.enter_context(atomic_output(target)))
+                for path, (_, write) in zip(paths, writers, strict=True):
+                    write(path)
     for target in targets:
         logger.info("wrote %s", target)
     if texts is not None:
@@ -146,23 +155,33 @@ def _ask_jieba_first(context, *, pdf: bool, epub: bool) -> None:
         ask_for_keywords(article)
 
 
-def _writer(output: Output, context, laid_out: dict) -> Callable[[Path], None]:
+@dataclass
+class _Shared:
+    """What one build's outputs hand each other: where the print PDF's pages begin, for the
+    EPUB's page list, and what is done as soon as that is known (`alongside`)."""
+
+    page_map: list | None = None
+    alongside: Callable[[], None] | None = None
+
+    def pages_known(self, page_map: list) -> None:
+        self.page_map = page_map
+        if self.alongside is not None:
+            self.alongside()
+
+
+def _writer(output: Output, context, shared: _Shared) -> Callable[[Path], None]:
     """The writer of `output`. The EPUB takes where the printed pages begin from a PDF built in
     the same call (not a press one, which pads its pages differently), else lays out its own:
     the same bytes either way, so a PDF from the cache costs the EPUB only time."""
     if output.kind == "pdf":
         from publisher.pdf import write_pdf
 
-        def write_print(path: Path) -> None:
-            page_map = write_pdf(context, path, press=output.press, strict=output.strict)
-            if not output.press:
-                laid_out["page_map"] = page_map
-
-        return write_print
+        return lambda path: write_pdf(context, path, press=output.press, strict=output.strict,
+                                      meanwhile=None if output.press else shared.pages_known)
     from publisher.epub import write_epub
 
     return lambda path: write_epub(context, path, embed_fonts=output.embed_fonts,
-                                   page_map=laid_out.get("page_map"))
+                                   page_map=shared.page_map)
 
 
 def _stored(key: str | None) -> tuple[dict, bytes] | None:
@@ -196,7 +215,7 @@ def _remembered(write: Callable[[Path], None], key: str | None,
     """`write`, then keep what it wrote and the warnings it gave under `key`."""
 
     def remember(path: Path) -> None:
-        with collected_warnings() as given:
+        with collected_warnings(apart=True) as given:
             write(path)
         if key:
             meta = {"stem": stem, "warnings": given}
@@ -206,21 +225,40 @@ def _remembered(write: Callable[[Path], None], key: str | None,
     return remember
 
 
+class _Collector(logging.Handler):
+    def __init__(self, given: list[tuple[str, int, str]]):
+        super().__init__(logging.WARNING)
+        self.given = given
+        self.paused = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.paused:
+            self.given.append((record.name, record.levelno, record.getMessage()))
+
+
+# The collectors open, the innermost last.
+_collectors: list[_Collector] = []
+
+
 @contextmanager
-def collected_warnings():
-    """Collect the warnings logged inside the block, to repeat them when the output is reused."""
+def collected_warnings(*, apart: bool = False):
+    """Collect the warnings logged inside the block, to repeat them when the output (or the
+    section) is reused: those of a section laid out here are its build's too, but those of an
+    output made `apart` (the EPUB, made while the PDF is) are its alone."""
     given: list[tuple[str, int, str]] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            given.append((record.name, record.levelno, record.getMessage()))
-
-    handler = Collect(logging.WARNING)
+    outside = list(_collectors) if apart else []
+    handler = _Collector(given)
+    for collector in outside:
+        collector.paused += 1
+    _collectors.append(handler)
     logging.getLogger().addHandler(handler)
     try:
         yield given
     finally:
         logging.getLogger().removeHandler(handler)
+        _collectors.remove(handler)
+        for collector in outside:
+            collector.paused -= 1
 
 
 def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | None:

@@ -128,3 +128,23 @@ def test_in_watch_the_pdf_is_put_in_place_before_the_epub_is_made(tmp_path, monk
     assert made and made[0].startswith(b"%PDF-")
     assert (out / "2016-03.pdf").read_bytes() == made[0]
     assert (out / "2016-03.epub").read_bytes() == b"last week's EPUB"
+
+
+def test_an_output_made_apart_keeps_its_warnings_from_the_one_it_is_made_in():
+    """The EPUB is made while the PDF is: a cached PDF must not repeat the EPUB's warnings,
+    while a section laid out in the PDF's build gives its warnings to both."""
+    import logging
+
+    from publisher.build import collected_warnings
+
+    log = logging.getLogger("publisher.test")
+    with collected_warnings(apart=True) as pdf:
+        log.warning("the PDF's")
+        with collected_warnings() as section:
+            log.warning("a section's")
+        with collected_warnings(apart=True) as epub:
+            log.warning("the EPUB's")
+        log.warning("the PDF's again")
+    assert [m for _, _, m in pdf] == ["the PDF's", "a section's", "the PDF's again"]
+    assert [m for _, _, m in section] == ["a section's"]
+    assert [m for _, _, m in epub] == ["the EPUB's"]

@@ -35,11 +35,13 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
-              screen: bool = False, strict: bool = False) -> list[PageStart]:
+              screen: bool = False, strict: bool = False,
+              meanwhile: Callable[[list[PageStart]], None] | None = None) -> list[PageStart]:
     """Build the issue's PDF at `path`: the printer's variant when `press`; when `screen`, the
     one for reading on screens, in RGB (layouts' screen.css) and tagged for accessibility;
     `strict` refuses to write one with layout problems. Return where each printed page begins
-    in the text, for the EPUB's page list."""
+    in the text, for the EPUB's page list; a print or press PDF hands it to `meanwhile` as soon
+    as the sections are laid out, while the workers lay out the 目录 and the furniture."""
     if screen:
         return _write_whole(context, path, strict=strict)
     issue = context.issue
@@ -47,8 +49,10 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
         with sections.Workers() as workers:
             laid_out = sections.lay_out_issue(context, press=press, out_dir=path.parent,
                                               progress=shown.update, workers=workers)
-            front, furniture = sections.finish_layout(context, laid_out, out_dir=path.parent,
-                                                      progress=shown.update, workers=workers)
+            starts = sections.page_starts(laid_out)
+            front, furniture = sections.finish_layout(
+                context, laid_out, out_dir=path.parent, progress=shown.update, workers=workers,
+                meanwhile=(lambda: meanwhile(starts)) if meanwhile else lambda: None)
         _report(context, laid_out, [front, furniture], strict=strict)
         writer = sections.compose(context, laid_out, front, furniture)
         shown.composed(len(writer.pages))
@@ -56,7 +60,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
         pages.finish(writer, tmp, laid_out.plan.labels,
                      bleed=Grid(issue.trim).bleed_mm * MM if press else None,
                      intent=pages.output_intent(issue) if press else None)
-    return sections.page_starts(laid_out)
+    return starts
 
 
 def _report(context: BuildContext, laid_out: sections.LaidOutIssue, last: list, *,

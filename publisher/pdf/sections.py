@@ -480,8 +480,10 @@ def page_starts(laid_out: LaidOutIssue):
 
 def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Path,
                   progress: Callable[[str, Job], None] = lambda how, job: None,
-                  workers: Workers | None = None) -> tuple[LaidOut, LaidOut]:
-    """The front pages with their page numbers, and the furniture: laid out last."""
+                  workers: Workers | None = None,
+                  meanwhile: Callable[[], None] = lambda: None) -> tuple[LaidOut, LaidOut]:
+    """The front pages with their page numbers, and the furniture: laid out last, while this
+    process parses the sections' PDFs for composing and does `meanwhile`."""
     furniture: list[FurniturePage] = []
     for ref in laid_out.plan.order:
         job = laid_out.jobs[ref.section]
@@ -495,7 +497,8 @@ def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Pat
     counted = len(laid_out.sections[0].page_names)
     final_front, stamps = run(context, [front, Job(None, press, pages=tuple(furniture))],
                               shared_digest(context, out_dir), progress,
-                              meanwhile=lambda: _parse_ahead(laid_out.sections[1:]),
+                              meanwhile=lambda: (_parse_ahead(laid_out.sections[1:]),
+                                                 meanwhile()),
                               workers=workers)
     if len(final_front.page_names) != counted:
         raise BuildError(f"the 目录 took {len(final_front.page_names)} page(s) with its page "

@@ -173,6 +173,42 @@ def test_one_worker_lays_out_while_jieba_finds_the_keywords(tmp_path, monkeypatc
     assert words._process is None
 
 
+def test_the_epub_is_made_while_the_workers_lay_out_the_toc_and_the_furniture(tmp_path,
+                                                                             monkeypatch):
+    """They wait for every section, and the EPUB needs only where the pages begin: it is made
+    after they are handed to the workers and before their layouts are taken."""
+    import publisher.epub
+    from publisher import build as building
+    from publisher.pdf import progress, sections
+    from tests.conftest import ROOTS
+
+    monkeypatch.setenv("PUBLISHER_WORKERS", "2")
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
+    events: list[str] = []
+    executor, write_epub, update = sections._executor, publisher.epub.write_epub, \
+        progress.Sections.update
+
+    def named_executor(size: int):
+        pool = executor(size)
+        submit = pool.submit
+        pool.submit = lambda function, context, job: (
+            events.append(f"handed {job.name}"), submit(function, context, job))[1]
+        return pool
+
+    monkeypatch.setattr(sections, "_executor", named_executor)
+    monkeypatch.setattr(publisher.epub, "write_epub", lambda *args, **options: (
+        events.append("EPUB"), write_epub(*args, **options))[1])
+    monkeypatch.setattr(progress.Sections, "update", lambda self, how, job: (
+        events.append(f"{how} {job.name}"), update(self, how, job))[1])
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    pdf, epub = building.build(issue, tmp_path / "out")
+    assert epub.read_bytes().startswith(b"PK") and pdf.read_bytes().startswith(b"%PDF-")
+    furniture = "running heads and folios"
+    assert events.index(f"handed {furniture}") < events.index("EPUB") \
+        < events.index(f"laid out {furniture}"), events
+
+
 def test_a_worker_has_the_environment_of_the_build_that_asks_it(tmp_path, monkeypatch):
     """The workers' server outlives a build (a watch or a test runs many in one process): a
     worker takes the cache and the rest of the environment from the build that starts it, not
