@@ -140,15 +140,16 @@ def layouts_seen_key(root: Path, out_dir: Path, press: bool) -> str:
 
 def _ask_jieba_first(context, *, pdf: bool, epub: bool) -> None:
     """All that jieba has to say of the issue, asked for before the sections are laid out: first
-    the word boundaries that the sections' HTML and the EPUB's navigation wait for, then the
-    keywords, which only composing needs: jieba's process finds them while a first worker lays
-    out (`publisher.pdf.sections`), and this process goes on meanwhile."""
+    the word boundaries of the EPUB's navigation and those of the headlines the sections' HTML
+    cuts, which this process waits for, then the keywords, which only composing needs: jieba's
+    process finds them while a first worker lays out (`publisher.pdf.sections`), and this
+    process goes on meanwhile."""
     from publisher.epub.nav import word_broken_texts
-    from publisher.keywords import ask_for_keywords, word_boundaries
+    from publisher.keywords import ask_for_boundaries, ask_for_keywords
     from publisher.pdf.html import headline_lines
 
     for text in sorted(word_broken_texts(context.issue)) if epub else ():
-        word_boundaries(text)
+        ask_for_boundaries(text)
     for article in context.issue.articles if pdf else ():
         headline_lines(article.title)  # whichever titles the layouts cut
     for article in context.issue.articles:

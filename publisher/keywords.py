@@ -19,14 +19,31 @@ KEYWORDS_PER_ISSUE = 12
 def word_boundaries(text: str) -> frozenset[int]:
     """Offsets in `text` where one word ends and the next begins, kept in the build cache by
     text: jieba loads its dictionary (seconds) only for text it has not seen."""
-    entry = cache.key(text)
-    cached = cache.get_json("word-boundaries", entry)
+    if (cached := _cached_boundaries(text)) is not None:
+        return cached
+    asked = _boundaries_asked.pop(text, None) or words.ask(words.word_ends, text)
+    ends = set(words.answer(asked))
+    ends.discard(len(text))
+    cache.put_json("word-boundaries", cache.key(text), sorted(ends))
+    return frozenset(ends)
+
+
+def _cached_boundaries(text: str) -> frozenset[int] | None:
+    cached = cache.get_json("word-boundaries", cache.key(text))
     if isinstance(cached, list) and all(isinstance(at, int) for at in cached):
         return frozenset(cached)
-    ends = set(words.answer(words.ask(words.word_ends, text)))
-    ends.discard(len(text))
-    cache.put_json("word-boundaries", entry, sorted(ends))
-    return frozenset(ends)
+    return None
+
+
+# jieba's answers asked for ahead (`ask_for_boundaries`), by text.
+_boundaries_asked: dict[str, Future] = {}
+
+
+def ask_for_boundaries(text: str) -> None:
+    """Have jieba's process start on the word boundaries of `text`, where the cache lacks them,
+    while this process goes on: asked one by one, each question waits for the answer before."""
+    if text not in _boundaries_asked and _cached_boundaries(text) is None:
+        _boundaries_asked[text] = words.ask(words.word_ends, text)
 
 
 def _keywords_text(article: Article) -> tuple[str, str]:
