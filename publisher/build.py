@@ -91,10 +91,11 @@ def build(
                     write(made)
         else:
             paths = [staged.enter_context(atomic_output(target)) for target in targets]
-            if len(outputs) == 2 and not press and not any(stored.values()):
+            if len(outputs) == 2 and not (press or embed_fonts or any(stored.values())):
                 # The EPUB needs of the print PDF only where its pages begin: it is made while
                 # the PDF's workers lay out the 目录 and the furniture, which wait for every
-                # section, and this process would only wait with them.
+                # section, and this process would only wait with them. Not with its fonts
+                # embedded: fontTools' subsetting would add its memory to the workers'.
                 shared.alongside = lambda: writers[1][1](paths[1])
                 writers[0][1](paths[0])
             else:
@@ -140,18 +141,19 @@ def layouts_seen_key(root: Path, out_dir: Path, press: bool) -> str:
 
 def _ask_jieba_first(context, *, pdf: bool, epub: bool) -> None:
     """All that jieba has to say of the issue, asked for before the sections are laid out: first
-    the word boundaries of the EPUB's navigation and those of the headlines the sections' HTML
-    cuts, which this process waits for, then the keywords, which only composing needs: jieba's
-    process finds them while a first worker lays out (`publisher.pdf.sections`), and this
-    process goes on meanwhile."""
+    the word boundaries of the headlines the sections' HTML cuts, which this process waits for;
+    then those of the EPUB's navigation and the keywords, which only composing and the EPUB
+    need: jieba's process finds them while a first worker lays out (`publisher.pdf.sections`),
+    and this process goes on meanwhile."""
     from publisher.epub.nav import word_broken_texts
-    from publisher.keywords import ask_for_boundaries, ask_for_keywords
+    from publisher.keywords import ask_for_boundaries, ask_for_keywords, forget_questions
     from publisher.pdf.html import headline_lines
 
-    for text in sorted(word_broken_texts(context.issue)) if epub else ():
-        ask_for_boundaries(text)
+    forget_questions()
     for article in context.issue.articles if pdf else ():
         headline_lines(article.title)  # whichever titles the layouts cut
+    for text in sorted(word_broken_texts(context.issue)) if epub else ():
+        ask_for_boundaries(text)
     for article in context.issue.articles:
         ask_for_keywords(article)
 
@@ -166,8 +168,9 @@ class _Shared:
 
     def pages_known(self, page_map: list) -> None:
         self.page_map = page_map
-        if self.alongside is not None:
-            self.alongside()
+        alongside, self.alongside = self.alongside, None
+        if alongside is not None:
+            alongside()
 
 
 def _writer(output: Output, context, shared: _Shared) -> Callable[[Path], None]:

@@ -128,17 +128,25 @@ def _role(name: object, entry: object, path: Path, node) -> Role:
 
 
 def _readable_font(font: Path) -> bool:
-    """Whether fontTools reads the font's character map: HarfBuzz, which reads it for the glyph
-    check, reads nothing from a damaged file without a word, and WeasyPrint may still crash on
-    it."""
+    """Whether fontTools finds a Unicode character map in the font (a corrupt file crashed the
+    build): HarfBuzz, which reads the map for the glyph check, reads what it can of a damaged
+    file without a word. A file found readable is kept so in the build cache by its path, size
+    and time: parsing a CJK font's map takes 0.2 s."""
     from fontTools.ttLib import TTFont
 
+    from publisher import cache as build_cache
+
+    entry = build_cache.file_key(str(font))
+    if build_cache.get("readable-fonts", entry) is not None:
+        return True
     try:
         with TTFont(font, fontNumber=0, lazy=True) as face:
-            face.getBestCmap()
+            readable = face.getBestCmap() is not None
     except Exception:  # fontTools raises any kind of error on a damaged file
         return False
-    return True
+    if readable:
+        build_cache.put("readable-fonts", entry, b"")
+    return readable
 
 
 def font_css(roles: dict[str, Role]) -> str:
@@ -209,7 +217,10 @@ def coverage(font: Path) -> frozenset[int]:
     stored = build_cache.get("coverage", entry)
     if stored is not None and len(stored) % 4 == 0:
         return frozenset(array("I", stored))
-    points = harfbuzz.bound().unicodes(path, int(index or 0))
+    try:
+        points = harfbuzz.bound().unicodes(path, int(index or 0))
+    except OSError as error:
+        raise BuildError(f"cannot read the font file {font}: {error}") from None
     build_cache.put("coverage", entry, array("I", sorted(points)).tobytes())
     return points
 

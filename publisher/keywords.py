@@ -41,9 +41,16 @@ _boundaries_asked: dict[str, Future] = {}
 
 def ask_for_boundaries(text: str) -> None:
     """Have jieba's process start on the word boundaries of `text`, where the cache lacks them,
-    while this process goes on: asked one by one, each question waits for the answer before."""
+    while this process goes on, rather than wait for each answer in turn."""
     if text not in _boundaries_asked and _cached_boundaries(text) is None:
         _boundaries_asked[text] = words.ask(words.word_ends, text)
+
+
+def forget_questions() -> None:
+    """Drop what an earlier build asked ahead and did not take: a new build asks afresh (a
+    process that stopped left its questions unanswerable)."""
+    _boundaries_asked.clear()
+    _asked.clear()
 
 
 def _keywords_text(article: Article) -> tuple[str, str]:

@@ -12,10 +12,15 @@ import multiprocessing
 import multiprocessing.util
 import os
 import sys
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 
 from publisher import processes
+
+
+# `watch` loads jieba on a thread of its own while its builds may ask for it: one loads it.
+_loading = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -23,31 +28,32 @@ def jieba():
     """jieba, its dictionary loaded and the magazine's terms (三严三实, 联合党委) kept whole."""
     from publisher.desk import USER_DICTIONARY
 
-    # jieba finds its dictionary file with pkg_resources where it can import it, else by its own
-    # path: the same file, without pkg_resources' 0.2 s import.
-    unimported = "pkg_resources" not in sys.modules
-    if unimported:
-        sys.modules["pkg_resources"] = None  # importing it raises ImportError
-    try:
-        import jieba
-    finally:
+    with _loading:
+        # jieba finds its dictionary file with pkg_resources where it can import it, else by
+        # its own path: the same file, without pkg_resources' 0.2 s import.
+        unimported = "pkg_resources" not in sys.modules
         if unimported:
-            del sys.modules["pkg_resources"]
+            sys.modules["pkg_resources"] = None  # importing it raises ImportError
+        try:
+            import jieba
+        finally:
+            if unimported:
+                del sys.modules["pkg_resources"]
 
-    jieba.setLogLevel(logging.WARNING)
-    # Its dictionary is one large dict of strings, which the collector would only walk again
-    # and again while it loads.
-    collecting = gc.isenabled()
-    gc.disable()
-    jieba.marshal = _WholeFileMarshal
-    try:
-        jieba.initialize()
-        jieba.load_userdict(str(USER_DICTIONARY))
-    finally:
-        jieba.marshal = marshal
-        if collecting:
-            gc.enable()
-    return jieba
+        jieba.setLogLevel(logging.WARNING)
+        # Its dictionary is one large dict of strings, which the collector would only walk
+        # again and again while it loads.
+        collecting = gc.isenabled()
+        gc.disable()
+        jieba.marshal = _WholeFileMarshal
+        try:
+            jieba.initialize()
+            jieba.load_userdict(str(USER_DICTIONARY))
+        finally:
+            jieba.marshal = marshal
+            if collecting:
+                gc.enable()
+        return jieba
 
 
 class _WholeFileMarshal:

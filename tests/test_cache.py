@@ -156,6 +156,19 @@ def test_font_coverage_is_read_once_per_font_file(monkeypatch):
     assert fonts.coverage(face) == read
 
 
+def test_a_font_file_harfbuzz_cannot_read_is_an_error_not_an_empty_coverage(tmp_path):
+    from publisher import fonts, harfbuzz
+    from publisher.errors import BuildError
+
+    not_a_font = tmp_path / "broken.ttf"
+    not_a_font.write_bytes(b"\0\1\0\0 not a font")
+    for path in (tmp_path / "missing.ttf", not_a_font):
+        with pytest.raises(OSError):
+            harfbuzz.bound().unicodes(str(path), 0)
+    with pytest.raises(BuildError, match="cannot read the font file"):
+        fonts.coverage(not_a_font)
+
+
 def test_font_coverage_is_the_best_cmap_fonttools_reads():
     """HarfBuzz reads the cmap for the glyph check: it must find what fontTools finds, in
     every face the roles use."""

@@ -87,6 +87,23 @@ def test_the_dictionary_read_whole_is_the_one_jieba_reads():
     assert list(loaded.cut(SAMPLE_TEXT[:2000])) == list(own.cut(SAMPLE_TEXT[:2000]))
 
 
+def test_jieba_is_loaded_without_pkg_resources_and_leaves_it_importable():
+    """jieba imports pkg_resources (0.2 s) only to find its dictionary file: loaded without it,
+    in a fresh process, it reads the same dictionary, and pkg_resources imports as before."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from publisher import words; dt = words.jieba().dt\n"
+            "assert 'pkg_resources' not in sys.modules\n"
+            "import pkg_resources, jieba\n"
+            "own = jieba.Tokenizer(); own.initialize()\n"
+            "assert own.get_dict_file().name == dt.get_dict_file().name\n"
+            "assert set(own.FREQ) <= set(dt.FREQ)\n"
+            "print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
 def test_a_build_starts_jieba_before_it_reads_the_issue(tmp_path, monkeypatch):
     """jieba's process loads its dictionary while the build imports its modules and reads the
     issue: the sections' HTML waits for its word boundaries. Not after a change to the layouts
