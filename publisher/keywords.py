@@ -21,8 +21,7 @@ def word_boundaries(text: str) -> frozenset[int]:
     text: jieba loads its dictionary (seconds) only for text it has not seen."""
     if (cached := _cached_boundaries(text)) is not None:
         return cached
-    asked = _boundaries_asked.pop(text, None) or words.ask(words.word_ends, text)
-    ends = set(words.answer(asked))
+    ends = set(_answer("word-boundaries", cache.key(text), words.word_ends, text))
     ends.discard(len(text))
     cache.put_json("word-boundaries", cache.key(text), sorted(ends))
     return frozenset(ends)
@@ -35,21 +34,30 @@ def _cached_boundaries(text: str) -> frozenset[int] | None:
     return None
 
 
-# jieba's answers asked for ahead (`ask_for_boundaries`), by text.
-_boundaries_asked: dict[str, Future] = {}
-
-
 def ask_for_boundaries(text: str) -> None:
     """Have jieba's process start on the word boundaries of `text`, where the cache lacks them,
     while this process goes on, rather than wait for each answer in turn."""
-    if text not in _boundaries_asked and _cached_boundaries(text) is None:
-        _boundaries_asked[text] = words.ask(words.word_ends, text)
+    if _cached_boundaries(text) is None:
+        _ask_ahead("word-boundaries", cache.key(text), words.word_ends, text)
+
+
+# jieba's answers asked for ahead of their use, by the cache folder and entry they go to.
+_asked: dict[tuple[str, str], Future] = {}
+
+
+def _ask_ahead(kind: str, entry: str, function, *args) -> None:
+    if (kind, entry) not in _asked:
+        _asked[kind, entry] = words.ask(function, *args)
+
+
+def _answer(kind: str, entry: str, function, *args):
+    """jieba's answer to `function(*args)`: the one asked ahead, else asked now."""
+    return words.answer(_asked.pop((kind, entry), None) or words.ask(function, *args))
 
 
 def forget_questions() -> None:
     """Drop what an earlier build asked ahead and did not take: a new build asks afresh (a
     process that stopped left its questions unanswerable)."""
-    _boundaries_asked.clear()
     _asked.clear()
 
 
@@ -66,14 +74,9 @@ def _cached_keywords(entry: str) -> tuple[str, ...] | None:
     return None
 
 
-def _ask_for_terms(text: str) -> Future:
-    """jieba's top TF-IDF terms of `text`, three for every keyword kept: `article_keywords`
-    keeps only words of two or more Han characters."""
-    return words.ask(words.tfidf_terms, text, KEYWORDS_PER_ARTICLE * 3)
-
-
-# jieba's answers asked for ahead (`ask_for_keywords`), by cache entry.
-_asked: dict[str, Future] = {}
+# jieba's top TF-IDF terms of a text, three for every keyword kept: `article_keywords` keeps
+# only words of two or more Han characters.
+TERMS_ASKED = KEYWORDS_PER_ARTICLE * 3
 
 
 def ask_for_keywords(article: Article) -> None:
@@ -81,8 +84,8 @@ def ask_for_keywords(article: Article) -> None:
     the cache has them, while this process goes on."""
     if article.keywords is None:
         text, entry = _keywords_text(article)
-        if entry not in _asked and _cached_keywords(entry) is None:
-            _asked[entry] = _ask_for_terms(text)
+        if _cached_keywords(entry) is None:
+            _ask_ahead("keywords", entry, words.tfidf_terms, text, TERMS_ASKED)
 
 
 def article_keywords(article: Article) -> tuple[str, ...]:
@@ -93,7 +96,7 @@ def article_keywords(article: Article) -> tuple[str, ...]:
     text, entry = _keywords_text(article)
     if (cached := _cached_keywords(entry)) is not None:
         return cached
-    terms = words.answer(_asked.pop(entry, None) or _ask_for_terms(text))
+    terms = _answer("keywords", entry, words.tfidf_terms, text, TERMS_ASKED)
     # Only words of two or more Han characters: numbers and single characters make poor subjects.
     good = tuple(t for t in terms if len(t) >= 2 and all(map(is_han, t)))[:KEYWORDS_PER_ARTICLE]
     cache.put_json("keywords", entry, good)

@@ -18,7 +18,6 @@ from functools import lru_cache
 
 from publisher import processes
 
-
 # `watch` loads jieba on a thread of its own while its builds may ask for it: one loads it.
 _loading = threading.Lock()
 

@@ -26,7 +26,7 @@ from publisher.pdf.layout_warnings import (
     report,
     shrink_pictures,
 )
-from publisher.pdf.page_map import PageStart, folios, page_starts
+from publisher.pdf.page_map import PageStart
 from publisher.pdf.typeset import typeset
 
 logger = logging.getLogger(__name__)
@@ -36,23 +36,24 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
               screen: bool = False, strict: bool = False,
-              meanwhile: Callable[[list[PageStart]], None] | None = None) -> list[PageStart]:
+              meanwhile: Callable[[list[PageStart]], None] | None = None) -> None:
     """Build the issue's PDF at `path`: the printer's variant when `press`; when `screen`, the
     one for reading on screens, in RGB (layouts' screen.css) and tagged for accessibility;
-    `strict` refuses to write one with layout problems. Return where each printed page begins
-    in the text, for the EPUB's page list; a print or press PDF hands it to `meanwhile` as soon
-    as the sections are laid out, while the workers lay out the 目录 and the furniture."""
+    `strict` refuses to write one with layout problems. A print or press PDF hands where each
+    printed page begins in the text (the EPUB's page list) to `meanwhile` as soon as the
+    sections are laid out, while the workers lay out the 目录 and the furniture."""
     if screen:
-        return _write_whole(context, path, strict=strict)
+        _write_whole(context, path, strict=strict)
+        return
     issue = context.issue
     with progress.Sections() as shown:
         with sections.Workers() as workers:
             laid_out = sections.lay_out_issue(context, press=press, out_dir=path.parent,
                                               progress=shown.update, workers=workers)
-            starts = sections.page_starts(laid_out)
             front, furniture = sections.finish_layout(
                 context, laid_out, out_dir=path.parent, progress=shown.update, workers=workers,
-                meanwhile=(lambda: meanwhile(starts)) if meanwhile else lambda: None)
+                meanwhile=(lambda: meanwhile(sections.page_starts(laid_out))) if meanwhile
+                else lambda: None)
         _report(context, laid_out, [front, furniture], strict=strict)
         writer = sections.compose(context, laid_out, front, furniture)
         shown.composed(len(writer.pages))
@@ -60,7 +61,6 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
         pages.finish(writer, tmp, laid_out.plan.labels,
                      bleed=Grid(issue.trim).bleed_mm * MM if press else None,
                      intent=pages.output_intent(issue) if press else None)
-    return starts
 
 
 def _report(context: BuildContext, laid_out: sections.LaidOutIssue, last: list, *,
@@ -98,7 +98,7 @@ def _report(context: BuildContext, laid_out: sections.LaidOutIssue, last: list, 
                        laid_out.plan.blanks)
 
 
-def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> list[PageStart]:
+def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> None:
     """The screen PDF: the issue laid out as one document, tagged."""
     from pypdf import PdfReader, PdfWriter
     from weasyprint import CSS
@@ -128,14 +128,12 @@ def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> list[Pag
             logger.warning("added %d blank page(s) at the end of the inside pages: a "
                            "saddle-stitched issue needs a page count that is a multiple of 4",
                            plan.blanks)
-        starts = page_starts(plan.order, folios(plan.labels), issue)
         document = document.copy(plan.order)
         # SVG pictures fetch their own images only here.
         data = document.write_pdf(pdf_identifier=True, uncompressed_pdf=False, pdf_tags=True)
     refuse_fetched(document.url_fetcher)
     with atomic_output(path) as tmp:
         pages.finish(PdfWriter(clone_from=PdfReader(BytesIO(data))), tmp, plan.labels)
-    return starts
 
 
 def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]], str], *,

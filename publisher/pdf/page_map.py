@@ -1,8 +1,9 @@
 """Where each printed page begins in the text: the page map the EPUB's page list is made from.
 
-`page_starts(pages, folios, issue)` reads a laid-out document (WeasyPrint's pages in print
-order, and their folios from the PDF's page labels: `folios`) and returns one `PageStart` per
-printed page; it needs nothing else, so a cached layout can feed it as well as a fresh one.
+`page_firsts(pages, issue)` reads where each page of a laid-out document (a section of the
+print layout) begins, and `fill` makes one `PageStart` per printed page of them, labelled with
+the folios of the PDF's page labels; they need nothing else, so a cached layout can feed them as
+well as a fresh one.
 A position is an item, one of the text blocks of its Markdown body (`text_blocks`, the same on
 the print and the EPUB side) and a count of the block's characters before the page begins,
 whitespace and invisible format characters not counted: print inserts spaces (rule 6) that the
@@ -12,7 +13,7 @@ EPUB does not.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from publisher.source.model import Issue
@@ -104,12 +105,6 @@ def _text_boxes(box) -> Iterator:
             yield box
     for child in getattr(box, "children", ()):
         yield from _text_boxes(child)
-
-
-def page_starts(pages: list, folios: Iterable[str], issue: Issue) -> list[PageStart]:
-    """One PageStart per page of `pages` (WeasyPrint pages in print order, a page repeated
-    where print repeats it), labelled with `folios`."""
-    return fill(list(folios), page_firsts(pages, issue))
 
 
 def page_firsts(pages: list, issue: Issue) -> list[tuple[int, int | None, int] | None]:

@@ -141,31 +141,40 @@ def test_workers_start_before_jieba_answers_where_no_section_was_laid_out(tmp_pa
     assert build(press=True, epub=False) == ["workers", "read", "jieba"]  # no press section yet
 
 
+def _record_handing_out(monkeypatch, events: list[str], event) -> None:
+    """Have the section workers' pool append `event(job)` to `events` for each job handed out."""
+    from publisher.pdf import sections
+
+    executor = sections._executor
+
+    def recording_executor(size: int):
+        pool = executor(size)
+        submit = pool.submit
+        pool.submit = lambda function, context, job: (
+            events.append(event(job)), submit(function, context, job))[1]
+        return pool
+
+    monkeypatch.setattr(sections, "_executor", recording_executor)
+
+
 def test_one_worker_lays_out_while_jieba_finds_the_keywords(tmp_path, monkeypatch):
     """jieba's process and a worker each take about a worker's memory: a cold build lets the
     first worker start while jieba finds the keywords, and the next only once it has ended."""
     from publisher import build as building
     from publisher import words
-    from publisher.pdf import sections
     from tests.conftest import ROOTS
 
     monkeypatch.setenv("PUBLISHER_WORKERS", "2")
     monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
     events: list[str] = []
-    release, executor = words.release, sections._executor
+    release = words.release
 
     def ended() -> None:
         release()
         events.append("jieba ended")
 
-    def counted_executor(size: int):
-        pool = executor(size)
-        submit = pool.submit
-        pool.submit = lambda *args: (events.append("section"), submit(*args))[1]
-        return pool
-
     monkeypatch.setattr(words, "release", ended)
-    monkeypatch.setattr(sections, "_executor", counted_executor)
+    _record_handing_out(monkeypatch, events, lambda job: "section")
     issue = tmp_path / "issue"
     shutil.copytree(ROOTS / "good-minimal", issue)
     building.build(issue, tmp_path / "out")
@@ -179,23 +188,14 @@ def test_the_epub_is_made_while_the_workers_lay_out_the_toc_and_the_furniture(tm
     after they are handed to the workers and before their layouts are taken."""
     import publisher.epub
     from publisher import build as building
-    from publisher.pdf import progress, sections
+    from publisher.pdf import progress
     from tests.conftest import ROOTS
 
     monkeypatch.setenv("PUBLISHER_WORKERS", "2")
     monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
     events: list[str] = []
-    executor, write_epub, update = sections._executor, publisher.epub.write_epub, \
-        progress.Sections.update
-
-    def named_executor(size: int):
-        pool = executor(size)
-        submit = pool.submit
-        pool.submit = lambda function, context, job: (
-            events.append(f"handed {job.name}"), submit(function, context, job))[1]
-        return pool
-
-    monkeypatch.setattr(sections, "_executor", named_executor)
+    write_epub, update = publisher.epub.write_epub, progress.Sections.update
+    _record_handing_out(monkeypatch, events, lambda job: f"handed {job.name}")
     monkeypatch.setattr(publisher.epub, "write_epub", lambda *args, **options: (
         events.append("EPUB"), write_epub(*args, **options))[1])
     monkeypatch.setattr(progress.Sections, "update", lambda self, how, job: (
