@@ -101,16 +101,23 @@ def _in_flow(box: boxes.Box) -> bool:
                for child in getattr(box, "children", ()))
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _gaps(text: str, following: str) -> tuple[int, ...]:
+    """The indices of the characters of `text` followed by a gap, `following` being the first
+    character after it. Balancing lays a line out several times: its answers are kept."""
+    # A zero-width break opportunity (the text pass adds some) is no neighbour.
+    at = [k for k, char in enumerate(text) if char != BREAK]
+    chars = [text[k] for k in at] + ([following] if following else [])
+    return tuple(at[k] for k in range(len(at))
+                 if k + 1 < len(chars) and expandable(chars[k], chars[k + 1]))
+
+
 def _mark_gaps(line: boxes.LineBox) -> None:
     """Store on each text box of `line` the indices of characters followed by a gap."""
     following = ""  # the first character after the box, across the boxes that follow it
     for box in reversed(_text_boxes(line)):
-        # A zero-width break opportunity (the text pass adds some) is no neighbour.
-        at = [k for k, char in enumerate(box.text) if char != BREAK]
-        text = [box.text[k] for k in at] + ([following] if following else [])
-        box.cjk_gaps = tuple(at[k] for k in range(len(at))
-                             if k + 1 < len(text) and expandable(text[k], text[k + 1]))
-        following = text[0] if text else following
+        box.cjk_gaps = _gaps(box.text, following)
+        following = next((char for char in box.text if char != BREAK), following)
 
 
 def _switched_off(style, name: str) -> bool:
@@ -191,10 +198,10 @@ def justify_line(context, line, extra_width):
     if extra_width < 0:
         extra_width += _end_hang(texts)
     space, gap = _shares(extra_width, texts)
-    _spread(context, line, space, gap, -trim)
+    _spread(line, space, gap, -trim)
 
 
-def _spread(context, box, space: float, gap: float, x_advance: float) -> float:
+def _spread(box, space: float, gap: float, x_advance: float) -> float:
     """Move `box` by `x_advance` and widen its spaces by `space` and its gaps by `gap` (as
     WeasyPrint's `add_word_spacing` does for spaces alone); return the advance after it."""
     if isinstance(box, boxes.TextBox):
@@ -202,11 +209,7 @@ def _spread(context, box, space: float, gap: float, x_advance: float) -> float:
         spaces, gaps = _spaces(box), len(getattr(box, "cjk_gaps", ()))
         if spaces or gaps:
             box.justification_spacing = space
-            layout = line_break.create_layout(box.text, box.style, context, max_width=None,
-                                              justification_spacing=space)
-            layout.deactivate()
-            layout.cjk_gaps, layout.gap_spacing = box.cjk_gaps, gap
-            box.pango_layout = layout
+            box.pango_layout = _layout_to_draw(box, space, gap)
             widened = space * spaces + gap * gaps
             box.width += widened
             x_advance += widened
@@ -215,11 +218,28 @@ def _spread(context, box, space: float, gap: float, x_advance: float) -> float:
         before = x_advance
         for child in box.children:
             if child.is_in_normal_flow():
-                x_advance = _spread(context, child, space, gap, x_advance)
+                x_advance = _spread(child, space, gap, x_advance)
         box.width += x_advance - before
     else:
         box.translate(x_advance, 0)
     return x_advance
+
+
+def _layout_to_draw(box: boxes.TextBox, space: float, gap: float) -> line_break.Layout:
+    """The layout with which `box` is drawn, justified, as WeasyPrint's `add_word_spacing`
+    leaves it (`create_layout`, then `deactivate`) without setting Pango up: drawing sets it
+    up again (`reactivate`). It is the box's own layout, whose style is the box's, with the
+    text `Layout.set_text` would keep and no width."""
+    layout = copy.copy(box.pango_layout)
+    text = box.text
+    if (newline := text.find("\n")) != -1:
+        text = text[:newline + 2]
+    if text == " " and box.style["word_spacing"]:
+        text = " \u200b"
+    layout.text, layout.justification_spacing, layout.max_width = text, space, None
+    layout.first_line_direction = 0
+    layout.cjk_gaps, layout.gap_spacing, layout.gaps_pending = box.cjk_gaps, gap, False
+    return layout
 
 
 def text_align(context, line, available_width, last):
