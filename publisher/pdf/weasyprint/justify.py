@@ -323,11 +323,12 @@ def _plain(box: boxes.Box) -> bool:
                for child in getattr(box, "children", ()))
 
 
-# The lines of this layout (one section's document) broken so far, by what decides them:
-# balance.py lays a page's columns out several times, and a plain line (`_plain`, clear of
-# floats, with none of WeasyPrint's lists touched) breaks the same at the same place however
-# high on the page it stands and whatever the blocks' margins. Each use takes a copy.
-_broken: dict[tuple, tuple] = {}
+# The lines of this layout (one section's document) broken so far, by what decides them,
+# with where their line box stood: balance.py lays a page's columns out several times, and a
+# plain line (`_plain`, clear of floats, with none of WeasyPrint's lists touched) breaks the
+# same at the same place however high on the page it stands, in whichever column, and
+# whatever the blocks' margins. Each use takes a copy, moved to where it is asked for.
+_broken: dict[tuple, tuple[float, tuple]] = {}
 
 
 def _frozen(skip_stack: dict | None) -> tuple | None:
@@ -353,14 +354,17 @@ def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
             or first_letter_style is not None or first_line_style is not None
             or not _plain(box)):
         return _split_line(*arguments)
-    key = (box, box.position_x, _frozen(skip_stack), position_x, max_x, containing_block.width,
-           containing_block.height)
+    key = (box, _frozen(skip_stack), position_x - box.position_x, max_x - box.position_x,
+           containing_block.width, containing_block.height)
     if key in _broken:
         _ahead.clear()
-        return _copied(_broken[key])
+        stood, broken = _broken[key]
+        result = _copied(broken)
+        result[0].translate(box.position_x - stood, 0)
+        return result
     result = _split_line(*arguments)
     if not any(lists):  # breaking it put nothing in WeasyPrint's lists (a float, a footnote)
-        _broken[key] = _copied(result)
+        _broken[key] = (box.position_x, _copied(result))
     return result
 
 
