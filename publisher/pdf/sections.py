@@ -334,10 +334,14 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
 
 def _release_memory() -> None:
     """Give a section's boxes back to the system before the next one: the peak of a build is
-    the memory it holds between layouts plus the largest layout."""
+    the memory it holds between layouts plus the largest layout. What survives is set aside
+    from the collector, as what the worker imported is, so that the next collection walks
+    only the next section's objects (a layout runs with the collector frozen: in a worker,
+    which ends with the build, or in `_lay_out_here`, which thaws it after its layouts)."""
     import ctypes
 
     gc.collect()
+    gc.freeze()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except OSError:  # not glibc
