@@ -239,7 +239,7 @@ def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
     # This process holds what the build loaded (jieba's dictionary, the issue): set aside
     # from the collections that free each section's boxes, which would walk it every time.
     # Not collected first: in `watch` that walk alone took 0.13 s an edit, and what it would
-    # have freed is collected once the layouts are done.
+    # have freed is left to the collector once the layouts are done.
     gc.freeze()
     try:
         for index in todo:
@@ -279,7 +279,14 @@ def _checked(result: LaidOut | tuple) -> LaidOut:
 
 
 def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> LaidOut | tuple:
-    """Lay `job` out (in a worker, or here), with the project's patches."""
+    """Lay `job` out (in a worker, or here), with the project's patches; then give its boxes
+    back, once nothing of the layout is held but what it made."""
+    result = _laid_out(context, job, in_process=in_process)
+    _release_memory()
+    return result
+
+
+def _laid_out(context: BuildContext, job: Job, *, in_process: bool) -> LaidOut | tuple:
     from pypdf import PdfReader
     from weasyprint import CSS
 
@@ -327,8 +334,6 @@ def lay_out(context: BuildContext, job: Job, *, in_process: bool = False) -> Lai
                                if item is not None and body}),
         toc_listed=sorted(item.order for item in toc_listed(document, runs)),
         fonts=fonts, warnings=given, fresh=in_process)
-    del document, runs
-    _release_memory()
     return laid_out
 
 
@@ -337,7 +342,8 @@ def _release_memory() -> None:
     the memory it holds between layouts plus the largest layout. What survives is set aside
     from the collector, as what the worker imported is, so that the next collection walks
     only the next section's objects (a layout runs with the collector frozen: in a worker,
-    which ends with the build, or in `_lay_out_here`, which thaws it after its layouts)."""
+    which ends with the build, or in `_lay_out_here`, which thaws it after its layouts); so
+    nothing of the layout may be held when it runs (`lay_out`)."""
     import ctypes
 
     gc.collect()

@@ -287,3 +287,37 @@ def test_progress_is_quiet_when_stderr_is_not_a_terminal(capsys):
         shown.composed(4)
     assert shown.counts == {"laid out": 1, "cached": 1}
     assert capsys.readouterr() == ("", "")
+
+
+def test_nothing_of_a_section_layout_is_held_once_it_is_laid_out(monkeypatch):
+    """A layout runs with the collector frozen, and what survives each section's collection
+    is frozen too (`sections._release_memory`): nothing of the layout may survive it, or it
+    would be held until the worker ends. The PDF reader that reads the section's links is one
+    that holds reference cycles."""
+    import gc
+    import weakref
+
+    import pypdf
+
+    from publisher.context import resolve
+    from publisher.pdf import sections
+    from publisher.pdf.html import parts
+    from publisher.source.load import load_issue
+
+    readers: list[weakref.ref] = []
+    opened = pypdf.PdfReader.__init__
+
+    def remembered(self, *args, **kwargs):
+        opened(self, *args, **kwargs)
+        readers.append(weakref.ref(self))
+
+    monkeypatch.setattr(pypdf.PdfReader, "__init__", remembered)
+    context = resolve(load_issue(SAMPLE))
+    last = [sections.Job(part, False) for part in parts(context)][-2:]  # the blank, the back
+    gc.freeze()
+    try:
+        laid_out = [sections.lay_out(context, job, in_process=True) for job in last]
+    finally:
+        gc.unfreeze()
+    assert [len(section.page_names) for section in laid_out] == [1, 1]
+    assert len(readers) == 2 and all(reader() is None for reader in readers)

@@ -71,3 +71,20 @@ def test_a_stylesheet_with_font_faces_is_parsed_for_each_document(tmp_path, pars
     for _ in range(2):
         assert _pages(tmp_path, css) == [(100, 80, "正文")]
     assert parses == [css, css]
+
+
+def test_each_document_is_told_what_is_wrong_with_a_kept_stylesheet(tmp_path, parses, caplog):
+    """What WeasyPrint says when it parses a stylesheet (an unknown property), and when a value
+    with var() turns out invalid, each document laid out with it is told, as it was when
+    each parsed its own."""
+    import logging
+
+    css = (":root { --gap: red }\n@page { size: 100mm 80mm }\n"
+           "p { colr: red; margin-top: var(--gap) }\n")
+    for _ in range(2):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="weasyprint"):
+            assert _pages(tmp_path, css) == [(100, 80, "正文")]
+        told = [record.getMessage() for record in caplog.records]
+        assert [m for m in told if "colr" in m] and [m for m in told if "margin-top" in m], told
+    assert parses == [css]
