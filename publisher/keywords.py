@@ -19,16 +19,17 @@ KEYWORDS_PER_ISSUE = 12
 def word_boundaries(text: str) -> frozenset[int]:
     """Offsets in `text` where one word ends and the next begins, kept in the build cache by
     text: jieba loads its dictionary (seconds) only for text it has not seen."""
-    if (cached := _cached_boundaries(text)) is not None:
+    entry = cache.key(text)
+    if (cached := _cached_boundaries(entry)) is not None:
         return cached
-    ends = set(_answer("word-boundaries", cache.key(text), words.word_ends, text))
+    ends = set(_answer("word-boundaries", entry, words.word_ends, text))
     ends.discard(len(text))
-    cache.put_json("word-boundaries", cache.key(text), sorted(ends))
+    cache.put_json("word-boundaries", entry, sorted(ends))
     return frozenset(ends)
 
 
-def _cached_boundaries(text: str) -> frozenset[int] | None:
-    cached = cache.get_json("word-boundaries", cache.key(text))
+def _cached_boundaries(entry: str) -> frozenset[int] | None:
+    cached = cache.get_json("word-boundaries", entry)
     if isinstance(cached, list) and all(isinstance(at, int) for at in cached):
         return frozenset(cached)
     return None
@@ -37,8 +38,9 @@ def _cached_boundaries(text: str) -> frozenset[int] | None:
 def ask_for_boundaries(text: str) -> None:
     """Have jieba's process start on the word boundaries of `text`, where the cache lacks them,
     while this process goes on, rather than wait for each answer in turn."""
-    if _cached_boundaries(text) is None:
-        _ask_ahead("word-boundaries", cache.key(text), words.word_ends, text)
+    entry = cache.key(text)
+    if _cached_boundaries(entry) is None:
+        _ask_ahead("word-boundaries", entry, words.word_ends, text)
 
 
 # jieba's answers asked for ahead of their use, by the cache folder and entry they go to.
