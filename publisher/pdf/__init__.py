@@ -27,6 +27,7 @@ from publisher.pdf.layout_warnings import (
     shrink_pictures,
 )
 from publisher.pdf.page_map import PageStart
+from publisher.pdf.toc_numbers import TocCell
 from publisher.pdf.typeset import typeset
 
 logger = logging.getLogger(__name__)
@@ -50,12 +51,12 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
         with sections.Workers() as workers:
             laid_out = sections.lay_out_issue(context, press=press, out_dir=path.parent,
                                               progress=shown.update, workers=workers)
-            front, furniture = sections.finish_layout(
+            furniture = sections.finish_layout(
                 context, laid_out, out_dir=path.parent, progress=shown.update, workers=workers,
                 meanwhile=(lambda: meanwhile(sections.page_starts(laid_out))) if meanwhile
                 else lambda: None)
-        _report(context, laid_out, [front, furniture], strict=strict)
-        writer = sections.compose(context, laid_out, front, furniture)
+        _report(context, laid_out, [furniture], strict=strict)
+        writer = sections.compose(context, laid_out, furniture)
         shown.composed(len(writer.pages))
     with atomic_output(path) as tmp:
         pages.finish(writer, tmp, laid_out.plan.labels,
@@ -89,6 +90,12 @@ def _report(context: BuildContext, laid_out: sections.LaidOutIssue, last: list, 
     item_folios = laid_out.item_folios()
     problems += missing_from_toc({articles[order] for order in laid_out.sections[0].toc_listed},
                                  issue, lambda item: item_folios.get(item.anchor, "?"))
+    numbered = {TocCell.from_json(cell).anchor for cell in laid_out.sections[0].toc_cells}
+    problems += [LayoutProblem(articles[order], item_folios.get(articles[order].anchor, "?"),
+                               "the 目录 lists this item without its page number: its entry "
+                               "has no cell of class toc-page that links to it")
+                 for order in laid_out.sections[0].toc_listed
+                 if articles[order].anchor not in numbered]
     report(problems)
     if strict and problems:
         raise BuildError(f"--strict: {len(problems)} layout problem(s), listed above")

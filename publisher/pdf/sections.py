@@ -13,10 +13,12 @@ What does depend on the rest of the issue is added when the pages are composed (
   the difference: one layout serves both sides, whatever comes before it.
 * **Furniture.** Running heads and folios are laid out by the layouts' own `@page` rules on a
   document of empty pages that repeats the issue's page sequence (`furniture_html`), and laid over
-  the body pages; so a section knows neither its folios nor its column's name on its pages.
-* **目录.** The front pages are laid out last, with the page numbers known (`toc_folios`); their
-  page count, which the folios after them depend on, comes from a first layout with the numbers
-  left blank (a number sits in a cell of fixed width, so it cannot change the count).
+  the front and body pages; so a section knows neither its folios nor its column's name on its
+  pages.
+* **目录.** The front pages are laid out with the sections, the 目录's page numbers left blank
+  (a number sits in a cell of fixed width, so the numbers cannot change the page count, which
+  the folios after them depend on). The furniture prints the numbers where their cells stood
+  (`toc_numbers`).
 * **Links, bookmarks, keywords, page labels.** Each section's named destinations and bookmarks
   are read from its PDF and written again for the whole, the 目录's links resolving by name; the
   issue's keywords (jieba's, which an edit may change) go into the metadata; labels, PDF/X and
@@ -47,6 +49,7 @@ from publisher.context import BuildContext
 from publisher.errors import BuildError, PublisherError
 from publisher.pdf.grid import Grid
 from publisher.pdf.html import Part, issue_html, parts
+from publisher.pdf.toc_numbers import OVERLAY_CSS, TocCell, overlay
 from publisher.source.model import Kind
 
 logger = logging.getLogger(__name__)
@@ -65,10 +68,12 @@ def local_folios(document) -> list[str]:
 
 @dataclass(frozen=True)
 class FurniturePage:
-    """One page of the furniture document: its @page name, and the column it opens, if any."""
+    """One page of the furniture document: its @page name, the column it opens, if any, and the
+    page numbers of the 目录 it prints (`toc_numbers`: each cell with its folio)."""
 
     name: str
     column: str | None = None
+    numbers: tuple[tuple[TocCell, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,9 +87,7 @@ class Job:
 
     @property
     def name(self) -> str:
-        if self.part is None:
-            return "running heads and folios"
-        return "目录 (page count)" if self.toc_folios and not self.toc_folios[0][1] else \
+        return "running heads, folios and the 目录's numbers" if self.part is None else \
             self.part.name
 
     def html(self, context: BuildContext, scales: dict[str, float] | None = None) -> str:
@@ -94,19 +97,21 @@ class Job:
                           toc_folios=dict(self.toc_folios) if self.toc_folios else None)
 
     def css(self, context: BuildContext) -> str:
-        """A user stylesheet (its !important rules override the layouts'): a body section is
-        laid out with a right page's margins and no furniture; the 目录's numbers are text."""
-        if self.part is None:
+        """A user stylesheet (its !important rules override the layouts'): the front and body
+        sections are laid out without furniture, a body section with a right page's margins,
+        the 目录 without its numbers; the furniture prints them."""
+        if self.part is None:  # the sections paint their pages' backgrounds
+            return "@page { background: none !important; }\n" + OVERLAY_CSS
+        if self.part.kind not in ("front", "body"):
             return ""
+        furniture = ("@top-center { content: none !important; border: none !important; }\n"
+                     "  @bottom-center { content: none !important; }")
         if self.part.kind == "front":
-            return ".toc-page::after { content: none !important; }\n"
-        if self.part.kind != "body":
-            return ""
+            return (f"@page {{ marks: none !important;\n  {furniture} }}\n"
+                    ".toc-page::after { content: none !important; }\n")
         _, _, inner, outer = Grid(context.issue.trim, self.press).margins()
         return (f"@page {{ marks: none !important; margin-left: {inner}pt !important; "
-                f"margin-right: {outer}pt !important;\n"
-                "  @top-center { content: none !important; border: none !important; }\n"
-                "  @bottom-center { content: none !important; } }\n")
+                f"margin-right: {outer}pt !important;\n  {furniture} }}\n")
 
     def key(self, context: BuildContext, shared: str, html: str) -> str:
         """The cache key of this layout of `html` (this job's HTML)."""
@@ -125,6 +130,7 @@ class LaidOut:
     problems: list[tuple[int, str, str, bool]]  # item order, page, message, tail
     items_on_pages: list[tuple[int, int]]  # (page, item order) for each item on each page
     toc_listed: list[int]  # orders of the items the 目录 lists
+    toc_cells: list  # where the 目录's numbers go (TocCell.to_json), in the front's layout
     fonts: list[list]  # the fonts whose subsetting waits for composing (fontshare.deferred)
     warnings: list[tuple[str, int, str]] = field(default_factory=list)
     fresh: bool = False  # laid out in this process: its warnings were logged already
@@ -135,7 +141,7 @@ class LaidOut:
     def to_bytes(self) -> bytes:
         meta = {name: getattr(self, name) for name in (
             "page_names", "dests", "bookmarks", "firsts", "problems", "items_on_pages",
-            "toc_listed", "fonts", "warnings")}
+            "toc_listed", "toc_cells", "fonts", "warnings")}
         return json.dumps(meta, ensure_ascii=False).encode() + b"\n" + self.pdf
 
     @classmethod
@@ -170,6 +176,10 @@ class Workers:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
     def pool(self, size: int) -> ProcessPoolExecutor:
         """The pool, started with `size` workers if it has not been."""
         if self._pool is None:
@@ -200,7 +210,8 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     """Lay out `jobs` (or take them from the cache); their results in the same order. This
     process does `meanwhile` while `workers` (else workers of this call's own) lay out, or
     before it lays out itself: one section to lay out (an edit) is laid out here, while
-    jieba's process finds the keywords."""
+    jieba's process finds the keywords, unless `workers` are started (the furniture, after
+    the sections)."""
     keys: dict[int, str] = {}
     sizes: dict[int, int] = {}
     done: dict[int, LaidOut] = {}
@@ -221,7 +232,7 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     todo = uncached(list(range(len(jobs))))
     # The longest first, so that no worker is left with a long section at the end.
     todo.sort(key=lambda i: -sizes[i])
-    if min(processes.workers(), len(todo)) <= 1:
+    if min(processes.workers(), len(todo)) <= 1 and not (workers and workers.started):
         meanwhile()
         _lay_out_here(context, jobs, todo, done, progress)
     else:
@@ -296,6 +307,7 @@ def _laid_out(context: BuildContext, job: Job, *, in_process: bool) -> LaidOut |
     from publisher.pdf.layout_warnings import toc_listed
     from publisher.pdf.page_map import page_firsts
     from publisher.pdf.pages import output_intent
+    from publisher.pdf.toc_numbers import cells
     from publisher.pdf.weasyprint import fontshare
 
     issue = context.issue
@@ -303,6 +315,7 @@ def _laid_out(context: BuildContext, job: Job, *, in_process: bool) -> LaidOut |
     allowed = (*context.readable, *([intent.profile.resolve()] if intent else []))
     stylesheets = [CSS(string=job.css(context))]
     body = job.part is not None and job.part.kind == "body"
+    front = job.part is not None and job.part.kind == "front"
     try:
         with engine.patched(issue.uuid), collected_warnings() as given:
             document, runs, problems = render_checked(
@@ -333,6 +346,7 @@ def _laid_out(context: BuildContext, job: Job, *, in_process: bool) -> LaidOut |
         items_on_pages=sorted({(index, item.order) for index, item, _ in runs
                                if item is not None and body}),
         toc_listed=sorted(item.order for item in toc_listed(document, runs)),
+        toc_cells=[cell.to_json() for cell in cells(document)] if front else [],
         fonts=fonts, warnings=given, fresh=in_process)
     return laid_out
 
@@ -384,7 +398,8 @@ def _bookmarks(reader) -> list[tuple[str, int, float, float]]:
 def furniture_html(context: BuildContext, pages: tuple[FurniturePage, ...], *,
                    press: bool) -> str:
     """Empty pages named as the issue's front and body pages, under the layouts' @page rules:
-    their margin boxes are the running heads and folios the body pages print."""
+    their margin boxes are the running heads and folios those pages print; the 目录's pages
+    carry its page numbers (`toc_numbers.overlay`)."""
     from markupsafe import Markup
 
     from publisher import fonts
@@ -395,6 +410,7 @@ def furniture_html(context: BuildContext, pages: tuple[FurniturePage, ...], *,
     issue = context.issue
     return templates.render(
         _environment(context.layout_folders), "furniture.html.j2", issue=issue, pages=pages,
+        numbers=[overlay(page.numbers) for page in pages],
         created=build_time(issue).isoformat().replace("+00:00", "Z"),
         page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)),
         press_profile=output_intent(issue).profile.as_uri() if press else None,
@@ -455,7 +471,7 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     from publisher.pdf.page_map import folios
 
     shared = shared_digest(context, out_dir)
-    jobs = [Job(part, press, _toc_folios(context, {}) if part.kind == "front" else None)
+    jobs = [Job(part, press, _toc_folios(context) if part.kind == "front" else None)
             for part in parts(context)]
     sections = run(context, jobs, shared, progress, workers=workers)
     cache.put("layouts-seen", layouts_seen_key(context.issue.root, out_dir, press), b"")
@@ -469,10 +485,10 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     return LaidOutIssue(jobs, sections, plan, folios(plan.labels))
 
 
-def _toc_folios(context: BuildContext, known: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    """Each item the 目录 may list (all but boxes) → its folio, blank where not `known`."""
-    return tuple((a.anchor, known.get(a.anchor, "")) for a in context.issue.articles
-                 if a.kind != Kind.box)
+def _toc_folios(context: BuildContext) -> tuple[tuple[str, str], ...]:
+    """Each item the 目录 may list (all but boxes), its folio left blank: the furniture prints
+    it (`toc_numbers`)."""
+    return tuple((a.anchor, "") for a in context.issue.articles if a.kind != Kind.box)
 
 
 def page_starts(laid_out: LaidOutIssue):
@@ -491,35 +507,33 @@ def page_starts(laid_out: LaidOutIssue):
 def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Path,
                   progress: Callable[[str, Job], None] = lambda how, job: None,
                   workers: Workers | None = None,
-                  meanwhile: Callable[[], None] = lambda: None) -> tuple[LaidOut, LaidOut]:
-    """The front pages with their page numbers, and the furniture: laid out last, while this
-    process parses the sections' PDFs for composing and does `meanwhile`."""
+                  meanwhile: Callable[[], None] = lambda: None) -> LaidOut:
+    """The furniture, with the 目录's page numbers: laid out last, while this process parses
+    the sections' PDFs for composing and does `meanwhile`."""
+    folios = laid_out.item_folios()
+    toc_cells = [TocCell.from_json(cell) for cell in laid_out.sections[0].toc_cells]
     furniture: list[FurniturePage] = []
     for ref in laid_out.plan.order:
         job = laid_out.jobs[ref.section]
         if job.part.kind not in ("front", "body"):
             break
         column = job.part.run and not job.part.run["continued"] and ref.page == 0
+        numbers = tuple((cell, folios.get(cell.anchor, "")) for cell in toc_cells
+                        if ref.section == 0 and cell.page == ref.page)
         furniture.append(FurniturePage(laid_out.sections[ref.section].page_names[ref.page],
-                                       job.part.run["column"].name if column else None))
-    press = laid_out.jobs[0].press
-    front = Job(laid_out.jobs[0].part, press, _toc_folios(context, laid_out.item_folios()))
-    counted = len(laid_out.sections[0].page_names)
-    final_front, stamps = run(context, [front, Job(None, press, pages=tuple(furniture))],
-                              shared_digest(context, out_dir), progress,
-                              meanwhile=lambda: (_parse_ahead(laid_out.sections[1:]),
-                                                 meanwhile()),
-                              workers=workers)
-    if len(final_front.page_names) != counted:
-        raise BuildError(f"the 目录 took {len(final_front.page_names)} page(s) with its page "
-                         f"numbers and {counted} without: keep .toc-page a cell of fixed width")
-    return final_front, stamps
+                                       job.part.run["column"].name if column else None,
+                                       numbers))
+    stamps, = run(context, [Job(None, laid_out.jobs[0].press, pages=tuple(furniture))],
+                  shared_digest(context, out_dir), progress,
+                  meanwhile=lambda: (_parse_ahead(laid_out.sections), meanwhile()),
+                  workers=workers)
+    return stamps
 
 
-def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furniture: LaidOut):
+def compose(context: BuildContext, laid_out: LaidOutIssue, furniture: LaidOut):
     """The issue's PDF (a pypdf writer) from its laid-out sections: the front pages' file, with
-    every other page added after them, shifted to its side and under its furniture, and the
-    named destinations and bookmarks of the whole."""
+    every other page added after them, shifted to its side, each of the front and the body under
+    its furniture, and the named destinations and bookmarks of the whole."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         NameObject,
@@ -529,7 +543,7 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
 
     _, _, inner, outer = Grid(context.issue.trim, laid_out.jobs[0].press).margins()
     shift = round(outer - inner, 4)
-    sections = [front, *laid_out.sections[1:]]
+    sections = laid_out.sections
     readers = [_parsed_pdf(part.pdf) for part in sections]
     writer = PdfWriter(clone_from=readers[0])
     for name in ("/Outlines", "/Names"):  # the 目录's link targets: made again below
@@ -548,7 +562,7 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, front: LaidOut, furni
         else:
             page = writer.add_page(readers[ref.section].pages[ref.page])
         dx = shift if kind == "body" and at % 2 else 0.0
-        if kind == "body":
+        if kind in ("front", "body"):
             _stamp(writer, page, stamps.pages[at], dx)
         if id(ref) not in placed:
             for name, page_index, left, top in section.dests:

@@ -182,10 +182,10 @@ def test_one_worker_lays_out_while_jieba_finds_the_keywords(tmp_path, monkeypatc
     assert words._process is None
 
 
-def test_the_epub_is_made_while_the_workers_lay_out_the_toc_and_the_furniture(tmp_path,
-                                                                             monkeypatch):
-    """They wait for every section, and the EPUB needs only where the pages begin: it is made
-    after they are handed to the workers and before their layouts are taken."""
+def test_the_epub_is_made_while_a_worker_lays_out_the_furniture(tmp_path, monkeypatch):
+    """The furniture (with the 目录's numbers) waits for every section, and the EPUB needs only
+    where the pages begin: it is made after the furniture is handed to a worker and before its
+    layout is taken."""
     import publisher.epub
     from publisher import build as building
     from publisher.pdf import progress
@@ -204,7 +204,7 @@ def test_the_epub_is_made_while_the_workers_lay_out_the_toc_and_the_furniture(tm
     shutil.copytree(ROOTS / "good-minimal", issue)
     pdf, epub = building.build(issue, tmp_path / "out")
     assert pdf.read_bytes().startswith(b"%PDF-")
-    furniture = "running heads and folios"
+    furniture = "running heads, folios and the 目录's numbers"
     assert events.index(f"handed {furniture}") < events.index("EPUB") \
         < events.index(f"laid out {furniture}"), events
     # The same bytes as an EPUB built alone, which lays out its own page map.
