@@ -108,7 +108,7 @@ class Job:
                      "  @bottom-center { content: none !important; }")
         if self.part.kind == "front":
             return (f"@page {{ marks: none !important;\n  {furniture} }}\n"
-                    ".toc-page::after { content: none !important; }\n")
+                    ".toc-page::before, .toc-page::after { content: none !important; }\n")
         _, _, inner, outer = Grid(context.issue.trim, self.press).margins()
         return (f"@page {{ marks: none !important; margin-left: {inner}pt !important; "
                 f"margin-right: {outer}pt !important;\n  {furniture} }}\n")

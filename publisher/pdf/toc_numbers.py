@@ -5,10 +5,11 @@ number's cell (the element of class `toc-page` that links to its item) is left e
 `cells` notes where it stood. Once the sections are laid out, the furniture document
 (`sections.furniture_html`) prints each number on the 目录's page in a copy of its entry, at
 the entry's place: the same elements with the same classes, so the layouts' rules set the
-number as they would have in the 目录 itself. `OVERLAY_CSS` hides everything of the copy but
-the number, and takes away what would move it: the ancestors' own boxes, margins, columns and
-page breaks. Laying the 目录 out again with its numbers cost a second at the end of every
-build.
+number as they would have in the 目录 itself, with what the cell's `::before` adds (the 目录
+leaves it out, as it leaves out the `::after` counter of the issue laid out whole).
+`OVERLAY_CSS` hides everything of the copy but the number, and takes away what would move it:
+the ancestors' own boxes, margins, columns and page breaks. Laying the 目录 out again with its
+numbers cost a second at the end of every build.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ html, body { margin: 0 !important; padding: 0 !important; border: 0 !important; 
   break-before: auto !important; page: auto !important; visibility: hidden !important;
 }
 .publisher-toc-number { visibility: visible !important; box-sizing: border-box !important; }
-.publisher-toc-number::before, .publisher-toc-number::after { content: none !important; }
+.publisher-toc-number::after { content: none !important; }
 """
 _TAG = re.compile(r"[a-z][a-z0-9]*\Z")
 

@@ -23,7 +23,7 @@ def _chars(pdf_path, pages: range, bottom: float) -> list[list[tuple]]:
                 for index in pages]
 
 
-def _compared(root, built, tmp_path) -> tuple[list, list]:
+def _compared(root, built, tmp_path, monkeypatch) -> tuple[list, list]:
     """The characters of the built PDF's 目录 pages above their folios, and those of the front
     pages laid out again with the 目录's numbers as text (`toc_folios`, the folios the build
     gave the items), as builds did before the furniture drew them."""
@@ -36,6 +36,8 @@ def _compared(root, built, tmp_path) -> tuple[list, list]:
     laid_out = lay_out_issue(context, press=False, out_dir=tmp_path)  # from the build's cache
     folios = laid_out.item_folios()
     front = laid_out.jobs[0]
+    monkeypatch.setattr(Job, "css", lambda job, context: (
+        ".toc-page::after { content: none !important; }"))
     again = lay_out(context, Job(front.part, False, tuple(
         (anchor, folios.get(anchor, "")) for anchor, _ in front.toc_folios)), in_process=True)
     (tmp_path / "front.pdf").write_bytes(again.pdf)
@@ -48,15 +50,16 @@ def _compared(root, built, tmp_path) -> tuple[list, list]:
             _chars(tmp_path / "front.pdf", pages, text_block_foot))
 
 
-def test_the_numbers_print_where_the_toc_laid_out_with_them_prints_them(sample_pdf, tmp_path):
-    printed, laid_out_with_them = _compared(SAMPLE, sample_pdf, tmp_path)
+def test_the_numbers_print_where_the_toc_laid_out_with_them_prints_them(sample_pdf, tmp_path,
+                                                                         monkeypatch):
+    printed, laid_out_with_them = _compared(SAMPLE, sample_pdf, tmp_path, monkeypatch)
     assert printed == laid_out_with_them
     assert sum(c[0].isdigit() for page in printed for c in page) > 60
 
 
-def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path):
+def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch):
     """An issue's own print.css sets the numbers bold, blue and larger, by a rule that reaches
-    them through the 目录's columns and entries."""
+    them through the 目录's columns and entries, and puts a mark before each."""
     from publisher import templates
 
     root = tmp_path / "issue"
@@ -64,14 +67,16 @@ def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path):
     (root / "layouts").mkdir()
     css = (templates.shipped("layouts") / "print.css").read_text(encoding="utf-8") + (
         ".toc-columns .toc-entry .toc-page "
-        "{ color: #1030c0; font-weight: bold; font-size: 12pt; }\n")
+        "{ color: #1030c0; font-weight: bold; font-size: 12pt; }\n"
+        '.toc-page::before { content: "#"; }\n')
     (root / "layouts" / "print.css").write_text(css, encoding="utf-8")
     (built,) = build_logged(root, tmp_path / "out", pdf=True, epub=False)
-    printed, laid_out_with_them = _compared(root, built, tmp_path)
+    printed, laid_out_with_them = _compared(root, built, tmp_path, monkeypatch)
     assert printed == laid_out_with_them
     blue = [c for page in printed for c in page if c[5] == (0.06, 0.19, 0.75)]
-    assert len(blue) >= 2 and all(c[0].isdigit() and c[4] == 12 and "Bold" in c[3]
-                                  for c in blue), printed
+    assert len(blue) >= 4 and all((c[0].isdigit() or c[0] == "#") and c[4] == 12
+                                  and "Bold" in c[3] for c in blue), printed
+    assert sum(c[0] == "#" for c in blue) == 2
 
 
 def test_a_build_lays_the_front_out_once(tmp_path, monkeypatch):
