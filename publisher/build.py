@@ -93,8 +93,8 @@ def build(
             paths = [staged.enter_context(atomic_output(target)) for target in targets]
             if len(outputs) == 2 and not (press or embed_fonts or any(stored.values())):
                 # The EPUB needs of the print PDF only where its pages begin: it is made while
-                # the PDF's workers lay out the 目录 and the furniture, which wait for every
-                # section, and this process would only wait with them. Not with its fonts
+                # a worker of the PDF's lays out the furniture, which waits for every section,
+                # and this process would only wait with it. Not with its fonts
                 # embedded: fontTools' subsetting would add its memory to the workers'.
                 shared.alongside = lambda: writers[1][1](paths[1])
                 writers[0][1](paths[0])

@@ -42,7 +42,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
     one for reading on screens, in RGB (layouts' screen.css) and tagged for accessibility;
     `strict` refuses to write one with layout problems. A print or press PDF hands where each
     printed page begins in the text (the EPUB's page list) to `meanwhile` as soon as the
-    sections are laid out, while the workers lay out the 目录 and the furniture."""
+    sections are laid out, while a worker lays out the furniture."""
     if screen:
         _write_whole(context, path, strict=strict)
         return

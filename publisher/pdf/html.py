@@ -210,7 +210,9 @@ def issue_html(context: BuildContext, *, press: bool = False,
                toc_folios: dict[str, str] | None = None) -> str:
     """The whole issue, or one `part` of it, as one HTML document for WeasyPrint;
     `picture_scales` sets the pictures of some items (by anchor) smaller than their editor gave;
-    `toc_folios` (item anchor → folio) prints the 目录's page numbers as text.
+    `toc_folios` (item anchor → folio) names the items the 目录 links to, which a part laid out
+    apart from them holds as targets; the sections leave its folios blank, for the furniture
+    prints them (`toc_numbers`).
 
     Only the whole issue carries the keywords: no part's HTML may change when another item
     does, so a PDF composed from parts gets them when it is composed (`sections.compose`).

@@ -161,8 +161,8 @@ def _executor(size: int) -> ProcessPoolExecutor:
 
 class Workers:
     """The processes that lay out one build's sections: started when a layout first needs them,
-    and kept for the build's last layouts, the 目录 and the furniture, which then find
-    WeasyPrint's code and fonts warm in them. They end with the block, before the pages are
+    and kept for the build's last layout, the furniture, which then finds WeasyPrint's code and
+    fonts warm in them. They end with the block, before the pages are
     composed, so that idle workers hold no memory meanwhile."""
 
     def __init__(self):
@@ -584,8 +584,8 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, furniture: LaidOut):
 
 
 # Sections' PDFs as pypdf parsed them, by digest: those the last composing used (`watch` and
-# `preview` compose the unchanged sections again) and those parsed while the workers laid out
-# the 目录 and the furniture (`_parse_ahead`). Parsing a section costs more than copying it.
+# `preview` compose the unchanged sections again) and those parsed while a worker laid out the
+# furniture (`_parse_ahead`). Parsing a section costs more than copying it.
 _parsed: dict[bytes, object] = {}
 
 

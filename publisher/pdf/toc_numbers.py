@@ -21,16 +21,21 @@ from markupsafe import Markup, escape
 
 # A user stylesheet of the furniture document (user !important rules win over the layouts').
 OVERLAY_CSS = """
-html, body { margin: 0 !important; padding: 0 !important; border: 0 !important; }
+html, body {
+  margin: 0 !important; padding: 0 !important; border: 0 !important;
+  background: none !important;
+}
 .furniture { position: relative !important; }
 .publisher-toc-ancestor {
   display: block !important; position: static !important; float: none !important;
   margin: 0 !important; padding: 0 !important; border: 0 !important;
-  width: auto !important; height: auto !important;
+  width: auto !important; height: auto !important; min-height: 0 !important;
+  max-height: none !important; overflow: visible !important;
   column-count: auto !important; column-width: auto !important;
   break-before: auto !important; break-after: auto !important; page: auto !important;
   transform: none !important; visibility: hidden !important;
 }
+.publisher-toc-ancestor::before, .publisher-toc-ancestor::after { content: none !important; }
 .publisher-toc-row {
   position: absolute !important; margin: 0 !important; box-sizing: border-box !important;
   break-before: auto !important; page: auto !important; visibility: hidden !important;
@@ -39,24 +44,28 @@ html, body { margin: 0 !important; padding: 0 !important; border: 0 !important; 
 .publisher-toc-number::after { content: none !important; }
 """
 _TAG = re.compile(r"[a-z][a-z0-9]*\Z")
+_ATTRIBUTE = re.compile(r"[a-zA-Z_][-a-zA-Z0-9_.:]*\Z")
+_VOID = {"area", "br", "col", "embed", "hr", "img", "input", "source", "track", "wbr"}
+# An element copied into the furniture: its tag and attributes.
+Element = tuple[str, tuple[tuple[str, str], ...]]
 
 
 @dataclass(frozen=True)
 class TocCell:
     """Where one page number of the 目录 goes: its page of the front, the item it links to, the
     border boxes of its entry (CSS px from the page's content box) and of the cell (its height:
-    a table cell's is its row's, which its content is aligned in), and the elements around it,
-    as (tag, class): the entry's ancestors below <body>, the entry, the entry's children before
-    the cell, and the cell."""
+    a table cell's is its row's, which its content is aligned in), and the elements around it:
+    the entry's ancestors below <body> (each with its place in the document, which tells the
+    ancestors that entries share), the entry, the entry's children before the cell, the cell."""
 
     page: int
     anchor: str
     box: tuple[float, float, float, float]  # left, top, width, height
     cell_height: float
-    ancestors: tuple[tuple[str, str], ...]
-    entry: tuple[str, str]
-    before: tuple[tuple[str, str], ...]
-    cell: tuple[str, str]
+    ancestors: tuple[tuple[int, Element], ...]
+    entry: Element
+    before: tuple[Element, ...]
+    cell: Element
 
     def to_json(self) -> list:
         return [self.page, self.anchor, self.box, self.cell_height, self.ancestors, self.entry,
@@ -64,22 +73,26 @@ class TocCell:
 
     @classmethod
     def from_json(cls, data: list) -> TocCell:
-        page, anchor, box, cell_height, ancestors, entry, before, cell = data
-        return cls(page, anchor, tuple(box), cell_height, tuple(map(tuple, ancestors)),
-                   tuple(entry), tuple(map(tuple, before)), tuple(cell))
+        return cls(*_tupled(data))
 
 
-def _named(element) -> tuple[str, str]:
+def _tupled(data):
+    return tuple(map(_tupled, data)) if isinstance(data, list) else data
+
+
+def _copied(element) -> Element:
     tag = element.tag if _TAG.match(element.tag) else "div"
-    return tag, element.get("class") or ""
+    return tag, tuple((name, value) for name, value in element.attrib.items()
+                      if _ATTRIBUTE.match(name))
 
 
 def _walk(box, path: tuple = ()):
-    """Each box of the tree under `box`, with the boxes above it."""
+    """Each box of the tree under `box` (absolutely positioned ones too), with those above."""
     from weasyprint.formatting_structure import boxes
 
     yield box, path
     for child in getattr(box, "children", ()):
+        child = getattr(child, "_box", child)  # an AbsolutePlaceholder's box
         if isinstance(child, boxes.Box):
             yield from _walk(child, (*path, box))
 
@@ -89,14 +102,16 @@ def cells(document) -> list[TocCell]:
     element of class `toc-page` with a link to an item."""
     found: list[TocCell] = []
     seen = set()
-    parents = {}  # element → its parent (ElementTree's elements do not know it)
+    parents: dict = {}  # element → its parent (ElementTree's elements do not know it)
+    order: dict = {}  # element → its place in the document
     for index, page in enumerate(document.pages):
         page_box = page._page_box
         left, top = page_box.content_box_x(), page_box.content_box_y()
         for box, path in _walk(page_box):
-            if not parents and getattr(box, "element", None) is not None:
-                parents = {child: parent for parent in box.element.iter() for child in parent}
             element = getattr(box, "element", None)
+            if element is not None and not parents:
+                parents = {child: parent for parent in element.iter() for child in parent}
+                order = {each: at for at, each in enumerate(element.iter())}
             if (element is None or element in seen
                     or "toc-page" not in (element.get("class") or "").split()
                     or not (element.get("href") or "").startswith("#")):
@@ -110,37 +125,57 @@ def cells(document) -> list[TocCell]:
             ancestors = []
             above = parents.get(entry)
             while above is not None and above.tag not in ("body", "html"):
-                ancestors.append(_named(above))
+                ancestors.append((order[above], _copied(above)))
                 above = parents.get(above)
             before = []
             for sibling in entry:
                 if sibling is element:
                     break
                 if isinstance(sibling.tag, str):
-                    before.append(_named(sibling))
+                    before.append(_copied(sibling))
             found.append(TocCell(
                 index, element.get("href")[1:],
                 (round(outer.border_box_x() - left, 4), round(outer.border_box_y() - top, 4),
                  round(outer.border_width(), 4), round(outer.border_height(), 4)),
                 round(box.border_height(), 4),
-                tuple(reversed(ancestors)), _named(entry), tuple(before), _named(element)))
+                tuple(reversed(ancestors)), _copied(entry), tuple(before), _copied(element)))
     return found
 
 
+def _opening(element: Element, kind: str = "", style: str = "") -> str:
+    """The start tag of a copy of `element`, with the class `kind` added and `style` after its
+    own style."""
+    tag, attributes = element
+    given = dict(attributes)
+    if kind:
+        given["class"] = f"{given.get('class', '')} {kind}".strip()
+    if style:
+        given["style"] = f"{given.get('style', '')}; {style}".lstrip("; ")
+    return f"<{tag}" + "".join(f' {name}="{escape(value)}"' for name, value in given.items()) \
+        + ">"
+
+
 def overlay(numbers: tuple[tuple[TocCell, str], ...]) -> Markup:
-    """The markup that prints `numbers` ((cell, folio) of one page) in the furniture."""
+    """The markup that prints `numbers` ((cell, folio) of one page) in the furniture: the
+    entries' copies, in copies of their ancestors (one for the entries that share it), and
+    the items they link to, as empty targets."""
     html = []
+    opened: list[tuple[int, Element]] = []
     for cell, folio in numbers:
+        while opened and opened != list(cell.ancestors[:len(opened)]):
+            html.append(f"</{opened.pop()[1][0]}>")
+        for ancestor in cell.ancestors[len(opened):]:
+            html.append(_opening(ancestor[1], "publisher-toc-ancestor"))
+            opened.append(ancestor)
         left, top, width, height = cell.box
-        html += [f'<{tag} class="{escape(kind)} publisher-toc-ancestor">'
-                 for tag, kind in cell.ancestors]
-        tag, kind = cell.entry
-        html.append(f'<{tag} class="{escape(kind)} publisher-toc-row" style="left: {left}px; '
-                    f'top: {top}px; width: {width}px; height: {height}px">')
-        html += [f'<{tag} class="{escape(kind)}"></{tag}>' for tag, kind in cell.before]
-        tag, kind = cell.cell
-        html.append(f'<{tag} class="{escape(kind)} publisher-toc-number" '
-                    f'style="height: {cell.cell_height}px">{escape(folio)}</{tag}>')
+        html.append(_opening(cell.entry, "publisher-toc-row", f"left: {left}px; top: {top}px; "
+                             f"width: {width}px; height: {height}px"))
+        html += [_opening(sibling) + ("" if sibling[0] in _VOID else f"</{sibling[0]}>")
+                 for sibling in cell.before]
+        html.append(_opening(cell.cell, "publisher-toc-number",
+                             f"height: {cell.cell_height}px") + f"{escape(folio)}</{cell.cell[0]}>")
         html.append(f"</{cell.entry[0]}>")
-        html += [f"</{tag}>" for tag, _ in reversed(cell.ancestors)]
+    html += [f"</{ancestor[1][0]}>" for ancestor in reversed(opened)]
+    html += [f'<span id="{escape(anchor)}"></span>'
+             for anchor in dict.fromkeys(cell.anchor for cell, _ in numbers)]
     return Markup("".join(html))

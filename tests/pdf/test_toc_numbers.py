@@ -4,6 +4,7 @@ digit in the same place, font, size and colour, whatever the layouts' rules for 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 from tests.conftest import BUILD_WARNINGS, ROOTS, SAMPLE, build_logged
@@ -23,13 +24,28 @@ def _chars(pdf_path, pages: range, bottom: float) -> list[list[tuple]]:
                 for index in pages]
 
 
+def _pixels(pdf_path, pages: range, out) -> list[bytes]:
+    """The pages rendered (poppler, 50 dpi), as RGB bytes: what a reader sees, so a number that
+    is clipped or painted over differs."""
+    import subprocess
+
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(pages[0] + 1), "-l",
+                    str(pages[-1] + 1), str(pdf_path), str(out)], check=True)
+    return [Image.open(png).convert("RGB").tobytes()
+            for png in sorted(out.parent.glob(f"{out.name}-*.png"))]
+
+
 def _compared(root, built, tmp_path, monkeypatch) -> tuple[list, list]:
-    """The characters of the built PDF's 目录 pages above their folios, and those of the front
-    pages laid out again with the 目录's numbers as text (`toc_folios`, the folios the build
-    gave the items), as builds did before the furniture drew them."""
+    """The characters of the built PDF's 目录 pages above their folios, with the pages as
+    rendered, and the same of the front pages laid out again with the 目录's numbers as text
+    (`toc_folios`, the folios the build gave the items), as builds did before the furniture
+    drew them."""
     from publisher.context import resolve
     from publisher.pdf.grid import MM, Grid
     from publisher.pdf.sections import Job, lay_out, lay_out_issue
+    from publisher.pdf.weasyprint import fontshare
     from publisher.source.load import load_issue
 
     context = resolve(load_issue(root))
@@ -38,6 +54,8 @@ def _compared(root, built, tmp_path, monkeypatch) -> tuple[list, list]:
     front = laid_out.jobs[0]
     monkeypatch.setattr(Job, "css", lambda job, context: (
         ".toc-page::after { content: none !important; }"))
+    # Its fonts subset in its own file, as WeasyPrint writes them, so that it renders alone.
+    monkeypatch.setattr(fontshare, "deferred", contextlib.contextmanager(lambda: iter([[]])))
     again = lay_out(context, Job(front.part, False, tuple(
         (anchor, folios.get(anchor, "")) for anchor, _ in front.toc_folios)), in_process=True)
     (tmp_path / "front.pdf").write_bytes(again.pdf)
@@ -46,33 +64,42 @@ def _compared(root, built, tmp_path, monkeypatch) -> tuple[list, list]:
     _, bottom, _, _ = Grid(context.issue.trim, False).margins()
     text_block_foot = context.issue.trim.height * MM - bottom
     pages = range(toc[0], toc[-1] + 1)
-    return (_chars(built, pages, text_block_foot),
-            _chars(tmp_path / "front.pdf", pages, text_block_foot))
+    return ((_chars(built, pages, text_block_foot), _pixels(built, pages, tmp_path / "built")),
+            (_chars(tmp_path / "front.pdf", pages, text_block_foot),
+             _pixels(tmp_path / "front.pdf", pages, tmp_path / "again")))
 
 
 def test_the_numbers_print_where_the_toc_laid_out_with_them_prints_them(sample_pdf, tmp_path,
                                                                          monkeypatch):
-    printed, laid_out_with_them = _compared(SAMPLE, sample_pdf, tmp_path, monkeypatch)
+    (printed, seen), (laid_out_with_them, seen_then) = _compared(SAMPLE, sample_pdf, tmp_path,
+                                                                  monkeypatch)
     assert printed == laid_out_with_them
+    assert seen == seen_then
     assert sum(c[0].isdigit() for page in printed for c in page) > 60
 
 
 def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch):
-    """An issue's own print.css sets the numbers bold, blue and larger, by a rule that reaches
-    them through the 目录's columns and entries, and puts a mark before each."""
+    """An issue's own print.css sets the numbers bold, blue and larger, by rules that reach
+    them through the 目录's columns, entries and ids and by their link, and puts a mark before
+    each; its 目录 groups clip what overflows them, the 目录 is a page high, and the page has a
+    background."""
     from publisher import templates
 
     root = tmp_path / "issue"
     shutil.copytree(ROOTS / "good-minimal", root)
     (root / "layouts").mkdir()
     css = (templates.shipped("layouts") / "print.css").read_text(encoding="utf-8") + (
-        ".toc-columns .toc-entry .toc-page "
-        "{ color: #1030c0; font-weight: bold; font-size: 12pt; }\n"
-        '.toc-page::before { content: "#"; }\n')
+        ".toc-columns .toc-entry .toc-page { color: #1030c0; font-weight: bold; }\n"
+        "#toc .toc-page:link { font-size: 12pt; }\n"
+        '.toc-page::before { content: "#"; }\n'
+        ".toc-group { overflow: hidden; } .toc { min-height: var(--block-height); }\n"
+        "html { background: #fff8e0; }\n")
     (root / "layouts" / "print.css").write_text(css, encoding="utf-8")
     (built,) = build_logged(root, tmp_path / "out", pdf=True, epub=False)
-    printed, laid_out_with_them = _compared(root, built, tmp_path, monkeypatch)
+    (printed, seen), (laid_out_with_them, seen_then) = _compared(root, built, tmp_path,
+                                                                  monkeypatch)
     assert printed == laid_out_with_them
+    assert seen == seen_then
     blue = [c for page in printed for c in page if c[5] == (0.06, 0.19, 0.75)]
     assert len(blue) >= 4 and all((c[0].isdigit() or c[0] == "#") and c[4] == 12
                                   and "Bold" in c[3] for c in blue), printed
@@ -88,7 +115,7 @@ def test_a_build_lays_the_front_out_once(tmp_path, monkeypatch):
     original = sections.lay_out
 
     def counting(context, job, **kwargs):
-        laid_out.append(job.name)
+        laid_out.append(job.part.kind if job.part else "furniture")
         return original(context, job, **kwargs)
 
     monkeypatch.setattr(sections, "lay_out", counting)
@@ -96,7 +123,7 @@ def test_a_build_lays_the_front_out_once(tmp_path, monkeypatch):
     monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
     build_logged(ROOTS / "good-minimal", tmp_path / "out", pdf=True, epub=False)
     assert laid_out.count("front") == 1
-    assert laid_out[-1] == "running heads, folios and the 目录's numbers"
+    assert laid_out[-1] == "furniture"
 
 
 
