@@ -53,15 +53,16 @@ Element = tuple[str, tuple[tuple[str, str], ...]]
 @dataclass(frozen=True)
 class TocCell:
     """Where one page number of the 目录 goes: its page of the front, the item it links to, the
-    border boxes of its entry (CSS px from the page's content box) and of the cell (its height:
-    a table cell's is its row's, which its content is aligned in), and the elements around it:
+    border boxes of its entry (CSS px from the page's content box) and of the cell (its height,
+    as a table cell's is its row's, which its content is aligned in; none for a cell out of the
+    flow, which its own rules place in the entry), and the elements around it:
     the entry's ancestors below <body> (each with its place in the document, which tells the
     ancestors that entries share), the entry, the entry's children before the cell, the cell."""
 
     page: int
     anchor: str
     box: tuple[float, float, float, float]  # left, top, width, height
-    cell_height: float
+    cell_height: float | None
     ancestors: tuple[tuple[int, Element], ...]
     entry: Element
     before: tuple[Element, ...]
@@ -137,7 +138,8 @@ def cells(document) -> list[TocCell]:
                 index, element.get("href")[1:],
                 (round(outer.border_box_x() - left, 4), round(outer.border_box_y() - top, 4),
                  round(outer.border_width(), 4), round(outer.border_height(), 4)),
-                round(box.border_height(), 4),
+                None if box.style["position"] in ("absolute", "fixed")
+                else round(box.border_height(), 4),
                 tuple(reversed(ancestors)), _copied(entry), tuple(before), _copied(element)))
     return found
 
@@ -172,8 +174,9 @@ def overlay(numbers: tuple[tuple[TocCell, str], ...]) -> Markup:
                              f"width: {width}px; height: {height}px"))
         html += [_opening(sibling) + ("" if sibling[0] in _VOID else f"</{sibling[0]}>")
                  for sibling in cell.before]
-        html.append(_opening(cell.cell, "publisher-toc-number",
-                             f"height: {cell.cell_height}px") + f"{escape(folio)}</{cell.cell[0]}>")
+        height = "" if cell.cell_height is None else f"height: {cell.cell_height}px"
+        html.append(_opening(cell.cell, "publisher-toc-number", height)
+                    + f"{escape(folio)}</{cell.cell[0]}>")
         html.append(f"</{cell.entry[0]}>")
     html += [f"</{ancestor[1][0]}>" for ancestor in reversed(opened)]
     html += [f'<span id="{escape(anchor)}"></span>'

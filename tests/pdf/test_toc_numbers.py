@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import shutil
 
+import pytest
+
 from tests.conftest import BUILD_WARNINGS, ROOTS, SAMPLE, build_logged
 
 
@@ -78,22 +80,29 @@ def test_the_numbers_print_where_the_toc_laid_out_with_them_prints_them(sample_p
     assert sum(c[0].isdigit() for page in printed for c in page) > 60
 
 
-def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch):
-    """An issue's own print.css sets the numbers bold, blue and larger, by rules that reach
-    them through the 目录's columns, entries and ids and by their link, and puts a mark before
-    each; its 目录 groups clip what overflows them, the 目录 is a page high, and the page has a
-    background."""
+# An issue's own print.css sets the numbers bold, blue and larger, by rules that reach them
+# through the 目录's columns, entries and ids and by their link, and puts a mark before each;
+BLUE = (".toc-columns .toc-entry .toc-page { color: #1030c0; font-weight: bold; }\n"
+        "#toc .toc-page:link { font-size: 12pt; }\n"
+        '.toc-page::before { content: "#"; }\n')
+# and its 目录 groups clip what overflows them, the 目录 is a page high, the page has a
+# background;
+CLIPPED = (".toc-group { overflow: hidden; } .toc { min-height: var(--block-height); }\n"
+           "html { background: #fff8e0; }\n")
+# or it sets each number at its entry's foot, out of the flow.
+OUT_OF_FLOW = (".toc-entry { display: block; position: relative; padding-right: 3em; }\n"
+               ".toc-page { position: absolute; right: 0; bottom: 0; }\n")
+
+
+@pytest.mark.parametrize("rules", [BLUE + CLIPPED, BLUE + OUT_OF_FLOW],
+                         ids=["clipped", "out of the flow"])
+def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch, rules):
     from publisher import templates
 
     root = tmp_path / "issue"
     shutil.copytree(ROOTS / "good-minimal", root)
     (root / "layouts").mkdir()
-    css = (templates.shipped("layouts") / "print.css").read_text(encoding="utf-8") + (
-        ".toc-columns .toc-entry .toc-page { color: #1030c0; font-weight: bold; }\n"
-        "#toc .toc-page:link { font-size: 12pt; }\n"
-        '.toc-page::before { content: "#"; }\n'
-        ".toc-group { overflow: hidden; } .toc { min-height: var(--block-height); }\n"
-        "html { background: #fff8e0; }\n")
+    css = (templates.shipped("layouts") / "print.css").read_text(encoding="utf-8") + rules
     (root / "layouts" / "print.css").write_text(css, encoding="utf-8")
     (built,) = build_logged(root, tmp_path / "out", pdf=True, epub=False)
     (printed, seen), (laid_out_with_them, seen_then) = _compared(root, built, tmp_path,
@@ -104,6 +113,7 @@ def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch):
     assert len(blue) >= 4 and all((c[0].isdigit() or c[0] == "#") and c[4] == 12
                                   and "Bold" in c[3] for c in blue), printed
     assert sum(c[0] == "#" for c in blue) == 2
+    assert not [message for message in BUILD_WARNINGS[built] if "目录" in message]
 
 
 def test_a_build_lays_the_front_out_once(tmp_path, monkeypatch):
