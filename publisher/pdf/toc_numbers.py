@@ -41,6 +41,11 @@ html, body {
   break-before: auto !important; page: auto !important; visibility: hidden !important;
 }
 .publisher-toc-number { visibility: visible !important; box-sizing: border-box !important; }
+/* A copy keeps its element's id, for the layouts' rules, but is no link target: an ancestor is
+   copied on each page of the 目录. */
+.publisher-toc-ancestor, .publisher-toc-row, .publisher-toc-row * {
+  -weasy-anchor: initial !important;
+}
 .publisher-toc-number::after { content: none !important; }
 """
 _TAG = re.compile(r"[a-z][a-z0-9]*\Z")

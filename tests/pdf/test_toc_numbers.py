@@ -5,6 +5,7 @@ digit in the same place, font, size and colour, whatever the layouts' rules for 
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 
 import pytest
@@ -89,14 +90,17 @@ BLUE = (".toc-columns .toc-entry .toc-page { color: #1030c0; font-weight: bold; 
 # background;
 CLIPPED = (".toc-group { overflow: hidden; } .toc { min-height: var(--block-height); }\n"
            "html { background: #fff8e0; }\n")
-# or it sets each number at its entry's foot, out of the flow.
+# or it sets each number at its entry's foot, out of the flow, and each entry on a page of
+# its own.
 OUT_OF_FLOW = (".toc-entry { display: block; position: relative; padding-right: 3em; }\n"
-               ".toc-page { position: absolute; right: 0; bottom: 0; }\n")
+               ".toc-page { position: absolute; right: 0; bottom: 0; }\n"
+               ".toc-columns { column-count: 1; }\n"
+               ".toc-entry + .toc-entry { break-before: page; }\n")
 
 
 @pytest.mark.parametrize("rules", [BLUE + CLIPPED, BLUE + OUT_OF_FLOW],
                          ids=["clipped", "out of the flow"])
-def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch, rules):
+def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch, caplog, rules):
     from publisher import templates
 
     root = tmp_path / "issue"
@@ -114,6 +118,8 @@ def test_the_numbers_follow_the_layouts_rules_for_them(tmp_path, monkeypatch, ru
                                   and "Bold" in c[3] for c in blue), printed
     assert sum(c[0] == "#" for c in blue) == 2
     assert not [message for message in BUILD_WARNINGS[built] if "目录" in message]
+    assert not [record.getMessage() for record in caplog.records
+                if record.name.startswith("weasyprint") and record.levelno >= logging.WARNING]
 
 
 def test_a_build_lays_the_front_out_once(tmp_path, monkeypatch):
