@@ -4,7 +4,7 @@ The front pages are laid out once, with the sections, while no page number is kn
 number's cell (the element of class `toc-page` that links to its item) is left empty, and
 `cells` notes where it stood. Once the sections are laid out, the furniture document
 (`sections.furniture_html`) prints each number on the 目录's page in a copy of its entry, at
-the entry's place: the same elements with the same classes, so the layouts' rules set the
+the entry's place: the same elements with the same attributes, so the layouts' rules set the
 number as they would have in the 目录 itself, with what the cell's `::before` adds (the 目录
 leaves it out, as it leaves out the `::after` counter of the issue laid out whole).
 `OVERLAY_CSS` hides everything of the copy but the number, and takes away what would move it:
@@ -41,12 +41,12 @@ html, body {
   break-before: auto !important; page: auto !important; visibility: hidden !important;
 }
 .publisher-toc-number { visibility: visible !important; box-sizing: border-box !important; }
+.publisher-toc-number::after { content: none !important; }
 /* A copy keeps its element's id, for the layouts' rules, but is no link target: an ancestor is
    copied on each page of the 目录. */
 .publisher-toc-ancestor, .publisher-toc-row, .publisher-toc-row * {
   -weasy-anchor: initial !important;
 }
-.publisher-toc-number::after { content: none !important; }
 """
 _TAG = re.compile(r"[a-z][a-z0-9]*\Z")
 _ATTRIBUTE = re.compile(r"[a-zA-Z_][-a-zA-Z0-9_.:]*\Z")
@@ -60,9 +60,9 @@ class TocCell:
     """Where one page number of the 目录 goes: its page of the front, the item it links to, the
     border boxes of its entry (CSS px from the page's content box) and of the cell (its height,
     as a table cell's is its row's, which its content is aligned in; none for a cell out of the
-    flow, which its own rules place in the entry), and the elements around it:
-    the entry's ancestors below <body> (each with its place in the document, which tells the
-    ancestors that entries share), the entry, the entry's children before the cell, the cell."""
+    flow, which its own rules place in the entry), and the elements around it: the entry's
+    ancestors below <body> (each with its place in the document, which tells the ancestors that
+    entries share), the entry, the entry's children before the cell, and the cell."""
 
     page: int
     anchor: str
