@@ -101,7 +101,8 @@ class Job:
         sections are laid out without furniture, a body section with a right page's margins,
         the 目录 without its numbers; the furniture prints them."""
         if self.part is None:  # the sections paint their pages' backgrounds
-            return "@page { background: none !important; }\n" + OVERLAY_CSS
+            return ("@page { background: none !important; }\n"
+                    "html, body { background: none !important; }\n" + OVERLAY_CSS)
         if self.part.kind not in ("front", "body"):
             return ""
         furniture = ("@top-center { content: none !important; border: none !important; }\n"
@@ -162,8 +163,8 @@ def _executor(size: int) -> ProcessPoolExecutor:
 class Workers:
     """The processes that lay out one build's sections: started when a layout first needs them,
     and kept for the build's last layout, the furniture, which then finds WeasyPrint's code and
-    fonts warm in them. They end with the block, before the pages are
-    composed, so that idle workers hold no memory meanwhile."""
+    fonts warm in them. They end with the block, before the pages are composed, so that idle
+    workers hold no memory meanwhile."""
 
     def __init__(self):
         self._pool: ProcessPoolExecutor | None = None

@@ -14,6 +14,7 @@ numbers cost a second at the end of every build.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -21,10 +22,7 @@ from markupsafe import Markup, escape
 
 # A user stylesheet of the furniture document (user !important rules win over the layouts').
 OVERLAY_CSS = """
-html, body {
-  margin: 0 !important; padding: 0 !important; border: 0 !important;
-  background: none !important;
-}
+html, body { margin: 0 !important; padding: 0 !important; border: 0 !important; }
 .furniture { position: relative !important; }
 .publisher-toc-ancestor {
   display: block !important; position: static !important; float: none !important;
@@ -92,60 +90,45 @@ def _copied(element) -> Element:
                       if _ATTRIBUTE.match(name))
 
 
-def _walk(box, path: tuple = ()):
-    """Each box of the tree under `box` (absolutely positioned ones too), with those above."""
-    from weasyprint.formatting_structure import boxes
-
-    yield box, path
-    for child in getattr(box, "children", ()):
-        child = getattr(child, "_box", child)  # an AbsolutePlaceholder's box
-        if isinstance(child, boxes.Box):
-            yield from _walk(child, (*path, box))
-
-
 def cells(document) -> list[TocCell]:
     """Where each page number of the 目录 (a laid-out WeasyPrint document) stands: every
     element of class `toc-page` with a link to an item."""
+    from publisher.pdf.weasyprint.geometry import Ancestry, has_class
+
+    ancestry = Ancestry(document)
     found: list[TocCell] = []
     seen = set()
-    parents: dict = {}  # element → its parent (ElementTree's elements do not know it)
-    order: dict = {}  # element → its place in the document
     for index, page in enumerate(document.pages):
         page_box = page._page_box
         left, top = page_box.content_box_x(), page_box.content_box_y()
-        for box, path in _walk(page_box):
-            element = getattr(box, "element", None)
-            if element is not None and not parents:
-                parents = {child: parent for parent in element.iter() for child in parent}
-                order = {each: at for at, each in enumerate(element.iter())}
-            if (element is None or element in seen
-                    or "toc-page" not in (element.get("class") or "").split()
+        boxes_of: dict = {}  # element → its boxes on this page, outermost first
+        for box in page_box.descendants(placeholders=True):  # absolutely placed ones too
+            if getattr(box, "element", None) is not None:
+                boxes_of.setdefault(box.element, []).append(box)
+        for element, (box, *_) in boxes_of.items():
+            if (element in seen or not has_class(box, "toc-page")
                     or not (element.get("href") or "").startswith("#")):
                 continue
             seen.add(element)
-            entry = parents[element]
-            around = [above for above in path if above.element is entry]
-            if not around:
+            _, entry, *above = ancestry.lineage(box)
+            if entry not in boxes_of:
                 continue
-            outer = around[1] if around[0].is_table_wrapper else around[0]
-            ancestors = []
-            above = parents.get(entry)
-            while above is not None and above.tag not in ("body", "html"):
-                ancestors.append((order[above], _copied(above)))
-                above = parents.get(above)
-            before = []
-            for sibling in entry:
-                if sibling is element:
-                    break
-                if isinstance(sibling.tag, str):
-                    before.append(_copied(sibling))
+            wrapper, *inner = boxes_of[entry]
+            outer = inner[0] if wrapper.is_table_wrapper else wrapper
+            ancestors = [(ancestry.place(each), _copied(each))
+                         for each in itertools.takewhile(
+                             lambda each: each.tag not in ("body", "html"), above)]
+            siblings = list(entry)
+            before = siblings[:siblings.index(element)]
             found.append(TocCell(
                 index, element.get("href")[1:],
                 (round(outer.border_box_x() - left, 4), round(outer.border_box_y() - top, 4),
                  round(outer.border_width(), 4), round(outer.border_height(), 4)),
                 None if box.style["position"] in ("absolute", "fixed")
                 else round(box.border_height(), 4),
-                tuple(reversed(ancestors)), _copied(entry), tuple(before), _copied(element)))
+                tuple(reversed(ancestors)), _copied(entry),
+                tuple(_copied(sibling) for sibling in before if isinstance(sibling.tag, str)),
+                _copied(element)))
     return found
 
 

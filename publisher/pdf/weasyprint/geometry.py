@@ -138,7 +138,7 @@ def _column_rows(box) -> Iterator[tuple[int, list]]:
 def _flows(box) -> Iterator:
     """Each column, and each full-width block outside the columns."""
     for child in getattr(box, "children", ()):
-        if getattr(child, "is_column", False) or _has_class(child, "wide"):
+        if getattr(child, "is_column", False) or has_class(child, "wide"):
             yield child
         else:
             yield from _flows(child)
@@ -185,7 +185,7 @@ def _tag(box) -> str | None:
     return element.tag if element is not None else None
 
 
-def _has_class(box, name: str) -> bool:
+def has_class(box, name: str) -> bool:
     element = getattr(box, "element", None)
     return element is not None and name in (element.get("class") or "").split()
 
@@ -196,14 +196,26 @@ class Ancestry:
     def __init__(self, document):
         require_pinned()
         root = document.pages[0]._page_box.children[0].element if document.pages else None
+        self._root = root
         self._parents = {} if root is None else {child: parent for parent in root.iter()
                                                  for child in parent}
+        self._places: dict | None = None
 
     def _chain(self, box) -> Iterator:
         element = getattr(box, "element", None)
         while element is not None:
             yield element
             element = self._parents.get(element)
+
+    def lineage(self, box) -> list:
+        """The box's element, then its ancestors up to the root."""
+        return list(self._chain(box))
+
+    def place(self, element) -> int:
+        """Where `element` comes in the document, in document order."""
+        if self._places is None:
+            self._places = {each: at for at, each in enumerate(self._root.iter())}
+        return self._places[element]
 
     def item(self, box) -> str | None:
         """The data-item of the box's element or of its nearest ancestor that has one."""
