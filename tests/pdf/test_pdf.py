@@ -263,6 +263,24 @@ def test_toc_page_numbers_are_the_pages_where_the_articles_start(reader, plumber
         assert compact(opening) in page_text(plumber.pages[target]), anchor
 
 
+def test_no_column_name_of_the_toc_stands_alone_at_a_column_foot(reader, plumber, sample_issue):
+    """Each column's name in the 目录 has its first entry under it, in the same column."""
+    names = {column.name for column in sample_issue.columns}
+    seen = set()
+    for index in range(2, column_starts(reader)[0][1]):
+        page = plumber.pages[index]
+        for half in (page.crop((0, 0, page.width / 2, page.height)),
+                     page.crop((page.width / 2, 0, page.width, page.height))):
+            lines = half.extract_text_lines()
+            for at, line in enumerate(lines):
+                if compact(line["text"]) in names:
+                    seen.add(compact(line["text"]))
+                    following = lines[at + 1:at + 2]
+                    assert following and following[0]["top"] - line["bottom"] < 20, \
+                        f"{line['text']} stands alone at the foot of a column on p. {index + 1}"
+    assert seen == names, names - seen  # every column of the sample lists an item
+
+
 def test_bookmarks_go_from_column_to_article(reader, sample_issue):
     from publisher.epub.nav import nav_label
 
