@@ -336,25 +336,27 @@ def test_a_heading_that_opens_a_column_takes_a_line_more_for_a_short_tail(tmp_pa
     assert heads_after(found[1, "right"]) == [heads_after(before[1, "right"])[0] + 1]
 
 
-def test_a_page_laid_out_again_breaks_its_lines_once(tmp_path, monkeypatch):
+def chars(pdf: Path) -> list[tuple[int, str, float, float]]:
+    with pdfplumber.open(pdf) as document:
+        return [(number, char["text"], round(char["x0"], 3), round(char["top"], 3))
+                for number, page in enumerate(document.pages, 1) for char in page.chars]
+
+
+def test_a_page_laid_out_again_lays_each_line_out_once(tmp_path, monkeypatch):
     """A layout tried again (here, a brief that opens a column, laid out again without its
-    rule) takes the lines it broke before from `justify._broken`, not from Pango again, and
-    sets the same page."""
-    from publisher.pdf.weasyprint import justify
+    rule) takes the lines it laid out before from `lines.next_line`, moved to where they now
+    stand, and sets the same page as laying them out afresh: 24 lines, each laid out once."""
+    from publisher.pdf.weasyprint import lines
 
     body = f"<section>{paragraph(10)}</section><section>{paragraph(14)}</section>"
-    splits: list[int] = []
-    original = justify._original_split_inline_box
-    monkeypatch.setattr(justify, "_original_split_inline_box",
-                        lambda *args: (splits.append(1), original(*args))[1])
-    found = rows(columns_pdf(tmp_path, body))
-    once = len(splits)
+    laid: list[int] = []
+    original = lines._lay_out_line
+    monkeypatch.setattr(lines, "_lay_out_line",
+                        lambda *args: (laid.append(1), original(*args))[1])
+    found = chars(columns_pdf(tmp_path, body))
+    assert len(laid) == 24
 
-    class Forgetful(dict):
-        def __setitem__(self, key, value) -> None:
-            pass
-
-    monkeypatch.setattr(justify, "_broken", Forgetful())
-    splits.clear()
-    assert rows(columns_pdf(tmp_path, body)) == found
-    assert once < len(splits) * 0.7, (once, len(splits))
+    monkeypatch.setattr(lines, "plain", lambda box: False)  # nothing is kept
+    laid.clear()
+    assert chars(columns_pdf(tmp_path, body)) == found
+    assert len(laid) > 30, len(laid)

@@ -45,6 +45,7 @@ from weasyprint.text.ffi import TO_UNITS, ffi
 from weasyprint.text.fonts import get_pango_font_key
 
 from publisher.cjk import BREAK, LINE_END_COMPRESSIBLE, OPENING, is_cjk, splits_doubled_mark
+from publisher.pdf.weasyprint.lines import plain
 
 # Thousandths of the font size added to a widened glyph's Pango width beyond the whole number
 # wanted, so that WeasyPrint's truncation to thousandths keeps that number.
@@ -316,61 +317,9 @@ def _gap_widening(line: boxes.LineBox, room: float) -> float:
 _ahead: list[tuple[tuple, tuple]] = []
 
 
-def _plain(box: boxes.Box) -> bool:
-    """Whether `box` holds only text and inline boxes: where such a line's boxes land does not
-    depend on where the line box stood when it was broken (the line's verticality sets it)."""
-    return all(isinstance(child, (boxes.TextBox, boxes.InlineBox)) and _plain(child)
-               for child in getattr(box, "children", ()))
-
-
-# The lines of this layout (one section's document) broken so far, by what decides them,
-# with where their line box stood: balance.py lays a page's columns out several times, and a
-# plain line (`_plain`, clear of floats, with none of WeasyPrint's lists touched) breaks the
-# same at the same place however high on the page it stands, in whichever column, and
-# whatever the blocks' margins. Each use takes a copy, moved to where it is asked for.
-_broken: dict[tuple, tuple[float, tuple]] = {}
-
-
-def _frozen(skip_stack: dict | None) -> tuple | None:
-    """A skip stack (nested dicts) as a key."""
-    return None if skip_stack is None else tuple(
-        sorted((index, _frozen(inner)) for index, inner in skip_stack.items()))
-
-
-def _copied(result: tuple) -> tuple:
-    """A broken line that no other layout shares: its boxes and skip stack copied."""
-    line, resume_at, *rest = result
-    return (line.deepcopy(), copy.deepcopy(resume_at), *rest)
-
-
 def split_inline_box(context, box, position_x, max_x, bottom_space, skip_stack,
                      containing_block, absolute_boxes, fixed_boxes, line_placeholders,
                      waiting_floats, line_children, first_letter_style, first_line_style):
-    """`_split_line`, from the lines broken before where the same line was."""
-    lists = (absolute_boxes, fixed_boxes, line_placeholders, waiting_floats, line_children)
-    arguments = (context, box, position_x, max_x, bottom_space, skip_stack, containing_block,
-                 *lists, first_letter_style, first_line_style)
-    if (not isinstance(box, boxes.LineBox) or any(lists) or context.excluded_shapes
-            or first_letter_style is not None or first_line_style is not None
-            or not _plain(box)):
-        return _split_line(*arguments)
-    key = (box, _frozen(skip_stack), position_x - box.position_x, max_x - box.position_x,
-           containing_block.width, containing_block.height)
-    if key in _broken:
-        _ahead.clear()
-        stood, broken = _broken[key]
-        result = _copied(broken)
-        result[0].translate(box.position_x - stood, 0)
-        return result
-    result = _split_line(*arguments)
-    if not any(lists):  # breaking it put nothing in WeasyPrint's lists (a float, a footnote)
-        _broken[key] = (box.position_x, _copied(result))
-    return result
-
-
-def _split_line(context, box, position_x, max_x, bottom_space, skip_stack,
-                containing_block, absolute_boxes, fixed_boxes, line_placeholders,
-                waiting_floats, line_children, first_letter_style, first_line_style):
     """A justified line as `_fitted_line` sets it, or one character shorter when the next line
     would be loose and takes that character to be less so: the line before a paragraph's last
     (kept at two characters) or before a run of digits that cannot break would otherwise open
@@ -394,7 +343,7 @@ def _split_line(context, box, position_x, max_x, bottom_space, skip_stack,
         touched none of WeasyPrint's lists, nor met a float."""
         lists = ([], [], [], [], [])
         found = fitted(skip, start_x, lists)
-        if not any(lists[:4]) and not context.excluded_shapes and _plain(found[0][0]):
+        if not any(lists[:4]) and not context.excluded_shapes and plain(found[0][0]):
             _ahead.append((question(skip, start_x), found))
         return found[0]
 
@@ -488,7 +437,6 @@ def install():
 
     def restore() -> None:
         _ahead.clear()  # they hold the last layout's boxes and context
-        _broken.clear()
         inline.justify_line = _original_justify_line
         inline.text_align = _original_text_align
         inline.split_inline_box = _original_split_inline_box

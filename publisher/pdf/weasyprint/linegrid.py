@@ -20,6 +20,8 @@ from __future__ import annotations
 from weasyprint.layout import inline
 from weasyprint.text import line_break
 
+from publisher.pdf.weasyprint.lines import next_line
+
 # Within this (CSS px) of a grid line, a line is on it: float sums of line heights drift.
 _TOLERANCE = 0.01
 
@@ -55,9 +57,9 @@ def get_next_linebox(context, linebox, position_y, *args, **kwargs):
     font puts it: a line in 楷 or with a bold run in 黑 shares the baseline of the line across
     the gutter."""
     if (pitch := grid_pitch(linebox.style)) is None:
-        return _original_get_next_linebox(context, linebox, position_y, *args, **kwargs)
+        return next_line(context, linebox, position_y, *args, **kwargs)
     position_y = snapped(position_y, context.page_bottom, pitch)
-    line, resume_at = _original_get_next_linebox(context, linebox, position_y, *args, **kwargs)
+    line, resume_at = next_line(context, linebox, position_y, *args, **kwargs)
     if line is not None:
         root = linebox.style
         while root.parent_style is not None:
