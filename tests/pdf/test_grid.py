@@ -12,6 +12,8 @@ from pathlib import Path
 import pdfplumber
 import pytest
 import weasyprint
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from publisher.build import build
 from publisher.check import check_pdf
@@ -360,3 +362,31 @@ def test_a_page_laid_out_again_lays_each_line_out_once(tmp_path, monkeypatch):
     laid.clear()
     assert chars(columns_pdf(tmp_path, body)) == found
     assert len(laid) > 30, len(laid)
+
+
+# Text that stresses where lines break: Han, marks that hang or are trimmed at a line's ends,
+# and runs of digits that cannot break.
+_TEXT = st.text(alphabet="社区党建工作要坚持以人民为中心的发展思想，。、；：“”《》（）2015１０",
+                min_size=1, max_size=260)
+_BLOCK = st.one_of(
+    _TEXT.map(lambda text: f"<p>{text}</p>"),
+    st.tuples(st.text(alphabet="坚持开展活动", min_size=2, max_size=6), _TEXT).map(
+        lambda lead: f'<p class="lead"><strong>{lead[0]}</strong>{lead[1]}</p>'),
+    st.just("<h2>一、标题</h2>"),
+    st.just("</section><section>"))
+
+
+@settings(max_examples=6, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blocks=st.lists(_BLOCK, min_size=1, max_size=14))
+def test_lines_kept_for_trial_layouts_set_the_pages_that_laying_them_out_afresh_sets(
+        tmp_path, blocks):
+    """Paragraphs of any text, headings and briefs, across pages and balanced at their end: the
+    pages set from kept lines are the pages set from lines laid out each time."""
+    from publisher.pdf.weasyprint import lines
+
+    body = f"<section>{''.join(blocks)}</section>"
+    kept = chars(columns_pdf(tmp_path, body))
+    with pytest.MonkeyPatch.context() as afresh:
+        afresh.setattr(lines, "plain", lambda box: False)  # nothing is kept
+        assert chars(columns_pdf(tmp_path, body)) == kept
