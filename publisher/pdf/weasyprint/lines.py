@@ -42,10 +42,9 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
     line is asked for again."""
     arguments = (context, linebox, position_y, bottom_space, skip_stack, containing_block,
                  absolute_boxes, fixed_boxes, first_letter_style, first_line_style)
-    if (context.excluded_shapes or first_letter_style is not None
-            or first_line_style is not None or not plain(linebox)):
+    if context.excluded_shapes or first_letter_style is not None or first_line_style is not None:
         return _lay_out_line(*arguments)
-    # The layout's context holds them: they go with its boxes.
+    # The layout's context holds them: they go with its boxes. Only plain lines are kept.
     kept = context.__dict__.setdefault("publisher_lines", {})
     # Not the room left below (`bottom_space`): only floats and inline blocks heed it.
     key = (linebox, _frozen(skip_stack), containing_block.width, linebox.text_indent)
@@ -60,6 +59,7 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
         return line, resume_at
     placed = len(absolute_boxes), len(fixed_boxes)
     line, resume_at = _lay_out_line(*arguments)
-    if not context.excluded_shapes and placed == (len(absolute_boxes), len(fixed_boxes)):
+    if (not context.excluded_shapes and placed == (len(absolute_boxes), len(fixed_boxes))
+            and plain(linebox)):
         kept[key] = (line and line.deepcopy(), copy.deepcopy(resume_at), position_x, position_y)
     return line, resume_at
