@@ -376,7 +376,7 @@ _BLOCK = st.one_of(
     st.just("</section><section>"))
 
 
-@settings(max_examples=6, derandomize=True, deadline=None,
+@settings(max_examples=12, derandomize=True, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(blocks=st.lists(_BLOCK, min_size=1, max_size=14))
 def test_lines_kept_for_trial_layouts_set_the_pages_that_laying_them_out_afresh_sets(
