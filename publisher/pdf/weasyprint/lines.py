@@ -3,11 +3,11 @@
 Balancing (`publisher.pdf.weasyprint.balance`) lays a multi-column box out several times: at
 the page's height, at the balanced height, with lines opened before a heading, the next page
 ahead. Each time, WeasyPrint would break every paragraph into lines again, justify them and
-set their verticality. A plain line (`plain`: text and inline boxes, clear of floats, touching
-none of WeasyPrint's lists of absolutely placed boxes) comes out the same wherever it stands,
-in whichever column and whatever the blocks' margins: what fills it depends on its paragraph,
-where it starts in it, the width and the text indent. `next_line` keeps each such line for the
-rest of the document's layout and hands out a copy moved to where it is asked for.
+set their verticality. A plain line (`plain`: text and inline boxes only, laid out clear of
+floats) comes out the same wherever it stands, in whichever column and whatever the blocks'
+margins: what fills it depends on its paragraph, where it starts in it, the width and the
+text indent. `next_line` keeps each such line for the rest of the document's layout and hands
+out a copy moved to where it is asked for.
 
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
@@ -57,9 +57,7 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
         line.translate(position_x - kept_x, position_y - kept_y)
         line.position_y = position_y  # as WeasyPrint sets it, free of the float sum's error
         return line, resume_at
-    placed = len(absolute_boxes), len(fixed_boxes)
     line, resume_at = _lay_out_line(*arguments)
-    if (not context.excluded_shapes and placed == (len(absolute_boxes), len(fixed_boxes))
-            and plain(linebox)):
+    if plain(linebox):  # then it placed no float nor positioned box: those are blocks
         kept[key] = (line and line.deepcopy(), copy.deepcopy(resume_at), position_x, position_y)
     return line, resume_at
