@@ -3,9 +3,9 @@
 Everything here reaches into WeasyPrint 70.0 internals, so nothing is imported from them before
 `require_pinned()` has checked the installed version, which it reads from the package's metadata:
 importing this package does not import WeasyPrint (a second), which composing cached sections
-does not need. The patches (`justify`, `balance`, `linegrid`, `stylesheets`, `page_styles`,
-the stable document id) are installed by `patched()` for one layout and write, and removed
-after, so that a bare WeasyPrint run in the same process is untouched.
+does not need. The patches (`justify`, `balance`, `linegrid` with `lines`, `stylesheets`,
+`page_styles`, the stable document id) are installed by `patched()` for one layout and write,
+and removed after, so that a bare WeasyPrint run in the same process is untouched.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ def _installed_version() -> str:
 
 @contextmanager
 def patched(document_id: uuid.UUID) -> Iterator[None]:
-    """Inter-character justification, balanced columns, the line grid, font files read in place,
-    stylesheets parsed once, each kind of page styled once and `document_id` as the PDF/X's XMP
-    DocumentID, for the layout and the writing done inside the block."""
+    """Inter-character justification, balanced columns, the line grid (each line laid out once),
+    font files read in place, stylesheets parsed once, each kind of page styled once and
+    `document_id` as the PDF/X's XMP DocumentID, for the layout and the writing done inside the
+    block."""
     require_pinned()
     from weasyprint.pdf import metadata as pdf_metadata
 

@@ -7,7 +7,8 @@ set their verticality. A plain line (`plain`: text and inline boxes only, laid o
 floats) comes out the same wherever it stands, in whichever column and whatever the blocks'
 margins: what fills it depends on its paragraph, where it starts in it, the width and the
 text indent. `next_line` keeps each such line for the rest of the document's layout and hands
-out a copy moved to where it is asked for.
+out a copy moved to where it is asked for. The line grid's patch (`linegrid.get_next_linebox`)
+lays every line out through it, before moving the line onto the grid.
 
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
@@ -21,6 +22,9 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 
 _lay_out_line = inline.get_next_linebox
+# On a layout's context: (line box, skip stack, width, indent) → (a copy of the line, where it
+# goes on, and where it was laid out).
+_KEPT = "_publisher_lines"
 
 
 def plain(box: boxes.Box) -> bool:
@@ -45,7 +49,7 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
     if context.excluded_shapes or first_letter_style is not None or first_line_style is not None:
         return _lay_out_line(*arguments)
     # The layout's context holds them: they go with its boxes. Only plain lines are kept.
-    kept = context.__dict__.setdefault("publisher_lines", {})
+    kept = context.__dict__.setdefault(_KEPT, {})
     # Not the room left below (`bottom_space`): only floats and inline blocks heed it.
     key = (linebox, _frozen(skip_stack), containing_block.width, linebox.text_indent)
     position_x = containing_block.content_box_x()
