@@ -78,12 +78,15 @@ def warm_up(*, pdf: bool) -> None:
     """Load what an edit's build needs, while the watcher waits for the first edit: a first
     build from the cache loaded none of it (WeasyPrint and the layout's modules, about a
     second; jieba's dictionary and IDF table where this process does jieba's work, two more),
-    and the first edit would pay for it."""
+    and the first edit would pay for it. From then on, each section laid out keeps its lines
+    for its next layout, after the next edit."""
     from publisher import processes, words
 
     if pdf:
-        from publisher.pdf import sections  # noqa: F401
+        from publisher.pdf import sections
         from publisher.pdf.weasyprint import balance, justify, linegrid  # noqa: F401
+
+        sections.keep_lines()
     if processes.workers() == 1:
         words.tfidf_terms("", 0)  # its dictionary and IDF table load on first use
 

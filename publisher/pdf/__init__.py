@@ -155,6 +155,7 @@ def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]],
     from weasyprint import HTML
 
     from publisher.pdf.weasyprint.boxes import text_boxes
+    from publisher.pdf.weasyprint.lines import font_configuration
 
     issue = context.issue
     scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
@@ -163,7 +164,7 @@ def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]],
                     url_fetcher=fetcher(allowed))
         if text:
             typeset(html.etree_element)
-        document = html.render(stylesheets=stylesheets)
+        document = html.render(stylesheets=stylesheets, font_config=font_configuration())
         if not text:
             return document, [], []
         runs = list(text_boxes(document, issue))

@@ -59,6 +59,8 @@ logger = logging.getLogger(__name__)
 LOCAL_FOLIO = 9_000_000
 LOCAL_FOLIO_RE = re.compile(r"(?<!\d)9\d{6}(?!\d)")
 FURNITURE_FORM = "/PublisherFurniture"
+# Whether layouts in this process keep their lines for the next (`keep_lines`).
+_lines_kept = False
 
 
 def local_folios(document) -> list[str]:
@@ -235,7 +237,7 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     todo.sort(key=lambda i: -sizes[i])
     if min(processes.workers(), len(todo)) <= 1 and not (workers and workers.started):
         meanwhile()
-        _lay_out_here(context, jobs, todo, done, progress)
+        _lay_out_here(context, jobs, todo, done, progress, shared)
     else:
         with nullcontext(workers) if workers is not None else Workers() as pool:
             _lay_out_by_workers(context, jobs, todo, done, progress, meanwhile, pool)
@@ -244,19 +246,34 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     return [done[i] for i in range(len(jobs))]
 
 
+def keep_lines() -> None:
+    """Keep the lines of each layout in this process for the next ones, as long as the layouts,
+    fonts and pictures do not change: `watch` lays out the edited section again after every
+    edit, and so lays out again only the lines that the edit changed."""
+    global _lines_kept
+    _lines_kept = True
+
+
 def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
-                  done: dict[int, LaidOut], progress: Callable[[str, Job], None]) -> None:
+                  done: dict[int, LaidOut], progress: Callable[[str, Job], None],
+                  shared: str) -> None:
     if not todo:
         return
+    carried = nullcontext()
+    if _lines_kept:
+        from publisher.pdf.weasyprint import lines
+
+        carried = lines.carried(shared)
     # This process holds what the build loaded (jieba's dictionary, the issue): set aside
     # from the collections that free each section's boxes, which would walk it every time.
     # Not collected first: in `watch` that walk alone took 0.13 s an edit, and what it would
     # have freed is left to the collector once the layouts are done.
     gc.freeze()
     try:
-        for index in todo:
-            done[index] = _checked(lay_out(context, jobs[index], in_process=True))
-            progress("laid out", jobs[index])
+        with carried:
+            for index in todo:
+                done[index] = _checked(lay_out(context, jobs[index], in_process=True))
+                progress("laid out", jobs[index])
     finally:
         gc.unfreeze()
 

@@ -119,6 +119,11 @@ def columns_pdf(tmp_path: Path, body: str, lines: int = 10) -> Path:
     """`body` in two columns on the grid, `lines` a column, one-line paragraphs kept whole
     (widows and orphans of 2), 一、 headings two lines high and kept with their text, and a
     rule a line high (as between briefs) above each section after another."""
+    return columns_document(tmp_path, body, lines)[1]
+
+
+def columns_document(tmp_path: Path, body: str, lines: int = 10) -> tuple[object, Path]:
+    """`columns_pdf`'s document as WeasyPrint laid it out, and the PDF."""
     from publisher.pdf.weasyprint import patched
 
     html = ('<html lang="zh"><head><style>'
@@ -134,8 +139,9 @@ def columns_pdf(tmp_path: Path, body: str, lines: int = 10) -> Path:
             f"</style></head><body><div>{body}</div></body></html>")
     pdf = tmp_path / "columns.pdf"
     with patched(uuid.uuid4()):
-        weasyprint.HTML(string=html).write_pdf(pdf)
-    return pdf
+        document = weasyprint.HTML(string=html).render()
+        document.write_pdf(pdf)
+    return document, pdf
 
 
 def rows(pdf: Path) -> dict[tuple[int, str], list[tuple[float, str]]]:
@@ -362,6 +368,61 @@ def test_a_page_laid_out_again_lays_each_line_out_once(tmp_path, monkeypatch):
     laid.clear()
     assert chars(columns_pdf(tmp_path, body)) == found
     assert len(laid) > 30, len(laid)
+
+
+def test_a_layout_carried_over_lays_out_again_only_the_paragraph_an_edit_changed(
+        tmp_path, monkeypatch):
+    """In `watch`, inside `lines.carried`, the lines of a section's last layout serve its next:
+    after an edit, only the edited paragraph is broken into lines again, and the page is the
+    one laying it out afresh sets. Each line's boxes belong to the new document, whose elements
+    say which item a run of text is in; a paragraph that comes twice in the same style is laid
+    out once."""
+    from weasyprint.formatting_structure.boxes import TextBox
+
+    from publisher.pdf.weasyprint import lines
+
+    def body(middle: str) -> str:
+        return (f"<section>{paragraph(10)}</section><section>{middle}</section>"
+                f"<section>{paragraph(6)}</section>")
+
+    laid: list[int] = []
+    original = lines._lay_out_line
+    monkeypatch.setattr(lines, "_lay_out_line",
+                        lambda *args: (laid.append(1), original(*args))[1])
+    edited = body(f"<p>改{(LINE * 14)[1:]}</p>")
+    with lines.carried("a section's fonts and pictures"):
+        columns_pdf(tmp_path, body(paragraph(14)))
+        assert len(laid) == 30
+        laid.clear()
+        document, pdf = columns_document(tmp_path, edited)
+        assert len(laid) == 14
+    found = chars(pdf)
+    elements = {id(element) for element in document._html.etree_element.iter()}
+    texts = [box for page in document.pages for box in _boxes(page._page_box)
+             if isinstance(box, TextBox)]
+    assert len(texts) >= 30 and all(id(box.element) in elements for box in texts)
+
+    laid.clear()  # outside `carried`, or in another scope, a layout starts afresh
+    assert chars(columns_pdf(tmp_path, edited)) == found
+    assert len(laid) == 30
+    laid.clear()
+    with lines.carried("other fonts"):
+        columns_pdf(tmp_path, edited)
+    assert len(laid) == 30
+
+    laid.clear()  # the same paragraph twice
+    columns_pdf(tmp_path, f"<section>{paragraph(6)}{paragraph(6)}</section>")
+    assert len(laid) == 6
+    laid.clear()  # …but not where it inherits another style
+    columns_pdf(tmp_path, f'<section>{paragraph(6)}</section>'
+                          f'<section style="letter-spacing: 0.5pt">{paragraph(6)}</section>')
+    assert len(laid) > 12
+
+
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
 
 
 # Text that stresses where lines break: Han, marks that hang or are trimmed at a line's ends,

@@ -10,6 +10,13 @@ text indent. `next_line` keeps each such line for the rest of the document's lay
 out a copy moved to where it is asked for. The line grid's patch (`linegrid.get_next_linebox`)
 lays every line out through it, before moving the line onto the grid.
 
+A line is kept under a print of what fills it (`_print`: its boxes' texts, elements'
+attributes and cascaded styles), not under its line box: a paragraph that comes again, in the
+same document or in the next layout of the same section, finds its lines laid out. Inside
+`carried(scope)` (`watch`, which lays out the edited section again and again) the lines of
+the last few layouts are kept for the next layout in the same scope, so that after an edit
+only the edited paragraph's lines are laid out again.
+
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
 """
@@ -17,14 +24,70 @@ which checks the version first.
 from __future__ import annotations
 
 import copy
+import hashlib
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from tinycss2.ast import Node
+from weasyprint.css.tokens import Pending
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
+from weasyprint.text.fonts import FontConfiguration
 
 _lay_out_line = inline.get_next_linebox
-# On a layout's context: (line box, skip stack, width, indent) → (a copy of the line, where it
-# goes on, and where it was laid out).
+# On a layout's context: (print of the line box, skip stack, width, indent) → `_Kept`.
 _KEPT = "_publisher_lines"
+# On a layout's context: id() of a line box or style → (it, its print).
+_PRINTS = "_publisher_prints"
+# The lines of this many layouts are carried to the next one in the same scope: a section,
+# laid out again with its pictures smaller, and the furniture and front that follow an edit.
+_CARRIED_LAYOUTS = 6
+
+
+class _Carried:
+    """The lines of the last layouts in one scope (the latest last) and the font configuration
+    they are all laid out with: a line holds its font map, and lines laid out with one
+    configuration each would hold one map each."""
+
+    def __init__(self, scope: str):
+        self.scope = scope
+        self.layouts: deque[dict] = deque(maxlen=_CARRIED_LAYOUTS)
+        self.fonts = FontConfiguration()
+
+
+_carried: _Carried | None = None  # the last scope's
+_carrying = False
+
+
+@contextmanager
+def carried(scope: str) -> Iterator[None]:
+    """Keep the lines of the layouts inside for the next layouts inside a `carried` of the
+    same `scope`, which names what a print does not hold: the font files. Those layouts use
+    `font_configuration()`."""
+    global _carried, _carrying
+    if _carried is None or _carried.scope != scope:
+        _carried = _Carried(scope)
+    _carrying = True
+    try:
+        yield
+    finally:
+        _carrying = False
+
+
+def font_configuration() -> FontConfiguration | None:
+    """The font configuration for a layout: inside `carried`, its scope's; else None, a new one
+    for each layout."""
+    return _carried.fonts if _carrying else None
+
+
+class _Kept:
+    """A line as laid out from `source` (a line box), where it goes on, and where it stood."""
+
+    __slots__ = ("line", "resume_at", "x", "y", "source")
+
+    def __init__(self, line, resume_at, x: float, y: float, source):
+        self.line, self.resume_at, self.x, self.y, self.source = line, resume_at, x, y, source
 
 
 def plain(box: boxes.Box) -> bool:
@@ -40,6 +103,92 @@ def _frozen(skip_stack: dict | None) -> tuple | None:
         sorted((index, _frozen(inner)) for index, inner in skip_stack.items()))
 
 
+def _canonical(value):
+    """`value` (a cascaded style's) as plain data whose repr says all of it."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Node):  # its repr leaves a function's arguments out
+        return type(value).__name__, value.serialize()
+    if isinstance(value, Pending):  # waits for var()
+        return type(value).__name__, value.name, _canonical(value.tokens)
+    if isinstance(value, (tuple, list)):
+        return type(value).__name__, tuple(_canonical(item) for item in value)
+    if isinstance(value, (set, frozenset)):
+        return "set", tuple(sorted(repr(_canonical(item)) for item in value))
+    if isinstance(value, dict):
+        return "dict", tuple(sorted((repr(k), repr(_canonical(v))) for k, v in value.items()))
+    return "object", id(value)  # unknown: equal only to itself, so never carried
+
+
+def _style_print(style, prints: dict) -> bytes:
+    """What a style is computed from: its cascaded values, its pseudo-element, base URL and
+    page sizes, and its parent style's print (an anonymous box's style has only the last)."""
+    if id(style) in prints:
+        return prints[id(style)][1]
+    parent = style.parent_style
+    made = hashlib.blake2b(repr((
+        type(style).__name__,
+        _canonical(sorted(getattr(style, "cascaded", {}).items())),
+        getattr(style, "pseudo_type", None), getattr(style, "base_url", None),
+        _canonical(getattr(style, "initial_page_sizes", None)),
+        None if parent is None else _style_print(parent, prints))).encode(),
+        digest_size=16).digest()
+    prints[id(style)] = (style, made)
+    return made
+
+
+def _print(box, prints: dict) -> bytes:
+    """What fills the lines of `box`: its boxes' kinds, texts, elements' attributes, bookmark
+    labels and strings set, and the prints of their styles."""
+    if id(box) in prints:
+        return prints[id(box)][1]
+
+    def parts(box) -> tuple:
+        element = box.element
+        return (type(box).__name__, box.element_tag, getattr(box, "text", None),
+                None if element is None else _canonical(dict(element.attrib)),
+                _canonical(box.bookmark_label), _canonical(box.string_set),
+                _style_print(box.style, prints),
+                tuple(parts(child) for child in getattr(box, "children", ())))
+
+    made = hashlib.blake2b(repr(parts(box)).encode(), digest_size=16).digest()
+    prints[id(box)] = (box, made)
+    return made
+
+
+def _along(box) -> Iterator:
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _along(child)
+
+
+def _rebound(kept: _Kept, linebox) -> _Kept:
+    """`kept`, laid out from another line box of the same print, as if laid out from
+    `linebox`: its boxes refer to `linebox`'s elements and styles, whose document the line
+    goes into (which item a run of text belongs to is read from its element)."""
+    elements, styles = {}, {}
+    for source, target in zip(_along(kept.source), _along(linebox), strict=True):
+        elements[id(source.element)] = target.element
+        styles[id(source.style)] = target.style
+    line = kept.line and kept.line.deepcopy()
+    for box in _along(line) if line is not None else ():
+        box.element = elements.get(id(box.element), box.element)
+        box.style = styles.get(id(box.style), box.style)
+    return _Kept(line, kept.resume_at, kept.x, kept.y, linebox)
+
+
+def _found(context, key, linebox) -> _Kept | None:
+    """The line kept under `key` by this layout, or else by an earlier one in its scope."""
+    kept = context.__dict__[_KEPT]
+    found = kept.get(key)
+    if found is None and _carrying:
+        found = next((lines[key] for lines in reversed(_carried.layouts)
+                      if lines is not kept and key in lines), None)
+    if found is not None and found.source is not linebox:
+        found = kept[key] = _rebound(found, linebox)
+    return found
+
+
 def next_line(context, linebox, position_y, bottom_space, skip_stack, containing_block,
               absolute_boxes, fixed_boxes, first_letter_style, first_line_style):
     """`inline.get_next_linebox`, from the lines this layout laid out before where the same
@@ -48,20 +197,25 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
                  absolute_boxes, fixed_boxes, first_letter_style, first_line_style)
     if context.excluded_shapes or first_letter_style is not None or first_line_style is not None:
         return _lay_out_line(*arguments)
-    # The layout's context holds them: they go with its boxes. Only plain lines are kept.
-    kept = context.__dict__.setdefault(_KEPT, {})
+    # The layout's context holds them: they go with its boxes, unless `carried`.
+    if _KEPT not in context.__dict__:
+        context.__dict__[_KEPT], context.__dict__[_PRINTS] = {}, {}
+        if _carrying:
+            _carried.layouts.append(context.__dict__[_KEPT])
     # Not the room left below (`bottom_space`): only floats and inline blocks heed it.
-    key = (linebox, _frozen(skip_stack), containing_block.width, linebox.text_indent)
+    key = (_print(linebox, context.__dict__[_PRINTS]), _frozen(skip_stack),
+           containing_block.width, linebox.text_indent)
     position_x = containing_block.content_box_x()
-    if key in kept:
-        line, resume_at, kept_x, kept_y = kept[key]
-        if line is None:
-            return None, resume_at
-        line, resume_at = line.deepcopy(), copy.deepcopy(resume_at)
-        line.translate(position_x - kept_x, position_y - kept_y)
+    found = _found(context, key, linebox)
+    if found is not None:
+        if found.line is None:
+            return None, found.resume_at
+        line, resume_at = found.line.deepcopy(), copy.deepcopy(found.resume_at)
+        line.translate(position_x - found.x, position_y - found.y)
         line.position_y = position_y  # as WeasyPrint sets it, free of the float sum's error
         return line, resume_at
     line, resume_at = _lay_out_line(*arguments)
     if plain(linebox):  # then it placed no float nor positioned box: those are blocks
-        kept[key] = (line and line.deepcopy(), copy.deepcopy(resume_at), position_x, position_y)
+        context.__dict__[_KEPT][key] = _Kept(line and line.deepcopy(), copy.deepcopy(resume_at),
+                                             position_x, position_y, linebox)
     return line, resume_at
