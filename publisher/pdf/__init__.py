@@ -146,16 +146,17 @@ def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> None:
 def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]], str], *,
                    stylesheets: list, allowed: tuple[Path, ...], text: bool = True,
                    page_names: Callable[[object], list[str]] | None = None,
-                   toc: bool = True) -> tuple[object, list, list[LayoutProblem]]:
+                   toc: bool = True,
+                   font_config=None) -> tuple[object, list, list[LayoutProblem]]:
     """The document WeasyPrint lays out from `html_for(picture scales)`, reading only files in
     `allowed`, with its text runs and layout problems. With the issue's `text` (the furniture
     has none) it is typeset and its glyphs checked; given `page_names` (what the problems call
     each page), its problems are found (`toc` as in `layout_problems`) and it is laid out again
-    with smaller pictures while an item's last lines stand alone and its pictures can shrink."""
+    with smaller pictures while an item's last lines stand alone and its pictures can shrink.
+    `font_config`: WeasyPrint's font configuration, if not a new one."""
     from weasyprint import HTML
 
     from publisher.pdf.weasyprint.boxes import text_boxes
-    from publisher.pdf.weasyprint.lines import font_configuration
 
     issue = context.issue
     scales: dict[str, float] = {}  # items whose pictures shrink to keep their ends whole
@@ -164,7 +165,7 @@ def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]],
                     url_fetcher=fetcher(allowed))
         if text:
             typeset(html.etree_element)
-        document = html.render(stylesheets=stylesheets, font_config=font_configuration())
+        document = html.render(stylesheets=stylesheets, font_config=font_config)
         if not text:
             return document, [], []
         runs = list(text_boxes(document, issue))

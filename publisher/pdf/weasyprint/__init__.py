@@ -20,6 +20,8 @@ from importlib import metadata
 from publisher.errors import BuildError
 
 PINNED_VERSION = "70.0"
+# (scope, WeasyPrint FontConfiguration) of this process's layouts: `font_configuration`.
+_fonts: tuple[str, object] | None = None
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +70,19 @@ def patched(document_id: uuid.UUID) -> Iterator[None]:
         pdf_metadata.uuid4 = random_id
         for restore in reversed(saved):
             restore()
+
+
+def font_configuration(scope: str):
+    """The font configuration of this process's layouts whose fonts `scope` names (the font
+    files, by path, size and time). WeasyPrint makes one for each document, and loads every
+    font again for each section: a tenth of a serial build's CPU. A new scope (a font file
+    changed under `watch`) gets a new one."""
+    global _fonts
+    if _fonts is None or _fonts[0] != scope:
+        from weasyprint.text.fonts import FontConfiguration
+
+        _fonts = (scope, FontConfiguration())
+    return _fonts[1]
 
 
 def warn_without_harfbuzz_subset() -> None:

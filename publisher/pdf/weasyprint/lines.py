@@ -33,7 +33,6 @@ from tinycss2.ast import Node
 from weasyprint.css.tokens import Pending
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
-from weasyprint.text.fonts import FontConfiguration
 
 _lay_out_line = inline.get_next_linebox
 # On a layout's context: (print of the line box, skip stack, width, indent) → `_Kept`.
@@ -46,14 +45,11 @@ _CARRIED_LAYOUTS = 6
 
 
 class _Carried:
-    """The lines of the last layouts in one scope (the latest last) and the font configuration
-    they are all laid out with: a line holds its font map, and lines laid out with one
-    configuration each would hold one map each."""
+    """The lines of the last layouts in one scope, the latest last."""
 
     def __init__(self, scope: str):
         self.scope = scope
         self.layouts: deque[dict] = deque(maxlen=_CARRIED_LAYOUTS)
-        self.fonts = FontConfiguration()
 
 
 _carried: _Carried | None = None  # the last scope's
@@ -63,8 +59,10 @@ _carrying = False
 @contextmanager
 def carried(scope: str) -> Iterator[None]:
     """Keep the lines of the layouts inside for the next layouts inside a `carried` of the
-    same `scope`, which names what a print does not hold: the font files. Those layouts use
-    `font_configuration()`."""
+    same `scope`, which names what a print does not hold: the font files. Those layouts
+    share one font configuration (`publisher.pdf.weasyprint.font_configuration`): a line
+    holds its font map, and lines laid out with one configuration each would hold one map
+    each."""
     global _carried, _carrying
     if _carried is None or _carried.scope != scope:
         _carried = _Carried(scope)
@@ -73,12 +71,6 @@ def carried(scope: str) -> Iterator[None]:
         yield
     finally:
         _carrying = False
-
-
-def font_configuration() -> FontConfiguration | None:
-    """The font configuration for a layout: inside `carried`, its scope's; else None, a new one
-    for each layout."""
-    return _carried.fonts if _carrying else None
 
 
 class _Kept:
