@@ -451,3 +451,24 @@ def test_lines_kept_for_trial_layouts_set_the_pages_that_laying_them_out_afresh_
     with pytest.MonkeyPatch.context() as afresh:
         afresh.setattr(lines, "plain", lambda box: False)  # nothing is kept
         assert chars(columns_pdf(tmp_path, body)) == kept
+
+
+@settings(max_examples=8, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(blocks=st.lists(_BLOCK, min_size=1, max_size=12), edit=st.tuples(st.integers(), _BLOCK))
+def test_lines_carried_to_an_edited_section_set_the_pages_that_laying_them_out_afresh_sets(
+        tmp_path, blocks, edit):
+    """A section laid out in `watch` after any edit of one block (its text, or the block
+    swapped for another kind) from the lines of its last layout sets the pages that laying
+    the edited section out afresh sets."""
+    from publisher.pdf.weasyprint import lines
+
+    at, block = edit
+    edited = [*blocks]
+    edited[at % len(blocks)] = block
+    with lines.carried("a section's fonts"):
+        columns_pdf(tmp_path, f"<section>{''.join(blocks)}</section>")
+        carried = chars(columns_pdf(tmp_path, f"<section>{''.join(edited)}</section>"))
+    with pytest.MonkeyPatch.context() as afresh:
+        afresh.setattr(lines, "plain", lambda box: False)  # nothing is kept
+        assert chars(columns_pdf(tmp_path, f"<section>{''.join(edited)}</section>")) == carried
