@@ -66,13 +66,17 @@ def test_the_composed_pdf_is_about_the_size_of_a_whole_layout(sample_pdf):
 
 def test_a_font_file_fonts_yaml_lists_is_embedded_by_each_section(tmp_path):
     """WeasyPrint copies such a font into a temporary folder that is gone when the sections are
-    composed: those sections embed their own subsets, and the build still succeeds."""
+    composed: those sections embed their own subsets, and the build still succeeds, the same
+    bytes laid out by workers or in the build's own process, whose layouts share one font
+    configuration (`publisher.pdf.weasyprint.font_configuration`)."""
+    import os
     import shutil
+    import subprocess
+    import sys
 
     from fontTools.ttLib import TTFont
     from pypdf import PdfReader
 
-    from publisher.build import build
     from tests.conftest import ROOTS
 
     root = tmp_path / "issue"
@@ -86,7 +90,15 @@ def test_a_font_file_fonts_yaml_lists_is_embedded_by_each_section(tmp_path):
     face.save(root / "fonts" / "Listed.ttf")
     (root / "fonts" / "fonts.yaml").write_text(
         "serif:\n  family: Listed Kai\n  files: {400: Listed.ttf}\n", encoding="utf-8")
-    (pdf,) = build(root, tmp_path / "out", pdf=True, epub=False)
+    built = {}
+    for workers in ("2", "1"):
+        env = {**os.environ, "PUBLISHER_WORKERS": workers, "SOURCE_DATE_EPOCH": "1443657600",
+               "PUBLISHER_CACHE": str(tmp_path / f"cache-{workers}")}
+        subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(root), "--pdf",
+                        "-o", str(tmp_path / workers)], env=env, check=True, capture_output=True)
+        built[workers] = (tmp_path / workers / "2015-10.pdf").read_bytes()
+    assert built["1"] == built["2"]
+    pdf = tmp_path / "2" / "2015-10.pdf"
     found = list(_fonts(pdf))
     assert "Listed-Kai" in {name for name, *_ in found}
     for _, descriptor, _, _ in found:  # a whole font program each, no stand-in left
