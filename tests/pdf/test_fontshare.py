@@ -148,3 +148,39 @@ def test_a_shared_subset_is_the_one_weasyprint_makes():
         assert ours and ours == font.file_content
 
     same()
+
+
+def test_a_font_program_is_the_stream_pypdf_deflates_from_the_subset(tmp_path, monkeypatch):
+    """Composing keeps each subset deflated in the build cache: the stream it writes, made
+    or taken from the cache, is the one pypdf's `flate_encode()` makes of the subset, for CFF
+    outlines (Noto CJK) and TrueType ones (LXGW WenKai)."""
+    import subprocess
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject, NumberObject
+
+    from publisher import harfbuzz
+    from publisher.pdf.weasyprint import fontshare
+
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
+    serif = subprocess.run(["fc-match", "-f", "%{file}", "Noto Serif CJK SC"],
+                           capture_output=True, text=True, check=True).stdout
+    gids = set(range(1, 400, 3))
+    for source, cff in (((serif, 2, False), True),
+                        (("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf", 0,
+                          True), False)):
+        data = harfbuzz.bound().subset(*source[:2], sorted(gids), source[2], False)
+        expected = DecodedStreamObject()
+        expected.set_data(data)
+        if cff:
+            expected[NameObject("/Subtype")] = NameObject("/OpenType")
+        else:
+            expected[NameObject("/Length1")] = NumberObject(len(data))
+        written = BytesIO()
+        expected.flate_encode().write_to_stream(written)
+        for _ in ("made", "from the cache"):
+            writer = PdfWriter()
+            program, found_cff = fontshare._program(writer, source, gids, False)
+            ours = BytesIO()
+            program.get_object().write_to_stream(ours)
+            assert (ours.getvalue(), found_cff) == (written.getvalue(), cff)
