@@ -265,7 +265,7 @@ def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
     if _lines_kept:
         from publisher.pdf.weasyprint import lines
 
-        carried = lines.carried(shared)
+        carried = lines.carried()
     # This process holds what the build loaded (jieba's dictionary, the issue): set aside
     # from the collections that free each section's boxes, which would walk it every time.
     # Not collected first: in `watch` that walk alone took 0.13 s an edit, and what it would

@@ -115,14 +115,16 @@ def paragraph(lines: int, lead: str = "") -> str:
     return f'<p class="lead"><strong>{lead}</strong>{text}</p>' if lead else f"<p>{text}</p>"
 
 
-def columns_pdf(tmp_path: Path, body: str, lines: int = 10) -> Path:
+def columns_pdf(tmp_path: Path, body: str, lines: int = 10, font_config=None) -> Path:
     """`body` in two columns on the grid, `lines` a column, one-line paragraphs kept whole
     (widows and orphans of 2), 一、 headings two lines high and kept with their text, and a
-    rule a line high (as between briefs) above each section after another."""
-    return columns_document(tmp_path, body, lines)[1]
+    rule a line high (as between briefs) above each section after another; laid out with
+    `font_config`, else a font configuration of its own."""
+    return columns_document(tmp_path, body, lines, font_config)[1]
 
 
-def columns_document(tmp_path: Path, body: str, lines: int = 10) -> tuple[object, Path]:
+def columns_document(tmp_path: Path, body: str, lines: int = 10,
+                     font_config=None) -> tuple[object, Path]:
     """`columns_pdf`'s document as WeasyPrint laid it out, and the PDF."""
     from publisher.pdf.weasyprint import patched
 
@@ -139,7 +141,7 @@ def columns_document(tmp_path: Path, body: str, lines: int = 10) -> tuple[object
             f"</style></head><body><div>{body}</div></body></html>")
     pdf = tmp_path / "columns.pdf"
     with patched(uuid.uuid4()):
-        document = weasyprint.HTML(string=html).render()
+        document = weasyprint.HTML(string=html).render(font_config=font_config)
         document.write_pdf(pdf)
     return document, pdf
 
@@ -372,12 +374,13 @@ def test_a_page_laid_out_again_lays_each_line_out_once(tmp_path, monkeypatch):
 
 def test_a_layout_carried_over_lays_out_again_only_the_paragraph_an_edit_changed(
         tmp_path, monkeypatch):
-    """In `watch`, inside `lines.carried`, the lines of a section's last layout serve its next:
-    after an edit, only the edited paragraph is broken into lines again, and the page is the
-    one laying it out afresh sets. Each line's boxes belong to the new document, whose elements
-    say which item a run of text is in; a paragraph that comes twice in the same style is laid
-    out once."""
+    """In `watch`, inside `lines.carried`, the lines of a section's last layout serve its next,
+    laid out with the same font configuration: after an edit, only the edited paragraph is
+    broken into lines again, and the page is the one laying it out afresh sets. Each line's
+    boxes belong to the new document, whose elements say which item a run of text is in; a
+    paragraph that comes twice in the same style is laid out once."""
     from weasyprint.formatting_structure.boxes import TextBox
+    from weasyprint.text.fonts import FontConfiguration
 
     from publisher.pdf.weasyprint import lines
 
@@ -390,11 +393,12 @@ def test_a_layout_carried_over_lays_out_again_only_the_paragraph_an_edit_changed
     monkeypatch.setattr(lines, "_lay_out_line",
                         lambda *args: (laid.append(1), original(*args))[1])
     edited = body(f"<p>改{(LINE * 14)[1:]}</p>")
-    with lines.carried("a section's fonts and pictures"):
-        columns_pdf(tmp_path, body(paragraph(14)))
+    fonts = FontConfiguration()
+    with lines.carried():
+        columns_pdf(tmp_path, body(paragraph(14)), font_config=fonts)
         assert len(laid) == 30
         laid.clear()
-        document, pdf = columns_document(tmp_path, edited)
+        document, pdf = columns_document(tmp_path, edited, font_config=fonts)
         assert len(laid) == 14
     found = chars(pdf)
     elements = {id(element) for element in document._html.etree_element.iter()}
@@ -402,12 +406,12 @@ def test_a_layout_carried_over_lays_out_again_only_the_paragraph_an_edit_changed
              if isinstance(box, TextBox)]
     assert len(texts) >= 30 and all(id(box.element) in elements for box in texts)
 
-    laid.clear()  # outside `carried`, or in another scope, a layout starts afresh
-    assert chars(columns_pdf(tmp_path, edited)) == found
+    laid.clear()  # outside `carried`, or with other fonts, a layout starts afresh
+    assert chars(columns_pdf(tmp_path, edited, font_config=fonts)) == found
     assert len(laid) == 30
     laid.clear()
-    with lines.carried("other fonts"):
-        columns_pdf(tmp_path, edited)
+    with lines.carried():
+        columns_pdf(tmp_path, edited, font_config=FontConfiguration())
     assert len(laid) == 30
 
     laid.clear()  # the same paragraph twice
@@ -461,14 +465,18 @@ def test_lines_carried_to_an_edited_section_set_the_pages_that_laying_them_out_a
     """A section laid out in `watch` after any edit of one block (its text, or the block
     swapped for another kind) from the lines of its last layout sets the pages that laying
     the edited section out afresh sets."""
+    from weasyprint.text.fonts import FontConfiguration
+
     from publisher.pdf.weasyprint import lines
 
     at, block = edit
     edited = [*blocks]
     edited[at % len(blocks)] = block
-    with lines.carried("a section's fonts"):
-        columns_pdf(tmp_path, f"<section>{''.join(blocks)}</section>")
-        carried = chars(columns_pdf(tmp_path, f"<section>{''.join(edited)}</section>"))
+    fonts = FontConfiguration()
+    with lines.carried():
+        columns_pdf(tmp_path, f"<section>{''.join(blocks)}</section>", font_config=fonts)
+        carried = chars(columns_pdf(tmp_path, f"<section>{''.join(edited)}</section>",
+                                    font_config=fonts))
     with pytest.MonkeyPatch.context() as afresh:
         afresh.setattr(lines, "plain", lambda box: False)  # nothing is kept
         assert chars(columns_pdf(tmp_path, f"<section>{''.join(edited)}</section>")) == carried

@@ -13,9 +13,9 @@ lays every line out through it, before moving the line onto the grid.
 A line is kept under a print of what fills it (`_print`: its boxes' texts, elements'
 attributes and cascaded styles), not under its line box: a paragraph that comes again, in the
 same document or in the next layout of the same section, finds its lines laid out. Inside
-`carried(scope)` (`watch`, which lays out the edited section again and again) the lines of
-the last few layouts are kept for the next layout in the same scope, so that after an edit
-only the edited paragraph's lines are laid out again.
+`carried()` (`watch`, which lays out the edited section again and again) the lines of the
+last few layouts are kept for the next layout with the same font configuration, so that after
+an edit only the edited paragraph's lines are laid out again.
 
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
@@ -39,33 +39,21 @@ _lay_out_line = inline.get_next_linebox
 _KEPT = "_publisher_lines"
 # On a layout's context: id() of a line box or style → (it, its print).
 _PRINTS = "_publisher_prints"
-# The lines of this many layouts are carried to the next one in the same scope: a section,
-# laid out again with its pictures smaller, and the furniture and front that follow an edit.
+# The lines of this many layouts are carried to the next: a section, laid out again with its
+# pictures smaller, and the furniture and front that follow an edit.
 _CARRIED_LAYOUTS = 6
-
-
-class _Carried:
-    """The lines of the last layouts in one scope, the latest last."""
-
-    def __init__(self, scope: str):
-        self.scope = scope
-        self.layouts: deque[dict] = deque(maxlen=_CARRIED_LAYOUTS)
-
-
-_carried: _Carried | None = None  # the last scope's
+# (font configuration, the lines a layout kept) of the last layouts inside `carried`, the
+# latest last.
+_carried: deque[tuple[object, dict]] = deque(maxlen=_CARRIED_LAYOUTS)
 _carrying = False
 
 
 @contextmanager
-def carried(scope: str) -> Iterator[None]:
-    """Keep the lines of the layouts inside for the next layouts inside a `carried` of the
-    same `scope`, which names what a print does not hold: the font files. Those layouts
-    share one font configuration (`publisher.pdf.weasyprint.font_configuration`): a line
-    holds its font map, and lines laid out with one configuration each would hold one map
-    each."""
-    global _carried, _carrying
-    if _carried is None or _carried.scope != scope:
-        _carried = _Carried(scope)
+def carried() -> Iterator[None]:
+    """Keep the lines of the layouts inside for the next layouts inside a `carried` with the
+    same font configuration (`publisher.pdf.weasyprint.font_configuration`, one per set of
+    font files): a line holds its font map, and holds what a print does not, the font files."""
+    global _carrying
     _carrying = True
     try:
         yield
@@ -170,12 +158,14 @@ def _rebound(kept: _Kept, linebox) -> _Kept:
 
 
 def _found(context, key, linebox) -> _Kept | None:
-    """The line kept under `key` by this layout, or else by an earlier one in its scope."""
+    """The line kept under `key` by this layout, or else by an earlier one carried, laid out
+    with the same font configuration."""
     kept = context.__dict__[_KEPT]
     found = kept.get(key)
     if found is None and _carrying:
-        found = next((lines[key] for lines in reversed(_carried.layouts)
-                      if lines is not kept and key in lines), None)
+        found = next((lines[key] for fonts, lines in reversed(_carried)
+                      if fonts is context.font_config and lines is not kept and key in lines),
+                     None)
     if found is not None and found.source is not linebox:
         found = kept[key] = _rebound(found, linebox)
     return found
@@ -193,7 +183,9 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
     if _KEPT not in context.__dict__:
         context.__dict__[_KEPT], context.__dict__[_PRINTS] = {}, {}
         if _carrying:
-            _carried.layouts.append(context.__dict__[_KEPT])
+            if _carried and _carried[-1][0] is not context.font_config:
+                _carried.clear()  # laid out with other fonts: none of them serves again
+            _carried.append((context.font_config, context.__dict__[_KEPT]))
     # Not the room left below (`bottom_space`): only floats and inline blocks heed it.
     key = (_print(linebox, context.__dict__[_PRINTS]), _frozen(skip_stack),
            containing_block.width, linebox.text_indent)
