@@ -8,10 +8,12 @@ issue's folder, as in Sphinx.
 
 from __future__ import annotations
 
+import inspect
 import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path, PurePath
+from types import FunctionType
 
 import jinja2
 import jinja2.bccache
@@ -21,6 +23,7 @@ from publisher import cache
 from publisher.errors import BuildError, SourceError, read_utf8
 
 PACKAGE = Path(__file__).resolve().parent
+JINJA = str(Path(jinja2.__file__).parent)
 MAX_TEMPLATE_BYTES = 2**20
 # What a template may ask of a path: its name, never its contents or its folder.
 PATH_PARTS = frozenset({"name", "stem", "suffix"})
@@ -94,12 +97,29 @@ def _stamp(file: Path) -> int | None:
 
 class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja's sandbox (no `_` attributes, no changing lists or dicts), and no file operations:
-    of a path (`article.path`, `issue.root`) a template may only ask the name."""
+    of a path (`article.path`, `issue.root`) a template may only ask the name, and of a record
+    of the sources (an item, the issue) only its fields and properties."""
 
     def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         if isinstance(obj, PurePath) and attr not in PATH_PARTS:
             return False
+        if _is_record(obj) and not _record_data(obj, attr):
+            return False
         return super().is_safe_attribute(obj, attr, value)
+
+
+def _is_record(obj: object) -> bool:
+    from pydantic import BaseModel
+
+    return isinstance(obj, BaseModel) or (isinstance(obj, type) and issubclass(obj, BaseModel))
+
+
+def _record_data(record: object, attr: str) -> bool:
+    """Whether `attr` of a record is a field or a property: pydantic's methods would parse
+    files and pickles (`parse_file`, `parse_raw`), so none of a record's may be called."""
+    model = record if isinstance(record, type) else type(record)
+    return attr in model.model_fields or isinstance(inspect.getattr_static(model, attr, None),
+                                                    property)
 
 
 class CompiledTemplates(jinja2.BytecodeCache):
@@ -157,7 +177,7 @@ def layout_errors(issue_root: Path) -> list[SourceError]:
             errors.append(SourceError(f"layout template: {exc.message}", path, exc.lineno))
             continue
         by_line: dict[int, list[str]] = {}
-        for node, attr in reversed(_private_names(tree)):  # a chain's innermost name first
+        for node, attr in reversed(_refused_names(tree)):  # a chain's innermost name first
             by_line.setdefault(node.lineno, []).append(f"`{attr}`")
         errors += [SourceError(f"layout template: {', '.join(names)}: a layout may not reach "
                                "Python's internals", path, line)
@@ -165,12 +185,22 @@ def layout_errors(issue_root: Path) -> list[SourceError]:
     return errors
 
 
-def _private_names(tree: jinja2.nodes.Template) -> list[tuple[jinja2.nodes.Node, str]]:
-    """`x.__class__` and `x["_y"]`: the attributes a sandboxed template may not read."""
+def _refused_names(tree: jinja2.nodes.Template) -> list[tuple[jinja2.nodes.Node, str]]:
+    """`x.__class__`, `x["_y"]` and `item.parse_raw`: attributes a sandboxed template may not
+    read, and the methods of records that no other value it sees has."""
     named = [(node, node.attr) for node in tree.find_all(jinja2.nodes.Getattr)]
     named += [(node, node.arg.value) for node in tree.find_all(jinja2.nodes.Getitem)
               if isinstance(node.arg, jinja2.nodes.Const) and isinstance(node.arg.value, str)]
-    return [(node, name) for node, name in named if name.startswith("_")]
+    methods = _record_methods()
+    return [(node, name) for node, name in named if name.startswith("_") or name in methods]
+
+
+def _record_methods() -> frozenset[str]:
+    from pydantic import BaseModel
+
+    shared = {name for kind in (dict, list, tuple, str) for name in dir(kind)}
+    return frozenset(name for name in dir(BaseModel) if name not in shared and isinstance(
+        inspect.getattr_static(BaseModel, name), (classmethod, staticmethod, FunctionType)))
 
 
 def render(env: jinja2.Environment, name: str, **context: object) -> str:
@@ -180,20 +210,33 @@ def render(env: jinja2.Environment, name: str, **context: object) -> str:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
         folders = ", ".join(str(p) for p in env.loader.searchpath)
-        raise BuildError(f"layout template `{exc.name}` not found in: {folders}") from None
+        raise BuildError(f"layout template `{exc.name}` not found in: {folders}",
+                         *_template_frame(exc, env)) from None
     except jinja2.TemplateSyntaxError as exc:
         raise BuildError(f"layout template: {exc.message}", exc.filename, exc.lineno) from None
     except jinja2.TemplateError as exc:
         path, line = _template_frame(exc, env)
         raise BuildError(f"layout template: {exc.message}", path, line) from None
+    except Exception as exc:
+        # Raised by a template's own expression (`{{ 1 / 0 }}`), not by the filters it calls.
+        path, line = _template_frame(exc, env, innermost=True)
+        if path is None:
+            raise
+        raise BuildError(f"layout template: {type(exc).__name__}: {exc}", path, line) from None
 
 
-def _template_frame(exc: Exception, env: jinja2.Environment) -> tuple[str | None, int | None]:
+def _template_frame(exc: Exception, env: jinja2.Environment, *,
+                    innermost: bool = False) -> tuple[str | None, int | None]:
     """The innermost template file and line in the traceback (Jinja rewrites its frames so that
-    they carry the template's own file name and line)."""
+    they carry the template's own file name and line); with `innermost`, only if the error was
+    raised there."""
     folders = [str(p) for p in env.loader.searchpath]
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if any(f.filename.startswith(folder) for folder in folders)]
+    frames = traceback.extract_tb(exc.__traceback__)
+    if innermost:  # past Jinja's own code, which calls on the template's behalf
+        while frames and frames[-1].filename.startswith(JINJA):
+            frames.pop()
+        frames = frames[-1:]
+    frames = [f for f in frames if any(f.filename.startswith(folder) for folder in folders)]
     return (frames[-1].filename, frames[-1].lineno) if frames else (None, None)
 
 

@@ -81,6 +81,36 @@ def test_the_sandbox_refuses_python_internals_at_render_time():
             env.from_string("{{ " + attempt + " }}").render(x={})
 
 
+def test_a_layout_cannot_call_the_methods_of_the_sources_records(workdir, capsys):
+    hostile(workdir, "layout-unpickles")
+    found = ("layout-unpickles/layouts/partials/inside-front-cover.html.j2:2: layout template: "
+             "`parse_raw`: a layout may not reach Python's internals")
+    assert refused(capsys, "validate", "layout-unpickles") == [
+        found, "publisher: 1 problem(s) found"]
+    assert refused(capsys, "build", "layout-unpickles")[0] == found
+    assert not (workdir / "pwned").exists()
+
+
+@pytest.mark.parametrize(("record", "method"), [
+    ("issue.articles | first", "parse_raw"), ("issue", "parse_file"),
+    ("issue.articles | first", "model_validate_json"), ("issue.trim", "copy"),
+    ("issue", "by_column")])
+def test_the_sandbox_refuses_a_records_methods_at_render_time(workdir, record, method):
+    """Pydantic's methods parse pickles and files; a template only reads fields and
+    properties."""
+    from jinja2.sandbox import SecurityError
+
+    from publisher.source.load import load_issue
+    from publisher.templates import environment
+
+    issue = load_issue(ROOTS / "good-minimal")
+    env = environment(())
+    with pytest.raises(SecurityError):
+        env.from_string(f"{{{{ ({record}) | attr(name) }}}}").render(issue=issue, name=method)
+    assert env.from_string("{{ (issue.articles | first).anchor }} {{ issue.uuid }}").render(
+        issue=issue) == f"{issue.articles[0].anchor} {issue.uuid}"
+
+
 def test_a_layout_cannot_read_a_file_through_a_path(workdir, capsys):
     hostile(workdir, "layout-reads-file")
     (workdir / "secret.txt").write_text("the build machine's secret", encoding="utf-8")
@@ -131,6 +161,37 @@ def test_the_build_refuses_a_layout_that_is_no_regular_file_inside(workdir, spec
         render(environment((folder,)), "page.html.j2")
     assert str(caught.value) == (f"{folder / 'page.html.j2'}:2: layout template: `a.html.j2` is "
                                  f"{folder / 'a.html.j2'}, {reason}")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("{{ 1 / 0 }}", "layout template: ZeroDivisionError: division by zero"),
+    ("{{ run.get(1, 2, 3) }}", "layout template: TypeError: get expected at most 2 arguments, "
+                               "got 3"),
+    ('{% include "/etc/passwd" %}', "layout template `/etc/passwd` not found in: {folder}"),
+    ('{% extends "../../base.html.j2" %}', "layout template `../../base.html.j2` not found in: "
+                                           "{folder}"),
+])
+def test_a_templates_own_error_is_its_file_and_line(workdir, line, message):
+    from publisher.errors import BuildError
+    from publisher.templates import environment, render
+
+    folder = workdir / "layouts"
+    folder.mkdir()
+    (folder / "page.html.j2").write_text(f"<p>\n{line}\n", encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        render(environment((folder,)), "page.html.j2", run={})
+    assert str(caught.value) == f"{folder / 'page.html.j2'}:2: {message.format(folder=folder)}"
+
+
+def test_an_error_in_the_code_a_template_calls_keeps_its_traceback(workdir):
+    from publisher.templates import environment, render
+
+    def broken():
+        raise ValueError("a bug of the tool's")
+
+    (workdir / "page.html.j2").write_text("<p>\n{{ broken() }}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="a bug of the tool's"):
+        render(environment((workdir,)), "page.html.j2", broken=broken)
 
 
 def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
