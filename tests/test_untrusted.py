@@ -5,6 +5,7 @@ outside their folders."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shutil
@@ -303,6 +304,25 @@ def test_an_article_must_be_a_regular_file_in_the_issue(workdir, capsys):
         "special-files/articles/60-huge.md: larger than 32 MB: not read",
         "publisher: 4 problem(s) found",
     ]
+
+
+PROGRAMS_RUN = """
+import json, sys
+ran = []
+sys.addaudithook(lambda event, args: event == "subprocess.Popen" and ran.append(str(args[0])))
+from publisher.cli import main
+main(["validate", sys.argv[1]])
+print(json.dumps(ran))
+"""
+
+
+def test_postscript_named_as_a_picture_runs_no_program():
+    """Pillow picks its decoder from a file's contents, and decodes PostScript with
+    Ghostscript: a picture is read only as the kind its name says."""
+    done = subprocess.run([sys.executable, "-c", PROGRAMS_RUN, str(ROOTS / "bad-images")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert "images/c.png` is not a PNG picture" in done.stderr
+    assert not [program for program in json.loads(done.stdout) if Path(program).name == "gs"]
 
 
 def test_a_picture_must_be_a_regular_file(workdir, capsys):

@@ -342,12 +342,15 @@ def _picture_problem(target: Path, path: Path, line: int | None, src: str) -> st
         return f"image `{src}`: {error.message}"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # Only the decoder its name says: Pillow would pick one from the contents, and hand
+        # PostScript to Ghostscript.
+        kind = IMAGE_TYPES[target.suffix.lower()].removeprefix("image/").upper()
         try:
-            picture = PIL.Image.open(io.BytesIO(data))
+            picture = PIL.Image.open(io.BytesIO(data), formats=[kind])
         except PIL.Image.DecompressionBombError:
             return f"image `{src}` has too many pixels to decode safely: scale it down"
         except (OSError, SyntaxError, ValueError):
-            return f"image `{src}` is not a picture that can be read"
+            return f"image `{src}` is not a {kind} picture that can be read: export it as one"
         # WeasyPrint, once imported, lets Pillow pad a cut-short picture silently.
         lenient, PIL.ImageFile.LOAD_TRUNCATED_IMAGES = PIL.ImageFile.LOAD_TRUNCATED_IMAGES, False
         try:

@@ -81,7 +81,12 @@ BROKEN = {
     "bad-images": [
         "bad-images/articles/10-a.md:6: image `images/a.svg` must be one of "
         ".gif, .jpeg, .jpg, .png, .webp",
-        "bad-images/articles/10-a.md:8: image `images/b.png` is not a picture that can be read",
+        "bad-images/articles/10-a.md:8: image `images/b.png` is not a PNG picture that can be "
+        "read: export it as one",
+        "bad-images/articles/10-a.md:10: image `images/c.png` is not a PNG picture that can be "
+        "read: export it as one",
+        "bad-images/articles/10-a.md:12: image `images/d.png` is not a PNG picture that can be "
+        "read: export it as one",
     ],
     "unclosed-front-matter": [
         "unclosed-front-matter/articles/10-a.md:1: front matter not closed: "
