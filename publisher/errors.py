@@ -59,6 +59,8 @@ class ImportTextError(PublisherError):
 # font has a glyph for them, and YAML takes them for line breaks.
 FORBIDDEN = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]|\r(?!\n)")
+# Private-use code points mean different glyphs in different fonts (and the layout uses some).
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 CONTROL_NAMES = {"\x00": "NUL", "\x0b": "VT", "\x0c": "FF", "\x1b": "ESC", "\x85": "NEL",
                  "\x7f": "DEL", "\x1c": "FS", "\x1d": "GS", "\x1e": "RS"}
 # No source, layout or font file of a magazine issue comes near this; it keeps a runaway file
@@ -99,6 +101,20 @@ def read_utf8(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     return text
 
 
+def unprintable(text: str) -> tuple[str, str] | None:
+    """The first character of `text` that no page may carry, and why."""
+    if found := FORBIDDEN.search(text):
+        return found[0], f"{describe(found[0])} cannot be printed: delete it"
+    if found := PRIVATE_USE.search(text):
+        return found[0], private_use(found[0])
+    return None
+
+
+def private_use(char: str) -> str:
+    return (f"private-use character U+{ord(char):04X}: fonts disagree on what it shows; type "
+            "the standard character")
+
+
 def describe(char: str) -> str:
     """`control character U+001B (ESC)`, for an editor who cannot see the character."""
     kinds = {"\r": "lone carriage return", "\ufffe": "non-character", "\uffff": "non-character",
@@ -122,7 +138,7 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
     try:
         # What yaml.safe_load does, keeping the node (its lines) instead of parsing twice.
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, first_line) from None
     except RecursionError:
@@ -130,6 +146,32 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
                           path, first_line) from None
     finally:
         loader.dispose()
+    for scalar in _scalars(node, set()):
+        if (found := unprintable(scalar.value)) is None:
+            continue
+        char, message = found
+        start = scalar.start_mark
+        written = start.buffer.find(char, start.index, scalar.end_mark.index)
+        if written < 0:  # an escape (`"\x1b"`): where the scalar starts
+            raise SourceError(message, path, first_line + start.line, start.column + 1)
+        raise SourceError(message, path, *line_column(start.buffer, written, first_line))
+    return data, node
+
+
+def _scalars(node, seen: set[int]):
+    """The scalars of a YAML node tree in document order, each once (an alias repeats one)."""
+    if node is None or id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item, seen)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key, seen)
+            yield from _scalars(value, seen)
 
 
 def yaml_error(exc: yaml.YAMLError, path: Path, first_line: int = 1) -> SourceError:

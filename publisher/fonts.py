@@ -117,6 +117,9 @@ def _role(name: object, entry: object, path: Path, node) -> Role:
             raise SourceError(f"role `{name}`: `files` maps a weight (400, 700) to a font "
                               f"file in {path.parent}; `{weight}: {file}` is not one",
                               path, yaml_line(node, (name, "files", str(weight))))
+        if "#" in str(file):  # `file#2` names the third face of a collection, everywhere here
+            raise SourceError(f"role `{name}`: `{file}`: rename the font file without `#`",
+                              path, yaml_line(node, (name, "files", str(weight))))
         if not font.resolve().is_relative_to(path.parent.resolve()):
             raise SourceError(f"role `{name}`: font file `{file}` is outside {path.parent}: "
                               "put it there", path, yaml_line(node, (name, "files", str(weight))))

@@ -51,6 +51,14 @@ def test_a_mistake_in_fonts_yaml_names_file_and_line(tmp_path, text, line, messa
     assert error(root) == f"{path}:{line}: {message.replace('{folder}', str(path.parent))}"
 
 
+def test_a_font_file_named_with_a_hash_is_refused(tmp_path):
+    """`file#2` names a face of a collection: a file named so would be cut at the `#`."""
+    root = issue_with_fonts(tmp_path, 'kai:\n  family: LXGW WenKai\n  files: {400: "a#1.ttf"}\n')
+    (root / "fonts" / "a#1.ttf").write_bytes(b"a font")
+    assert error(root) == (f"{root / 'fonts' / fonts.CONFIG}:3: role `kai`: `a#1.ttf`: rename "
+                           "the font file without `#`")
+
+
 def test_fonts_yaml_that_is_not_utf8_names_the_line():
     root = ROOTS / "fonts-not-utf8"
     assert error(root) == (f"{root / 'fonts' / fonts.CONFIG}:3: not UTF-8: byte 0xcb cannot be "

@@ -208,6 +208,8 @@ def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
 # ------------------------------------------------------------------- sources
 
 CANNOT_PRINT = "cannot be printed: delete it"
+PRIVATE_USE = ("private-use character U+{}: fonts disagree on what it shows; type the standard "
+               "character")
 WEB_ONLY = ("a link goes to a web address (http://, https:// or mailto:) or to an item of the "
             "issue by its file name (020-slug.md)")
 # One folder per hostile input under tests/roots/; the exact lines validate and build print.
@@ -239,6 +241,15 @@ HOSTILE = {
         f"{CANNOT_PRINT}",
         f"front-matter-separators/articles/30-c.md:3:10: control character U+001C (FS) "
         f"{CANNOT_PRINT}",
+    ],
+    # Escapes in YAML's quoted strings, which the check of the file's text cannot see.
+    "yaml-escapes": [
+        f"yaml-escapes/articles/10-a.md:4:29: control character U+0000 (NUL) {CANNOT_PRINT}",
+        f"yaml-escapes/articles/20-b.md:3:16: paragraph separator U+2029 {CANNOT_PRINT}",
+        f"yaml-escapes/articles/30-c.md:4:11: {PRIVATE_USE.format('E000')}",
+        f"yaml-escapes/articles/40-d.md:3:11: {PRIVATE_USE.format('E000')}",
+        f"yaml-escapes/articles/40-d.md:6:3: {PRIVATE_USE.format('E001')}",
+        f"yaml-escapes/issue.yaml:1:11: control character U+001B (ESC) {CANNOT_PRINT}",
     ],
     "bad-links": [
         "bad-links/articles/10-a.md:8: link `30-next.md`: no such item in the issue",
@@ -513,6 +524,14 @@ def test_import_text_names_the_texts_problem(workdir, capsys):
                         r"\(ESC\) cannot be printed: delete it", err[1])
     assert "bug" not in "\n".join(err) and ".import-" not in "\n".join(err)
     assert sorted(os.listdir(workdir)) == ["bad.txt", "out"]
+
+
+def test_import_text_refuses_a_masthead_no_page_can_carry(workdir, capsys):
+    text = str(ROOTS / "import-briefs" / "text.txt")
+    assert main(["import-text", text, "-o", "issue", "--magazine", "共产\x1b党人"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "--magazine: control character U+001B (ESC) cannot be printed: delete it"]
+    assert not (workdir / "issue").exists()
 
 
 def test_fonts_yaml_linked_from_elsewhere_is_not_read(workdir, capsys):

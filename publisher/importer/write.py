@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from publisher.errors import ImportTextError, IssueErrors, SourceError
+from publisher.errors import ImportTextError, IssueErrors, SourceError, unprintable
 from publisher.importer.items import Analysis, Item, analyse
 from publisher.source.load import ARTICLES, MANIFEST, load_issue
 from publisher.source.model import Kind
@@ -115,6 +115,8 @@ def import_text(text_file: Path, out: Path, *, force: bool = False,
         raise ImportTextError("is a file, not an issue folder: give a folder to -o", out)
     if label is not None:
         _check_label(label, None)  # a mistyped --label stops before the text is read
+    if magazine is not None and (found := unprintable(magazine)) is not None:
+        raise ImportTextError(f"--magazine: {found[1]}", None)
     analysis = analyse(text_file)
     if label is None:
         if not analysis.label:

@@ -9,7 +9,6 @@ import difflib
 import io
 import logging
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,12 @@ from pydantic import BaseModel, ValidationError
 
 from publisher import fonts, templates
 from publisher.errors import (
+    PRIVATE_USE,
     IssueErrors,
     PublisherError,
     SourceError,
     parse_yaml,
+    private_use,
     read_regular,
     read_utf8,
     yaml_line,
@@ -70,8 +71,6 @@ IMAGE_TYPES = {
 # The records written inside a front matter or issue.yaml field, for suggesting a field name.
 NESTED_RECORDS = (Byline, EndNote, Column, Trim)
 MAX_PICTURE_BYTES = 64 * 2**20
-# Private-use code points mean different glyphs in different fonts (and the layout uses some).
-PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def load_issue(root: Path | str) -> Issue:
@@ -203,7 +202,7 @@ def _load_article(
     body = "\n".join(lines[body_start:])
     # The body is checked even when the front matter is wrong: every mistake in one run.
     found = len(errors)
-    _check_private_use(lines, path, errors)
+    _check_private_use(lines[body_start:], body_start + 1, path, errors)
     _check_body(body, body_start + 1, path, root, errors)
     front = "\n".join(lines[1:closing])
     data, node = _yaml(front, path, first_line=2, errors=errors)
@@ -233,18 +232,14 @@ def _load_article(
     return article, node
 
 
-def _check_private_use(lines: list[str], path: Path, errors: list[PublisherError]) -> None:
-    for number, line_text in enumerate(lines, start=1):
+def _check_private_use(lines: list[str], first_line: int, path: Path,
+                       errors: list[PublisherError]) -> None:
+    """The body's (the front matter's are its YAML's: `parse_yaml`)."""
+    for number, line_text in enumerate(lines, start=first_line):
         private = PRIVATE_USE.search(line_text)
         if private:
             errors.append(
-                SourceError(
-                    f"private-use character U+{ord(private[0]):04X}: fonts disagree on what it "
-                    "shows; type the standard character",
-                    path,
-                    number,
-                    private.start() + 1,
-                )
+                SourceError(private_use(private[0]), path, number, private.start() + 1)
             )
 
 
@@ -483,6 +478,7 @@ REASONS = {
     "int_type": "write a whole number here",
     "int_from_float": "`{given}` is not a whole number",
     "float_parsing": "`{given}` is not a number",
+    "float_type": "write a number here",
     "less_than_equal": "{given} is more than {le}",
     "greater_than_equal": "{given} is less than {ge}",
     "less_than": "{given} must be less than {lt}",

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     StringConstraints,
     field_validator,
     model_validator,
@@ -28,10 +29,15 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+# Numbers as YAML writes them: pydantic would take `true` for 1 and `10.0` for 10.
+WholeNumber = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
+
+
 def _lines(value: object) -> object:
     """A title may be one line or a list of lines; both become a tuple of lines. YAML reads
     `title: 2015` as a number: it is still a line of text."""
-    if isinstance(value, (str, int, float)):
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list):
         raise ValueError("write one line of text, or a list of lines")
@@ -178,8 +184,8 @@ TRIM_SIZES = {"A4": (210.0, 297.0), "大16开": (210.0, 285.0)}
 class Trim(Record):
     """Trimmed page size in millimetres."""
 
-    width: float = Field(gt=50, lt=1000)
-    height: float = Field(gt=50, lt=1000)
+    width: Number = Field(gt=50, lt=1000)
+    height: Number = Field(gt=50, lt=1000)
 
 
 def _trim(value: object) -> object:
@@ -207,7 +213,7 @@ class Fees(Record):
     """`fees:` in issue.yaml: the rate `publisher stats` pays authors, in 元 per thousand
     characters of 版面字数."""
 
-    per_thousand: float = Field(gt=0)
+    per_thousand: Number = Field(gt=0)
 
 
 def issn_check_digit(seven: str) -> str:
@@ -250,7 +256,7 @@ class Imprint(Record):
     recipients: str | None = Field(default=None, description="发送对象 (internal)")
     published: str | None = Field(default=None, description="出版日期, as printed")
     printed: str | None = Field(default=None, description="印刷日期, as printed (internal)")
-    copies: int | None = Field(default=None, gt=0, description="印数 (internal)")
+    copies: WholeNumber | None = Field(default=None, gt=0, description="印数 (internal)")
     price: str | None = Field(default=None, description="定价, as printed: 8.00元")
     cn: str | None = Field(default=None, pattern=r"^CN ?\d{2}-\d{4}/[A-Z0-9]{1,3}$",
                            description="国内统一连续出版物号, e.g. CN64-1001/D")
@@ -301,9 +307,9 @@ class Manifest(Record):
 
     magazine: str = Field(min_length=1)
     label: str = Field(min_length=1, description="the issue label as printed, e.g. 2015·10")
-    year: int = Field(ge=1900, le=2200)
-    month: int = Field(ge=1, le=12)
-    number: int | None = Field(default=None, description="running number (总第…期), if any")
+    year: WholeNumber = Field(ge=1900, le=2200)
+    month: WholeNumber = Field(ge=1, le=12)
+    number: WholeNumber | None = Field(default=None, description="running number (总第…期), if any")
     trim: Annotated[Trim, BeforeValidator(_trim)] = Trim.model_validate(_trim("大16开"))
     columns: tuple[Column, ...] = Field(min_length=1)
     cover_lines: tuple[str, ...] = ()

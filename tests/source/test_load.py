@@ -62,6 +62,12 @@ BROKEN = {
         "image-outside/articles/10-a.md:10: image `https://example.org/x.png` must be a file in "
         "the issue folder, named relative to the article",
     ],
+    # YAML reads yes, on and true as true, which pydantic would take for the number 1.
+    "yaml-booleans": [
+        "yaml-booleans/articles/10-good.md:4: `title`: write one line of text, or a list of lines",
+        "yaml-booleans/issue.yaml:4: `month`: write a whole number here",
+        "yaml-booleans/issue.yaml:8: `fees.per_thousand`: write a number here",
+    ],
     "repeated-key": ["repeated-key/articles/10-a.md:4: field `title` is given twice"],
     "unopened-series": [
         "unopened-series/articles/10-a.md:4: series `sanyan` is not opened by an editor_note "
