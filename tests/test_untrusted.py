@@ -251,6 +251,13 @@ HOSTILE = {
         f"yaml-escapes/articles/40-d.md:6:3: {PRIVATE_USE.format('E001')}",
         f"yaml-escapes/issue.yaml:1:11: control character U+001B (ESC) {CANNOT_PRINT}",
     ],
+    # Options in braces would hide a link's or a code span's text, or reach the outputs' HTML.
+    "option-braces": [
+        "option-braces/articles/10-good.md:10: `{style=…}` after a link: only a picture takes "
+        "options in braces; delete them",
+        "option-braces/articles/10-good.md:12: `{hidden=…}` after a `code` span: only a picture "
+        "takes options in braces; delete them",
+    ],
     "bad-links": [
         "bad-links/articles/10-a.md:8: link `30-next.md`: no such item in the issue",
         f"bad-links/articles/10-a.md:10: link `/etc/passwd`: {WEB_ONLY}",

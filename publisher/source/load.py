@@ -279,6 +279,19 @@ def _check_body(
                     errors.append(SourceError(str(exc), path, line))
             elif child.type == "link_open":
                 _check_link(child.attrGet("href") or "", path, line, errors)
+                _check_no_options(child, {"href", "title"}, "a link", path, line, errors)
+            elif child.type == "code_inline":
+                _check_no_options(child, set(), "a `code` span", path, line, errors)
+
+
+def _check_no_options(token, own: set[str], what: str, path: Path, line: int | None,
+                      errors: list[PublisherError]) -> None:
+    """`{style=…}` after a link or code would hide its text or reach the outputs' HTML: only
+    a picture takes options in braces."""
+    given = sorted(set(token.attrs) - own)
+    if given:
+        errors.append(SourceError(f"`{{{given[0]}=…}}` after {what}: only a picture takes "
+                                  "options in braces; delete them", path, line))
 
 
 def _check_link(href: str, path: Path, line: int | None, errors: list[PublisherError]) -> None:
