@@ -73,26 +73,33 @@ class LayoutLoader(jinja2.BaseLoader):
 
     def get_source(self, environment: jinja2.Environment,
                    template: str) -> tuple[str, str, Callable[[], bool]]:
-        name = template.removeprefix("!")
-        folders = (self.searchpath[1:] or self.searchpath) if name != template else self.searchpath
-        found = next(((folder, file) for folder in folders
-                      if (file := inside(folder, name)) is not None), None)
+        found = self._found(template)
         if found is None:
             raise jinja2.TemplateNotFound(template)
-        folder, file = found
+        folder, file, stamp = found
+        name = template.removeprefix("!")
         try:
             source = read_utf8(file, MAX_TEMPLATE_BYTES)
         except SourceError as error:
             raise TemplateRefused(name, folder.joinpath(name), error.message) from None
-        stamp = file.stat().st_mtime_ns
-        return source, str(folder.joinpath(name)), lambda: _stamp(file) == stamp
+        # Loaded again when the file changes, and when another is found first: an issue's new
+        # override of a project template, or the same folders seen from another current folder.
+        return source, str(folder.joinpath(name)), lambda: self._still(template, found)
 
-
-def _stamp(file: Path) -> int | None:
-    try:
-        return file.stat().st_mtime_ns
-    except OSError:
+    def _found(self, template: str) -> tuple[Path, Path, int] | None:
+        """The folder and file `template` names, and the file's time, or None."""
+        name = template.removeprefix("!")
+        folders = (self.searchpath[1:] or self.searchpath) if name != template else self.searchpath
+        for folder in folders:
+            if (file := inside(folder, name)) is not None:
+                return folder, file, file.stat().st_mtime_ns
         return None
+
+    def _still(self, template: str, found: tuple[Path, Path, int]) -> bool:
+        try:
+            return self._found(template) == found
+        except (TemplateRefused, OSError):
+            return False
 
 
 class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
@@ -223,6 +230,20 @@ def render(env: jinja2.Environment, name: str, **context: object) -> str:
         if path is None:
             raise
         raise BuildError(f"layout template: {type(exc).__name__}: {exc}", path, line) from None
+
+
+def written_at(folders: tuple[Path, ...], text: str) -> tuple[Path | None, int | None]:
+    """The template file and line where `text` is written, searching the layout `folders` in
+    order; (None, None) if it is in none (a template made it up)."""
+    for folder in folders:
+        for path in sorted(folder.rglob("*.j2")):
+            try:
+                source = read_utf8(path, MAX_TEMPLATE_BYTES)
+            except SourceError:
+                continue
+            if (at := source.find(text)) >= 0:
+                return path, source.count("\n", 0, at) + 1
+    return None, None
 
 
 def _template_frame(exc: Exception, env: jinja2.Environment, *,

@@ -195,6 +195,40 @@ def test_an_error_in_the_code_a_template_calls_keeps_its_traceback(workdir):
         render(environment((workdir,)), "page.html.j2", broken=broken)
 
 
+@pytest.mark.parametrize(("template", "written", "reference"), [
+    ("epub.css.j2", "@import url(http://127.0.0.1:1/track.css);", "http://127.0.0.1:1/track.css"),
+    ("epub.css.j2", "body { background: url(file:///etc/hostname) }", "file:///etc/hostname"),
+    ("item.xhtml.j2", '<img src="file:///etc/hostname" alt=""/>', "file:///etc/hostname"),
+    ("item.xhtml.j2", '<p style="background: url(//example.org/a.png)">x</p>',
+     "//example.org/a.png"),
+    ("item.xhtml.j2", '<iframe src="https://example.org/"></iframe>', "<iframe>"),
+    ("item.xhtml.j2", '<a href="file:///etc/passwd">看这里</a>', "file:///etc/passwd"),
+])
+def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, template, written,
+                                                          reference):
+    root = hostile(workdir, "epub-refers-out", base="good-minimal")
+    layout = root / "layouts" / "epub" / template
+    layout.parent.mkdir(parents=True)
+    lines = (SHIPPED / "epub" / template).read_text(encoding="utf-8").split("\n")
+    at = 2 if template.endswith(".css.j2") else 8  # after @charset; inside <article>
+    layout.write_text("\n".join([*lines[:at - 1], written, *lines[at - 1:]]), encoding="utf-8")
+    assert refused(capsys, "build", "epub-refers-out", "--epub") == [
+        f"{layout.relative_to(workdir)}:{at}: layout template: `{reference}`: an EPUB refers "
+        "only to its own files, and links only to the web (http://, https://, mailto:)"]
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "javascript:alert(1)"])
+def test_a_print_layout_links_only_to_the_web_or_the_issue(workdir, capsys, target):
+    root = hostile(workdir, "print-links-out", base="good-minimal")
+    layout = root / "layouts" / "partials" / "byline.html.j2"
+    layout.parent.mkdir(parents=True)
+    shipped = (SHIPPED / "partials" / "byline.html.j2").read_text(encoding="utf-8")
+    layout.write_text(f'<p><a href="{target}">看这里</a></p>\n{shipped}', encoding="utf-8")
+    assert refused(capsys, "build", "print-links-out", "--pdf") == [
+        f"{layout.relative_to(workdir)}:1: layout template: a link to `{target}`: a link goes "
+        "to a web address (http://, https:// or mailto:) or to an item of the issue"]
+
+
 def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
     root = hostile(workdir, "layouts-linked", base="good-minimal")
     (workdir / "elsewhere").mkdir()

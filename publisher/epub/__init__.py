@@ -18,10 +18,17 @@ from ebooklib import epub
 from publisher import templates
 from publisher.context import BuildContext
 from publisher.epub.cover import cover_png
-from publisher.epub.documents import COVER, chapters, page_break, render_documents
+from publisher.epub.documents import (
+    COVER,
+    chapters,
+    page_break,
+    refuse_outside,
+    render_documents,
+)
 from publisher.epub.fonts import embedded_fonts
 from publisher.epub.nav import toc_entries
 from publisher.epub.package import ZIP_EPOCH, ContentDocument, Writer, metadata, normalise_zip
+from publisher.epub.references import stylesheet_reference
 from publisher.output import atomic_output, build_time
 from publisher.pdf.page_map import PageStart
 from publisher.source.load import IMAGE_TYPES
@@ -56,6 +63,7 @@ def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False,
     stylesheets = [FONT_STYLESHEET, STYLESHEET] if embed_fonts else [STYLESHEET]
     families = {name: role.css_families for name, role in context.roles.items()}
     css = templates.render(env, "epub/epub.css.j2", fonts=families).encode()
+    refuse_outside(env, stylesheet_reference(css.decode()))
     documents = render_documents(context, env, chapter_list, images, stylesheets, page_map)
     marked = {page.id: document.file_name for document in documents for page in document.pages}
     pages = [(page.folio, f"{marked[page.id]}#{page.id}") for page in map(page_break, page_map)]

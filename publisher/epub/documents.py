@@ -13,6 +13,8 @@ from publisher import templates
 from publisher.context import BuildContext
 from publisher.epub.body import PageBreak, body_xhtml, marker_html, with_word_breaks
 from publisher.epub.nav import issue_outline, item_links, shown_title
+from publisher.epub.references import document_reference
+from publisher.errors import BuildError
 from publisher.pdf.page_map import PageStart
 from publisher.source.markup import to_html
 from publisher.source.model import Article, Column, Issue, Kind
@@ -119,7 +121,16 @@ def page_break(start: PageStart) -> PageBreak:
 def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
               env: jinja2.Environment, template: str, **values) -> Document:
     xhtml = templates.render(env, template, title=title, marker=marker_html, **values).encode()
+    refuse_outside(env, document_reference(xhtml))
     return Document(uid, file_name, title, xhtml, tuple(pages))
+
+
+def refuse_outside(env: jinja2.Environment, reference: str | None) -> None:
+    """Stop the build where a layout made the book refer outside itself (`references`)."""
+    if reference is not None:
+        raise BuildError(f"layout template: `{reference}`: an EPUB refers only to its own files, "
+                         "and links only to the web (http://, https://, mailto:)",
+                         *templates.written_at(env.loader.searchpath, reference.strip("<>")))
 
 
 def _image_resolver(issue: Issue, item: Article, images: dict[Path, str]):

@@ -166,6 +166,7 @@ def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]],
         if text:
             typeset(html.etree_element)
         document = html.render(stylesheets=stylesheets, font_config=font_config)
+        refuse_outside_links(document, context.layout_folders)
         if not text:
             return document, [], []
         runs = list(text_boxes(document, issue))
@@ -177,6 +178,20 @@ def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]],
         if smaller is None:
             return document, runs, problems
         scales = smaller
+
+
+def refuse_outside_links(document, folders: tuple[Path, ...]) -> None:
+    """A link goes to the web or within the issue (the loader checks the articles'): one that a
+    layout made (an `<a href>`, a CSS `-weasy-link`) to a `file:` would point a reader into the
+    build machine."""
+    from urllib.parse import urlsplit
+
+    for page in document.pages:
+        for kind, target, *_ in page.links:
+            if kind == "external" and urlsplit(target).scheme not in ("http", "https", "mailto"):
+                raise BuildError(f"layout template: a link to `{target}`: a link goes to a web "
+                                 "address (http://, https:// or mailto:) or to an item of the "
+                                 "issue", *templates.written_at(folders, target))
 
 
 def refuse_fetched(url_fetcher) -> None:

@@ -94,16 +94,21 @@ def padded_name(name: str) -> str:
     return f"{name[0]}\u3000{name[1]}" if len(name) == 2 else name
 
 
-@lru_cache(maxsize=1024)
 def item_html(article: Article, folders: tuple[Path, ...], label: str | None = None) -> ItemHTML:
     """The HTML of one item; a pure function of the Article, the layout folders and its label
-    (no bookmark without one)."""
+    (no bookmark without one), and of where its pictures are: its path may be relative to a
+    current folder that changed since."""
+    return _item_html(article, folders, label, article.path.parent.resolve())
+
+
+@lru_cache(maxsize=1024)
+def _item_html(article: Article, folders: tuple[Path, ...], label: str | None,
+               pictures: Path) -> ItemHTML:
     env = _environment(folders)
     body = article.body
     if article.kind == Kind.box and "::: excerpt" not in body:
         body = f"::: excerpt\n{body}\n:::\n"
-    base = article.path.parent
-    fragment = Markup(to_html(body, lambda src: (base / src).resolve().as_uri()))
+    fragment = Markup(to_html(body, lambda src: (pictures / src).resolve().as_uri()))
     context = {"article": article, "kind": article.kind.value, "label": label}
     head = Markup(templates.render(env, "partials/head.html.j2", **context, body=fragment))
     wide = article.span == Span.full_width

@@ -1,0 +1,84 @@
+"""What an EPUB's documents and stylesheets may refer to: the book's own files, and the web
+from a link. An issue's `layouts/epub/` templates come from outside: an `@import` or `url()` of
+a stylesheet, or a document's `src` or `href`, to a server or a `file:` would have a reading
+system fetch it; a frame, object or script would run or show what the book does not hold."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import tinycss2
+from lxml import etree
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# Attributes whose value a reading system fetches (or, of a link, opens).
+REFERENCES = frozenset({"src", "href", "data", "poster", "srcset", "action", "formaction",
+                        "background", "cite", "longdesc", "manifest", "icon", "ping"})
+# CSS functions whose strings are addresses.
+URL_FUNCTIONS = frozenset({"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"})
+EMBEDDING = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet",
+                       "base", "form", "portal"})
+
+
+def _own(reference: str) -> bool:
+    """A file of the book, named relative to the document (or an anchor in it)."""
+    parts = urlsplit(reference.strip())
+    return not parts.scheme and not parts.netloc and not parts.path.startswith("/")
+
+
+def document_reference(xhtml: bytes) -> str | None:
+    """The first thing an XHTML document refers to outside the book, as the layout wrote it,
+    or an element that would embed it; None if there is none."""
+    root = etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False, no_network=True))
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        tag = etree.QName(element).localname
+        if tag in EMBEDDING:
+            return f"<{tag}>"
+        if tag == "style" and (found := stylesheet_reference(element.text or "")):
+            return found
+        for name, value in element.attrib.items():
+            attribute = etree.QName(name).localname
+            if attribute == "style" and (found := stylesheet_reference(value, inline=True)):
+                return found
+            if attribute not in REFERENCES:
+                continue
+            targets = ([part.split()[0] for part in value.split(",") if part.split()]
+                       if attribute == "srcset" else [value])
+            for target in targets:
+                web_link = (tag == "a" and attribute == "href"
+                            and urlsplit(target.strip()).scheme in LINK_SCHEMES)
+                if not (web_link or _own(target)):
+                    return target
+    return None
+
+
+def stylesheet_reference(css: str, *, inline: bool = False) -> str | None:
+    """The first `@import` or `url()` of a stylesheet (or a `style` attribute's declarations)
+    that is not a file of the book."""
+    if inline:
+        rules = tinycss2.parse_blocks_contents(css)
+    else:
+        rules = tinycss2.parse_stylesheet(css)
+    for token in _tokens(rules):
+        if token.type == "url":
+            targets = [token.value]
+        elif token.type == "function" and token.lower_name in URL_FUNCTIONS:
+            targets = [arg.value for arg in token.arguments if arg.type == "string"]
+        elif token.type == "at-rule" and token.lower_at_keyword == "import":
+            targets = [t.value for t in token.prelude if t.type == "string"]
+        else:
+            continue
+        if found := next((target for target in targets if not _own(target)), None):
+            return found
+    return None
+
+
+def _tokens(nodes):
+    """Every node, with those inside rules, declarations, blocks and functions."""
+    for node in nodes:
+        yield node
+        for inner in ("prelude", "content", "arguments", "value"):
+            if isinstance(found := getattr(node, inner, None), list):
+                yield from _tokens(found)
