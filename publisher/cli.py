@@ -35,9 +35,18 @@ def _one_warm_process() -> None:
     os.environ.setdefault("PUBLISHER_WORKERS", "1")
 
 
+def _an_issue_folder(root: Path) -> None:
+    """`watch` and `preview` wait for an issue's fixes, but not for its folder to appear."""
+    from publisher.errors import SourceError
+
+    if not root.is_dir():
+        raise SourceError("no such issue folder", root)
+
+
 def _watch(args: argparse.Namespace) -> int:
     from publisher.watch import report, watch
 
+    _an_issue_folder(args.issue)
     _one_warm_process()
     try:
         watch(args.issue, args.output, on_build=report, **_wanted(args))
@@ -49,6 +58,7 @@ def _watch(args: argparse.Namespace) -> int:
 def _preview(args: argparse.Namespace) -> int:
     from publisher.preview import serve
 
+    _an_issue_folder(args.issue)
     _one_warm_process()
     try:
         serve(args.issue, args.output, port=args.port)

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 
+from publisher.errors import BuildError
 from publisher.watch import Outcome, report, watch
 
 HOST = "127.0.0.1"
@@ -127,7 +128,11 @@ def serve(root: Path, out_dir: Path | None = None, *, port: int = 8011) -> None:
     """Serve the preview on 127.0.0.1:`port` (0: any free port) until interrupted."""
     proof = Proof()
     handler = type("ProofHandler", (Handler,), {"proof": proof})
-    server = ThreadingHTTPServer((HOST, port), handler)
+    try:
+        server = ThreadingHTTPServer((HOST, port), handler)
+    except OSError as exc:
+        raise BuildError(f"cannot serve the preview on {HOST}:{port}: {exc.strerror}; give "
+                         "another port with --port (make preview PORT=…)") from None
     stop = threading.Event()
 
     def rebuilt(outcome: Outcome) -> None:

@@ -75,3 +75,28 @@ def test_the_preview_shows_the_issue_follows_edits_and_shows_errors(preview):
             assert page.evaluate("window.sameDocument")
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("command", ["watch", "preview"])
+def test_a_missing_issue_folder_is_one_line(tmp_path, capsys, command):
+    from publisher.cli import main
+
+    assert main([command, str(tmp_path / "nowhere"), "-o", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"{tmp_path / 'nowhere'}: no such issue folder"]
+
+
+def test_a_port_in_use_is_one_line(capsys, monkeypatch):
+    import socket
+
+    from publisher.cli import main
+
+    monkeypatch.delenv("PUBLISHER_WORKERS", raising=False)  # which `preview` sets for itself
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["preview", str(ROOTS / "good-minimal"), "--port", str(port)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"cannot serve the preview on 127.0.0.1:{port}: Address already in use; give another "
+        "port with --port (make preview PORT=…)"]

@@ -550,7 +550,7 @@ def lint(target: Path, fix: bool = False) -> LintReport:
                 for f in rule(t, context) if f is not None]
     if "review" not in issue.lint.disable:
         findings += [f for f in review_findings(issue) if chosen(f.path)]
-    findings = sorted(set(findings), key=lambda f: (str(f.path), f.line, f.col, f.rule))
+    findings = sorted(set(findings), key=lambda f: (str(f.path), f.line, f.col, f.rule, str(f)))
     report = LintReport(findings)
     if fix:
         report.fixed = apply_fixes([f for f in findings if f.fixable])

@@ -4,6 +4,7 @@ keywords."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from publisher.desk.layout import LaidOutIssue
@@ -11,7 +12,10 @@ from publisher.desk.stats import authors
 from publisher.epub.nav import nav_label
 from publisher.keywords import article_keywords
 from publisher.output import atomic_output
+from publisher.source.markup import ARTICLE_NAME
 from publisher.source.model import Article, Issue, Kind
+
+logger = logging.getLogger(__name__)
 
 # Items with pages of their own: articles (speeches are articles of a series) and editorials;
 # briefs, boxes, 编者按 and the back cover share their pages.
@@ -33,6 +37,11 @@ def offprints(issue: Issue, laid_out: LaidOutIssue, out_dir: Path) -> list[Path]
         first, last = laid_out.pages_of(article.anchor)
         _write(reader, article, issue, laid_out, outline, first - 1, last - 1, target)
         written.append(target)
+    for stale in sorted((out_dir / "offprints").glob("*.pdf")):
+        # An offprint of an item that is no longer in the issue (or no longer one of them).
+        if stale not in written and ARTICLE_NAME.match(stale.with_suffix(".md").name):
+            stale.unlink()
+            logger.info("removed %s: its item is no longer an article of the issue", stale)
     return written
 
 

@@ -3,6 +3,7 @@ sample's real slips, `--fix`, and switching rules off."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -110,6 +111,19 @@ def test_review_note(tmp_path):
     make_issue(tmp_path, "正文。", front="review: [no title in the text]\n")
     (found,) = [f for f in lint(tmp_path).findings if f.rule == "review"]
     assert (found.line, found.found) == (4, "no title in the text")
+
+
+def test_findings_at_one_place_come_in_one_order(tmp_path):
+    """Found as a set, whose order follows the process's string hashes: sorted to the end."""
+    import subprocess
+    import sys
+
+    make_issue(tmp_path, "正文。", front="review: [丙, 甲, 乙, 丁]\n")
+    printed = {subprocess.run([sys.executable, "-m", "publisher.cli", "lint", str(tmp_path),
+                               "--exit-zero"], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(4)}
+    assert len(printed) == 1
 
 
 def test_position_is_the_source_line_and_column(tmp_path):

@@ -76,3 +76,16 @@ def test_offprint_pages_metadata_and_bookmarks(sample_pdf, sample_issue, sample_
     first = issue.page_labels.index(reader.page_labels[0])
     for offset, page in enumerate(reader.pages):
         assert page.extract_text() == issue.pages[first + offset].extract_text()
+
+
+def test_an_offprint_of_an_item_no_longer_in_the_issue_is_removed(sample_issue, sample_laid_out,
+                                                                     tmp_path):
+    from publisher.desk.offprints import offprints
+
+    folder = tmp_path / "offprints"
+    folder.mkdir()
+    gone, kept = folder / "470-moved-away.pdf", folder / "notes.pdf"
+    gone.write_bytes(b"%PDF- an earlier run's")
+    kept.write_bytes(b"%PDF- the editor's own")
+    written = offprints(sample_issue, sample_laid_out, tmp_path)
+    assert sorted(folder.iterdir()) == sorted([*written, kept])
