@@ -90,7 +90,8 @@ def test_a_port_in_use_is_one_line(capsys, monkeypatch):
 
     from publisher.cli import main
 
-    monkeypatch.delenv("PUBLISHER_WORKERS", raising=False)  # which `preview` sets for itself
+    # `preview` sets it for its own process: put back as it was after the test.
+    monkeypatch.setenv("PUBLISHER_WORKERS", os.environ.get("PUBLISHER_WORKERS", ""))
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
