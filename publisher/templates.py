@@ -233,10 +233,10 @@ def render(env: jinja2.Environment, name: str, **context: object) -> str:
 
 
 def written_at(folders: tuple[Path, ...], text: str) -> tuple[Path | None, int | None]:
-    """The template file and line where `text` is written, searching the layout `folders` in
-    order; (None, None) if it is in none (a template made it up)."""
+    """The template or stylesheet and line where `text` is written, searching the layout
+    `folders` in order; (None, None) if it is in none (a template made it up)."""
     for folder in folders:
-        for path in sorted(folder.rglob("*.j2")):
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in (".j2", ".css")):
             try:
                 source = read_utf8(path, MAX_TEMPLATE_BYTES)
             except SourceError:

@@ -229,6 +229,24 @@ def test_a_print_layout_links_only_to_the_web_or_the_issue(workdir, capsys, targ
         "to a web address (http://, https:// or mailto:) or to an item of the issue"]
 
 
+@pytest.mark.parametrize("url", ["file:///etc/hostname", "../nowhere.png"])
+def test_a_stylesheets_reference_is_refused_at_its_line(workdir, capsys, url):
+    """Outside the issue, or a file of it that is not there: one line, the stylesheet's."""
+    root = hostile(workdir, "css-refers-out", base="good-minimal")
+    css = root / "layouts" / "print.css"
+    css.parent.mkdir()
+    shipped = (SHIPPED / "print.css").read_text(encoding="utf-8")
+    css.write_text(f"{shipped}\np {{ background: url({url}) }}\n", encoding="utf-8")
+    line = shipped.count("\n") + 2
+    if url.startswith("file:"):
+        problem = (f"a picture or layout refers to {url}: a build reads only files in the issue "
+                   "folder, its layouts and fonts folders, and never the network")
+    else:
+        problem = f"a layout refers to {(root / 'nowhere.png').as_uri()}: no such file"
+    assert refused(capsys, "build", "css-refers-out", "--pdf") == [
+        f"{css.relative_to(workdir)}:{line}: {problem}"]
+
+
 def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
     root = hostile(workdir, "layouts-linked", base="good-minimal")
     (workdir / "elsewhere").mkdir()

@@ -138,7 +138,7 @@ def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> None:
         document = document.copy(plan.order)
         # SVG pictures fetch their own images only here.
         data = document.write_pdf(pdf_identifier=True, uncompressed_pdf=False, pdf_tags=True)
-    refuse_fetched(document.url_fetcher)
+    refuse_fetched(document.url_fetcher, context.layout_folders)
     with atomic_output(path) as tmp:
         pages.finish(PdfWriter(clone_from=PdfReader(BytesIO(data))), tmp, plan.labels)
 
@@ -194,13 +194,39 @@ def refuse_outside_links(document, folders: tuple[Path, ...]) -> None:
                                  "issue", *templates.written_at(folders, target))
 
 
-def refuse_fetched(url_fetcher) -> None:
-    """Stop a build whose pictures or layouts asked for what `fetcher` refused."""
+def refuse_fetched(url_fetcher, folders: tuple[Path, ...]) -> None:
+    """Stop a build whose pictures or layouts asked for what `fetcher` refused, or for a file
+    of the issue that is not there (the articles' pictures are checked before: a layout's)."""
     if url_fetcher.refused:
-        raise BuildError("a picture or layout refers to "
-                         + ", ".join(dict.fromkeys(url_fetcher.refused))
-                         + ": a build reads only files in the issue folder, its layouts and "
-                         "fonts folders, and never the network")
+        found = list(dict.fromkeys(url_fetcher.refused))
+        raise BuildError(f"a picture or layout refers to {', '.join(found)}: a build reads only "
+                         "files in the issue folder, its layouts and fonts folders, and never "
+                         "the network", *_written(folders, found[0]))
+    if url_fetcher.missing:
+        found = list(dict.fromkeys(url_fetcher.missing))
+        raise BuildError(f"a layout refers to {', '.join(found)}: no such file",
+                         *_written(folders, found[0]))
+
+
+def _written(folders: tuple[Path, ...], url: str) -> tuple[Path | None, int | None]:
+    """Where a layout wrote `url`: as it is, else by its file's name (a relative URL is
+    resolved before it is fetched)."""
+    from urllib.parse import unquote, urlsplit
+
+    where = templates.written_at(folders, url)
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return where if where[0] is not None or not name else templates.written_at(folders, name)
+
+
+# The URLs a fetcher refused or found missing: the build stops on them with the line that asked
+# (`refuse_fetched`), so WeasyPrint's own message of each is not shown too.
+_failed_fetches: set[str] = set()
+
+
+class _FailedFetches(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (str(record.msg).startswith("Failed to load") and record.args
+                    and record.args[0] in _failed_fetches)
 
 
 def fetcher(allowed: tuple[Path, ...]):
@@ -216,6 +242,7 @@ def fetcher(allowed: tuple[Path, ...]):
         def __init__(self):
             super().__init__()
             self.refused: list[str] = []
+            self.missing: list[str] = []
 
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
@@ -224,9 +251,18 @@ def fetcher(allowed: tuple[Path, ...]):
             if parts.scheme == "file" and parts.netloc in ("", "localhost"):
                 path = Path(url2pathname(parts.path)).resolve()
                 if any(path.is_relative_to(p) for p in allowed):
-                    return super().fetch(url, headers)
+                    try:
+                        return super().fetch(url, headers)
+                    except OSError:
+                        self.missing.append(url)
+                        _failed_fetches.add(url)
+                        raise
             self.refused.append(url)
+            _failed_fetches.add(url)
             raise ValueError("refused: not a file of the issue, its layouts or its fonts")
 
+    weasyprint_logger = logging.getLogger("weasyprint")
+    if not any(isinstance(f, _FailedFetches) for f in weasyprint_logger.filters):
+        weasyprint_logger.addFilter(_FailedFetches())
     return Fetcher()
 

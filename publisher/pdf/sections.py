@@ -357,7 +357,7 @@ def _laid_out(context: BuildContext, job: Job, *, font_scope: str | None,
             with fontshare.deferred() as fonts:
                 data = document.write_pdf(**options)
             firsts = page_firsts(document.pages, issue) if job.part is not None else []
-        refuse_fetched(document.url_fetcher)
+        refuse_fetched(document.url_fetcher, context.layout_folders)
     except PublisherError as error:
         if in_process:
             raise

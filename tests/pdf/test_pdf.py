@@ -667,15 +667,17 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
     images = {image.data for page in PdfReader(target).pages for image in page.images}
     assert len(images) == 1  # the pages share one resource dictionary
 
-    for picture, refused in [('<img src="layouts/partials/drawing.svg">', secret.as_uri()),
-                             (f'<img src="{address}/photo.png">', f"{address}/photo.png")]:
+    # The line that asked is named where a layout wrote it (not inside an SVG).
+    for picture, refused, where in [
+            ('<img src="layouts/partials/drawing.svg">', secret.as_uri(), ""),
+            (f'<img src="{address}/photo.png">', f"{address}/photo.png", f"{partial}:1: ")]:
         partial.write_text(picture, encoding="utf-8")
         target.unlink(missing_ok=True)
         with pytest.raises(BuildError) as caught:
             write_pdf(resolve(load_issue(root)), target)
         assert str(caught.value) == (
-            f"a picture or layout refers to {refused}: a build reads only files in the issue "
-            "folder, its layouts and fonts folders, and never the network")
+            f"{where}a picture or layout refers to {refused}: a build reads only files in the "
+            "issue folder, its layouts and fonts folders, and never the network")
         assert not target.exists()
     assert asked == []
 
