@@ -195,6 +195,17 @@ def test_an_error_in_the_code_a_template_calls_keeps_its_traceback(workdir):
         render(environment((workdir,)), "page.html.j2", broken=broken)
 
 
+def overridden(workdir: Path, name: str, layout: str, line: int, written: str) -> Path:
+    """good-minimal as `name`, with its own copy of the project's `layout` that has `written`
+    as line `line`; the copy's path."""
+    root = hostile(workdir, name, base="good-minimal")
+    lines = (SHIPPED / layout).read_text(encoding="utf-8").split("\n")
+    copy = root / "layouts" / layout
+    copy.parent.mkdir(parents=True)
+    copy.write_text("\n".join([*lines[:line - 1], written, *lines[line - 1:]]), encoding="utf-8")
+    return copy
+
+
 @pytest.mark.parametrize(("template", "written", "reference"), [
     ("epub.css.j2", "@import url(http://127.0.0.1:1/track.css);", "http://127.0.0.1:1/track.css"),
     ("epub.css.j2", "body { background: url(file:///etc/hostname) }", "file:///etc/hostname"),
@@ -206,12 +217,8 @@ def test_an_error_in_the_code_a_template_calls_keeps_its_traceback(workdir):
 ])
 def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, template, written,
                                                           reference):
-    root = hostile(workdir, "epub-refers-out", base="good-minimal")
-    layout = root / "layouts" / "epub" / template
-    layout.parent.mkdir(parents=True)
-    lines = (SHIPPED / "epub" / template).read_text(encoding="utf-8").split("\n")
     at = 2 if template.endswith(".css.j2") else 8  # after @charset; inside <article>
-    layout.write_text("\n".join([*lines[:at - 1], written, *lines[at - 1:]]), encoding="utf-8")
+    layout = overridden(workdir, "epub-refers-out", f"epub/{template}", at, written)
     assert refused(capsys, "build", "epub-refers-out", "--epub") == [
         f"{layout.relative_to(workdir)}:{at}: layout template: `{reference}`: an EPUB refers "
         "only to its own files, and links only to the web (http://, https://, mailto:)"]
@@ -219,11 +226,8 @@ def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, temp
 
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "javascript:alert(1)"])
 def test_a_print_layout_links_only_to_the_web_or_the_issue(workdir, capsys, target):
-    root = hostile(workdir, "print-links-out", base="good-minimal")
-    layout = root / "layouts" / "partials" / "byline.html.j2"
-    layout.parent.mkdir(parents=True)
-    shipped = (SHIPPED / "partials" / "byline.html.j2").read_text(encoding="utf-8")
-    layout.write_text(f'<p><a href="{target}">看这里</a></p>\n{shipped}', encoding="utf-8")
+    layout = overridden(workdir, "print-links-out", "partials/byline.html.j2", 1,
+                        f'<p><a href="{target}">看这里</a></p>')
     assert refused(capsys, "build", "print-links-out", "--pdf") == [
         f"{layout.relative_to(workdir)}:1: layout template: a link to `{target}`: a link goes "
         "to a web address (http://, https:// or mailto:) or to an item of the issue"]
@@ -232,12 +236,10 @@ def test_a_print_layout_links_only_to_the_web_or_the_issue(workdir, capsys, targ
 @pytest.mark.parametrize("url", ["file:///etc/hostname", "../nowhere.png"])
 def test_a_stylesheets_reference_is_refused_at_its_line(workdir, capsys, url):
     """Outside the issue, or a file of it that is not there: one line, the stylesheet's."""
-    root = hostile(workdir, "css-refers-out", base="good-minimal")
-    css = root / "layouts" / "print.css"
-    css.parent.mkdir()
-    shipped = (SHIPPED / "print.css").read_text(encoding="utf-8")
-    css.write_text(f"{shipped}\np {{ background: url({url}) }}\n", encoding="utf-8")
-    line = shipped.count("\n") + 2
+    line = len((SHIPPED / "print.css").read_text(encoding="utf-8").split("\n")) + 1
+    css = overridden(workdir, "css-refers-out", "print.css", line,
+                     f"p {{ background: url({url}) }}")
+    root = css.parents[1]
     if url.startswith("file:"):
         problem = (f"a picture or layout refers to {url}: a build reads only files in the issue "
                    "folder, its layouts and fonts folders, and never the network")
