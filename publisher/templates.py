@@ -73,33 +73,30 @@ class LayoutLoader(jinja2.BaseLoader):
 
     def get_source(self, environment: jinja2.Environment,
                    template: str) -> tuple[str, str, Callable[[], bool]]:
-        found = self._found(template)
+        name = template.removeprefix("!")
+        folders = (self.searchpath[1:] or self.searchpath) if name != template else self.searchpath
+        found = next(((index, file) for index, folder in enumerate(folders)
+                      if (file := inside(folder, name)) is not None), None)
         if found is None:
             raise jinja2.TemplateNotFound(template)
-        folder, file, stamp = found
-        name = template.removeprefix("!")
+        index, file = found
         try:
             source = read_utf8(file, MAX_TEMPLATE_BYTES)
         except SourceError as error:
-            raise TemplateRefused(name, folder.joinpath(name), error.message) from None
+            raise TemplateRefused(name, folders[index].joinpath(name), error.message) from None
         # Loaded again when the file changes, and when another is found first: an issue's new
         # override of a project template, or the same folders seen from another current folder.
-        return source, str(folder.joinpath(name)), lambda: self._still(template, found)
+        earlier = [folder.joinpath(name) for folder in folders[:index]]
+        seen = (os.getcwd(), _stamp(file))
+        return source, str(folders[index].joinpath(name)), lambda: (
+            (os.getcwd(), _stamp(file)) == seen and not any(map(os.path.lexists, earlier)))
 
-    def _found(self, template: str) -> tuple[Path, Path, int] | None:
-        """The folder and file `template` names, and the file's time, or None."""
-        name = template.removeprefix("!")
-        folders = (self.searchpath[1:] or self.searchpath) if name != template else self.searchpath
-        for folder in folders:
-            if (file := inside(folder, name)) is not None:
-                return folder, file, file.stat().st_mtime_ns
+
+def _stamp(file: Path) -> int | None:
+    try:
+        return file.stat().st_mtime_ns
+    except OSError:
         return None
-
-    def _still(self, template: str, found: tuple[Path, Path, int]) -> bool:
-        try:
-            return self._found(template) == found
-        except (TemplateRefused, OSError):
-            return False
 
 
 class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
