@@ -130,8 +130,9 @@ def serve(root: Path, out_dir: Path | None = None, *, port: int = 8011) -> None:
     handler = type("ProofHandler", (Handler,), {"proof": proof})
     try:
         server = ThreadingHTTPServer((HOST, port), handler)
-    except OSError as exc:
-        raise BuildError(f"cannot serve the preview on {HOST}:{port}: {exc.strerror}; give "
+    except (OSError, OverflowError) as exc:  # in use, or not a port number
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc).removeprefix("bind(): ")
+        raise BuildError(f"cannot serve the preview on {HOST}:{port}: {reason}; give "
                          "another port with --port (make preview PORT=…)") from None
     stop = threading.Event()
 

@@ -222,10 +222,13 @@ def render(env: jinja2.Environment, name: str, **context: object) -> str:
         path, line = _template_frame(exc, env)
         raise BuildError(f"layout template: {exc.message}", path, line) from None
     except Exception as exc:
-        # Raised by a template's own expression (`{{ 1 / 0 }}`), not by the filters it calls.
+        # Raised by a template's own expression (`{{ 1 / 0 }}`), or by a filter an issue's own
+        # template gave what it cannot take; in the project's templates, the tool's bug.
         path, line = _template_frame(exc, env, innermost=True)
         if path is None:
-            raise
+            path, line = _template_frame(exc, env)
+            if path is None or Path(path).resolve().is_relative_to(shipped("layouts")):
+                raise
         raise BuildError(f"layout template: {type(exc).__name__}: {exc}", path, line) from None
 
 

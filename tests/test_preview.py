@@ -85,6 +85,16 @@ def test_a_missing_issue_folder_is_one_line(tmp_path, capsys, command):
     assert capsys.readouterr().err.splitlines() == [f"{tmp_path / 'nowhere'}: no such issue folder"]
 
 
+def test_no_port_number_is_one_line(capsys, monkeypatch):
+    from publisher.cli import main
+
+    monkeypatch.setenv("PUBLISHER_WORKERS", os.environ.get("PUBLISHER_WORKERS", ""))
+    assert main(["preview", str(ROOTS / "good-minimal"), "--port", "70000"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "cannot serve the preview on 127.0.0.1:70000: port must be 0-65535.; give another port "
+        "with --port (make preview PORT=…)"]
+
+
 def test_a_port_in_use_is_one_line(capsys, monkeypatch):
     import socket
 

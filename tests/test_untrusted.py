@@ -214,6 +214,12 @@ def overridden(workdir: Path, name: str, layout: str, line: int, written: str) -
      "//example.org/a.png"),
     ("item.xhtml.j2", '<iframe src="https://example.org/"></iframe>', "<iframe>"),
     ("item.xhtml.j2", '<a href="file:///etc/passwd">看这里</a>', "file:///etc/passwd"),
+    ("item.xhtml.j2", '<style><!-- x -->@import url("file:///etc/passwd");</style>',
+     "file:///etc/passwd"),
+    ("item.xhtml.j2", '<?xml-stylesheet href="file:///etc/passwd" type="text/css"?>',
+     "<?xml-stylesheet?>"),
+    ("item.xhtml.j2", '<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" '
+                      'to="file:///etc/passwd"/></a></svg>', "<set>"),
 ])
 def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, template, written,
                                                           reference):
@@ -222,6 +228,22 @@ def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, temp
     assert refused(capsys, "build", "epub-refers-out", "--epub") == [
         f"{layout.relative_to(workdir)}:{at}: layout template: `{reference}`: an EPUB refers "
         "only to its own files, and links only to the web (http://, https://, mailto:)"]
+
+
+def test_an_epub_layout_may_name_a_namespace_and_hold_data(workdir, capsys):
+    """A namespace's URL is never fetched, and a `data:` URL holds what it shows."""
+    overridden(workdir, "epub-own-data", "epub/epub.css.j2", 2,
+               "@namespace epub url(http://www.idpf.org/2007/ops);\n"
+               'p { background: url("data:image/png;base64,iVBORw0KGgo=") }')
+    assert main(["build", "epub-own-data", "--epub", "-o", "out"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_filter_given_what_it_cannot_take_by_an_issues_layout_is_its_line(workdir, capsys):
+    layout = overridden(workdir, "epub-calls-badly", "epub/base.xhtml.j2", 7, "{{ marker(1) }}")
+    assert refused(capsys, "build", "epub-calls-badly", "--epub") == [
+        f"{layout.relative_to(workdir)}:7: layout template: AttributeError: 'int' object has no "
+        "attribute 'id'"]
 
 
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "javascript:alert(1)"])

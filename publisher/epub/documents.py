@@ -128,9 +128,10 @@ def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
 def refuse_outside(env: jinja2.Environment, reference: str | None) -> None:
     """Stop the build where a layout made the book refer outside itself (`references`)."""
     if reference is not None:
+        written = reference.removesuffix(">").removesuffix("?")  # `<set`, `<?xml-stylesheet`
         raise BuildError(f"layout template: `{reference}`: an EPUB refers only to its own files, "
                          "and links only to the web (http://, https://, mailto:)",
-                         *templates.written_at(env.loader.searchpath, reference.strip("<>")))
+                         *templates.written_at(env.loader.searchpath, written))
 
 
 def _image_resolver(issue: Issue, item: Article, images: dict[Path, str]):

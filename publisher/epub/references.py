@@ -16,13 +16,18 @@ REFERENCES = frozenset({"src", "href", "data", "poster", "srcset", "action", "fo
                         "background", "cite", "longdesc", "manifest", "icon", "ping"})
 # CSS functions whose strings are addresses.
 URL_FUNCTIONS = frozenset({"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"})
+# Elements that embed or run what the book does not hold, or (SVG's animations) set a reference
+# the attributes do not show.
 EMBEDDING = frozenset({"script", "iframe", "frame", "frameset", "object", "embed", "applet",
-                       "base", "form", "portal"})
+                       "base", "form", "portal", "set", "animate"})
 
 
 def _own(reference: str) -> bool:
-    """A file of the book, named relative to the document (or an anchor in it)."""
+    """A file of the book, named relative to the document (or an anchor in it), or data the
+    reference holds itself (`data:`)."""
     parts = urlsplit(reference.strip())
+    if parts.scheme == "data":
+        return True
     return not parts.scheme and not parts.netloc and not parts.path.startswith("/")
 
 
@@ -30,13 +35,17 @@ def document_reference(xhtml: bytes) -> str | None:
     """The first thing an XHTML document refers to outside the book, as the layout wrote it,
     or an element that would embed it; None if there is none."""
     root = etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False, no_network=True))
-    for element in root.iter():
+    for element in [*root.itersiblings(preceding=True), *root.iter()]:
+        if element.tag is etree.PI:  # <?xml-stylesheet href=…?>
+            return f"<?{element.target}?>"
         if not isinstance(element.tag, str):
             continue
         tag = etree.QName(element).localname
-        if tag in EMBEDDING:
+        if tag in EMBEDDING or (tag == "meta" and element.get("http-equiv")):
             return f"<{tag}>"
-        if tag == "style" and (found := stylesheet_reference(element.text or "")):
+        # Its CSS, between the comments it may hold.
+        css = (element.text or "") + "".join(child.tail or "" for child in element)
+        if tag == "style" and (found := stylesheet_reference(css)):
             return found
         for name, value in element.attrib.items():
             attribute = etree.QName(name).localname
@@ -78,6 +87,8 @@ def stylesheet_reference(css: str, *, inline: bool = False) -> str | None:
 def _tokens(nodes):
     """Every node, with those inside rules, declarations, blocks and functions."""
     for node in nodes:
+        if node.type == "at-rule" and node.lower_at_keyword == "namespace":
+            continue  # its URL names the namespace, and is never fetched
         yield node
         for inner in ("prelude", "content", "arguments", "value"):
             if isinstance(found := getattr(node, inner, None), list):

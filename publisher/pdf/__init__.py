@@ -261,6 +261,7 @@ def fetcher(allowed: tuple[Path, ...]):
             _failed_fetches.add(url)
             raise ValueError("refused: not a file of the issue, its layouts or its fonts")
 
+    _failed_fetches.clear()  # a layout's, from here on: earlier ones stopped their builds
     weasyprint_logger = logging.getLogger("weasyprint")
     if not any(isinstance(f, _FailedFetches) for f in weasyprint_logger.filters):
         weasyprint_logger.addFilter(_FailedFetches())

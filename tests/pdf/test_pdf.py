@@ -682,6 +682,23 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
     assert asked == []
 
 
+def test_weasyprints_message_of_a_refused_fetch_is_hidden_only_in_its_own_layout():
+    """The build stops on a refused fetch with its line; a later layout in the same process
+    (`watch`) that fails to load the same file is told so by WeasyPrint."""
+    import logging
+
+    from publisher.pdf import _FailedFetches, fetcher
+
+    url = "file:///etc/hostname"
+    record = logging.LogRecord("weasyprint", logging.ERROR, "", 0,
+                               "Failed to load image at %r: %s", (url, "refused"), None)
+    with pytest.raises(ValueError):
+        fetcher(()).fetch(url)
+    assert not _FailedFetches().filter(record)
+    fetcher(())
+    assert _FailedFetches().filter(record)
+
+
 def ruled_column_tops(pdf, trim) -> list[int]:
     """Pages where a rule as wide as a column stands in the first line of the text block."""
     grid = Grid(trim)
