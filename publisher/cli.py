@@ -36,11 +36,10 @@ def _one_warm_process() -> None:
 
 
 def _an_issue_folder(root: Path) -> None:
-    """`watch` and `preview` wait for an issue's fixes, but not for its folder to appear."""
-    from publisher.errors import SourceError
+    from publisher.source.load import missing_folder
 
-    if not root.is_dir():
-        raise SourceError("no such issue folder", root)
+    if (missing := missing_folder(root)) is not None:
+        raise missing
 
 
 def _watch(args: argparse.Namespace) -> int:

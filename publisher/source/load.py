@@ -76,8 +76,8 @@ MAX_PICTURE_BYTES = 64 * 2**20
 def load_issue(root: Path | str) -> Issue:
     """Load and validate one issue folder; raise IssueErrors listing every problem found."""
     root = Path(root)
-    if not root.is_dir():
-        raise IssueErrors([SourceError("no such issue folder", root)])
+    if (missing := missing_folder(root)) is not None:
+        raise IssueErrors([missing])
     errors: list[PublisherError] = []
     manifest = _load_manifest(root / MANIFEST, errors)
     articles = _load_articles(root, manifest, errors)
@@ -90,6 +90,12 @@ def load_issue(root: Path | str) -> Issue:
     for message in issue.missing_marks():
         logger.warning("%s: %s", root / MANIFEST, message)
     return issue
+
+
+def missing_folder(root: Path) -> SourceError | None:
+    """The error of an issue folder that is not there (`watch` and `preview` wait for an
+    issue's fixes, but not for its folder to appear)."""
+    return None if root.is_dir() else SourceError("no such issue folder", root)
 
 
 def review_notes(issue: Issue) -> list[SourceError]:
