@@ -232,7 +232,7 @@ def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, temp
     layout = overridden(workdir, "epub-refers-out", f"epub/{template}", at, written)
     assert refused(capsys, "build", "epub-refers-out", "--epub") == [
         f"{layout.relative_to(workdir)}:{at}: layout template: `{reference}`: an EPUB refers "
-        "only to its own files, and links only to the web (http://, https://, mailto:)"]
+        "only to its own files, and links only to the web (http://, https:// or mailto:)"]
 
 
 def test_an_epub_layout_may_name_a_namespace_and_hold_data(workdir, capsys):

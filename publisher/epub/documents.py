@@ -16,7 +16,7 @@ from publisher.epub.nav import issue_outline, item_links, shown_title
 from publisher.epub.references import document_reference
 from publisher.errors import BuildError
 from publisher.pdf.page_map import PageStart
-from publisher.source.markup import to_html
+from publisher.source.markup import WEB_SCHEMES_SHOWN, to_html
 from publisher.source.model import Article, Column, Issue, Kind
 
 COVER = "images/cover.png"
@@ -130,7 +130,7 @@ def refuse_outside(env: jinja2.Environment, reference: str | None) -> None:
     if reference is not None:
         written = reference.removesuffix(">").removesuffix("?")  # `<set`, `<?xml-stylesheet`
         raise BuildError(f"layout template: `{reference}`: an EPUB refers only to its own files, "
-                         "and links only to the web (http://, https://, mailto:)",
+                         f"and links only to the web ({WEB_SCHEMES_SHOWN})",
                          *templates.written_at(env.loader.searchpath, written))
 
 

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import tinycss2
 from lxml import etree
 
-LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+from publisher.source.markup import WEB_SCHEMES
+
 # Attributes whose value a reading system fetches (or, of a link, opens).
 REFERENCES = frozenset({"src", "href", "data", "poster", "srcset", "action", "formaction",
                         "background", "cite", "longdesc", "manifest", "icon", "ping"})
@@ -57,7 +58,7 @@ def document_reference(xhtml: bytes) -> str | None:
                        if attribute == "srcset" else [value])
             for target in targets:
                 web_link = (tag == "a" and attribute == "href"
-                            and urlsplit(target.strip()).scheme in LINK_SCHEMES)
+                            and urlsplit(target.strip()).scheme in WEB_SCHEMES)
                 if not (web_link or _own(target)):
                     return target
     return None

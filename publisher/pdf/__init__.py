@@ -186,12 +186,14 @@ def refuse_outside_links(document, folders: tuple[Path, ...]) -> None:
     build machine."""
     from urllib.parse import urlsplit
 
+    from publisher.source.markup import WEB_SCHEMES, WEB_SCHEMES_SHOWN
+
     for page in document.pages:
         for kind, target, *_ in page.links:
-            if kind == "external" and urlsplit(target).scheme not in ("http", "https", "mailto"):
+            if kind == "external" and urlsplit(target).scheme not in WEB_SCHEMES:
                 raise BuildError(f"layout template: a link to `{target}`: a link goes to a web "
-                                 "address (http://, https:// or mailto:) or to an item of the "
-                                 "issue", *templates.written_at(folders, target))
+                                 f"address ({WEB_SCHEMES_SHOWN}) or to an item of the issue",
+                                 *templates.written_at(folders, target))
 
 
 def refuse_fetched(url_fetcher, folders: tuple[Path, ...]) -> None:

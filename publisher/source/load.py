@@ -32,6 +32,8 @@ from publisher.errors import (
 )
 from publisher.source.markup import (
     ARTICLE_NAME,
+    WEB_SCHEMES,
+    WEB_SCHEMES_SHOWN,
     image_path,
     item_link,
     parse,
@@ -308,12 +310,12 @@ def _check_link(href: str, path: Path, line: int | None, errors: list[PublisherE
         if (path.parent / shown).is_file():
             return
         problem = "no such item in the issue"
-    elif parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "mailto":
+    elif parts.scheme in WEB_SCHEMES and (parts.netloc or parts.scheme == "mailto"):
         if not any(ch.isspace() for ch in shown):
             return
         problem = "has a space in it: write it as %20"
     else:
-        problem = ("a link goes to a web address (http://, https:// or mailto:) or to an item "
+        problem = (f"a link goes to a web address ({WEB_SCHEMES_SHOWN}) or to an item "
                    "of the issue by its file name (020-slug.md)")
     errors.append(SourceError(f"link `{shown}`: {problem}", path, line))
 

@@ -28,6 +28,9 @@ from publisher.source.model import anchor
 # An article's file name: its order number, a dash, its slug. A link names another item so.
 ARTICLE_NAME = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.md$")
 EXCERPT_LABEL = "微书摘"
+# Where a link may lead outside the issue, and how messages name them.
+WEB_SCHEMES = frozenset({"http", "https", "mailto"})
+WEB_SCHEMES_SHOWN = "http://, https:// or mailto:"
 ATTRIBUTION_DASH = "——"
 
 
