@@ -184,14 +184,15 @@ class Part:
         return match[1] if match else self.run["column"].id
 
 
-def _runs(context: BuildContext) -> list[dict]:
+@lru_cache(maxsize=2)  # a build asks once per section; a context is one build's
+def _runs(context: BuildContext) -> tuple[dict, ...]:
     issue = context.issue
     runs = []
     for column, articles in issue.by_column():
         items = [item_html(a, context.layout_folders, nav_label(a, issue)) for a in articles]
         runs.append({"column": column, "items": items, "blocks": blocks(items),
                      "back_cover": all(a.kind == Kind.back_cover for a in articles)})
-    return runs
+    return tuple(runs)
 
 
 def parts(context: BuildContext) -> list[Part]:
