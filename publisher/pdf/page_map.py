@@ -118,6 +118,7 @@ def page_firsts(pages: list, issue: Issue) -> list[tuple[int, int | None, int] |
     require_pinned()
     where = _positions(pages[0]._page_box.children[0].element, issue) if pages else {}
     seen: dict[tuple[int, int], int] = {}  # characters of a block laid out on earlier pages
+    begun: set[int] = set()  # items with text on earlier pages
     laid_out: set[int] = set()
     firsts: list[tuple[int, int | None, int] | None] = []
     for page in pages:
@@ -126,11 +127,13 @@ def page_firsts(pages: list, issue: Issue) -> list[tuple[int, int | None, int] |
             firsts.append(None)
             continue
         laid_out.add(id(page))
+        on_page: set[int] = set()
         for box in _text_boxes(page._page_box):
             position = where.get(id(box.element))
             if position is None:
                 continue
             order, block = position
+            on_page.add(order)
             size = counted(box.text)
             if block is None:
                 here = (order, None, 0)
@@ -138,7 +141,11 @@ def page_firsts(pages: list, issue: Issue) -> list[tuple[int, int | None, int] |
                 here = (order, block, seen.get((order, block), 0))
                 seen[(order, block)] = here[2] + size
             if first is None and size:
-                first = here
+                # A page that begins an item at its body's first character begins the item:
+                # its opening is one without text of its own here (the back cover's feature
+                # title, an untitled item's column heading).
+                first = (order, None, 0) if here[1:] == (0, 0) and order not in begun else here
+        begun |= on_page
         firsts.append(first)
     return firsts
 
