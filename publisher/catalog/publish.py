@@ -91,11 +91,12 @@ def _build(root: Path, fingerprint: str) -> tuple[dict, dict[str, bytes]]:
 
 
 def contents(issue, pdf: bytes) -> list[dict]:
-    """The 目录 as the printed one lists it (titled items, boxes left out), column by column,
-    each item with its authors and first folio: the page label of the PDF page its anchor is on."""
+    """The 目录 as the printed one lists it (boxes left out; an untitled item by its column and
+    first sentence), column by column, each item with its authors and first folio: the page
+    label of the PDF page its anchor is on."""
     from pypdf import PdfReader
 
-    from publisher.epub.nav import issue_outline, nav_label, shown_title
+    from publisher.epub.nav import issue_outline, nav_label
     from publisher.source.model import Kind
 
     reader = PdfReader(io.BytesIO(pdf))
@@ -114,7 +115,7 @@ def contents(issue, pdf: bytes) -> list[dict]:
         for item, speeches in entries:
             if item.kind != Kind.box:
                 rows = ((item, 1), *((speech, 2) for speech in speeches))
-                listed += [entry(row, level) for row, level in rows if shown_title(row, issue)]
+                listed += [entry(row, level) for row, level in rows]
         if listed:
             columns.append({"column": column.name, "order": issue.columns.index(column),
                             "items": listed})

@@ -71,6 +71,11 @@ def test_issue_page_lists_the_contents_with_folios_and_downloads(site):
         assert needed in text, needed
 
 
+def test_issue_page_lists_an_untitled_item_as_the_printed_contents_do(site):
+    (page,) = site.glob("*/2015-11/index.html")
+    assert "党建动态：今年以来，宁夏区委组织部紧密结合工作实际" in page.read_text(encoding="utf-8")
+
+
 def test_a_rebuild_reuses_unchanged_issues_rebuilds_a_changed_one_and_keeps_a_broken_one(
         library, site, tmp_path):
     library_copy, site_copy = tmp_path / "library", tmp_path / "site"
