@@ -238,7 +238,10 @@ def fetcher(allowed: tuple[Path, ...]):
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from publisher.pdf.pictures import in_srgb
+    from publisher.source.load import IMAGE_TYPES
 
     class Fetcher(URLFetcher):
         def __init__(self):
@@ -254,11 +257,22 @@ def fetcher(allowed: tuple[Path, ...]):
                 path = Path(url2pathname(parts.path)).resolve()
                 if any(path.is_relative_to(p) for p in allowed):
                     try:
-                        return super().fetch(url, headers)
+                        response = super().fetch(url, headers)
                     except OSError:
                         self.missing.append(url)
                         _failed_fetches.add(url)
                         raise
+                    kind = IMAGE_TYPES.get(path.suffix.lower())
+                    if kind is None:
+                        return response
+                    try:
+                        data = response.read()
+                    finally:
+                        response.close()
+                    picture = in_srgb(data, kind.removeprefix("image/").upper())
+                    # WeasyPrint embeds the file a file: URL names, not the bytes given.
+                    return URLFetcherResponse(response.url if picture is data else "converted:",
+                                              picture, response.headers)
             self.refused.append(url)
             _failed_fetches.add(url)
             raise ValueError("refused: not a file of the issue, its layouts or its fonts")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -120,6 +121,11 @@ def output_intent(issue: Issue) -> OutputIntent:
         raise BuildError(f"{intent.profile} is not a CMYK output profile: a press PDF's output "
                          "intent must be the printer's CMYK characterisation",
                          issue.root / "issue.yaml")
+    file = intent.profile.stat()
+    if problem := _separation_problem(intent.profile, file.st_mtime_ns, file.st_size):
+        raise BuildError(f"{intent.profile}: LittleCMS cannot separate pictures with this "
+                         f"profile ({problem}): ask the printer for its ICC version 2 profile",
+                         issue.root / "issue.yaml")
     return intent
 
 
@@ -130,6 +136,22 @@ def _profile_space(path: Path) -> str | None:
         return ImageCms.getOpenProfile(str(path)).profile.xcolor_space.strip()
     except (OSError, ImageCms.PyCMSError):
         return None
+
+
+@lru_cache(maxsize=8)  # every section of a press build asks; a changed file is asked anew
+def _separation_problem(path: Path, _mtime_ns: int, _size: int) -> str | None:
+    """Why a picture could not be separated with this output profile (`convert_rgb_images`),
+    tried on one pixel; None if it can. Pillow writes the profile back out with each converted
+    picture, and LittleCMS cannot write some (Ghostscript's ps_cmyk.icc) once used."""
+    from PIL import Image, ImageCms
+
+    try:
+        transform = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), str(path), "RGB",
+                                            "CMYK", ImageCms.Intent.PERCEPTUAL)
+        ImageCms.applyTransform(Image.new("RGB", (1, 1)), transform)
+    except (OSError, ImageCms.PyCMSError) as exc:
+        return str(exc)
+    return None
 
 
 def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *,
@@ -224,8 +246,9 @@ def keywords_xmp(xmp: bytes, keywords: str) -> bytes:
 
 
 def convert_rgb_images(writer: PdfWriter, profile: Path) -> None:
-    """Separate each RGB picture into the output profile's CMYK (sRGB assumed, perceptual), as a
-    prepress would: a PDF/X-4 with a CMYK intent must hold no device RGB."""
+    """Separate each RGB picture (sRGB: `pictures.in_srgb`) into the output profile's CMYK,
+    perceptual, as a prepress would: a PDF/X-4 with a CMYK intent must hold no device RGB. A
+    picture's transparency (its soft mask) is kept; a grey one stays grey."""
     from PIL import ImageCms
 
     transform = None
@@ -236,14 +259,16 @@ def convert_rgb_images(writer: PdfWriter, profile: Path) -> None:
             if colour is None or colour.idnum in done:
                 continue
             done.add(colour.idnum)
-            if image.image.mode not in ("RGB", "RGBA", "P", "LA"):
+            if image.image.mode not in ("RGB", "RGBA", "P"):
                 continue
             if transform is None:
                 transform = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), str(profile),
-                                                    "RGB", "CMYK",
-                                                    ImageCms.Intent.PERCEPTUAL)
-            rgb = image.image.convert("RGB")
-            image.replace(ImageCms.applyTransform(rgb, transform), quality=92)
+                                                    "RGB", "CMYK", ImageCms.Intent.PERCEPTUAL)
+            kept = {name: value for name, value in colour.get_object().items()
+                    if name in ("/SMask", "/Interpolate")}
+            image.replace(ImageCms.applyTransform(image.image.convert("RGB"), transform),
+                          quality=92)
+            colour.get_object().update(kept)
 
 
 RGB_BLACK = re.compile(rb"(?<![\d.])0 0 0 (rg|RG)(?=\s)")

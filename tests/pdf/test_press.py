@@ -114,13 +114,38 @@ def test_no_rgb_outside_the_cmyk_output_intent(press_pdf):
         assert not re.search(rb"(^|\s)(rg|RG)\s", data)
 
 
+def pictures(reader: PdfReader) -> list[StreamObject]:
+    """The file's pictures, not counting their soft masks (their transparency)."""
+    images = [o for o in objects(reader)
+              if isinstance(o, StreamObject) and o.get("/Subtype") == "/Image"]
+    masks = {id(o["/SMask"].get_object()) for o in images if "/SMask" in o}
+    return [o for o in images if id(o) not in masks]
+
+
 def test_the_periodicals_rgb_pictures_are_separated_into_cmyk(periodical_press_pdf):
-    reader = PdfReader(periodical_press_pdf)
-    pictures = [o for o in objects(reader)
-                if isinstance(o, StreamObject) and o.get("/Subtype") == "/Image"
-                and "/SMask" not in o and o.get("/Width", 0) > 100]
-    assert pictures
-    assert all(p["/ColorSpace"] == "/DeviceCMYK" for p in pictures)
+    coloured = [p for p in pictures(PdfReader(periodical_press_pdf))
+                if "/SMask" not in p and p["/Width"] > 100]
+    assert coloured
+    assert all(p["/ColorSpace"] == "/DeviceCMYK" for p in coloured)
+
+
+def test_a_pictures_transparency_is_kept_and_a_grey_picture_stays_grey(periodical_press_pdf):
+    """cutout.png (RGB on a transparent ground) and grey-mark.png (grey, transparent)."""
+    masked = [p for p in pictures(PdfReader(periodical_press_pdf)) if "/SMask" in p]
+    assert sorted(p["/ColorSpace"] for p in masked) == ["/DeviceCMYK", "/DeviceGray"]
+
+
+def test_a_picture_is_separated_as_its_own_profile_reads_it(periodical_press_pdf):
+    """tan-a98.jpg and tan-srgb.jpg hold the same numbers, one tagged Adobe RGB (1998): the
+    same numbers are different colours, and print so."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    small = [p for p in pictures(PdfReader(periodical_press_pdf))
+             if "/SMask" not in p and p["/Width"] == 240]
+    colours = {Image.open(BytesIO(p.get_data())).getpixel((120, 80)) for p in small}
+    assert len(small) == len(colours) == 2
 
 
 def output_intent(path: Path) -> DictionaryObject:
@@ -171,6 +196,15 @@ def test_a_profile_that_is_not_cmyk_is_refused(tmp_path):
 
     issue = printer_issue(tmp_path, GHOSTSCRIPT_CMYK.with_name("default_rgb.icc"))
     with pytest.raises(BuildError, match="is not a CMYK output profile"):
+        intent_of(load_issue(issue))
+
+
+def test_a_profile_littlecms_cannot_separate_with_is_one_line(tmp_path):
+    from publisher.pdf.pages import output_intent as intent_of
+    from publisher.source.load import load_issue
+
+    issue = printer_issue(tmp_path, GHOSTSCRIPT_CMYK.with_name("ps_cmyk.icc"))
+    with pytest.raises(BuildError, match="LittleCMS cannot separate pictures with this profile"):
         intent_of(load_issue(issue))
 
 
