@@ -297,6 +297,14 @@ def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | Non
     return cache.key(*parts)
 
 
+def texts_digest(root: Path) -> str:
+    """A digest of the articles' Markdown, by name and content, wherever the folder is: a PDF
+    records it (`pages.finish`), so that the desk's commands refuse a PDF of other articles
+    (issue.yaml's fees or imprint may change under a PDF that stays right)."""
+    return cache.key(*(part for path in sorted((root / "articles").glob("*.md"))
+                       for part in (path.name, path.read_bytes())))
+
+
 def _text_files(root: Path) -> list[Path]:
     """The issue's texts: issue.yaml and the articles' Markdown."""
     return [root / "issue.yaml", *sorted((root / "articles").glob("*.md"))]

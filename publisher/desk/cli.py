@@ -30,25 +30,27 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _issue_pdf(args: argparse.Namespace):
-    """The issue, its output folder and its PDF: --pdf, else OUT/<issue>.pdf brought up to
-    date with the sources."""
+    """The issue, its output folder and its PDF: --pdf, made from the issue's texts as they
+    are, else OUT/<issue>.pdf brought up to date with the sources."""
+    from publisher.desk.layout import require_texts
     from publisher.desk.stats import pdf_for
     from publisher.source.load import load_issue
 
     issue = load_issue(args.issue)
     out_dir = args.output or Path("build") / args.issue.resolve().name
+    if args.pdf:
+        require_texts(args.pdf, issue.root)
     return issue, out_dir, args.pdf or pdf_for(issue, out_dir)
 
 
 def _proof(args: argparse.Namespace) -> int:
-    from pypdf import PdfReader
-
+    from publisher.desk.layout import read_pdf
     from publisher.desk.proof import keep_proof, proof_paths
     from publisher.output import output_stem
 
     issue, out_dir, pdf = _issue_pdf(args)
     target, sheet = proof_paths(out_dir, output_stem(issue), args.round)
-    keep_proof(pdf, list(PdfReader(pdf).page_labels), target, sheet, force=args.force)
+    keep_proof(pdf, list(read_pdf(pdf).page_labels), target, sheet, force=args.force)
     print(f"{args.round}: {target}\ncontact sheet: {sheet}")
     return 0
 

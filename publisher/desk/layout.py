@@ -55,20 +55,46 @@ class PageGeometry:
         return 1 if self.gutter is None or x < sum(self.gutter) / 2 else 2
 
 
+def read_pdf(pdf: Path):
+    """pypdf's reader of `pdf`, or the one line that says why there is none."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    # pypdf logs what it repairs in a damaged file; the one line the user needs is ours.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    if not pdf.is_file():
+        raise PublisherError("no such PDF", pdf)
+    try:
+        reader = PdfReader(pdf)
+        reader.page_labels  # noqa: B018 (a text file named .pdf may fail only here)
+    except PdfReadError as exc:
+        raise PublisherError(f"not a readable PDF ({exc})", pdf) from None
+    return reader
+
+
+def require_texts(pdf: Path, root: Path) -> None:
+    """Refuse a PDF not made from the issue's articles as they are now: its counts, fees and
+    pages would be another issue's, or an earlier proof's."""
+    from publisher.build import texts_digest
+    from publisher.pdf.pages import TEXTS_KEY
+
+    recorded = (read_pdf(pdf).metadata or {}).get(TEXTS_KEY)
+    if recorded != texts_digest(root):
+        raise PublisherError(
+            f"was not made from the articles of {root} as they are now: "
+            + ("build it again, or leave --pdf out to use the issue's own PDF" if recorded
+               else "not a PDF this version of `publisher build` made"), pdf)
+
+
 class LaidOutIssue:
     """An issue's PDF read back: page labels, anchors, and the printed lines of each item."""
 
     def __init__(self, pdf: Path):
-        from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
-        # pypdf logs what it repairs in a damaged file; the one line the user needs is ours.
-        logging.getLogger("pypdf").setLevel(logging.ERROR)
         self.pdf = Path(pdf)
-        if not self.pdf.is_file():
-            raise PublisherError("no such PDF", self.pdf)
+        reader = read_pdf(self.pdf)
         try:
-            reader = PdfReader(self.pdf)
             self.labels = list(reader.page_labels)
             heights = [float(page.mediabox.height) for page in reader.pages]
             self.anchors = {

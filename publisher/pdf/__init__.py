@@ -12,6 +12,7 @@ from io import BytesIO
 from pathlib import Path
 
 from publisher import templates
+from publisher.build import texts_digest
 from publisher.context import BuildContext
 from publisher.errors import BuildError
 from publisher.output import atomic_output
@@ -59,7 +60,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
         writer = sections.compose(context, laid_out, furniture)
         shown.composed(len(writer.pages))
     with atomic_output(path) as tmp:
-        pages.finish(writer, tmp, laid_out.plan.labels,
+        pages.finish(writer, tmp, laid_out.plan.labels, texts=texts_digest(issue.root),
                      bleed=Grid(issue.trim).bleed_mm * MM if press else None,
                      intent=pages.output_intent(issue) if press else None)
 
@@ -140,7 +141,8 @@ def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> None:
         data = document.write_pdf(pdf_identifier=True, uncompressed_pdf=False, pdf_tags=True)
     refuse_fetched(document.url_fetcher, context.layout_folders)
     with atomic_output(path) as tmp:
-        pages.finish(PdfWriter(clone_from=PdfReader(BytesIO(data))), tmp, plan.labels)
+        pages.finish(PdfWriter(clone_from=PdfReader(BytesIO(data))), tmp, plan.labels,
+                     texts=texts_digest(issue.root))
 
 
 def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]], str], *,

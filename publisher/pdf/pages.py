@@ -154,10 +154,15 @@ def _separation_problem(path: Path, _mtime_ns: int, _size: int) -> str | None:
     return None
 
 
-def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *,
+# The info dictionary's record of the articles a PDF was made from (`build.texts_digest`).
+TEXTS_KEY = "/PublisherTexts"
+
+
+def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *, texts: str,
            bleed: float | None = None, intent: OutputIntent | None = None) -> None:
     """Write the PDF in `writer` (WeasyPrint's, or composed from sections of the issue from one
-    that keeps WeasyPrint's deterministic /ID) to `target` with page labels.
+    that keeps WeasyPrint's deterministic /ID) to `target` with page labels and the digest of
+    the articles' `texts`.
 
     `bleed` (points) sets each BleedBox that far around the TrimBox: WeasyPrint puts it at
     most 10 pt out, and its CSS bleed here is wider to keep the crop marks off the bleed.
@@ -170,6 +175,7 @@ def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *,
                                              trim.right + bleed, trim.top + bleed))
     if intent is not None:
         make_pdfx(writer, intent)
+    writer.add_metadata({TEXTS_KEY: texts})
     for label in labels:
         writer.set_page_label(label.first, label.last,
                               style="/D" if label.start else None,

@@ -35,3 +35,14 @@ def test_round_must_be_a_name(sample_pdf, tmp_path, capsys):
                  "-o", str(tmp_path)]) == 1
     assert "cannot name a proof round" in capsys.readouterr().err
     assert not (tmp_path / "proofs").exists()
+
+
+def test_a_missing_or_unreadable_pdf_is_one_line(tmp_path, capsys):
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_text("not a PDF", encoding="utf-8")
+    for pdf, message in ((tmp_path / "none.pdf", "no such PDF"),
+                         (damaged, "not a readable PDF")):
+        assert main(["proof", str(SAMPLE), "--round", "一校", "--pdf", str(pdf),
+                     "-o", str(tmp_path / "out")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"{pdf}: {message}") and err.count("\n") == 1
