@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -67,7 +68,11 @@ def count_words(texts: list[str]) -> int:
 
 
 def fee(layout_chars: int, per_thousand: float | None) -> float | None:
-    return None if per_thousand is None else round(layout_chars * per_thousand / 1000, 2)
+    """An item's fee: whole thousands of its 版面字数, a part thousand counted as one (办法
+    art. 5, which art. 7 applies to a periodical's one-off payment), at the rate."""
+    if per_thousand is None:
+        return None
+    return round(math.ceil(layout_chars / 1000) * per_thousand, 2)
 
 
 def item_stats(issue: Issue, laid_out: LaidOutIssue) -> list[ItemStats]:
@@ -102,7 +107,7 @@ def totals(items: list[ItemStats], issue: Issue) -> dict:
     keys = ("han", "chars", "paragraphs", "words", "lines", "layout_chars")
     total = {key: sum(getattr(item, key) for item in items) for key in keys}
     total["items"] = len(items)
-    total["fee"] = fee(total["layout_chars"], issue.fees.per_thousand if issue.fees else None)
+    total["fee"] = round(sum(item.fee for item in items), 2) if issue.fees else None
     return total
 
 
@@ -180,7 +185,7 @@ def as_table(items: list[ItemStats], total: dict) -> str:
 
 
 def write_fee_sheet(items: list[ItemStats], path: Path) -> Path:
-    with atomic_output(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
+    with atomic_output(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["author", "items", "layout_chars", "fee"])
         for row in fee_sheet(items):

@@ -112,11 +112,15 @@ def test_json_csv_and_fee_sheet(sample_pdf, tmp_path, capsys):
     for item in data["items"]:
         assert set(item) >= {"file", "title", "authors", "han", "chars", "paragraphs",
                              "folios", "lines", "layout_chars", "fee"}
-        assert item["fee"] == round(item["layout_chars"] * 100 / 1000, 2)
+        # whole thousands, a part thousand counted as one: 1125 is paid as 2000
+        assert item["fee"] == -(-item["layout_chars"] // 1000) * 100
     total = data["total"]
+    assert total["fee"] == sum(i["fee"] for i in data["items"])
     assert total["layout_chars"] == sum(i["layout_chars"] for i in data["items"])
     assert total["han"] == sum(i["han"] for i in data["items"])
-    with (out / "2015-10-fees.csv").open(encoding="utf-8") as f:
+    # with a byte order mark, so that Excel reads it as UTF-8
+    assert (out / "2015-10-fees.csv").read_bytes().startswith("\ufeffauthor,".encode())
+    with (out / "2015-10-fees.csv").open(encoding="utf-8-sig") as f:
         sheet = {row["author"]: row for row in csv.DictReader(f)}
     speech = next(i for i in data["items"] if i["file"].endswith("180-fu-xingguo.md"))
     assert float(sheet["傅兴国"]["fee"]) == speech["fee"]
