@@ -236,7 +236,8 @@ def rule_pairs(text: Text, context: LintContext) -> Iterator[Finding | None]:
 
 def rule_halfwidth(text: Text, context: LintContext) -> Iterator[Finding | None]:
     """, ; : ? ! ( ) beside Chinese text are typed half-width by mistake; a half-width bracket
-    counts when its pair holds Chinese or touches it."""
+    counts when its pair holds Chinese or either of the pair touches it: both brackets of a
+    pair are found, or neither, so that --fix never leaves (1）."""
     s = text.text
     for i, c in enumerate(s):
         if c not in HALF_TO_FULL:
@@ -244,8 +245,10 @@ def rule_halfwidth(text: Text, context: LintContext) -> Iterator[Finding | None]
         before = s[i - 1] if i else ""
         after = s[i + 1] if i + 1 < len(s) else ""
         if c in "()":
-            inside = _bracketed(s, i)
-            chinese = any(map(is_han, inside)) or is_cjk(before or " ") or is_cjk(after or " ")
+            start, end = _pair(s, i)
+            touching = s[max(start - 1, 0):start] + s[start + 1:start + 2] + s[end - 1:end] \
+                + s[end + 1:end + 2]
+            chinese = any(map(is_han, s[start + 1:end])) or any(map(is_cjk, touching))
         else:
             chinese = (bool(before) and is_cjk(before)) or (bool(after) and is_cjk(after))
             chinese = chinese and not (before.isdigit() and after.isdigit())  # 9:30, 4:6
@@ -254,13 +257,14 @@ def rule_halfwidth(text: Text, context: LintContext) -> Iterator[Finding | None]
                           HALF_TO_FULL[c], fixable=True)
 
 
-def _bracketed(s: str, i: int) -> str:
-    """The text between the half-width bracket at `i` and its partner on the same text."""
+def _pair(s: str, i: int) -> tuple[int, int]:
+    """Where the half-width bracket at `i` and its partner on the same text stand, opener
+    first; a bracket without one stands for both."""
     if s[i] == "(":
         end = s.find(")", i)
-        return s[i + 1:end] if end > 0 else ""
+        return i, end if end > 0 else i
     start = s.rfind("(", 0, i)
-    return s[start + 1:i] if start >= 0 else ""
+    return start if start >= 0 else i, i
 
 
 FULLWIDTH_ALNUM = re.compile(r"[０-９Ａ-Ｚａ-ｚ]+")

@@ -92,6 +92,14 @@ def test_rule_finds_slips_and_spares_good_chinese(tmp_path, rule):
         assert findings(tmp_path / f"good{n}", text, rule) == [], text
 
 
+def test_a_bracket_pair_is_found_and_fixed_whole(tmp_path):
+    """(1) opens the paragraph: only its closer touches Chinese, yet both are half-width."""
+    article = make_issue(tmp_path, "(1)第一条。")
+    assert [f.found for f in lint(tmp_path).findings if f.rule == "halfwidth"] == ["(", ")"]
+    lint(tmp_path, fix=True)
+    assert article.read_text(encoding="utf-8").endswith("（1）第一条。\n")
+
+
 def test_mixed_forms_across_the_issue(tmp_path):
     got = findings(tmp_path / "a", "采取“支部+协会”“站点+基地”“党员＋群众”模式。", "mixed-forms")
     assert [(f.found, f.suggestion) for f in got] == [("＋", "+")]
