@@ -109,7 +109,9 @@ def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...], *,
     book.set_language(issue.language)
     book.add_author(issue.magazine)
     book.add_metadata("DC", "date", f"{issue.year:04d}-{issue.month:02d}")
-    for name, value in (("publisher", issue.imprint.publisher), ("rights", issue.rights),
+    # An internal publication has no 出版单位: its 编印单位 answers for it.
+    publisher = issue.imprint.publisher or issue.imprint.compiler
+    for name, value in (("publisher", publisher), ("rights", issue.rights),
                         ("description", issue.description)):
         if value:
             book.add_metadata("DC", name, value)

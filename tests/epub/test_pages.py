@@ -102,8 +102,15 @@ def test_imprint_from_issue_yaml(elements_epub, book):
     assert epub.dc("description") == ["用来检验 EPUB 元素的小刊。"]
     assert epub.dc("source") == ["urn:issn:1234-5679", "CN64-0000/D"]
     assert epub.meta("pageBreakSource") == ["urn:issn:1234-5679"]
-    # the sample's issue.yaml names no publisher, rights or description: none is made up
-    assert book.dc("publisher") == book.dc("rights") == book.dc("description") == []
+    # the sample, an internal publication, is published by its 编印单位; its issue.yaml names
+    # no rights or description: none is made up
+    assert book.dc("publisher") == ["共产党人杂志社（示例）"]
+    assert book.dc("rights") == book.dc("description") == []
+    imprint = book.xml(book.name("contents.xhtml")).xpath("//*[@class='imprint-page']")[0]
+    text = "".join(imprint.itertext())
+    for mark in ("编印单位共产党人杂志社（示例）", "准印证号宁新出管字【2015】第0219号",
+                 "内部资料，免费交流", "发送对象全区各级党组织（示例）"):
+        assert mark in text, mark
 
 
 def test_an_epub_built_with_the_pdf_is_the_epub_built_alone(elements_epub, tmp_path):
