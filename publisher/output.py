@@ -86,11 +86,14 @@ def _alive(pid: int) -> bool:
 
 
 def build_time(issue: Issue) -> dt.datetime:
-    """The time stamped into outputs: SOURCE_DATE_EPOCH if set, else the issue's first day (UTC)."""
+    """The time stamped into outputs: SOURCE_DATE_EPOCH if set, else the day issue.yaml says the
+    issue was `revised`, else its first day (UTC). A corrected EPUB is a new release of the
+    same book (dcterms:modified), and the catalogue's feed announces it (its entry's update)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-    return dt.datetime(issue.year, issue.month, 1, tzinfo=dt.UTC)
+    day = issue.revised or dt.date(issue.year, issue.month, 1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def output_stem(issue: Issue) -> str:

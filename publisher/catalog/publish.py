@@ -4,6 +4,7 @@ bytes, so a worker needs the sources (at the same path) but not the site."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tempfile
@@ -84,7 +85,9 @@ def _build(root: Path, fingerprint: str) -> tuple[dict, dict[str, bytes]]:
         "stem": stem,
         "updated": build_time(issue).isoformat().replace("+00:00", "Z"),
         "files": {kind: {"name": names[kind], "type": MEDIA_TYPES[kind],
-                         "size": len(files[names[kind]])} for kind in names},
+                         "size": len(files[names[kind]]),
+                         "sha256": hashlib.sha256(files[names[kind]]).hexdigest()}
+                  for kind in names},
         "contents": contents(issue, files[names["pdf"]]),
     }
     return record, files

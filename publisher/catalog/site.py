@@ -28,6 +28,8 @@ class Summary:
     built: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    # Issues whose book changed since the site last published them, under the same date.
+    unannounced: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -36,7 +38,11 @@ class Summary:
     def lines(self) -> list[str]:
         head = (f"{len(self.built)} built, {len(self.reused)} reused, "
                 f"{len(self.failed)} failed")
-        return [head, *(f"failed: {name}: {error}" for name, error in self.failed)]
+        return [head, *(f"failed: {name}: {error}" for name, error in self.failed),
+                *(f"unannounced: {name}: its EPUB changed since the site published it, but not "
+                  "its date: add `revised: YYYY-MM-DD` (the day of the correction) to its "
+                  "issue.yaml, or readers' apps and the feed will not show the new version"
+                  for name in self.unannounced)]
 
 
 def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
@@ -108,6 +114,8 @@ class Run:
                 continue
             for file, data in result.files.items():
                 write(self.site / issue_folder(result.record) / file, data)
+            if _unannounced(self.state["issues"].get(name), result.record):
+                self.summary.unannounced.append(name)
             self.records[name] = result.record
             self.summary.built.append(name)
             self.progress(f"{where} built {name} ({result.record['magazine']} "
@@ -175,6 +183,14 @@ def _refuse_doubles(summary: Summary, records: dict[str, dict]) -> None:
                 records.pop(name)
                 summary.failed.append((name, f"the same issue as {', '.join(names)} (magazine, "
                                              "year and month): remove or correct one"))
+
+
+def _unannounced(previous: dict | None, record: dict) -> bool:
+    """The issue's EPUB is a new release (other bytes) that says the same date as the last."""
+    if not previous or "sha256" not in previous["files"]["epub"]:
+        return False
+    return (previous["files"]["epub"]["sha256"] != record["files"]["epub"]["sha256"]
+            and previous["updated"] == record["updated"])
 
 
 def _annual_key(group: list[dict]) -> str:

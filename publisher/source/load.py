@@ -500,6 +500,7 @@ REASONS = {
     "int_from_float": "`{given}` is not a whole number",
     "float_parsing": "`{given}` is not a number",
     "float_type": "write a number here",
+    "date_type": "write a date, as 2015-10-20",
     "less_than_equal": "{given} is more than {le}",
     "greater_than_equal": "{given} is less than {ge}",
     "less_than": "{given} must be less than {lt}",

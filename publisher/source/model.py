@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -324,6 +325,8 @@ class Manifest(Record):
     # For the EPUB's metadata (the publisher and the print edition's numbers are the imprint's).
     rights: str | None = Field(default=None, description="e.g. 版权所有 © 2015 某某杂志社")
     description: str | None = None
+    revised: Annotated[dt.date, Strict()] | None = Field(
+        default=None, description="the day a published issue was last corrected")
 
     @field_validator("columns")
     @classmethod
@@ -334,6 +337,15 @@ class Manifest(Record):
             if twice:
                 raise ValueError(f"column {attr} listed twice: {', '.join(twice)}")
         return columns
+
+    @field_validator("revised")
+    @classmethod
+    def _revised_after_issue(cls, revised: dt.date | None, info: ValidationInfo):
+        year, month = info.data.get("year"), info.data.get("month")
+        if revised and year and month and revised < dt.date(year, month, 1):
+            raise ValueError(f"{revised} comes before the issue's month: write the day of the "
+                             "correction, as 2015-10-20")
+        return revised
 
 
 class Issue(Record):
@@ -358,6 +370,7 @@ class Issue(Record):
     fees: Fees | None
     rights: str | None
     description: str | None
+    revised: dt.date | None
     articles: tuple[Article, ...]
 
     @property

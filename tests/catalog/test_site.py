@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -92,6 +93,10 @@ def test_a_rebuild_reuses_unchanged_issues_rebuilds_a_changed_one_and_keeps_a_br
     summary = build_catalog(library_copy, site_copy, jobs=1)
 
     assert summary.built == ["gcdr-2016-01"]
+    # Its EPUB changed under the same date: a reader's app would not see the correction.
+    assert summary.unannounced == ["gcdr-2016-01"]
+    assert any(line.startswith("unannounced: gcdr-2016-01: its EPUB changed")
+               for line in summary.lines())
     assert sorted(summary.reused) == ["gcdr-2015-11", "gcdr-2015-12"]
     assert sorted(name for name, _ in summary.failed) == [BROKEN, "zbsh-2016-01"]
     after = site_files(site_copy)
@@ -105,6 +110,34 @@ def test_a_rebuild_reuses_unchanged_issues_rebuilds_a_changed_one_and_keeps_a_br
     kept = f"{magazine_key('支部生活')}/2016-01"
     assert f'href="{kept}/index.html"' in after["index.html"].decode()
     assert after[f"{kept}/2016-01.epub"] == before[f"{kept}/2016-01.epub"]
+
+
+def test_a_revised_issue_is_a_new_release_its_feed_announces(library, site, tmp_path):
+
+    library_copy, site_copy = tmp_path / "library", tmp_path / "site"
+    shutil.copytree(library, library_copy)
+    shutil.copytree(site, site_copy)
+    root = library_copy / "gcdr-2015-11"
+    edited = next((root / "articles").glob("410-*.md"))
+    edited.write_text(edited.read_text(encoding="utf-8").replace("。", "！", 1), encoding="utf-8")
+    with (root / "issue.yaml").open("a", encoding="utf-8") as manifest:
+        manifest.write("revised: 2015-11-20\n")
+
+    summary = build_catalog(library_copy, site_copy, jobs=1)
+
+    assert summary.built == ["gcdr-2015-11"] and summary.unannounced == []
+    state = json.loads((site_copy / STATE).read_text(encoding="utf-8"))
+    assert state["issues"]["gcdr-2015-11"]["updated"] == "2015-11-20T00:00:00Z"
+    entries = [e for feed in (site_copy / "opds").glob("*.xml")
+               for e in ET.parse(feed).iter("{http://www.w3.org/2005/Atom}entry")
+               if e.findtext("{http://www.w3.org/2005/Atom}id") == state["issues"][
+                   "gcdr-2015-11"]["id"]]
+    assert entries and all(e.findtext("{http://www.w3.org/2005/Atom}updated")
+                           == "2015-11-20T00:00:00Z" for e in entries)
+    (epub,) = site_copy.glob("*/2015-11/2015-11.epub")
+    with zipfile.ZipFile(epub) as book:
+        opf = book.read(next(n for n in book.namelist() if n.endswith(".opf"))).decode()
+    assert '<meta property="dcterms:modified">2015-11-20T00:00:00Z</meta>' in opf
 
 
 def test_fingerprint_follows_the_issue_sources_and_its_own_layouts(library, tmp_path):

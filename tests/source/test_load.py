@@ -62,11 +62,13 @@ BROKEN = {
         "image-outside/articles/10-a.md:10: image `https://example.org/x.png` must be a file in "
         "the issue folder, named relative to the article",
     ],
-    # YAML reads yes, on and true as true, which pydantic would take for the number 1.
+    # YAML reads yes, on and true as true, which pydantic would take for the number 1, and
+    # would take 20151020 for a count of seconds since 1970.
     "yaml-booleans": [
         "yaml-booleans/articles/10-good.md:4: `title`: write one line of text, or a list of lines",
         "yaml-booleans/issue.yaml:4: `month`: write a whole number here",
         "yaml-booleans/issue.yaml:8: `fees.per_thousand`: write a number here",
+        "yaml-booleans/issue.yaml:9: `revised`: write a date, as 2015-10-20",
     ],
     "repeated-key": ["repeated-key/articles/10-a.md:4: field `title` is given twice"],
     "unopened-series": [
@@ -198,3 +200,16 @@ def test_validate_lists_a_broken_fonts_yaml_with_the_articles_mistakes(tmp_path,
         f"{root / 'fonts' / 'fonts.yaml'}:5: role `kai` needs `family: <font family name>`",
         "publisher: 3 problem(s) found",
     ]
+
+
+def test_a_revision_before_the_issue_is_refused_at_its_line(tmp_path, capsys):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "press-periodical", issue)
+    manifest = issue / "issue.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + "revised: 2015-09-30\n",
+                        encoding="utf-8")
+    line = manifest.read_text(encoding="utf-8").count("\n")
+    assert main(["validate", str(issue)]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{manifest}:{line}: `revised`: 2015-09-30 comes before the issue's month: write the "
+        "day of the correction, as 2015-10-20")
