@@ -58,7 +58,11 @@ def _proof(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from publisher.desk.diff import diff, mark
     from publisher.desk.layout import LaidOutIssue
+    from publisher.errors import PublisherError
 
+    # A mistyped folder would take the marked proof where nobody looks for it.
+    if args.output and not args.output.parent.is_dir():
+        raise PublisherError("no such folder for the marked proof", args.output.parent)
     new = LaidOutIssue(args.new)
     report = diff(LaidOutIssue(args.old), new)
     print(report.format())

@@ -380,10 +380,20 @@ def _reduplicates(word: str, tag: str) -> bool:
     return not (tag.startswith("v") and word[-1] in RESULT_COMPLEMENTS)
 
 
+# A word said three times is a slip even where saying it twice is reduplication (研究研究);
+# one character three times is more often a sound (哈哈哈).
+TYPED_THRICE = re.compile(r"([\u4e00-\u9fff]{2,4})\1{2,}")
+
+
 def rule_doubled(text: Text, context: LintContext) -> Iterator[Finding | None]:
+    thrice = list(TYPED_THRICE.finditer(text.text))
+    for match in thrice:
+        unit = match[1]
+        yield finding(text, match.start(), match.end(), "doubled",
+                      f"{unit} typed {len(match[0]) // len(unit)} times", unit)
     words = context.words(text.text)
     for (start, word, tag), (_, next_word, _) in zip(words, words[1:], strict=False):
-        if not any(map(is_han, word)):
+        if not any(map(is_han, word)) or any(m.start() <= start < m.end() for m in thrice):
             continue
         if word == next_word and (
             len(word) == 1 and word in FUNCTION_CHARS
@@ -535,9 +545,12 @@ def review_findings(issue: Issue) -> Iterator[Finding]:
 
 
 def lint(target: Path, fix: bool = False) -> LintReport:
-    """Lint an issue folder, or one article file of an issue."""
+    """Lint an issue folder, or one file of an issue: an article, or its issue.yaml."""
     target = Path(target)
-    root = target.parent.parent if target.is_file() else target
+    if target.suffix in (".md", ".yaml") and not target.is_file():
+        raise PublisherError("no such file", target)
+    root = target.parent if target.name == MANIFEST else \
+        target.parent.parent if target.is_file() else target
     if target.is_file() and not (root / MANIFEST).is_file():
         raise PublisherError(f"not an article of an issue: no {MANIFEST} in {root}", target)
     issue = load_issue(root)

@@ -50,6 +50,13 @@ def test_diff_names_only_the_edited_page(sample_pdf, edited_pdf, sample_laid_out
         assert (yellow > 50) == expect
 
 
+def test_a_marked_proof_goes_only_into_a_folder_that_is_there(sample_pdf, tmp_path, capsys):
+    target = tmp_path / "no" / "such" / "marked.pdf"
+    assert main(["diff", str(sample_pdf), str(sample_pdf), "-o", str(target)]) == 1
+    assert capsys.readouterr().err == f"{target.parent}: no such folder for the marked proof\n"
+    assert not (tmp_path / "no").exists()
+
+
 class Proof:
     """Two pages of printed lines, as LaidOutIssue gives them."""
 

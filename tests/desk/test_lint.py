@@ -67,9 +67,10 @@ CASES = {
     ),
     "doubled": (
         [("把党员教育工作纳入纳入责任制。", "纳入纳入"), ("这是是一个问题。", "是是"),
-         ("的的问题", "的的")],
+         ("的的问题", "的的"), ("我们要研究研究研究。", "研究研究研究"),
+         ("纳入纳入纳入规划。", "纳入纳入纳入")],
         ["我们要研究研究这个问题。", "常常清清楚楚地一个一个说。", "月月清。",
-         "一项一项明确责任。"],
+         "一项一项明确责任。", "他哈哈哈地笑了。"],
     ),
     "de": (
         [("他跑的很快。", "的"), ("他认真的学习了文件。", "的")],
@@ -212,3 +213,13 @@ def test_cli_lint_file_and_exit_codes(tmp_path, capsys):
     clean = issue / "articles" / "010-juanshouyu.md"
     assert main(["lint", str(clean)]) == 0
     assert textwrap.dedent(capsys.readouterr().out).strip().endswith("0 finding(s)")
+
+
+def test_a_missing_file_or_the_manifest_is_named_as_what_it_is(tmp_path, capsys):
+    make_issue(tmp_path, "坚持问题导向,抓好整改。")
+    missing = tmp_path / "articles" / "999-none.md"
+    assert main(["lint", str(missing)]) == 1
+    assert capsys.readouterr().err == f"{missing}: no such file\n"
+    # issue.yaml is a file of its issue: its own texts are linted, not the articles'
+    assert main(["lint", str(tmp_path / "issue.yaml")]) == 0
+    assert capsys.readouterr().out.strip() == "0 finding(s)"
