@@ -217,10 +217,34 @@ class LaidOutIssue:
         first = self.anchors[anchor].page
         return first, max([first, *(ln.page for ln in lines)])
 
+    @cached_property
+    def _short_ends_across(self) -> set[int]:
+        """The short last lines of paragraphs set across a two-column page (an 编者按's): they
+        stop before the gutter, but follow a line across, one line below it and at its left
+        edge, with nothing beside them."""
+        pages: dict[int, list[PrintedLine]] = {}
+        for line in self.lines:
+            pages.setdefault(line.page, []).append(line)
+        out: set[int] = set()
+        for page, lines in pages.items():
+            geometry = self._geometry(page)
+            if geometry.gutter is None:
+                continue
+            for line in lines:
+                if geometry.spans(line):
+                    continue
+                near = [other for other in lines
+                        if other is not line and -self.em / 2 < line.y - other.y < 1.8 * self.em]
+                if (all(line.y - other.y > self.em / 2 for other in near)
+                        and any(geometry.spans(other) and abs(other.x0 - line.x0) < self.em
+                                for other in near)):
+                    out.add(id(line))
+        return out
+
     def capacity(self, line: PrintedLine) -> int:
         """Characters a full line holds where `line` stands: a column's or the block's width."""
         geometry = self._geometry(line.page)
-        if geometry.spans(line):
+        if geometry.spans(line) or id(line) in self._short_ends_across:
             width = geometry.right - geometry.left
         elif geometry.column(line.x0) == 1:
             width = geometry.gutter[0] - geometry.left
