@@ -169,23 +169,32 @@ def front_matter_texts(article: Article, lines: list[str]) -> Iterator[Text]:
 
 
 def located_texts(path: Path, lines: list[str], values: list[tuple[str, str]]) -> Iterator[Text]:
-    searched_from = 0  # values are in file order: search each after the one before
+    after = (0, 0)  # values are mostly in file order: each is looked for after the one before
     for value, kind in values:
         if not value:
             continue
-        for number in range(searched_from, len(lines)):
-            col = lines[number].find(value)
-            if col >= 0:
-                switch = LINE_DISABLE.search(lines[number])
-                disabled = _disabled_rules(switch[1]) if switch else frozenset()
-                places = tuple((number + 1, col + 1 + i) for i in range(len(value)))
-                yield Text(path, value, places, kind, (disabled,) * len(value))
-                searched_from = number
-                break
+        found = _find(lines, value, after) or _find(lines, value, (0, 0))
+        if found:
+            number, col = found
+            switch = LINE_DISABLE.search(lines[number])
+            disabled = _disabled_rules(switch[1]) if switch else frozenset()
+            places = tuple((number + 1, col + 1 + i) for i in range(len(value)))
+            yield Text(path, value, places, kind, (disabled,) * len(value))
+            after = (number, col + len(value))
         else:
             # Folded over several YAML lines: point at the first line of the front matter value.
             places = tuple((1, 1) for _ in value)
             yield Text(path, value, places, kind, (frozenset(),) * len(value))
+
+
+def _find(lines: list[str], value: str, start: tuple[int, int]) -> tuple[int, int] | None:
+    """Where `value` is first written at or after (line, column) `start`, both from 0."""
+    first, col = start
+    for number in range(first, len(lines)):
+        at = lines[number].find(value, col if number == first else 0)
+        if at >= 0:
+            return number, at
+    return None
 
 
 # ---- rules -----------------------------------------------------------------------------------

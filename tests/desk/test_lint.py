@@ -215,6 +215,17 @@ def test_cli_lint_file_and_exit_codes(tmp_path, capsys):
     assert textwrap.dedent(capsys.readouterr().out).strip().endswith("0 finding(s)")
 
 
+def test_a_value_written_twice_is_linted_where_each_is_written(tmp_path):
+    """A subtitle that the end note repeats: each has its own findings, and --fix fixes both."""
+    article = make_issue(tmp_path, "正文。", front="subtitle: 纳入规划(草案)\n"
+                         "end_note: {kind: 执笔, text: \"纳入规划(草案)\"}\n")
+    found = sorted((f.line, f.col) for f in lint(tmp_path).findings if f.rule == "halfwidth")
+    lines = {line for line, _ in found}
+    assert len(lines) == 2 and len(found) == 4
+    lint(tmp_path, fix=True)
+    assert article.read_text(encoding="utf-8").count("纳入规划（草案）") == 2
+
+
 def test_a_missing_file_or_the_manifest_is_named_as_what_it_is(tmp_path, capsys):
     make_issue(tmp_path, "坚持问题导向,抓好整改。")
     missing = tmp_path / "articles" / "999-none.md"
