@@ -89,6 +89,8 @@ def _build(root: Path, fingerprint: str) -> tuple[dict, dict[str, bytes]]:
                          "sha256": hashlib.sha256(files[names[kind]]).hexdigest()}
                   for kind in names},
         "contents": contents(issue, files[names["pdf"]]),
+        # The importer's `review:` notes it was published with (`publisher validate` lists them).
+        "to_review": sum(len(article.review) for article in issue.articles),
     }
     return record, files
 

@@ -30,6 +30,8 @@ class Summary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     # Issues whose book changed since the site last published them, under the same date.
     unannounced: list[str] = field(default_factory=list)
+    # Issues built with the importer's review notes still in their sources, and how many.
+    to_review: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -42,7 +44,10 @@ class Summary:
                 *(f"unannounced: {name}: its EPUB changed since the site published it, but not "
                   "its date: add `revised: YYYY-MM-DD` (the day of the correction) to its "
                   "issue.yaml, or readers' apps and the feed will not show the new version"
-                  for name in self.unannounced)]
+                  for name in self.unannounced),
+                *(f"to review: {name}: published with {count} review note(s) of the importer "
+                  "still in its sources: `publisher validate` lists them"
+                  for name, count in self.to_review)]
 
 
 def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
@@ -116,6 +121,8 @@ class Run:
                 write(self.site / issue_folder(result.record) / file, data)
             if _unannounced(self.state["issues"].get(name), result.record):
                 self.summary.unannounced.append(name)
+            if result.record["to_review"]:
+                self.summary.to_review.append((name, result.record["to_review"]))
             self.records[name] = result.record
             self.summary.built.append(name)
             self.progress(f"{where} built {name} ({result.record['magazine']} "

@@ -43,6 +43,11 @@ def test_every_good_issue_is_built_and_the_broken_one_is_named(built):
     assert summary.reused == []
     ((name, error),) = summary.failed
     assert name == BROKEN
+    # 410 has two notes of the importer, 470 one, 490 one: each issue is named with its count
+    assert sorted(summary.to_review) == [("gcdr-2015-11", 2), ("gcdr-2016-01", 1),
+                                         ("zbsh-2016-01", 1)]
+    assert "to review: gcdr-2015-11: published with 2 review note(s) of the importer still in " \
+        "its sources: `publisher validate` lists them" in summary.lines()
     assert "060-ganbu-duiwu.md:3" in error and "nowhere" in error
     assert not summary.ok
     state = json.loads((site / STATE).read_text(encoding="utf-8"))
