@@ -1,7 +1,8 @@
 """After layout, what an editor or a printer would catch by eye, reported as
 `path: p. N: message`: a page holding only an item's last lines, a title shrunk below the house
 minimum, columns that end unevenly, a hole in a column, a page left half empty while its item
-goes on overleaf, a box with unequal space around it, and an item missing from the 目录."""
+goes on overleaf, a box with unequal space around it, an item missing from the 目录, and a
+picture too coarse to print."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ EMPTY_LINES = 6  # lines left empty at a page's foot while its item goes on over
 OPEN_LINES = 4  # lines of space between two lines of a column (a brief's rule takes one)
 UNEVEN_SPACE_LINES = 0.5  # difference between the space above and below a box
 TITLE_CLASSES = {"title", "series-title"}
+# Pixels per inch a printed picture needs (300 is the rule, 250 what a printer still takes).
+PRINT_PPI = 250
 
 
 PICTURE_SHRINK = 0.85  # each try sets an item's pictures this much smaller
@@ -75,8 +78,10 @@ def layout_problems(document, runs: TextRuns, issue: Issue,
     on_page: dict[int, set[Article]] = {}
     for index, item, _ in body:
         on_page.setdefault(index, set()).add(item)
+    pictures = list(geometry.pictures(document, ancestry))
     problems = [
-        *_tails(body, on_page, set(geometry.pictures(document, ancestry)), names),
+        *_tails(body, on_page, {(p.page, p.item) for p in pictures}, names),
+        *_coarse_pictures(pictures, items, names),
         *_small_titles(body, classes, names),
         *_uneven_columns(geometry.column_sets(document, ancestry), items, names, line),
         *_holes(geometry.column_gaps(document, ancestry), items, names, line),
@@ -105,6 +110,21 @@ def _tails(body: TextRuns, on_page: dict[int, set[Article]], pictures: set[tuple
                                 f"the last lines of this item stand alone on this page, "
                                 f"{len(rows)} line(s) deep: cut them, or make a picture smaller, "
                                 f"so that they fit on p. {names[index - 1]}", tail=True)
+
+
+def _coarse_pictures(pictures: list, items: dict[str, Article],
+                     names: list[str]) -> Iterator[LayoutProblem]:
+    from urllib.parse import unquote, urlsplit
+
+    for picture in pictures:
+        if picture.ppi is None or picture.ppi >= PRINT_PPI or picture.item not in items:
+            continue
+        item = items[picture.item]
+        name = unquote(urlsplit(picture.src).path).rpartition("/")[2]
+        yield LayoutProblem(item, names[picture.page],
+                            f"picture `{name}` prints at {picture.ppi:.0f} pixels per inch, "
+                            f"fewer than the {PRINT_PPI} print needs: use a larger picture, or "
+                            "set it smaller")
 
 
 def _small_titles(body: TextRuns, classes: dict[int, set[str]],

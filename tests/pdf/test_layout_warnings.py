@@ -46,6 +46,11 @@ def test_each_layout_problem_is_reported_at_its_file_and_page(warnings_pdf):
         "this item goes on overleaf: what follows (a picture, a box) did not fit; make it "
         "smaller",
         f"{article('50-wubiaoti.md')}: p. 10: this item is not in the 目录",
+        # tall.png, 600 pixels across, set 78 mm and 67 mm wide: too coarse for print
+        f"{article('20-butong.md')}: p. 3: picture `tall.png` prints at 196 pixels per inch, "
+        "fewer than the 250 print needs: use a larger picture, or set it smaller",
+        f"{article('45-kongbai.md')}: p. 9: picture `tall.png` prints at 229 pixels per inch, "
+        "fewer than the 250 print needs: use a larger picture, or set it smaller",
     ])
 
 
@@ -84,7 +89,7 @@ def test_strict_fails_and_writes_nothing(tmp_path):
     run = subprocess.run([sys.executable, "-m", "publisher.cli", "build", str(WARNINGS), "-o",
                           str(tmp_path), "--pdf", "--strict"], capture_output=True, text=True)
     assert run.returncode == 1
-    assert "--strict: 5 layout problem(s), listed above" in run.stderr
+    assert "--strict: 7 layout problem(s), listed above" in run.stderr
     assert "p. 10: this item is not in the 目录" in run.stderr
     assert not list(tmp_path.iterdir())
 

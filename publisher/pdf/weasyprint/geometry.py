@@ -33,6 +33,17 @@ class Spacing:
 
 
 @dataclass(frozen=True)
+class Picture:
+    """A picture laid out: its page, item, file (its `src`) and the pixels it prints per inch
+    across (None for a drawing, which has no pixels)."""
+
+    page: int
+    item: str | None
+    src: str
+    ppi: float | None
+
+
+@dataclass(frozen=True)
 class Gap:
     """Space in a column between one line (or picture) and the next."""
 
@@ -90,10 +101,11 @@ def column_gaps(document, ancestry: Ancestry) -> Iterator[Gap]:
                 yield Gap(index, ancestry.item(after), _top(after) - _bottom(before))
 
 
-def pictures(document, ancestry: Ancestry) -> Iterator[tuple[int, str | None]]:
-    """(page index, item) of every picture laid out."""
+def pictures(document, ancestry: Ancestry) -> Iterator[Picture]:
+    """Every picture laid out."""
     require_pinned()
     from weasyprint.formatting_structure.boxes import ReplacedBox
+    from weasyprint.images import RasterImage
 
     def visit(box):
         if isinstance(box, ReplacedBox):
@@ -103,7 +115,11 @@ def pictures(document, ancestry: Ancestry) -> Iterator[tuple[int, str | None]]:
 
     for index, page in enumerate(document.pages):
         for box in visit(page._page_box):
-            yield index, ancestry.item(box)
+            image = box.replacement
+            # CSS pixels: 96 to the inch
+            ppi = image.width / (box.width / 96) if isinstance(image, RasterImage) \
+                and box.width else None
+            yield Picture(index, ancestry.item(box), box.element.get("src") or "", ppi)
 
 
 def page_fill(document) -> Iterator[PageFill]:
