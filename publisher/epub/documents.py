@@ -81,13 +81,16 @@ def render_documents(context: BuildContext, env: jinja2.Environment,
     common = {"issue": issue, "lang": issue.language, "stylesheets": stylesheets}
     links = item_links(issue, chapter_list)
     breaks = [(start, page_break(start)) for start in starts]
-    front = [page for start, page in breaks if start.item is None]
+    front = [(start.entry, page) for start, page in breaks if start.item is None]
+    front_pages = [page for _, page in front]
     documents = [
-        _document("cover", "cover.xhtml", "封面", front[:1], env, "epub/cover.xhtml.j2",
-                  breaks=front[:1], cover=COVER, **common),
-        _document("contents", "contents.xhtml", "目录", front[1:], env,
-                  "epub/contents.xhtml.j2", breaks=front[1:], outline=issue_outline(issue),
-                  links=links, words=with_word_breaks, **common),
+        _document("cover", "cover.xhtml", "封面", front_pages[:1], env, "epub/cover.xhtml.j2",
+                  breaks=front_pages[:1], cover=COVER, **common),
+        # A page of the 目录 that begins at an entry is marked there, the others at the top.
+        _document("contents", "contents.xhtml", "目录", front_pages[1:], env,
+                  "epub/contents.xhtml.j2", breaks=[page for entry, page in front[1:] if not entry],
+                  entry_breaks=[(entry, page) for entry, page in front[1:] if entry],
+                  outline=issue_outline(issue), links=links, words=with_word_breaks, **common),
     ]
     for chapter in chapter_list:
         items = []

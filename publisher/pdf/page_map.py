@@ -31,12 +31,14 @@ ADDED_CLASSES = frozenset(("brief-head", "end-note", "excerpt-label"))
 class PageStart:
     """A printed page begins in item `item` (its order number): before its title block when
     `block` is None, else `offset` characters into its body's text block `block`. `item` is
-    None for a page before any item (the cover, the 目录)."""
+    None for a page before any item (the cover, the 目录); a page of the 目录 that begins at an
+    entry names that entry's item (`entry`, its anchor)."""
 
     folio: str
     item: int | None
     block: int | None = None
     offset: int = 0
+    entry: str | None = None
 
 
 def folios(labels) -> list[str]:
@@ -150,15 +152,16 @@ def page_firsts(pages: list, issue: Issue) -> list[tuple[int, int | None, int] |
     return firsts
 
 
-def fill(folios: list[str], firsts: list) -> list[PageStart]:
-    """Pages before the first with item text begin outside the items; a later page without
-    item text begins where the next page with some does, or at the end where the one before
-    it does."""
+def fill(folios: list[str], firsts: list, entries: list[str | None]) -> list[PageStart]:
+    """Pages before the first with item text begin outside the items, at the 目录 entry that
+    `entries` gives a page, if any; a later page without item text begins where the next page
+    with some does, or at the end where the one before it does."""
     positions = list(firsts)
     for index in reversed(range(len(positions) - 1)):
         positions[index] = positions[index] or positions[index + 1]
     opening = next((i for i, first in enumerate(firsts) if first), len(firsts))
-    out = [PageStart(folio, None) for folio in folios[:opening]]
+    out = [PageStart(folio, None, entry=entry)
+           for folio, entry in zip(folios[:opening], entries, strict=False)]
     for folio, position in zip(folios[opening:], positions[opening:], strict=True):
         position = position or (out[-1].item, out[-1].block, out[-1].offset)
         out.append(PageStart(folio, *position))

@@ -524,13 +524,20 @@ def page_starts(laid_out: LaidOutIssue):
     """Where each printed page begins in the text, for the EPUB's page list."""
     from publisher.pdf.page_map import fill
 
+    # The first 目录 entry on each page of the front section after the 目录's first, which
+    # begins at its heading.
+    opening_entries: dict[int, str] = {}
+    for cell in map(TocCell.from_json, laid_out.sections[0].toc_cells):
+        opening_entries.setdefault(cell.page, cell.anchor)
+    opening_entries.pop(min(opening_entries, default=None), None)
     seen: set[int] = set()
-    firsts = []
+    firsts, entries = [], []
     for ref in laid_out.plan.order:
         repeated = id(ref) in seen
         seen.add(id(ref))
         firsts.append(None if repeated else laid_out.sections[ref.section].firsts[ref.page])
-    return fill(laid_out.folios, firsts)
+        entries.append(opening_entries.get(ref.page) if ref.section == 0 else None)
+    return fill(laid_out.folios, firsts, entries)
 
 
 def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Path,

@@ -53,7 +53,7 @@ def test_each_marker_stands_where_its_printed_page_begins(book, printed_pages):
     printed = dict(printed_pages)
     before = {folio: text for (_, text), (folio, _) in pairwise(printed_pages)}
     checked = 0
-    for href in book.spine()[2:]:
+    for href in book.spine()[1:]:  # the 目录 on, the cover being a picture
         body = book.xml(book.name(href)).find("x:body", NS)
         markers = body.xpath(".//*[@role='doc-pagebreak']")
         for name in body.xpath(".//*[@class='column-name' or contains(@class, 'column-heading')]"):
