@@ -95,7 +95,7 @@ def _import_text(args: argparse.Namespace) -> int:
     from publisher.importer import import_text
 
     report = import_text(args.text, args.output, force=args.force, magazine=args.magazine,
-                         label=args.label)
+                         label=args.label, encoding=args.encoding)
     print("\n".join(report.lines()))
     return 0
 
@@ -186,6 +186,9 @@ def parser() -> argparse.ArgumentParser:
                          help="replace an existing issue.yaml and articles/*.md")
     imports.add_argument("--magazine", help="the masthead, which extracted text lacks")
     imports.add_argument("--label", help="issue label such as 2015·10, if the text has none")
+    imports.add_argument("--encoding", choices=("utf-8", "gb18030"), default="utf-8",
+                         help="what the text is saved in: utf-8 (the default), or gb18030 for "
+                         "a text saved in GBK or GB2312, as Chinese Windows saves it")
     imports.set_defaults(run=_import_text)
 
     check = commands.add_parser(

@@ -178,8 +178,8 @@ def split_displaced(seg: list[Unit]) -> list[list[Unit]]:
         done = 0
 
 
-def analyse(path: Path) -> Analysis:
-    lines = read_text_lines(path)
+def analyse(path: Path, encoding: str = "utf-8") -> Analysis:
+    lines = read_text_lines(path, encoding)
     tokens = tokenize(lines)
     units, dropped = assemble(tokens)
     page_columns = _columns_of_pages(tokens)

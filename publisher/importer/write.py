@@ -109,15 +109,17 @@ def plan(analysis: Analysis) -> list[tuple[str, Item]]:
 
 
 def import_text(text_file: Path, out: Path, *, force: bool = False,
-                magazine: str | None = None, label: str | None = None) -> ImportReport:
-    """Analyse `text_file` and write an issue folder at `out`; return the summary."""
+                magazine: str | None = None, label: str | None = None,
+                encoding: str = "utf-8") -> ImportReport:
+    """Analyse `text_file` (saved in `encoding`) and write an issue folder at `out` (in UTF-8,
+    as every source is); return the summary."""
     if out.exists() and not out.is_dir():
         raise ImportTextError("is a file, not an issue folder: give a folder to -o", out)
     if label is not None:
         _check_label(label, None)  # a mistyped --label stops before the text is read
     if magazine is not None and (found := unprintable(magazine)) is not None:
         raise ImportTextError(f"--magazine: {found[1]}", None)
-    analysis = analyse(text_file)
+    analysis = analyse(text_file, encoding)
     if label is None:
         if not analysis.label:
             raise ImportTextError("no issue label like 2015·10 found in the text: give --label",

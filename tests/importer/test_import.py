@@ -210,9 +210,23 @@ def test_unreadable_text_names_file_and_line_and_writes_nothing(tmp_path):
     assert main(["import-text", str(bad), "-o", str(out)]) == 1
     with pytest.raises(PublisherError) as exc:
         import_text(bad, out)
-    assert str(exc.value) == (f"{bad}:3: not UTF-8: byte 0xb5 cannot be read; "
-                              "save the text as UTF-8")
+    assert str(exc.value) == (f"{bad}:3: not UTF-8: byte 0xb5 cannot be read; save the text "
+                              "as UTF-8, or give --encoding gb18030 for a text saved in GBK")
     assert not out.exists()
+
+
+def test_a_text_saved_in_gbk_is_imported_with_its_encoding(tmp_path):
+    text = (ROOTS / "import-doubled" / "text.txt").read_text(encoding="utf-8")
+    legacy = tmp_path / "legacy.txt"
+    legacy.write_bytes(text.encode("gb18030"))
+    from_gbk, from_utf8 = tmp_path / "gbk", tmp_path / "utf8"
+    assert main(["import-text", str(legacy), "-o", str(from_gbk), "--encoding", "gb18030"]) == 0
+    assert main(["import-text", str(ROOTS / "import-doubled" / "text.txt"), "-o",
+                 str(from_utf8)]) == 0
+    written = sorted(p.relative_to(from_gbk) for p in from_gbk.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(from_utf8) for p in from_utf8.rglob("*") if p.is_file())
+    for name in written:
+        assert (from_gbk / name).read_bytes() == (from_utf8 / name).read_bytes()
 
 
 def test_text_without_issue_label_writes_nothing(tmp_path):
