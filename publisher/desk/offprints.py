@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from publisher.desk.layout import LaidOutIssue
-from publisher.desk.stats import authors
+from publisher.desk.stats import UNSIGNED, authors
 from publisher.epub.nav import nav_label
 from publisher.keywords import article_keywords
 from publisher.output import atomic_output
@@ -98,7 +98,8 @@ def _write(reader, article: Article, issue: Issue, laid_out: LaidOutIssue, outli
         parents[level:] = [item]
     writer.add_metadata({
         "/Title": nav_label(article, issue),
-        "/Author": "、".join(authors(article)),
+        # an unsigned item has no author: the fee sheet's （未署名） is no name
+        "/Author": "、".join(name for name in authors(article) if name != UNSIGNED),
         "/Keywords": ", ".join(article_keywords(article)),
         "/Subject": f"{issue.magazine} {issue.label}",
         "/Producer": reader.metadata.get("/Producer", "") if reader.metadata else "",

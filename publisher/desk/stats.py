@@ -157,6 +157,11 @@ def as_json(items: list[ItemStats], total: dict) -> str:
                       ensure_ascii=False, indent=1)
 
 
+def _money(fee: float | None) -> str:
+    """A fee as the fee sheet writes it, to the fen (112.50), or nothing."""
+    return "" if fee is None else f"{fee:.2f}"
+
+
 def as_csv(items: list[ItemStats], total: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -164,9 +169,10 @@ def as_csv(items: list[ItemStats], total: dict) -> str:
     for item in items:
         row = asdict(item)
         row["authors"] = "、".join(item.authors)
+        row["fee"] = _money(item.fee)
         writer.writerow([row[k] for k in JSON_KEYS])
     writer.writerow(["total", "", "", *(total[k] for k in JSON_KEYS[3:7]), "",
-                     total["lines"], total["layout_chars"], total["fee"]])
+                     total["lines"], total["layout_chars"], _money(total["fee"])])
     return out.getvalue().removesuffix("\n")  # print() ends the last line
 
 
@@ -177,10 +183,9 @@ def as_table(items: list[ItemStats], total: dict) -> str:
     out = [f"{'file':<{width}} {'han':>6} {'chars':>6} {'paras':>5} {'words':>6} {'folios':>7} "
            f"{'lines':>5} {'版面字数':>6} {'fee':>8}"]
     for row in rows:
-        fee_text = "" if row["fee"] is None else f"{row['fee']:.2f}"
         out.append(f"{row['file']:<{width}} {row['han']:>6} {row['chars']:>6} "
                    f"{row['paragraphs']:>5} {row['words']:>6} {row['folios']:>7} "
-                   f"{row['lines']:>5} {row['layout_chars']:>10} {fee_text:>8}".rstrip())
+                   f"{row['lines']:>5} {row['layout_chars']:>10} {_money(row['fee']):>8}".rstrip())
     return "\n".join(out)
 
 
@@ -190,5 +195,5 @@ def write_fee_sheet(items: list[ItemStats], path: Path) -> Path:
         writer.writerow(["author", "items", "layout_chars", "fee"])
         for row in fee_sheet(items):
             writer.writerow([row["author"], "；".join(row["items"]), row["layout_chars"],
-                             f"{row['fee']:.2f}"])
+                             _money(row["fee"])])
     return path

@@ -68,6 +68,8 @@ def test_offprint_pages_metadata_and_bookmarks(sample_pdf, sample_issue, sample_
     assert meta["/Title"] == nav_label(speech, sample_issue) == (
         "在全区深化社区“联合党委”运行暨“三建四关心”党内关怀机制 现场推进会上的讲话")
     assert meta["/Author"] == "傅兴国"
+    # 410 is signed by no one: it names no author, not the fee sheet's （未署名）
+    assert PdfReader(by_name["410-zonghe-bixuan.pdf"]).metadata["/Author"] == ""
     assert "联合党委" in meta["/Keywords"]
     (bookmark,) = reader.outline
     assert bookmark.title == meta["/Title"]

@@ -129,6 +129,8 @@ def test_json_csv_and_fee_sheet(sample_pdf, tmp_path, capsys):
     assert main(["stats", str(issue), "--pdf", str(sample_pdf), "-o", str(out), "--csv"]) == 0
     rows = list(csv.reader(capsys.readouterr().out.splitlines()))
     assert rows[0][:3] == ["file", "title", "authors"] and len(rows) == 52
+    # fees to the fen, as the fee sheet writes them
+    assert rows[1][-1] == f"{data['items'][0]['fee']:.2f}" and rows[-1][-1] == f"{total['fee']:.2f}"
 
 
 def test_pdf_is_rebuilt_when_older_than_sources_and_must_match_them(tmp_path, capsys):
