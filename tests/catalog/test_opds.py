@@ -17,7 +17,7 @@ A = "{http://www.w3.org/2005/Atom}"
 DC = "{http://purl.org/dc/terms/}"
 NAVIGATION = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQUISITION = "application/atom+xml;profile=opds-catalog;kind=acquisition"
-ACQUIRE = "http://opds-spec.org/acquisition"
+ACQUIRE = "http://opds-spec.org/acquisition/open-access"
 DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")  # RFC 3339
 
 
