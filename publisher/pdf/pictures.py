@@ -1,33 +1,48 @@
 """Pictures as the PDF holds them: in sRGB. WeasyPrint writes a picture's pixels as device RGB
-and drops the ICC profile it carries, so an Adobe RGB photograph would print, and show, as if
-its numbers were sRGB; it is converted to sRGB with its own profile before WeasyPrint reads it."""
+and drops the ICC profile it carries, so an Adobe RGB or Display P3 photograph would print, and
+show, as if its numbers were sRGB; it is converted to sRGB with its own profile before
+WeasyPrint reads it."""
 
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageOps
+
+# What a converted picture is saved as again: JPEG (a photograph) or PNG (lossless), the
+# formats whose decoders keep the profile; the others are left as they are.
+SAVED = {"JPEG": {"quality": 95}, "PNG": {}}
 
 
+@lru_cache(maxsize=8)  # each section, and each retry of a layout, fetches its pictures again
 def in_srgb(data: bytes, kind: str) -> bytes:
-    """`data`, a picture of `kind` (JPEG, PNG), with an RGB profile of its own converted to
-    sRGB (perceptual, transparency kept) and saved again without it; else `data` unchanged."""
-    with Image.open(io.BytesIO(data), formats=[kind]) as picture:
+    """`data`, a picture of `kind`, with an RGB profile of its own other than sRGB converted
+    to sRGB (perceptual, transparency kept, turned as its EXIF says) and saved again without
+    it; else `data` unchanged, as when it is no picture of its kind (WeasyPrint then says so)."""
+    try:
+        picture = Image.open(io.BytesIO(data), formats=[kind])
+    except (OSError, SyntaxError, ValueError):
+        return data
+    with picture:
         carried = picture.info.get("icc_profile")
-        if not carried or picture.mode not in ("RGB", "RGBA"):
+        if not carried or kind not in SAVED or picture.mode not in ("RGB", "RGBA"):
             return data
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(carried))
-            if source.profile.xcolor_space.strip() != "RGB":
+            if (source.profile.xcolor_space.strip() != "RGB"
+                    or "sRGB" in ImageCms.getProfileDescription(source)):
                 return data
-            converted = ImageCms.profileToProfile(picture.convert("RGB"), source,
+            # Saved again, the picture loses the EXIF orientation WeasyPrint would turn it by.
+            upright = ImageOps.exif_transpose(picture)
+            converted = ImageCms.profileToProfile(upright.convert("RGB"), source,
                                                   ImageCms.createProfile("sRGB"),
                                                   ImageCms.Intent.PERCEPTUAL)
-        except (OSError, ImageCms.PyCMSError):
-            return data  # a damaged profile: its numbers are read as sRGB, as browsers do
-        if picture.mode == "RGBA":
-            converted.putalpha(picture.getchannel("A"))
+        except (OSError, SyntaxError, ValueError, ImageCms.PyCMSError):
+            return data  # a damaged picture or profile: its numbers are read as sRGB
+        if upright.mode == "RGBA":
+            converted.putalpha(upright.getchannel("A"))
         converted.info.pop("icc_profile", None)
         out = io.BytesIO()
-        converted.save(out, kind, **({"quality": 95} if kind == "JPEG" else {}))
+        converted.save(out, kind, **SAVED[kind])
         return out.getvalue()

@@ -208,9 +208,14 @@ def test_a_profile_littlecms_cannot_separate_with_is_one_line(tmp_path):
         intent_of(load_issue(issue))
 
 
-def test_the_periodicals_press_pdf_is_the_same_bytes_when_rebuilt(periodical_press_pdf,
-                                                                  tmp_path):
+def test_the_periodicals_press_pdf_is_the_same_bytes_built_elsewhere(periodical_press_pdf,
+                                                                     tmp_path, monkeypatch):
+    """Built again from a copy in another folder, with its own cache: WeasyPrint would name
+    each picture after its file's path."""
     from publisher.build import build
 
-    (again,) = build(PERIODICAL, tmp_path, pdf=True, epub=False, press=True)
+    copy = tmp_path / "elsewhere" / "deeper" / "issue"
+    shutil.copytree(PERIODICAL, copy)
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cache"))
+    (again,) = build(copy, tmp_path / "out", pdf=True, epub=False, press=True)
     assert again.read_bytes() == periodical_press_pdf.read_bytes()
