@@ -235,6 +235,16 @@ def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, temp
         "only to its own files, and links only to the web (http://, https:// or mailto:)"]
 
 
+def test_an_epub_layout_that_prints_a_page_marker_twice_is_one_line(workdir, capsys):
+    """An issue's own item template, say one written before the chapter printed the markers of
+    an item opening its column: a page list pointing at a marker twice is no EPUB."""
+    layout = overridden(workdir, "epub-marks-twice", "epub/item.xhtml.j2", 10,
+                        "{% for page in entry.opening %}{{ marker(page) }}{% endfor %}")
+    (line,) = refused(capsys, "build", "epub-marks-twice", "--epub")
+    assert line.startswith(f"{layout.relative_to(workdir)}:9: layout template: ")
+    assert "holds the marker of printed page" in line and "2 time(s), not once" in line
+
+
 def test_an_epub_layout_may_name_a_namespace_and_hold_data(workdir, capsys):
     """A namespace's URL is never fetched, and a `data:` URL holds what it shows."""
     overridden(workdir, "epub-own-data", "epub/epub.css.j2", 2,

@@ -125,7 +125,27 @@ def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
               env: jinja2.Environment, template: str, **values) -> Document:
     xhtml = templates.render(env, template, title=title, marker=marker_html, **values).encode()
     refuse_outside(env, document_reference(xhtml))
+    _require_markers(env, xhtml, pages, file_name)
     return Document(uid, file_name, title, xhtml, tuple(pages))
+
+
+def _require_markers(env: jinja2.Environment, xhtml: bytes, pages: list[PageBreak],
+                     file_name: str) -> None:
+    """Each printed page's marker once in its document: the page list points at it. An issue's
+    own template written for another version of the tool may print one twice, or not at all;
+    the first template that prints markers, the issue's own before the project's, is named."""
+    from collections import Counter
+
+    from lxml import etree
+
+    ids = Counter(etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False,
+                                                           no_network=True)).xpath("//@id"))
+    for page in pages:
+        if ids[page.id] != 1:
+            raise BuildError(f"layout template: {file_name} holds the marker of printed page "
+                             f"{page.folio} {ids[page.id]} time(s), not once: print each "
+                             "`marker(page)` the templates are given once",
+                             *templates.written_at(env.loader.searchpath, "marker(page)"))
 
 
 def refuse_outside(env: jinja2.Environment, reference: str | None) -> None:

@@ -74,6 +74,25 @@ def test_each_marker_stands_where_its_printed_page_begins(book, printed_pages):
     assert checked >= 55  # the inside pages with text
 
 
+def test_a_page_that_opens_a_column_is_marked_before_the_columns_name(book):
+    """Print sets the column's name on the page that opens it (卷首语 on p. 3): a marker at the
+    item's opening stands before the name, not between it and the title."""
+    checked = 0
+    for href in book.spine()[2:]:
+        body = book.xml(book.name(href)).find("x:body", NS)
+        order = list(body.iter())
+        names = body.xpath(".//*[@class='column-name']")
+        titles = body.xpath(".//x:h1", namespaces=NS)
+        if not names or not titles:
+            continue
+        openings = [m for m in body.xpath(".//*[@role='doc-pagebreak']")
+                    if order.index(m) < order.index(titles[0])]
+        for marker in openings:
+            assert order.index(marker) < order.index(names[0]), (href, marker.get("aria-label"))
+            checked += 1
+    assert checked >= 5
+
+
 def test_ncx_page_list_mirrors_the_nav(book):
     ncx = book.xml(book.name(book.manifest[book.opf.find(".//opf:spine", NS).get("toc")]
                              .get("href")))
