@@ -248,13 +248,14 @@ def rule_halfwidth(text: Text, context: LintContext) -> Iterator[Finding | None]
     counts when its pair holds Chinese or either of the pair touches it: both brackets of a
     pair are found, or neither, so that --fix never leaves (1）."""
     s = text.text
+    partners = _partners(s)
     for i, c in enumerate(s):
         if c not in HALF_TO_FULL:
             continue
         before = s[i - 1] if i else ""
         after = s[i + 1] if i + 1 < len(s) else ""
         if c in "()":
-            start, end = _pair(s, i)
+            start, end = sorted((i, partners.get(i, i)))
             touching = s[max(start - 1, 0):start] + s[start + 1:start + 2] + s[end - 1:end] \
                 + s[end + 1:end + 2]
             chinese = any(map(is_han, s[start + 1:end])) or any(map(is_cjk, touching))
@@ -266,14 +267,18 @@ def rule_halfwidth(text: Text, context: LintContext) -> Iterator[Finding | None]
                           HALF_TO_FULL[c], fixable=True)
 
 
-def _pair(s: str, i: int) -> tuple[int, int]:
-    """Where the half-width bracket at `i` and its partner on the same text stand, opener
-    first; a bracket without one stands for both."""
-    if s[i] == "(":
-        end = s.find(")", i)
-        return i, end if end > 0 else i
-    start = s.rfind("(", 0, i)
-    return start if start >= 0 else i, i
+def _partners(s: str) -> dict[int, int]:
+    """Each half-width bracket of the text that has a partner, with its partner's place: the
+    brackets nest, as in (Doc (2015) No.3)."""
+    partners: dict[int, int] = {}
+    opened: list[int] = []
+    for i, c in enumerate(s):
+        if c == "(":
+            opened.append(i)
+        elif c == ")" and opened:
+            start = opened.pop()
+            partners[start], partners[i] = i, start
+    return partners
 
 
 FULLWIDTH_ALNUM = re.compile(r"[０-９Ａ-Ｚａ-ｚ]+")
@@ -384,6 +389,8 @@ RESULT_COMPLEMENTS = set("入出到开好完上下进回过起成住掉走来去
 
 
 def _reduplicates(word: str, tag: str) -> bool:
+    if len(set(word)) == 1:  # a sound (哈哈哈) says itself again and again
+        return True
     if not tag.startswith(REDUPLICATING_TAGS):
         return False
     return not (tag.startswith("v") and word[-1] in RESULT_COMPLEMENTS)
@@ -395,7 +402,8 @@ TYPED_THRICE = re.compile(r"([\u4e00-\u9fff]{2,4})\1{2,}")
 
 
 def rule_doubled(text: Text, context: LintContext) -> Iterator[Finding | None]:
-    thrice = list(TYPED_THRICE.finditer(text.text))
+    # 哈哈 said three times is a sound too
+    thrice = [m for m in TYPED_THRICE.finditer(text.text) if len(set(m[1])) > 1]
     for match in thrice:
         unit = match[1]
         yield finding(text, match.start(), match.end(), "doubled",
@@ -558,6 +566,9 @@ def lint(target: Path, fix: bool = False) -> LintReport:
     target = Path(target)
     if target.suffix in (".md", ".yaml") and not target.is_file():
         raise PublisherError("no such file", target)
+    if target.is_file() and target.suffix != ".md" and target.name != MANIFEST:
+        raise PublisherError(f"lint reads an issue folder, an article (.md) or {MANIFEST}",
+                             target)
     root = target.parent if target.name == MANIFEST else \
         target.parent.parent if target.is_file() else target
     if target.is_file() and not (root / MANIFEST).is_file():

@@ -70,7 +70,7 @@ CASES = {
          ("的的问题", "的的"), ("我们要研究研究研究。", "研究研究研究"),
          ("纳入纳入纳入规划。", "纳入纳入纳入")],
         ["我们要研究研究这个问题。", "常常清清楚楚地一个一个说。", "月月清。",
-         "一项一项明确责任。", "他哈哈哈地笑了。"],
+         "一项一项明确责任。", "他哈哈哈地笑了。", "“哈哈哈哈哈哈！”他笑了。"],
     ),
     "de": (
         [("他跑的很快。", "的"), ("他认真的学习了文件。", "的")],
@@ -93,12 +93,16 @@ def test_rule_finds_slips_and_spares_good_chinese(tmp_path, rule):
         assert findings(tmp_path / f"good{n}", text, rule) == [], text
 
 
-def test_a_bracket_pair_is_found_and_fixed_whole(tmp_path):
-    """(1) opens the paragraph: only its closer touches Chinese, yet both are half-width."""
-    article = make_issue(tmp_path, "(1)第一条。")
-    assert [f.found for f in lint(tmp_path).findings if f.rule == "halfwidth"] == ["(", ")"]
+@pytest.mark.parametrize(("written", "fixed"), [
+    # (1) opens the paragraph: only its closer touches Chinese, yet both are half-width.
+    ("(1)第一条。", "（1）第一条。"),
+    # Nested: each bracket goes with its own partner, not the nearest.
+    ("参见文件(Doc (2015) No.3)。", "参见文件（Doc (2015) No.3）。"),
+])
+def test_a_bracket_pair_is_found_and_fixed_whole(tmp_path, written, fixed):
+    article = make_issue(tmp_path, written)
     lint(tmp_path, fix=True)
-    assert article.read_text(encoding="utf-8").endswith("（1）第一条。\n")
+    assert article.read_text(encoding="utf-8").endswith(fixed + "\n")
 
 
 def test_mixed_forms_across_the_issue(tmp_path):
@@ -231,6 +235,17 @@ def test_a_missing_file_or_the_manifest_is_named_as_what_it_is(tmp_path, capsys)
     missing = tmp_path / "articles" / "999-none.md"
     assert main(["lint", str(missing)]) == 1
     assert capsys.readouterr().err == f"{missing}: no such file\n"
+    notes = tmp_path / "articles" / "notes.txt"
+    notes.write_text("备忘", encoding="utf-8")
+    assert main(["lint", str(notes)]) == 1
+    assert capsys.readouterr().err == (
+        f"{notes}: lint reads an issue folder, an article (.md) or issue.yaml\n")
     # issue.yaml is a file of its issue: its own texts are linted, not the articles'
-    assert main(["lint", str(tmp_path / "issue.yaml")]) == 0
-    assert capsys.readouterr().out.strip() == "0 finding(s)"
+    manifest = tmp_path / "issue.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8")
+                        + "cover_lines:\n  - 坚持问题导向,抓好整改\n", encoding="utf-8")
+    assert main(["lint", str(manifest), "--exit-zero"]) == 0
+    out = capsys.readouterr().out
+    line = manifest.read_text(encoding="utf-8").count("\n")
+    assert f"{manifest}:{line}:" in out and "half-width , in Chinese text" in out
+    assert "010-test.md" not in out
