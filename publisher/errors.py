@@ -135,12 +135,15 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
     """(data, node) of a YAML text, or a SourceError at its line: a syntax error, or nesting
     too deep for the parser (a few hundred levels, which no issue needs)."""
     loader = yaml.SafeLoader(text)
+    node = None
     try:
         # What yaml.safe_load does, keeping the node (its lines) instead of parsing twice.
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, first_line) from None
+    except ValueError:  # a date no calendar has (2015-13-01), which YAML reads as one
+        raise _no_date(loader, node, path, first_line) from None
     except RecursionError:
         raise SourceError("YAML nested too deeply: write plain `key: value` lines",
                           path, first_line) from None
@@ -156,6 +159,18 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
             raise SourceError(message, path, first_line + start.line, start.column + 1)
         raise SourceError(message, path, *line_column(start.buffer, written, first_line))
     return data, node
+
+
+def _no_date(loader, node, path: Path, first_line: int) -> SourceError:
+    """The error at the first date-like scalar that is no date."""
+    for scalar in _scalars(node, set()):
+        if scalar.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                loader.construct_yaml_timestamp(scalar)
+            except ValueError:
+                return SourceError(f"`{scalar.value}` is no day of the calendar: write a date "
+                                   "as 2015-10-20", path, first_line + scalar.start_mark.line)
+    return SourceError("a value YAML reads as a date is none", path, first_line)
 
 
 def _scalars(node, seen: set[int]):

@@ -133,7 +133,16 @@ def _load_manifest(path: Path, errors: list[PublisherError]) -> Manifest | None:
     data, node = _yaml(text, path, first_line=1, errors=errors)
     if data is None:
         return None
-    return _validate(Manifest, data, node, path, 1, errors)
+    manifest = _validate(Manifest, data, node, path, 1, errors)
+    if manifest and manifest.press:
+        # The press PDF embeds the profile: a file outside the issue would leave the machine.
+        root = path.parent.resolve()
+        if not (root / manifest.press.profile).resolve().is_relative_to(root):
+            errors.append(SourceError("`press.profile`: the printer's ICC profile must be a file "
+                                      "in the issue folder", path,
+                                      yaml_line(node, ("press", "profile"))))
+            return None
+    return manifest
 
 
 def _load_articles(
