@@ -17,6 +17,8 @@ class BuildContext:
     roles: dict[str, fonts.Role]
     # Folders searched for templates and stylesheets, the issue's own `layouts/` first.
     layout_folders: tuple[Path, ...]
+    # The articles' digest as the build found them (`build.texts_digest`): its PDF records it.
+    texts: str
     _article_keywords: dict[int, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def article_keywords(self, article: Article) -> tuple[str, ...]:
@@ -45,5 +47,8 @@ class BuildContext:
 
 def resolve(issue: Issue) -> BuildContext:
     """The context of a build of `issue` (an Issue that loaded cleanly, fonts.yaml included)."""
+    from publisher.build import texts_digest
+
     return BuildContext(issue=issue, roles=fonts.load_roles(issue.root),
-                        layout_folders=templates.search_path(issue.root))
+                        layout_folders=templates.search_path(issue.root),
+                        texts=texts_digest(issue.root))

@@ -42,8 +42,9 @@ class Summary:
                 f"{len(self.failed)} failed")
         return [head, *(f"failed: {name}: {error}" for name, error in self.failed),
                 *(f"unannounced: {name}: its EPUB changed since the site published it, but not "
-                  "its date: add `revised: YYYY-MM-DD` (the day of the correction) to its "
-                  "issue.yaml, or readers' apps and the feed will not show the new version"
+                  "its date: if readers should get the new version (a correction, not a new "
+                  "version of the tool or the layouts), add `revised: YYYY-MM-DD` to its "
+                  "issue.yaml, or readers' apps and the feed will not show it"
                   for name in self.unannounced),
                 *(f"to review: {name}: published with {count} review note(s) of the importer "
                   "still in its sources: `publisher validate` lists them"

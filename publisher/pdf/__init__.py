@@ -12,7 +12,6 @@ from io import BytesIO
 from pathlib import Path
 
 from publisher import templates
-from publisher.build import texts_digest
 from publisher.context import BuildContext
 from publisher.errors import BuildError
 from publisher.output import atomic_output
@@ -60,7 +59,7 @@ def write_pdf(context: BuildContext, path: Path, *, press: bool = False,
         writer = sections.compose(context, laid_out, furniture)
         shown.composed(len(writer.pages))
     with atomic_output(path) as tmp:
-        pages.finish(writer, tmp, laid_out.plan.labels, texts=texts_digest(issue.root),
+        pages.finish(writer, tmp, laid_out.plan.labels, texts=context.texts,
                      bleed=Grid(issue.trim).bleed_mm * MM if press else None,
                      intent=pages.output_intent(issue) if press else None)
 
@@ -142,7 +141,7 @@ def _write_whole(context: BuildContext, path: Path, *, strict: bool) -> None:
     refuse_fetched(document.url_fetcher, context.layout_folders)
     with atomic_output(path) as tmp:
         pages.finish(PdfWriter(clone_from=PdfReader(BytesIO(data))), tmp, plan.labels,
-                     texts=texts_digest(issue.root))
+                     texts=context.texts)
 
 
 def render_checked(context: BuildContext, html_for: Callable[[dict[str, float]], str], *,
