@@ -242,7 +242,7 @@ def fetcher(allowed: tuple[Path, ...]):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     from publisher.pdf.pictures import in_srgb
-    from publisher.source.load import IMAGE_TYPES
+    from publisher.source.load import picture_format
 
     class Fetcher(URLFetcher):
         def __init__(self):
@@ -263,14 +263,14 @@ def fetcher(allowed: tuple[Path, ...]):
                         self.missing.append(url)
                         _failed_fetches.add(url)
                         raise
-                    kind = IMAGE_TYPES.get(path.suffix.lower())
+                    kind = picture_format(path)
                     if kind is None:
                         return response
                     try:
                         data = response.read()
                     finally:
                         response.close()
-                    picture = in_srgb(data, kind.removeprefix("image/").upper())
+                    picture = in_srgb(data, kind)
                     # WeasyPrint embeds the file a file: URL names, not the bytes given.
                     return URLFetcherResponse(response.url if picture is data else "converted:",
                                               picture, response.headers)

@@ -146,12 +146,18 @@ def _separation_problem(path: Path, _mtime_ns: int, _size: int) -> str | None:
     from PIL import Image, ImageCms
 
     try:
-        transform = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), str(path), "RGB",
-                                            "CMYK", ImageCms.Intent.PERCEPTUAL)
-        ImageCms.applyTransform(Image.new("RGB", (1, 1)), transform)
+        ImageCms.applyTransform(Image.new("RGB", (1, 1)), _separation(path))
     except (OSError, ImageCms.PyCMSError) as exc:
         return str(exc)
     return None
+
+
+def _separation(profile: Path):
+    """The transform of pictures from sRGB into the output profile's CMYK, perceptual."""
+    from PIL import ImageCms
+
+    return ImageCms.buildTransform(ImageCms.createProfile("sRGB"), str(profile), "RGB", "CMYK",
+                                   ImageCms.Intent.PERCEPTUAL)
 
 
 # The info dictionary's record of the articles a PDF was made from (`build.texts_digest`).
@@ -267,9 +273,7 @@ def convert_rgb_images(writer: PdfWriter, profile: Path) -> None:
             done.add(colour.idnum)
             if image.image.mode not in ("RGB", "RGBA", "P"):
                 continue
-            if transform is None:
-                transform = ImageCms.buildTransform(ImageCms.createProfile("sRGB"), str(profile),
-                                                    "RGB", "CMYK", ImageCms.Intent.PERCEPTUAL)
+            transform = transform or _separation(profile)
             kept = {name: value for name, value in colour.get_object().items()
                     if name in ("/SMask", "/Interpolate")}
             image.replace(ImageCms.applyTransform(image.image.convert("RGB"), transform),

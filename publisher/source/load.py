@@ -70,6 +70,14 @@ IMAGE_TYPES = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
+
+
+def picture_format(path: Path) -> str | None:
+    """The format a picture's name says it is, as Pillow names it (JPEG, PNG…), or None."""
+    media_type = IMAGE_TYPES.get(path.suffix.lower())
+    return media_type.removeprefix("image/").upper() if media_type else None
+
+
 # The records written inside a front matter or issue.yaml field, for suggesting a field name.
 NESTED_RECORDS = (Byline, EndNote, Column, Trim)
 MAX_PICTURE_BYTES = 64 * 2**20
@@ -369,7 +377,7 @@ def _picture_problem(target: Path, path: Path, line: int | None, src: str) -> st
         warnings.simplefilter("always")
         # Only the decoder its name says: Pillow would pick one from the contents, and hand
         # PostScript to Ghostscript.
-        kind = IMAGE_TYPES[target.suffix.lower()].removeprefix("image/").upper()
+        kind = picture_format(target)
         try:
             picture = PIL.Image.open(io.BytesIO(data), formats=[kind])
         except PIL.Image.DecompressionBombError:
