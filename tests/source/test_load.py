@@ -202,43 +202,24 @@ def test_validate_lists_a_broken_fonts_yaml_with_the_articles_mistakes(tmp_path,
     ]
 
 
-def test_a_revision_before_the_issue_is_refused_at_its_line(tmp_path, capsys):
+@pytest.mark.parametrize(("added", "at", "message"), [
+    ("revised: 2015-09-30\n", 0, "`revised`: 2015-09-30 comes before the issue's month: write "
+     "the day of the correction, as 2015-10-20"),
+    # YAML reads 2015-13-01 as a date, and fails to make it.
+    ("revised: 2015-13-01\n", 0, "`2015-13-01` is no day of the calendar: write a date as "
+     "2015-10-20"),
+    # The press PDF embeds the profile: one named outside the issue would carry a file of the
+    # build machine to the printer.
+    ("press:\n  profile: ../../../../../usr/share/color/icc/ghostscript/default_cmyk.icc\n"
+     "  condition: Custom\n", 1, "`press.profile`: the printer's ICC profile must be a file "
+     "in the issue folder"),
+])
+def test_a_manifest_line_added_is_refused_at_its_line(tmp_path, capsys, added, at, message):
+    """`at`: the refused line's place counted back from the manifest's last line."""
     issue = tmp_path / "issue"
     shutil.copytree(ROOTS / "press-periodical", issue)
     manifest = issue / "issue.yaml"
-    manifest.write_text(manifest.read_text(encoding="utf-8") + "revised: 2015-09-30\n",
-                        encoding="utf-8")
-    line = manifest.read_text(encoding="utf-8").count("\n")
+    manifest.write_text(manifest.read_text(encoding="utf-8") + added, encoding="utf-8")
+    line = manifest.read_text(encoding="utf-8").count("\n") - at
     assert main(["validate", str(issue)]) == 1
-    assert capsys.readouterr().err.splitlines()[0] == (
-        f"{manifest}:{line}: `revised`: 2015-09-30 comes before the issue's month: write the "
-        "day of the correction, as 2015-10-20")
-
-
-def test_a_date_no_calendar_has_is_refused_at_its_line(tmp_path, capsys):
-    """YAML reads 2015-13-01 as a date, and fails to make it."""
-    issue = tmp_path / "issue"
-    shutil.copytree(ROOTS / "press-periodical", issue)
-    manifest = issue / "issue.yaml"
-    manifest.write_text(manifest.read_text(encoding="utf-8") + "revised: 2015-13-01\n",
-                        encoding="utf-8")
-    line = manifest.read_text(encoding="utf-8").count("\n")
-    assert main(["validate", str(issue)]) == 1
-    assert capsys.readouterr().err.splitlines()[0] == (
-        f"{manifest}:{line}: `2015-13-01` is no day of the calendar: write a date as 2015-10-20")
-
-
-def test_the_printers_profile_must_be_a_file_of_the_issue(tmp_path, capsys):
-    """The press PDF embeds it: a profile named outside the issue would carry a file of the
-    build machine to the printer."""
-    issue = tmp_path / "issue"
-    shutil.copytree(ROOTS / "press-periodical", issue)
-    manifest = issue / "issue.yaml"
-    manifest.write_text(manifest.read_text(encoding="utf-8") + (
-        "press:\n  profile: ../../../../../usr/share/color/icc/ghostscript/default_cmyk.icc\n"
-        "  condition: Custom\n"), encoding="utf-8")
-    line = manifest.read_text(encoding="utf-8").count("\n") - 1
-    assert main(["validate", str(issue)]) == 1
-    assert capsys.readouterr().err.splitlines()[0] == (
-        f"{manifest}:{line}: `press.profile`: the printer's ICC profile must be a file in the "
-        "issue folder")
+    assert capsys.readouterr().err.splitlines()[0] == f"{manifest}:{line}: {message}"
