@@ -186,6 +186,7 @@ def parser() -> argparse.ArgumentParser:
                          help="replace an existing issue.yaml and articles/*.md")
     imports.add_argument("--magazine", help="the masthead, which extracted text lacks")
     imports.add_argument("--label", help="issue label such as 2015·10, if the text has none")
+    # GB18030 holds GBK and GB2312, in which Chinese Windows saves plain text.
     imports.add_argument("--encoding", choices=("utf-8", "gb18030"), default="utf-8",
                          help="what the text is saved in: utf-8 (the default), or gb18030 for "
                          "a text saved in GBK or GB2312, as Chinese Windows saves it")

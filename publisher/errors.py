@@ -170,7 +170,8 @@ def _no_date(loader, node, path: Path, first_line: int) -> SourceError:
             except ValueError:
                 return SourceError(f"`{scalar.value}` is no day of the calendar: write a date "
                                    "as 2015-10-20", path, first_line + scalar.start_mark.line)
-    return SourceError("a value YAML reads as a date is none", path, first_line)
+    return SourceError("a value YAML reads as a date is no day of the calendar", path,
+                       first_line)
 
 
 def _scalars(node, seen: set[int]):

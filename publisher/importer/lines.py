@@ -22,11 +22,6 @@ class TextLine:
     vertical: bool = False
 
 
-# What a legacy text may be saved in: UTF-8, or GB18030 (which holds GBK and GB2312), as
-# Chinese Windows saves plain text.
-ENCODINGS = {"utf-8": "UTF-8", "gb18030": "GB18030"}
-
-
 def read_text_lines(path: Path, encoding: str = "utf-8") -> list[TextLine]:
     try:
         raw = path.read_bytes()
@@ -38,7 +33,7 @@ def read_text_lines(path: Path, encoding: str = "utf-8") -> list[TextLine]:
         line = raw.count(b"\n", 0, exc.start) + 1
         other = "save the text as UTF-8, or give --encoding gb18030 for a text saved in GBK" \
             if encoding == "utf-8" else "give the encoding it was saved in"
-        raise ImportTextError(f"not {ENCODINGS[encoding]}: byte 0x{raw[exc.start]:02x} cannot "
+        raise ImportTextError(f"not {encoding.upper()}: byte 0x{raw[exc.start]:02x} cannot "
                               f"be read; {other}", path, line) from None
     # Only \n ends a line, as editors count them; pdftotext's form feed before a page is no indent.
     lines = [TextLine(no, raw_line.strip(), raw_line.lstrip("\f")[:1].isspace())
