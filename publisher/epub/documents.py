@@ -13,7 +13,7 @@ from publisher import templates
 from publisher.context import BuildContext
 from publisher.epub.body import PageBreak, body_xhtml, marker_html, with_word_breaks
 from publisher.epub.nav import issue_outline, item_links, shown_title
-from publisher.epub.references import document_reference
+from publisher.epub.references import document_reference, parsed
 from publisher.errors import BuildError
 from publisher.pdf.page_map import PageStart
 from publisher.source.markup import WEB_SCHEMES_SHOWN, to_html
@@ -124,22 +124,20 @@ def page_break(start: PageStart) -> PageBreak:
 def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
               env: jinja2.Environment, template: str, **values) -> Document:
     xhtml = templates.render(env, template, title=title, marker=marker_html, **values).encode()
-    refuse_outside(env, document_reference(xhtml))
-    _require_markers(env, xhtml, pages, file_name)
+    root = parsed(xhtml)
+    refuse_outside(env, document_reference(root))
+    _require_markers(env, root, pages, file_name)
     return Document(uid, file_name, title, xhtml, tuple(pages))
 
 
-def _require_markers(env: jinja2.Environment, xhtml: bytes, pages: list[PageBreak],
+def _require_markers(env: jinja2.Environment, root, pages: list[PageBreak],
                      file_name: str) -> None:
     """Each printed page's marker once in its document: the page list points at it. An issue's
     own template written for another version of the tool may print one twice, or not at all;
     the first template that prints markers, the issue's own before the project's, is named."""
     from collections import Counter
 
-    from lxml import etree
-
-    ids = Counter(etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False,
-                                                           no_network=True)).xpath("//@id"))
+    ids = Counter(root.xpath("//@id"))
     for page in pages:
         if ids[page.id] != 1:
             raise BuildError(f"layout template: {file_name} holds the marker of printed page "

@@ -32,10 +32,14 @@ def _own(reference: str) -> bool:
     return not parts.scheme and not parts.netloc and not parts.path.startswith("/")
 
 
-def document_reference(xhtml: bytes) -> str | None:
-    """The first thing an XHTML document refers to outside the book, as the layout wrote it,
-    or an element that would embed it; None if there is none."""
-    root = etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False, no_network=True))
+def parsed(xhtml: bytes) -> etree._Element:
+    """An XHTML document's root, its entities and network left alone."""
+    return etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def document_reference(root: etree._Element) -> str | None:
+    """The first thing an XHTML document (its `parsed` root) refers to outside the book, as
+    the layout wrote it, or an element that would embed it; None if there is none."""
     for element in [*root.itersiblings(preceding=True), *root.iter()]:
         if element.tag is etree.PI:  # <?xml-stylesheet href=…?>
             return f"<?{element.target}?>"

@@ -239,10 +239,7 @@ def fetcher(allowed: tuple[Path, ...]):
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    from publisher.pdf.pictures import in_srgb
-    from publisher.source.load import picture_format
+    from weasyprint.urls import URLFetcher
 
     class Fetcher(URLFetcher):
         def __init__(self):
@@ -258,22 +255,11 @@ def fetcher(allowed: tuple[Path, ...]):
                 path = Path(url2pathname(parts.path)).resolve()
                 if any(path.is_relative_to(p) for p in allowed):
                     try:
-                        response = super().fetch(url, headers)
+                        return super().fetch(url, headers)
                     except OSError:
                         self.missing.append(url)
                         _failed_fetches.add(url)
                         raise
-                    kind = picture_format(path)
-                    if kind is None:
-                        return response
-                    try:
-                        data = response.read()
-                    finally:
-                        response.close()
-                    picture = in_srgb(data, kind)
-                    # WeasyPrint embeds the file a file: URL names, not the bytes given.
-                    return URLFetcherResponse(response.url if picture is data else "converted:",
-                                              picture, response.headers)
             self.refused.append(url)
             _failed_fetches.add(url)
             raise ValueError("refused: not a file of the issue, its layouts or its fonts")

@@ -1,7 +1,7 @@
 """Pictures as the PDF holds them: in sRGB. WeasyPrint writes a picture's pixels as device RGB
 and drops the ICC profile it carries, so an Adobe RGB or Display P3 photograph would print, and
 show, as if its numbers were sRGB; it is converted to sRGB with its own profile before
-WeasyPrint reads it."""
+WeasyPrint reads it (`weasyprint/pictures.py`)."""
 
 from __future__ import annotations
 

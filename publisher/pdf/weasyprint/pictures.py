@@ -1,11 +1,13 @@
-"""Pictures named by their contents. WeasyPrint names each picture in the PDF after its URL, a
-`file:` URL that holds the folder the issue was built in: the same sources built in another
-folder would give other bytes. A raster picture is handed to WeasyPrint under a name made from
-its bytes; a drawing (SVG) keeps its URL, against which it finds what it refers to."""
+"""Pictures as WeasyPrint gets them: in sRGB (`publisher.pdf.pictures.in_srgb`), and named by
+their contents. WeasyPrint names each picture in the PDF after its URL, a `file:` URL that holds
+the folder the issue was built in: the same sources built in another folder would give other
+bytes. A raster picture is handed to WeasyPrint under a name made from its bytes; a drawing
+(SVG) keeps its URL, against which it finds what it refers to."""
 
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 
 def install():
@@ -16,7 +18,13 @@ def install():
 
     def named_by_contents(cache, url_fetcher, options, url, forced_mime_type=None,
                           context=None, orientation="from-image"):
+        from urllib.parse import urlsplit
+        from urllib.request import url2pathname
+
         from weasyprint.urls import URLFetcherResponse, URLFetchingError, fetch
+
+        from publisher.pdf.pictures import in_srgb
+        from publisher.source.load import picture_format
 
         if url in cache or not url.startswith("file:"):
             return original(cache, url_fetcher, options, url, forced_mime_type, context,
@@ -30,6 +38,8 @@ def install():
         if (forced_mime_type or media_type) == "image/svg+xml" or data.lstrip()[:1] == b"<":
             return original(cache, url_fetcher, options, url, forced_mime_type, context,
                             orientation)
+        if kind := picture_format(Path(url2pathname(urlsplit(url).path))):
+            data = in_srgb(data, kind)
         named = f"publisher-picture:{hashlib.sha256(data).hexdigest()}"
         image = original(cache, lambda _: URLFetcherResponse(named, data,
                                                              {"Content-Type": media_type}),
