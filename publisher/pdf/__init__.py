@@ -209,6 +209,9 @@ def refuse_fetched(url_fetcher, folders: tuple[Path, ...]) -> None:
         found = list(dict.fromkeys(url_fetcher.missing))
         raise BuildError(f"a layout refers to {', '.join(found)}: no such file",
                          *_written(folders, found[0]))
+    if url_fetcher.unreadable:
+        url, reason = next(iter(url_fetcher.unreadable.items()))
+        raise BuildError(f"a layout refers to {url}: {reason}", *_written(folders, url))
 
 
 def _written(folders: tuple[Path, ...], url: str) -> tuple[Path | None, int | None]:
@@ -236,16 +239,21 @@ def fetcher(allowed: tuple[Path, ...]):
     """A WeasyPrint URL fetcher that reads `data:` URLs and `file:` URLs of files in (or equal
     to) `allowed`, and refuses any other, keeping it in `refused`: a picture (an SVG's own
     `<image href>`) must not pull files from elsewhere on the machine or the network."""
+    import mimetypes
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from publisher.errors import SourceError, read_regular
+    from publisher.source.load import MAX_PICTURE_BYTES
 
     class Fetcher(URLFetcher):
         def __init__(self):
             super().__init__()
             self.refused: list[str] = []
             self.missing: list[str] = []
+            self.unreadable: dict[str, str] = {}  # each URL with why it is not read
 
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
@@ -254,12 +262,19 @@ def fetcher(allowed: tuple[Path, ...]):
             if parts.scheme == "file" and parts.netloc in ("", "localhost"):
                 path = Path(url2pathname(parts.path)).resolve()
                 if any(path.is_relative_to(p) for p in allowed):
-                    try:
-                        return super().fetch(url, headers)
-                    except OSError:
+                    if not path.exists():
                         self.missing.append(url)
                         _failed_fetches.add(url)
-                        raise
+                        raise ValueError("no such file")
+                    try:
+                        # A regular file of bounded size: a FIFO would block the build for ever.
+                        data = read_regular(path, MAX_PICTURE_BYTES)
+                    except SourceError as exc:
+                        self.unreadable[url] = exc.message
+                        _failed_fetches.add(url)
+                        raise ValueError(exc.message) from None
+                    kind = mimetypes.guess_type(path.name)[0]  # as urllib names a file's type
+                    return URLFetcherResponse(url, data, {"Content-Type": kind} if kind else {})
             self.refused.append(url)
             _failed_fetches.add(url)
             raise ValueError("refused: not a file of the issue, its layouts or its fonts")

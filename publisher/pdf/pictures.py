@@ -10,9 +10,24 @@ from functools import lru_cache
 
 from PIL import Image, ImageCms, ImageOps
 
+from publisher.source.load import IMAGE_TYPES
+
 # What a converted picture is saved as again: JPEG (a photograph) or PNG (lossless), the
 # formats whose decoders keep the profile; the others are left as they are.
 SAVED = {"JPEG": {"quality": 95}, "PNG": {}}
+
+
+def picture_problem(data: bytes, kind: str | None) -> str | None:
+    """Why `data` is not the picture its file's name says (`kind`, as Pillow names it), or
+    None. Only that decoder is tried: Pillow would pick one from the contents, and hand
+    PostScript to Ghostscript."""
+    if kind is None:
+        return f"not a picture a build reads ({', '.join(sorted(IMAGE_TYPES))})"
+    try:
+        Image.open(io.BytesIO(data), formats=[kind]).close()
+    except (OSError, SyntaxError, ValueError):
+        return f"not a {kind} picture that can be read: export it as one"
+    return None
 
 
 @lru_cache(maxsize=8)  # each section, and each retry of a layout, fetches its pictures again

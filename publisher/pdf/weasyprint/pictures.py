@@ -23,7 +23,7 @@ def install():
 
         from weasyprint.urls import URLFetcherResponse, URLFetchingError, fetch
 
-        from publisher.pdf.pictures import in_srgb
+        from publisher.pdf.pictures import in_srgb, picture_problem
         from publisher.source.load import picture_format
 
         if url in cache or not url.startswith("file:"):
@@ -38,8 +38,14 @@ def install():
         if (forced_mime_type or media_type) == "image/svg+xml" or data.lstrip()[:1] == b"<":
             return original(cache, url_fetcher, options, url, forced_mime_type, context,
                             orientation)
-        if kind := picture_format(Path(url2pathname(urlsplit(url).path))):
-            data = in_srgb(data, kind)
+        kind = picture_format(Path(url2pathname(urlsplit(url).path)))
+        if problem := picture_problem(data, kind):
+            # The build stops on it at the layout's line (`refuse_fetched`), as WeasyPrint
+            # would have left the picture out with a warning of its own.
+            url_fetcher.unreadable[url] = problem
+            cache[url] = None
+            return None
+        data = in_srgb(data, kind)
         named = f"publisher-picture:{hashlib.sha256(data).hexdigest()}"
         image = original(cache, lambda _: URLFetcherResponse(named, data,
                                                              {"Content-Type": media_type}),
