@@ -222,12 +222,13 @@ def render(env: jinja2.Environment, name: str, **context: object) -> str:
         path, line = _template_frame(exc, env)
         raise BuildError(f"layout template: {exc.message}", path, line) from None
     except Exception as exc:
-        # Raised by a template's own expression (`{{ 1 / 0 }}`), or by a filter an issue's own
-        # template gave what it cannot take; in the project's templates, the tool's bug.
+        # Raised by a template's own expression (`{{ 1 / 0 }}`), or by code a template called
+        # with what it cannot take: the line of the innermost issue's own template on the way,
+        # which may have handed a project template that; with none, the tool's bug.
         path, line = _template_frame(exc, env, innermost=True)
         if path is None:
-            path, line = _template_frame(exc, env)
-            if path is None or Path(path).resolve().is_relative_to(shipped("layouts")):
+            path, line = _template_frame(exc, env, issues_own=True)
+            if path is None:
                 raise
         raise BuildError(f"layout template: {type(exc).__name__}: {exc}", path, line) from None
 
@@ -246,12 +247,14 @@ def written_at(folders: tuple[Path, ...], text: str) -> tuple[Path | None, int |
     return None, None
 
 
-def _template_frame(exc: Exception, env: jinja2.Environment, *,
-                    innermost: bool = False) -> tuple[str | None, int | None]:
+def _template_frame(exc: Exception, env: jinja2.Environment, *, innermost: bool = False,
+                    issues_own: bool = False) -> tuple[str | None, int | None]:
     """The innermost template file and line in the traceback (Jinja rewrites its frames so that
     they carry the template's own file name and line); with `innermost`, only if the error was
-    raised there."""
-    folders = [str(p) for p in env.loader.searchpath]
+    raised there; with `issues_own`, of an issue's own template, not the project's."""
+    project = shipped("layouts").resolve()
+    folders = [str(p) for p in env.loader.searchpath
+               if not (issues_own and Path(p).resolve().is_relative_to(project))]
     frames = traceback.extract_tb(exc.__traceback__)
     if innermost:  # past Jinja's own code, which calls on the template's behalf
         while frames and frames[-1].filename.startswith(JINJA):
