@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlparse
 
 import PIL.Image
 import PIL.ImageFile
+from markdown_it.common.html_re import HTML_TAG_RE
 from pydantic import BaseModel, ValidationError
 
 from publisher import fonts, templates
@@ -35,6 +36,7 @@ from publisher.source.markup import (
     WEB_SCHEMES,
     WEB_SCHEMES_SHOWN,
     image_path,
+    inline_shape,
     item_link,
     parse,
     placement,
@@ -295,8 +297,14 @@ def _check_body(
                     "a `::: excerpt` box inside another: close the first with `:::` before "
                     "opening the next", path, line))
                 return
+        alone = token.type == "inline" and inline_shape(token) == ["image"]
         for child in walk(token.children or []):
-            if child.type == "image":
+            if child.type == "image" and not alone:
+                # Only a figure's picture is packed into the EPUB and found from the article.
+                errors.append(SourceError(
+                    f"picture `{image_path(child)}` inside a paragraph's text: a picture "
+                    "stands alone in its paragraph, as a figure with its caption", path, line))
+            elif child.type == "image":
                 _check_image(image_path(child), path, root, line, errors)
                 try:
                     placement(child)
@@ -307,6 +315,10 @@ def _check_body(
                 _check_no_options(child, {"href", "title"}, "a link", path, line, errors)
             elif child.type == "code_inline":
                 _check_no_options(child, set(), "a `code` span", path, line, errors)
+            elif child.type == "text" and (tag := HTML_TAG_RE.search(child.content)):
+                errors.append(SourceError(
+                    f"raw HTML `{tag[0]}`: an article is Markdown, which prints HTML as text: "
+                    "use Markdown (**bold**, ## headings) or delete it", path, line))
 
 
 def _check_no_options(token, own: set[str], what: str, path: Path, line: int | None,

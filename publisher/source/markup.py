@@ -133,7 +133,7 @@ def walk(tokens: list[Token]) -> Iterator[Token]:
             yield from walk(token.children)
 
 
-def _shape(inline: Token) -> list[str]:
+def inline_shape(inline: Token) -> list[str]:
     """Types of an inline token's children, without the empty text runs markdown-it leaves."""
     return [
         c.type
@@ -167,7 +167,7 @@ def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src,
         elif token.type == "paragraph_open":
             inline = tokens[i + 1]
             text = md.renderer.render(inline.children or [], md.options, env)
-            shape = _shape(inline)
+            shape = inline_shape(inline)
             if shape == ["image"]:
                 image = next(c for c in inline.children if c.type == "image")
                 src = escape(resolve_src(image_path(image)), quote=True)
