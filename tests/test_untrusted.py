@@ -261,6 +261,17 @@ def test_a_filter_given_what_it_cannot_take_by_an_issues_layout_is_its_line(work
         "attribute 'id'"]
 
 
+def test_a_project_template_given_what_it_cannot_take_by_an_issues_layout_is_its_line(
+        workdir, capsys):
+    """The issue's template hands the project's byline a name that is no text."""
+    layout = overridden(workdir, "byline-called-badly", "partials/inside-front-cover.html.j2", 1,
+                        '{% with article = {"byline": [{"name": 5, "position": "x"}]} %}'
+                        '{% include "partials/byline.html.j2" %}{% endwith %}')
+    assert refused(capsys, "build", "byline-called-badly", "--pdf") == [
+        f"{layout.relative_to(workdir)}:1: layout template: TypeError: object of type 'int' has "
+        "no len()"]
+
+
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "javascript:alert(1)"])
 def test_a_print_layout_links_only_to_the_web_or_the_issue(workdir, capsys, target):
     layout = overridden(workdir, "print-links-out", "partials/byline.html.j2", 1,
@@ -286,6 +297,28 @@ def test_a_stylesheets_reference_is_refused_at_its_line(workdir, capsys, url):
         f"{css.relative_to(workdir)}:{line}: {problem}"]
 
 
+@pytest.mark.parametrize(("special", "reason"), [
+    ("fifo", "not a regular file (a pipe, device or folder): not read"),
+    ("postscript", "not a PNG picture that can be read: export it as one"),
+    ("no picture", "not a picture a build reads (.gif, .jpeg, .jpg, .png, .webp)"),
+])
+def test_a_layouts_picture_is_a_readable_file_of_its_kind(workdir, capsys, special, reason):
+    """A FIFO blocked the build for ever; PostScript named as a PNG was left out of the page
+    with only WeasyPrint's warning."""
+    name = "photo.tiff" if special == "no picture" else "photo.png"
+    layout = overridden(workdir, "layout-picture", "partials/inside-front-cover.html.j2", 1,
+                        f'<img src="{name}" style="width: 50mm"/>')
+    picture = layout.parents[2] / name
+    if special == "fifo":
+        os.mkfifo(picture)
+    elif special == "postscript":
+        picture.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    else:
+        shutil.copy(next((ROOTS / "good-minimal" / "articles" / "images").glob("*.png")), picture)
+    assert refused(capsys, "build", "layout-picture", "--pdf") == [
+        f"{layout.relative_to(workdir)}:1: a layout refers to {picture.as_uri()}: {reason}"]
+
+
 def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
     root = hostile(workdir, "layouts-linked", base="good-minimal")
     (workdir / "elsewhere").mkdir()
@@ -301,6 +334,8 @@ def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
 CANNOT_PRINT = "cannot be printed: delete it"
 PRIVATE_USE = ("private-use character U+{}: fonts disagree on what it shows; type the standard "
                "character")
+RAW_HTML = ("an article is Markdown, which prints HTML as text: use Markdown (**bold**, ## "
+            "headings) or delete it")
 WEB_ONLY = ("a link goes to a web address (http://, https:// or mailto:) or to an item of the "
             "issue by its file name (020-slug.md)")
 # One folder per hostile input under tests/roots/; the exact lines validate and build print.
@@ -359,6 +394,15 @@ HOSTILE = {
         f"bad-links/articles/10-a.md:18: link `javascript:alert(1)`: {WEB_ONLY}",
         "bad-links/articles/10-a.md:20: image `file:///etc/passwd` must be a file in the issue "
         "folder, named relative to the article",
+    ],
+    # Printed as text, tags and all; a picture inside a sentence was neither packed into the
+    # EPUB nor found where the loader had checked it.
+    "raw-html": [
+        f"raw-html/articles/10-a.md:6: raw HTML `<b>`: {RAW_HTML}",
+        f"raw-html/articles/10-a.md:8: raw HTML `<div>`: {RAW_HTML}",
+        f"raw-html/articles/10-a.md:10: raw HTML `<!-- 注 -->`: {RAW_HTML}",
+        "raw-html/articles/10-a.md:12: picture `images/photo.png` inside a paragraph's text: a "
+        "picture stands alone in its paragraph, as a figure with its caption",
     ],
     "bad-pictures": [
         "bad-pictures/articles/10-a.md:6: image `images/cut.jpg` is damaged (image file is "
