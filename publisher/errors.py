@@ -66,6 +66,7 @@ CONTROL_NAMES = {"\x00": "NUL", "\x0b": "VT", "\x0c": "FF", "\x1b": "ESC", "\x85
 # No source, layout or font file of a magazine issue comes near this; it keeps a runaway file
 # (or a link to one) from filling memory.
 MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_PICTURE_BYTES = 64 * 2**20
 
 
 def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:

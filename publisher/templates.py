@@ -42,6 +42,12 @@ def search_path(issue_root: Path | None) -> tuple[Path, ...]:
     return tuple(p for p in (own, shipped("layouts")) if p is not None and p.is_dir())
 
 
+def hidden(path: Path, folder: Path) -> bool:
+    """Whether `path` is hidden in `folder` (a part of its name there starts with a dot):
+    editors' and tools' own files, which a build never reads nor the build cache hashes."""
+    return any(part.startswith(".") for part in path.relative_to(folder).parts)
+
+
 class TemplateRefused(jinja2.TemplateError):
     """A template file that exists but may not be read: it is no regular file in its folder."""
 
@@ -59,6 +65,9 @@ def inside(folder: Path, name: str) -> Path | None:
     target = candidate.resolve()
     if not target.is_relative_to(folder.resolve()):
         raise TemplateRefused(name, candidate, f"a link to {target} outside {folder}")
+    if hidden(target, folder.resolve()):
+        raise TemplateRefused(name, candidate, "hidden (a name starting with a dot): not a "
+                                               "layout")
     if not target.is_file():
         raise TemplateRefused(name, candidate, "not a regular file")
     return target

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from publisher.build import an_output
 from publisher.errors import IssueErrors, PublisherError
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,12 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
     from watchfiles import watch as changes
 
     out_dir = (out_dir or Path("build") / root.resolve().name).resolve()
+    resolved = root.resolve()
 
     def relevant(_change, name: str) -> bool:
         path = Path(name)
         # Outputs and editors' hidden swap and backup files are not sources.
-        return not (path.is_relative_to(out_dir) or path.name.startswith(".")
+        return not (an_output(path, resolved, out_dir) or path.name.startswith(".")
                     or path.name.endswith("~"))
 
     # The first build comes once the watcher runs (its first, empty, batch after a timeout), so

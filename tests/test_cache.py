@@ -7,12 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from publisher import cache
 from publisher.build import build
+from publisher.errors import MAX_PICTURE_BYTES
 from tests.conftest import ROOTS, SAMPLE
 
 
@@ -241,3 +243,38 @@ def test_jiebas_idf_table_is_parsed_once(monkeypatch):
     monkeypatch.setattr(Path, "read_text", no_parsing)
     words._idf.cache_clear()
     assert words._idf() == parsed
+
+
+def test_an_issue_built_into_its_own_folder_sees_its_edits(tmp_path):
+    """`-o` the issue itself: the digest left out the whole folder as output, and the second
+    build copied the first from the cache."""
+    root = Path(shutil.copytree(ROOTS / "good-minimal", tmp_path / "issue"))
+    (epub,) = build(root, root, pdf=False)
+    article = root / "articles" / "10-good.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n改过的一句。\n", encoding="utf-8")
+    build(root, root, pdf=False)
+    with zipfile.ZipFile(epub) as book:
+        assert any("改过的一句" in book.read(name).decode() for name in book.namelist()
+                   if name.endswith(".xhtml"))
+
+
+def test_the_digest_reads_no_link_out_pipe_or_huge_file(tmp_path):
+    """What the loader refuses is not read before it says so: a link's target outside, a FIFO
+    (reading would block) or a file larger than any source (reading would fill the memory)."""
+    from publisher.build import folder_parts
+
+    folder, secret = tmp_path / "issue", tmp_path / "secret.txt"
+    folder.mkdir()
+    secret.write_text("the build machine's secret", encoding="utf-8")
+    (folder / "notes.txt").symlink_to(secret)
+    os.mkfifo(folder / "pipe.png")
+    with open(folder / "huge.bin", "wb") as huge:
+        huge.truncate(MAX_PICTURE_BYTES + 1)  # sparse: nothing written
+    (folder / ".hidden").write_text("an editor's own", encoding="utf-8")
+    (folder / "kept.md").write_text("正文", encoding="utf-8")
+    parts = folder_parts(folder, lambda path: False)
+    huge = os.stat(folder / "huge.bin")
+    assert parts == [str(folder / "huge.bin"), f"{huge.st_size} {huge.st_mtime_ns}",
+                     str(folder / "kept.md"), "正文".encode(),
+                     str(folder / "notes.txt"), f"link to {secret}",
+                     str(folder / "pipe.png"), "not a regular file"]

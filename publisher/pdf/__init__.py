@@ -245,8 +245,7 @@ def fetcher(allowed: tuple[Path, ...]):
 
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    from publisher.errors import SourceError, read_regular
-    from publisher.source.load import MAX_PICTURE_BYTES
+    from publisher.errors import MAX_PICTURE_BYTES, SourceError, read_regular
 
     class Fetcher(URLFetcher):
         def __init__(self):
@@ -267,6 +266,9 @@ def fetcher(allowed: tuple[Path, ...]):
                         _failed_fetches.add(url)
                         raise ValueError("no such file")
                     try:
+                        if any(templates.hidden(path, p) for p in allowed
+                               if path.is_relative_to(p)):
+                            raise SourceError("hidden (a name starting with a dot): not read")
                         # A regular file of bounded size: a FIFO would block the build for ever.
                         data = read_regular(path, MAX_PICTURE_BYTES)
                     except SourceError as exc:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from publisher import fonts, templates
 from publisher.errors import (
+    MAX_PICTURE_BYTES,
     PRIVATE_USE,
     IssueErrors,
     PublisherError,
@@ -82,7 +83,6 @@ def picture_format(path: Path) -> str | None:
 
 # The records written inside a front matter or issue.yaml field, for suggesting a field name.
 NESTED_RECORDS = (Byline, EndNote, Column, Trim)
-MAX_PICTURE_BYTES = 64 * 2**20
 
 
 def load_issue(root: Path | str) -> Issue:
@@ -107,7 +107,10 @@ def load_issue(root: Path | str) -> Issue:
 def missing_folder(root: Path) -> SourceError | None:
     """The error of an issue folder that is not there (`watch` and `preview` wait for an
     issue's fixes, but not for its folder to appear)."""
-    return None if root.is_dir() else SourceError("no such issue folder", root)
+    if root.is_dir():
+        return None
+    return SourceError("not a folder: an issue is the folder that holds issue.yaml"
+                       if root.exists() else "no such issue folder", root)
 
 
 def review_notes(issue: Issue) -> list[SourceError]:
