@@ -143,7 +143,7 @@ def test_a_layout_file_must_be_a_regular_utf8_file_inside_its_folder(workdir, ca
         found, "publisher: 1 problem(s) found"]
 
 
-@pytest.mark.parametrize("special", ["link out", "fifo"])
+@pytest.mark.parametrize("special", ["link out", "fifo", "hidden"])
 def test_the_build_refuses_a_layout_that_is_no_regular_file_inside(workdir, special):
     from publisher.errors import BuildError
     from publisher.templates import environment, render
@@ -151,17 +151,21 @@ def test_the_build_refuses_a_layout_that_is_no_regular_file_inside(workdir, spec
     folder = workdir / "layouts"
     folder.mkdir()
     (workdir / "secret.txt").write_text("the build machine's secret", encoding="utf-8")
+    name = ".a.html.j2" if special == "hidden" else "a.html.j2"
     if special == "link out":
-        (folder / "a.html.j2").symlink_to(workdir / "secret.txt")
+        (folder / name).symlink_to(workdir / "secret.txt")
         reason = f"a link to {workdir / 'secret.txt'} outside {folder}"
-    else:
-        os.mkfifo(folder / "a.html.j2")
+    elif special == "fifo":
+        os.mkfifo(folder / name)
         reason = "not a regular file"
-    (folder / "page.html.j2").write_text('<p>\n{% include "a.html.j2" %}\n', encoding="utf-8")
+    else:  # the build cache does not hash hidden files: an edit to it went unseen
+        (folder / name).write_text("<p>一</p>", encoding="utf-8")
+        reason = "hidden (a name starting with a dot): not a layout"
+    (folder / "page.html.j2").write_text(f'<p>\n{{% include "{name}" %}}\n', encoding="utf-8")
     with pytest.raises(BuildError) as caught:
         render(environment((folder,)), "page.html.j2")
-    assert str(caught.value) == (f"{folder / 'page.html.j2'}:2: layout template: `a.html.j2` is "
-                                 f"{folder / 'a.html.j2'}, {reason}")
+    assert str(caught.value) == (f"{folder / 'page.html.j2'}:2: layout template: `{name}` is "
+                                 f"{folder / name}, {reason}")
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -317,6 +321,23 @@ def test_a_layouts_picture_is_a_readable_file_of_its_kind(workdir, capsys, speci
         shutil.copy(next((ROOTS / "good-minimal" / "articles" / "images").glob("*.png")), picture)
     assert refused(capsys, "build", "layout-picture", "--pdf") == [
         f"{layout.relative_to(workdir)}:1: a layout refers to {picture.as_uri()}: {reason}"]
+
+
+def test_a_copyright_page_that_runs_onto_a_page_of_its_own_is_one_line(workdir, capsys):
+    """A periodical's 版权页 under a full 目录 printed its last rows alone on the next page,
+    moving every later page by one, without a word."""
+    root = hostile(workdir, "imprint-overflows", base="press-periodical")
+    manifest = root / "issue.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "place: inside-back-cover", "place: toc"), encoding="utf-8")
+    own = root / "layouts" / "partials" / "imprint.html.j2"
+    own.parent.mkdir(parents=True)
+    own.write_text('{% for _ in range(5) %}{% include "!partials/imprint.html.j2" %}'
+                   '{% endfor %}', encoding="utf-8")
+    assert refused(capsys, "build", "imprint-overflows", "--pdf") == [
+        "imprint-overflows/issue.yaml:10: `imprint.place: toc`: the 版权页 does not fit under the "
+        "目录 and runs onto a page of its own, moving every later page: put it on 封二 or 封三 "
+        "(inside-front-cover, inside-back-cover), or shorten the 目录"]
 
 
 def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
@@ -698,3 +719,10 @@ def test_import_text_counts_lines_as_editors_do(workdir, capsys):
     assert main(["import-text", "paged.txt", "-o", "issue"]) == 0
     title_line = lines.index("联合党委聚合力 激励关怀增动力") + 1
     assert f"title block found at line {title_line}, " in capsys.readouterr().out
+
+
+def test_an_issue_is_its_folder_not_its_manifest(workdir, capsys):
+    hostile(workdir, "good-minimal")
+    assert refused(capsys, "validate", "good-minimal/issue.yaml") == [
+        "good-minimal/issue.yaml: not a folder: an issue is the folder that holds issue.yaml",
+        "publisher: 1 problem(s) found"]

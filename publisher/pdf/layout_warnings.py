@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from publisher.pdf.grid import MM, Grid
 from publisher.pdf.laid_out import TextRuns
-from publisher.source.model import Article, Issue, Kind
+from publisher.source.model import Article, ImprintPlace, Issue, Kind
 
 logger = logging.getLogger(__name__)
 
 TAIL_LINES = 5  # a page with an item's end no deeper than this (lines), and nothing else
 TITLE_MIN_PT = 15.0  # 小三: a title shrunk to fit its longest line may go no smaller
 UNEVEN_LINES = 2  # columns side by side may end this many lines apart, no more
+ON_GRID = 0.01  # lines: float sums put a column's foot this near a line of the grid
 EMPTY_LINES = 6  # lines left empty at a page's foot while its item goes on overleaf
 OPEN_LINES = 4  # lines of space between two lines of a column (a brief's rule takes one)
 UNEVEN_SPACE_LINES = 0.5  # difference between the space above and below a box
@@ -147,7 +148,7 @@ def _uneven_columns(sets, items, names, line: float) -> Iterator[LayoutProblem]:
         if item is None or not names[columns.page].isdigit() or len(columns.bottoms) < 2:
             continue
         apart = max(columns.bottoms) - min(columns.bottoms)
-        if apart > UNEVEN_LINES * line:
+        if apart > (UNEVEN_LINES + ON_GRID) * line:
             short = "right" if columns.bottoms[0] > columns.bottoms[-1] else "left"
             yield LayoutProblem(item, names[columns.page],
                                 f"the {short} column ends {apart / line:.0f} lines short of the "
@@ -207,3 +208,28 @@ def missing_from_toc(listed: set[Article], issue: Issue,
     """Each item but a 微书摘 box that the 目录 does not list, on the `page` where it begins."""
     return [LayoutProblem(item, page(item), "this item is not in the 目录")
             for item in issue.articles if item.kind != Kind.box and item not in listed]
+
+
+def require_imprint_fits(document, issue: Issue) -> None:
+    """Stop a build whose 版权页 runs on past its place: onto a page of its own, which would move
+    every later page, or off a cover, which has no next page."""
+    from publisher.errors import BuildError, read_utf8
+    from publisher.pdf.weasyprint import geometry
+
+    imprint = geometry.pages_holding(document, lambda element: element.get("id") == "imprint")
+    if issue.imprint is None or not imprint:
+        return
+    under_toc = issue.imprint.place == ImprintPlace.toc
+    room = geometry.pages_holding(document, lambda element: "toc-entry" in (
+        element.get("class") or "").split()) if under_toc else imprint[:1]
+    if set(imprint) <= set(room):
+        return
+    manifest = issue.root / "issue.yaml"
+    line = next((number for number, text in enumerate(read_utf8(manifest).split("\n"), 1)
+                 if text.startswith("imprint:")), None)
+    problem = ("does not fit under the 目录 and runs onto a page of its own, moving every later "
+               "page: put it on 封二 or 封三 (inside-front-cover, inside-back-cover), or shorten "
+               "the 目录" if under_toc else "does not fit on its page: shorten its rows, or put "
+               "it under the 目录 (toc)")
+    raise BuildError(f"`imprint.place: {issue.imprint.place.value}`: the 版权页 {problem}",
+                     manifest, line)

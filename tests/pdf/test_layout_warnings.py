@@ -184,3 +184,18 @@ def test_a_wrong_picture_option_is_an_error_at_its_line(tmp_path, option, messag
     with pytest.raises(IssueErrors) as error:
         load_issue(issue)
     assert str(error.value) == f"{source}:{line}: {message}"
+
+
+@pytest.mark.parametrize(("lines_apart", "warned"), [(2 + 1e-13, False), (3 - 1e-13, True)])
+def test_columns_two_lines_apart_are_even_enough_whatever_the_float_sums(lines_apart, warned):
+    """Two lines apart is allowed: float sums a hair above it were warned of, and one below not."""
+    from publisher.pdf.layout_warnings import _uneven_columns
+    from publisher.pdf.weasyprint.geometry import ColumnSet
+    from publisher.source.model import Article
+
+    line = 18.0
+    item = Article.model_construct(path=Path("10-a.md"))
+    columns = ColumnSet(page=0, item="a", bottoms=(500.0, 500.0 - lines_apart * line))
+    found = list(_uneven_columns([columns], {"a": item}, ["12"], line))
+    assert [problem.message.split(":")[0] for problem in found] == (
+        ["the right column ends 3 lines short of the other"] if warned else [])

@@ -4,7 +4,7 @@ from the page's top, for the checks an editor or a printer would make by eye."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from publisher.pdf.weasyprint import require_pinned
@@ -120,6 +120,18 @@ def pictures(document, ancestry: Ancestry) -> Iterator[Picture]:
             ppi = image.width / (box.width / 96) if isinstance(image, RasterImage) \
                 and box.width else None
             yield Picture(index, ancestry.item(box), box.element.get("src") or "", ppi)
+
+
+def pages_holding(document, test: Callable[[object], bool]) -> list[int]:
+    """The pages with a box whose element passes `test`."""
+    require_pinned()
+
+    def holds(box) -> bool:
+        element = getattr(box, "element", None)
+        return (element is not None and test(element)) or any(
+            holds(child) for child in getattr(box, "children", ()))
+
+    return [index for index, page in enumerate(document.pages) if holds(page._page_box)]
 
 
 def page_fill(document) -> Iterator[PageFill]:
