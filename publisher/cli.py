@@ -145,8 +145,13 @@ def _wanted(args: argparse.Namespace) -> dict[str, bool]:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="publisher", description=__doc__.splitlines()[0])
-    top.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    top = argparse.ArgumentParser(
+        prog="publisher", description="Build an issue of a Chinese magazine, kept as a folder "
+        "of Markdown files, into a print-ready PDF and an EPUB; check, lint, count and proof it, "
+        "and publish a library of issues as a catalogue.")
+    top.add_argument("-q", "--quiet", action="store_true",
+                     help="print errors and warnings only, no progress or other information "
+                     "(what a command is asked for, such as lint's findings, still prints)")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build an issue into PDF and/or EPUB")

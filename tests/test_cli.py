@@ -1,0 +1,40 @@
+"""The command's own words: its help speaks to the user, and `-q` does what its help says."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from publisher.cli import main
+
+from .conftest import ROOTS
+
+
+def test_help_says_what_the_tool_does_and_what_quiet_keeps(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    # Not the module's docstring, which is for whoever reads the code.
+    assert "PublisherError" not in printed
+    assert "into a print-ready PDF and an EPUB" in printed
+    assert "-q, --quiet print errors and warnings only, no progress" in printed
+
+
+def test_quiet_keeps_warnings_and_drops_progress(tmp_path):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    # An internal publication that gives none of its marks: a warning, not an error.
+    with (issue / "issue.yaml").open("a", encoding="utf-8") as manifest:
+        manifest.write("publication: internal\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "publisher.cli", "-q", "build", str(issue), "--epub", "-o",
+         str(tmp_path / "out")],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert "an internal publication must print `permit`" in result.stderr
+    assert "wrote" not in result.stderr
+    assert (tmp_path / "out" / "2015-10.epub").is_file()
