@@ -63,17 +63,30 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
         return not (an_output(path, resolved, out_dir) or path.name.startswith(".")
                     or path.name.endswith("~"))
 
+    # Its "3 changes detected" counts the steps of one save; the files changed are told below.
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)
+    folders = watched_folders(root)
     # The first build comes once the watcher runs (its first, empty, batch after a timeout), so
     # an edit saved while or just after it builds is not missed.
     built = False
-    for batch in changes(*watched_folders(root), watch_filter=relevant, stop_event=stop,
+    for batch in changes(*folders, watch_filter=relevant, stop_event=stop,
                          debounce=200, step=50, rust_timeout=500, yield_on_timeout=True):
         if batch or not built:
+            if batch:
+                logger.info("changed: %s", ", ".join(sorted({_shown(Path(name), folders)
+                                                              for _, name in batch})))
             first, built = not built, True
             on_build(build_once(root, out_dir, **options))
             if first:
+                logger.info("watching %s: each change saved is built again; Ctrl-C stops", root)
                 threading.Thread(target=warm_up, kwargs={"pdf": options.get("pdf", True)},
                                  daemon=True, name="warm-up").start()
+
+
+def _shown(path: Path, folders: list[Path]) -> str:
+    """A changed file as a person names it: relative to the watched folder that holds it."""
+    return next((str(path.relative_to(folder)) for folder in folders
+                 if path.is_relative_to(folder)), str(path))
 
 
 def warm_up(*, pdf: bool) -> None:

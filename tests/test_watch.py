@@ -3,6 +3,7 @@ and keeps the last good output."""
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import shutil
@@ -44,7 +45,9 @@ def _text(epub) -> str:
                        if name.endswith(".xhtml"))
 
 
-def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_last_good_output(watching, capsys):
+def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_last_good_output(watching, capsys,
+                                                                          caplog):
+    caplog.set_level(logging.INFO)
     issue, outcomes = watching
     first = outcomes.get(timeout=WAIT)
     assert not first.errors
@@ -56,6 +59,10 @@ def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_last_good_output(watching
                      encoding="utf-8")
     edited = outcomes.get(timeout=WAIT)
     assert edited.files == (epub,) and "改过的一句话" in _text(epub)
+    told = [r.getMessage() for r in caplog.records if r.name.startswith(("publisher.watch",
+                                                                        "watchfiles"))]
+    assert told == [f"watching {issue}: each change saved is built again; Ctrl-C stops",
+                    "changed: articles/01-brief.md"]
 
     good = epub.read_bytes()
     brief.write_text("---\nkind: brief\ncolumn: nowhere\ntitle: 标题\n---\n\n正文。\n",
