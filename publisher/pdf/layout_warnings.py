@@ -56,7 +56,7 @@ def shrink_pictures(problems: list[LayoutProblem],
     for problem in problems:
         item = problem.item
         scale = scales.get(item.anchor, 1.0) * PICTURE_SHRINK
-        if problem.tail and "![" in item.body and scale >= PICTURE_MIN_SCALE:
+        if problem.tail and _has_pictures(item) and scale >= PICTURE_MIN_SCALE:
             smaller[item.anchor] = scale
             logger.info("%s: pictures set at %d%% of their width so that the item's last "
                         "lines do not stand alone on a page", item.path, round(scale * 100))
@@ -107,10 +107,15 @@ def _tails(body: TextRuns, on_page: dict[int, set[Article]], pictures: set[tuple
             continue
         rows = {round(box.position_y) for i, a, box in body if i == index and a == item}
         if len(rows) <= TAIL_LINES:
+            smaller = ", or make a picture smaller" if _has_pictures(item) else ""
             yield LayoutProblem(item, names[index],
                                 f"the last lines of this item stand alone on this page, "
-                                f"{len(rows)} line(s) deep: cut them, or make a picture smaller, "
-                                f"so that they fit on p. {names[index - 1]}", tail=True)
+                                f"{len(rows)} line(s) deep: cut them{smaller}, so that they fit "
+                                f"on p. {names[index - 1]}", tail=True)
+
+
+def _has_pictures(item: Article) -> bool:
+    return "![" in item.body
 
 
 def _coarse_pictures(pictures: list, items: dict[str, Article],

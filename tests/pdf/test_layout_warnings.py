@@ -41,7 +41,7 @@ def test_each_layout_problem_is_reported_at_its_file_and_page(warnings_pdf):
         "something that cannot be split (a picture, a box, a heading kept with its text) left "
         "the gap; shorten, shrink or move it",
         f"{article('42-guoye.md')}: p. 7: the last lines of this item stand alone on this page, "
-        "4 line(s) deep: cut them, or make a picture smaller, so that they fit on p. 6",
+        "4 line(s) deep: cut them, so that they fit on p. 6",
         f"{article('45-kongbai.md')}: p. 8: 68 mm at the foot of the page stay empty while "
         "this item goes on overleaf: what follows (a picture, a box) did not fit; make it "
         "smaller",
@@ -104,8 +104,7 @@ def test_the_sample_names_only_what_is_wrong_with_it(sample_pdf):
     articles = ROOTS.parent.parent / "examples/2015-10/articles"
     assert BUILD_WARNINGS[sample_pdf] == [
         f"{articles / '160-quanhui-chuanda.md'}: p. 9: the last lines of this item stand alone "
-        "on this page, 2 line(s) deep: cut them, or make a picture smaller, so that they fit on "
-        "p. 8",
+        "on this page, 2 line(s) deep: cut them, so that they fit on p. 8",
         f"{articles / '150-zizhiqu-yantao.md'}: p. 8: 6 lines of space stand above this item in "
         "its column: what comes after it (a heading kept with its text, a brief's head, a box) "
         "did not fit at the column's foot, and nothing else in the column could share the lines "
