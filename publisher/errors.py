@@ -132,10 +132,23 @@ def line_column(text: str, index: int, first_line: int = 1) -> tuple[int, int]:
     return text.count("\n", 0, index) + first_line, index - line_start + 1
 
 
+class _Loader(yaml.SafeLoader):
+    """yaml.SafeLoader, but a number must be one Python can print: int() refuses a decimal of
+    more than 4300 digits (ValueError), and str() a hexadecimal number as long when it prints."""
+
+    def construct_yaml_int(self, node):
+        number = super().construct_yaml_int(node)
+        str(number)  # a hexadecimal number too long to print fails here, not where it prints
+        return number
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
+
 def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
     """(data, node) of a YAML text, or a SourceError at its line: a syntax error, or nesting
     too deep for the parser (a few hundred levels, which no issue needs)."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     node = None
     try:
         # What yaml.safe_load does, keeping the node (its lines) instead of parsing twice.
@@ -143,8 +156,8 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, first_line) from None
-    except ValueError:  # a date no calendar has (2015-13-01), which YAML reads as one
-        raise _no_date(loader, node, path, first_line) from None
+    except ValueError:  # a date no calendar has (2015-13-01), or a number too long to print
+        raise _unreadable_value(loader, node, path, first_line) from None
     except RecursionError:
         raise SourceError("YAML nested too deeply: write plain `key: value` lines",
                           path, first_line) from None
@@ -162,17 +175,24 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
     return data, node
 
 
-def _no_date(loader, node, path: Path, first_line: int) -> SourceError:
-    """The error at the first date-like scalar that is no date."""
+def _unreadable_value(loader, node, path: Path, first_line: int) -> SourceError:
+    """The error at the first scalar YAML cannot make a value of: a date that is no date, or a
+    number of more digits than Python reads or prints (4300, against a denial of service)."""
     for scalar in _scalars(node, set()):
+        line = first_line + scalar.start_mark.line
         if scalar.tag == "tag:yaml.org,2002:timestamp":
             try:
                 loader.construct_yaml_timestamp(scalar)
             except ValueError:
                 return SourceError(f"`{scalar.value}` is no day of the calendar: write a date "
-                                   "as 2015-10-20", path, first_line + scalar.start_mark.line)
-    return SourceError("a value YAML reads as a date is no day of the calendar", path,
-                       first_line)
+                                   "as 2015-10-20", path, line)
+        elif scalar.tag == "tag:yaml.org,2002:int":
+            try:
+                loader.construct_yaml_int(scalar)
+            except ValueError:
+                return SourceError("a number too long to read: write it in quotes if it is "
+                                   "text", path, line)
+    return SourceError("a value YAML cannot read", path, first_line)
 
 
 def _scalars(node, seen: set[int]):

@@ -660,19 +660,76 @@ def test_import_text_into_an_articles_file_is_one_line(workdir, capsys):
 
 
 def test_import_text_writes_all_or_nothing(workdir, capsys, monkeypatch):
-    real = Path.write_text
+    real = os.open
 
     def unwritable_articles(path, *args, **kwargs):
-        if path.parent.name == "articles" and path.parent.parent.name == "issue":
+        if Path(path).parent.name == "articles" and Path(path).parent.parent.name == "issue":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "write_text", unwritable_articles)
+    monkeypatch.setattr(os, "open", unwritable_articles)
     text = str(ROOTS / "import-briefs" / "text.txt")
     assert main(["import-text", text, "-o", "issue", "--magazine", "共产党人"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         "issue/articles: cannot write here: Permission denied; nothing was written"]
     assert [p.name for p in (workdir / "issue").rglob("*")] == ["articles"]
+
+
+THROUGH_A_LINK = ("is a link: the import writes and deletes only the issue folder's own files, "
+                  "never through a link; delete the link")
+
+
+# import-briefs gives 10-brief.md, 20-brief.md and 30-brief.md; 90-old.md is an earlier import's.
+@pytest.mark.parametrize("planted", [
+    "articles", "issue.yaml", ".issue.yaml.import.part", "articles/10-brief.md",
+    "articles/.10-brief.md.import.part", "articles/90-old.md"])
+def test_import_text_writes_and_deletes_nothing_through_a_link(workdir, capsys, planted):
+    elsewhere = workdir / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.md").write_text("precious", encoding="utf-8")
+    issue = workdir / "issue"
+    issue.mkdir()
+    if planted != "articles":
+        (issue / "articles").mkdir()
+    (issue / planted).symlink_to(elsewhere if planted == "articles" else elsewhere / "keep.md")
+    before = sorted(issue.rglob("*"))
+    text = str(ROOTS / "import-briefs" / "text.txt")
+    assert main(["import-text", text, "-o", "issue", "--force", "--magazine", "共产党人"]) == 1
+    assert capsys.readouterr().err.splitlines() == [f"issue/{planted}: {THROUGH_A_LINK}"]
+    assert [p.name for p in elsewhere.iterdir()] == ["keep.md"]
+    assert (elsewhere / "keep.md").read_text(encoding="utf-8") == "precious"
+    assert sorted(issue.rglob("*")) == before
+
+
+def test_import_text_does_not_follow_a_link_planted_while_it_runs(workdir, monkeypatch):
+    from publisher.importer import write
+
+    (workdir / "elsewhere.yaml").write_text("precious", encoding="utf-8")
+    check_loads = write._check_loads
+
+    def plant_then_check(out, *args):
+        (out / ".issue.yaml.import.part").symlink_to(workdir / "elsewhere.yaml")
+        check_loads(out, *args)
+
+    monkeypatch.setattr(write, "_check_loads", plant_then_check)
+    (workdir / "issue").mkdir()
+    text = str(ROOTS / "import-briefs" / "text.txt")
+    assert main(["import-text", text, "-o", "issue", "--magazine", "共产党人"]) == 0
+    assert (workdir / "elsewhere.yaml").read_text(encoding="utf-8") == "precious"
+    manifest = workdir / "issue" / "issue.yaml"
+    assert not manifest.is_symlink()
+    assert "magazine: 共产党人" in manifest.read_text(encoding="utf-8")
+    assert sorted(os.listdir(workdir / "issue")) == ["articles", "issue.yaml"]
+
+
+def test_import_text_refuses_a_folder_where_it_replaces_a_file(workdir, capsys):
+    (workdir / "issue" / "articles" / "90-old.md").mkdir(parents=True)
+    text = str(ROOTS / "import-briefs" / "text.txt")
+    assert main(["import-text", text, "-o", "issue", "--force", "--magazine", "共产党人"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "issue/articles/90-old.md: not a regular file (a pipe, device or folder): the import "
+        "would replace it; move it away"]
+    assert [p.name for p in (workdir / "issue").rglob("*")] == ["articles", "90-old.md"]
 
 
 def test_import_text_names_the_texts_problem(workdir, capsys):

