@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import shutil
@@ -205,3 +207,40 @@ def test_catalog_command_refuses_a_folder_without_issues_and_a_pool_of_none(tmp_
     with pytest.raises(SystemExit) as exit_:
         main(["catalog", str(tmp_path), "-o", str(tmp_path / "site"), "--jobs", "0"])
     assert exit_.value.code == 2
+
+
+def test_fingerprint_follows_no_link_reads_no_pipe_and_hashes_a_large_file_by_its_date(
+        library, tmp_path):
+    root = tmp_path / "issue"
+    shutil.copytree(library / "gcdr-2015-11", root)
+    (root / "mem").symlink_to("/proc/self/mem")  # read, it is an I/O error
+    os.mkfifo(root / "pipe")  # read, it waits for a writer for ever
+    large = root / "scan.tif"
+    with large.open("wb") as file:
+        file.truncate(65 * 2**20)
+    first = fingerprint(root)
+    os.utime(large, ns=(1, 1))
+    second = fingerprint(root)
+    assert second != first
+    (root / "mem").unlink()
+    (root / "mem").symlink_to("/proc/self/environ")
+    assert fingerprint(root) != second
+
+
+def test_catalog_command_names_a_file_it_cannot_read_in_one_line(library, tmp_path, capsys,
+                                                                 monkeypatch):
+    root = tmp_path / "library" / "gcdr-2015-11"
+    shutil.copytree(library / "gcdr-2015-11", root)
+    unreadable = next((root / "articles").glob("410-*.md"))
+    digest = hashlib.file_digest
+
+    def bad_disk(file, name):
+        if file.name == str(unreadable):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return digest(file, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", bad_disk)
+    assert main(["catalog", str(tmp_path / "library"), "-o", str(tmp_path / "site")]) == 1
+    out, err = capsys.readouterr()
+    assert f"failed: gcdr-2015-11: {unreadable}: cannot read: Input/output error" in out
+    assert "Traceback" not in err
