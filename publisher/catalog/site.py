@@ -17,6 +17,7 @@ from publisher.catalog.paths import issue_folder, year_folder
 from publisher.catalog.publish import Published, publish_issue
 from publisher.errors import PublisherError
 from publisher.output import atomic_output
+from publisher.source.load import load_manifest
 
 # The site's memory of what it holds: each issue's record (with its fingerprint) by its folder
 # in the library, and each annual index's key.
@@ -60,13 +61,16 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
     if not roots:
         raise PublisherError("no issue folders (folders with an issue.yaml) here", library)
     run = Run(library.resolve(), site, progress)
-    todo = run.reuse(roots)
+    todo = run.reuse(run.refuse_doubles(roots))
     with executor(jobs, scheduler) as pool:
         run.build_issues(pool, todo)
         issues, annual_keys = run.build_annual_indexes(pool)
-    for path, data in {**pages.site_pages(run.library, issues),
-                       **opds.feeds(issues)}.items():
+    feeds = opds.feeds(issues)
+    for path, data in {**pages.site_pages(run.library, issues), **feeds}.items():
         write(site / path, data)
+    # A feed of a year or magazine the site no longer has would still be found by its address.
+    for stale in {*(site / opds.FOLDER).glob("*.xml")} - {site / path for path in feeds}:
+        stale.unlink()
     write(site / STATE, json.dumps({"issues": run.records, "years": annual_keys},
                                    ensure_ascii=False, indent=1, sort_keys=True).encode())
     return run.summary
@@ -84,13 +88,45 @@ class Run:
 
     def __post_init__(self):
         self.state = _read_state(self.site)
+        # The folder that is each issue of the library, by its manifest, when only one is.
+        self.folder_of: dict[tuple[str, int, int], str] = {}
+
+    def refuse_doubles(self, roots: list[Path]) -> list[Path]:
+        """`roots` but the folders that are the same issue (magazine, year and month) as another:
+        they would share its folder in the site, so none of them is built. Told by their
+        manifests, before anything is built; a manifest too broken to say is its build's to
+        report."""
+        folders: dict[tuple[str, int, int], list[Path]] = {}
+        for root in roots:
+            try:
+                manifest = load_manifest(root)
+            except PublisherError:
+                continue
+            folders.setdefault((manifest.magazine, manifest.year, manifest.month),
+                               []).append(root)
+        refused = []
+        for (magazine, year, month), same in folders.items():
+            names = [self.name(root) for root in same]
+            if len(same) == 1:
+                self.folder_of[magazine, year, month] = names[0]
+                continue
+            for name in names:
+                others = ", ".join(other for other in names if other != name)
+                self.failed(name, f"the same issue ({magazine} {year}-{month:02d}) as {others}: "
+                                  "remove or correct one")
+            refused += same
+        return [root for root in roots if root not in refused]
+
+    def name(self, root: Path) -> str:
+        """An issue's name in the summary and in catalog.json: its folder in the library."""
+        return root.relative_to(self.library).as_posix()
 
     def reuse(self, roots: list[Path]) -> dict[str, tuple[Path, str]]:
         """Keep the issues whose fingerprint is unchanged; return the others, with their
         fingerprints."""
         todo: dict[str, tuple[Path, str]] = {}
         for root in roots:
-            name = root.relative_to(self.library).as_posix()
+            name = self.name(root)
             previous = self.state["issues"].get(name)
             try:
                 key = fingerprint(root)
@@ -128,7 +164,6 @@ class Run:
             self.summary.built.append(name)
             self.progress(f"{where} built {name} ({result.record['magazine']} "
                           f"{result.record['label']}) in {result.seconds:.1f} s")
-        _refuse_doubles(self.summary, self.records)
 
     def build_annual_indexes(self, pool: Executor):
         """Rebuild the annual index PDF of each year whose issues changed; return the issues in
@@ -160,9 +195,13 @@ class Run:
         return [record for _, record in ordered], keys
 
     def failed(self, name: str, error: str, where: str = "") -> None:
-        """Report a failed issue; its last good build, if any, stays in the site."""
+        """Report a failed issue; its last good build, if any, stays in the site, unless
+        another folder is that issue now."""
         self.summary.failed.append((name, error))
         previous = self.state["issues"].get(name)
+        if previous and self.folder_of.get(
+                (previous["magazine"], previous["year"], previous["month"]), name) != name:
+            previous = None
         if previous:
             self.records[name] = previous
         kept = "; its last good build stays in the site" if previous else ""
@@ -178,19 +217,6 @@ def _submit(pool: Executor, function: Callable, *args) -> Future:
         failed = Future()
         failed.set_exception(exc)
         return failed
-
-
-def _refuse_doubles(summary: Summary, records: dict[str, dict]) -> None:
-    """Two folders of one magazine's issue would share a folder of the site: neither is shown."""
-    by_folder: dict[str, list[str]] = {}
-    for name, record in records.items():
-        by_folder.setdefault(issue_folder(record), []).append(name)
-    for names in by_folder.values():
-        if len(names) > 1:
-            for name in names:
-                records.pop(name)
-                summary.failed.append((name, f"the same issue as {', '.join(names)} (magazine, "
-                                             "year and month): remove or correct one"))
 
 
 def _unannounced(previous: dict | None, record: dict) -> bool:

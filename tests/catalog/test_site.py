@@ -18,6 +18,7 @@ import pytest
 
 from publisher.catalog.library import fingerprint
 from publisher.catalog.paths import magazine_key
+from publisher.catalog.publish import Published
 from publisher.catalog.site import STATE, build_catalog
 from publisher.cli import main
 from tests.catalog.conftest import BROKEN, ISSUES, site_files
@@ -244,3 +245,49 @@ def test_catalog_command_names_a_file_it_cannot_read_in_one_line(library, tmp_pa
     out, err = capsys.readouterr()
     assert f"failed: gcdr-2015-11: {unreadable}: cannot read: Input/output error" in out
     assert "Traceback" not in err
+
+
+def refuse_to_build(root: str, expected: str) -> Published:
+    """A build that only says it was asked for (a test that needs no build takes seconds)."""
+    return Published(None, error=f"asked to build {Path(root).name}")
+
+
+def test_two_folders_of_one_issue_are_refused_before_building_and_the_site_keeps_it(
+        library, site, tmp_path, monkeypatch):
+    library_copy, site_copy = tmp_path / "library", tmp_path / "site"
+    shutil.copytree(library, library_copy)
+    shutil.copytree(site, site_copy)
+    shutil.copytree(library / "gcdr-2015-11", library_copy / "gcdr" / "dup")
+    before = site_files(site_copy)
+    monkeypatch.setattr("publisher.catalog.site.publish_issue", refuse_to_build)
+
+    summary = build_catalog(library_copy, site_copy, jobs=1)
+
+    assert summary.built == []
+    assert sorted(summary.reused) == ["gcdr-2015-12", "gcdr-2016-01", "zbsh-2016-01"]
+    failed = dict(summary.failed)
+    assert len(failed) == len(summary.failed) == 3
+    assert failed[BROKEN] == f"asked to build {BROKEN}"  # the only build asked for
+    for name, other in (("gcdr-2015-11", "gcdr/dup"), ("gcdr/dup", "gcdr-2015-11")):
+        assert failed[name] == f"the same issue (共产党人 2015-11) as {other}: remove or " \
+            "correct one"
+    assert summary.lines()[0] == "0 built, 3 reused, 3 failed"
+    assert not any(line.startswith(("to review: gcdr-2015-11", "to review: gcdr/dup"))
+                   for line in summary.lines())
+    # The last good build of 2015-11 stays, with its pages and feeds as they were.
+    assert site_files(site_copy) == before
+
+
+def test_a_feed_of_a_magazine_the_library_no_longer_has_is_removed(library, site, tmp_path,
+                                                                     monkeypatch):
+    library_copy, site_copy = tmp_path / "library", tmp_path / "site"
+    shutil.copytree(library, library_copy)
+    shutil.copytree(site, site_copy)
+    shutil.rmtree(library_copy / "zbsh-2016-01")
+    monkeypatch.setattr("publisher.catalog.site.publish_issue", refuse_to_build)
+
+    build_catalog(library_copy, site_copy, jobs=1)
+
+    feeds = {feed.name for feed in (site_copy / "opds").glob("*.xml")}
+    assert feeds == {"index.xml", f"{magazine_key('共产党人')}.xml",
+                     f"{magazine_key('共产党人')}-2015.xml", f"{magazine_key('共产党人')}-2016.xml"}
