@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
     roots = find_issues(library.resolve())
     if not roots:
         raise PublisherError("no issue folders (folders with an issue.yaml) here", library)
-    run = Run(library.resolve(), site, progress)
+    run = Run(library.resolve(), site, progress, total=len(roots))
     todo = run.reuse(run.refuse_doubles(roots))
     with executor(jobs, scheduler) as pool:
         run.build_issues(pool, todo)
@@ -83,6 +84,8 @@ class Run:
     library: Path
     site: Path
     progress: Callable[[str], None]
+    total: int  # the library's issues, which the progress lines count
+    told: int = 0
     summary: Summary = field(default_factory=Summary)
     records: dict[str, dict] = field(default_factory=dict)
 
@@ -133,10 +136,11 @@ class Run:
             except PublisherError as exc:
                 self.failed(name, str(exc))
                 continue
-            if previous and previous["fingerprint"] == key and _present(self.site, previous):
-                self.records[name] = previous
+            # A record from before the warnings were kept with it is built again to have them.
+            if (previous and previous["fingerprint"] == key and "warnings" in previous
+                    and _present(self.site, previous)):
                 self.summary.reused.append(name)
-                self.progress(f"reused {name} ({previous['magazine']} {previous['label']})")
+                self.published(name, previous, "reused")
             else:
                 todo[name] = (root, key)
         return todo
@@ -145,25 +149,21 @@ class Run:
         """Build `todo` on the pool, writing each issue's files as they come back."""
         futures = {_submit(pool, publish_issue, str(root), key): name
                    for name, (root, key) in todo.items()}
-        for count, future in enumerate(as_completed(futures), 1):
-            name, where = futures[future], f"[{count}/{len(futures)}]"
+        for future in as_completed(futures):
+            name = futures[future]
             try:
                 result = future.result()
             except Exception as exc:  # a bug, or a pool that lost its process: the rest go on
                 result = Published(None, error=f"{type(exc).__name__}: {exc}")
             if result.error:
-                self.failed(name, result.error, where)
+                self.failed(name, result.error)
                 continue
             for file, data in result.files.items():
                 write(self.site / issue_folder(result.record) / file, data)
             if _unannounced(self.state["issues"].get(name), result.record):
                 self.summary.unannounced.append(name)
-            if result.record["to_review"]:
-                self.summary.to_review.append((name, result.record["to_review"]))
-            self.records[name] = result.record
             self.summary.built.append(name)
-            self.progress(f"{where} built {name} ({result.record['magazine']} "
-                          f"{result.record['label']}) in {result.seconds:.1f} s")
+            self.published(name, result.record, "built", f" in {result.seconds:.1f} s")
 
     def build_annual_indexes(self, pool: Executor):
         """Rebuild the annual index PDF of each year whose issues changed; return the issues in
@@ -194,7 +194,17 @@ class Run:
                 self.progress(f"failed annual index {folder}: {exc}")
         return [record for _, record in ordered], keys
 
-    def failed(self, name: str, error: str, where: str = "") -> None:
+    def published(self, name: str, record: dict, how: str, took: str = "") -> None:
+        """Publish an issue built or reused, and tell what its build told: the importer's notes
+        left and its warnings, the same whether it was built now or before."""
+        self.records[name] = record
+        if record["to_review"]:
+            self.summary.to_review.append((name, record["to_review"]))
+        self.tell(f"{how} {name} ({record['magazine']} {record['label']}){took}")
+        for logger, level, message in record["warnings"]:
+            logging.getLogger(logger).log(level, "%s", message)
+
+    def failed(self, name: str, error: str) -> None:
         """Report a failed issue; its last good build, if any, stays in the site, unless
         another folder is that issue now."""
         self.summary.failed.append((name, error))
@@ -205,7 +215,12 @@ class Run:
         if previous:
             self.records[name] = previous
         kept = "; its last good build stays in the site" if previous else ""
-        self.progress(f"{where} failed {name}{kept}:\n{error}".lstrip())
+        self.tell(f"failed {name}{kept}:\n{error}")
+
+    def tell(self, line: str) -> None:
+        """An issue's progress line, counted among all the library's issues."""
+        self.told += 1
+        self.progress(f"[{self.told}/{self.total}] {line}")
 
 
 def _submit(pool: Executor, function: Callable, *args) -> Future:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import zipfile
@@ -21,7 +23,7 @@ from publisher.catalog.paths import magazine_key
 from publisher.catalog.publish import Published
 from publisher.catalog.site import STATE, build_catalog
 from publisher.cli import main
-from tests.catalog.conftest import BROKEN, ISSUES, site_files
+from tests.catalog.conftest import BROKEN, CROWDED, ISSUES, site_files
 
 
 class Links(HTMLParser):
@@ -165,14 +167,26 @@ def test_fingerprint_follows_the_issue_sources_and_its_own_layouts(library, tmp_
 
 
 def test_catalog_command_reuses_everything_and_exits_1_for_the_broken_issue(
-        library, site, tmp_path, capsys):
+        library, built, tmp_path, capsys, caplog):
+    site, first = built
     site_copy = tmp_path / "site"
     shutil.copytree(site, site_copy)
     before = site_files(site_copy)
     assert main(["catalog", str(library), "-o", str(site_copy), "--jobs", "1"]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == f"0 built, {len(ISSUES)} reused, 1 failed"
-    assert f"failed {BROKEN}" in err and "reused gcdr-2015-11" in err
+    assert f"failed {BROKEN}" in err
+    # Every issue's line is counted among all of them, a reused one too.
+    counted = re.findall(r"^\[(\d)/5\] (?:reused|failed) ", err, re.MULTILINE)
+    assert sorted(counted) == ["1", "2", "3", "4", "5"]
+    # A reused issue tells what its build told: the importer's notes left and its warnings.
+    assert sorted(line for line in out.splitlines() if line.startswith("to review: ")) \
+        == sorted(line for line in first.lines() if line.startswith("to review: "))
+    warnings = json.loads((site / STATE).read_text(encoding="utf-8"))["issues"][CROWDED][
+        "warnings"]
+    assert any("cover lines fit the EPUB cover image" in message for *_, message in warnings)
+    assert [message for *_, message in warnings] == [
+        record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
     assert site_files(site_copy) == before
 
 
