@@ -107,12 +107,14 @@ class Run:
                 continue
             folders.setdefault((manifest.magazine, manifest.year, manifest.month),
                                []).append(root)
+        # All known before any is refused: a refused folder's last build may be another's issue.
+        self.folder_of = {issue: self.name(same[0]) for issue, same in folders.items()
+                          if len(same) == 1}
         refused = []
         for (magazine, year, month), same in folders.items():
-            names = [self.name(root) for root in same]
             if len(same) == 1:
-                self.folder_of[magazine, year, month] = names[0]
                 continue
+            names = [self.name(root) for root in same]
             for name in names:
                 others = ", ".join(other for other in names if other != name)
                 self.failed(name, f"the same issue ({magazine} {year}-{month:02d}) as {others}: "
