@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,10 +43,31 @@ def publish_issue(root: str, expected: str) -> Published:
         if fingerprint(Path(root)) != expected:
             raise BuildError("this machine sees other sources, layouts or fonts than the one "
                              "that asked for the build", root)
-        record, files = _build(Path(root), expected)
+        with _kept_for_the_command() as warnings:
+            record, files = _build(Path(root), expected)
     except PublisherError as exc:
         return Published(None, error=str(exc), seconds=time.monotonic() - started)
-    return Published(record, files, seconds=time.monotonic() - started)
+    return Published({**record, "warnings": warnings}, files,
+                     seconds=time.monotonic() - started)
+
+
+@contextmanager
+def _kept_for_the_command():
+    """The build's warnings, collected and not logged here: the command prints them under the
+    issue's line (a Dask worker's log is on another machine, a pool process's would mix with
+    other issues'), and again whenever it reuses the issue."""
+    from publisher.build import collected_warnings
+
+    root = logging.getLogger()
+    own = list(root.handlers)
+    for handler in own:
+        root.removeHandler(handler)
+    try:
+        with collected_warnings() as given:
+            yield given
+    finally:
+        for handler in own:
+            root.addHandler(handler)
 
 
 def _build(root: Path, fingerprint: str) -> tuple[dict, dict[str, bytes]]:

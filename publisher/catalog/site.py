@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Executor, Future, as_completed
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from publisher.catalog.paths import issue_folder, year_folder
 from publisher.catalog.publish import Published, publish_issue
 from publisher.errors import PublisherError
 from publisher.output import atomic_output
+from publisher.source.load import load_manifest
 
 # The site's memory of what it holds: each issue's record (with its fingerprint) by its folder
 # in the library, and each annual index's key.
@@ -59,14 +61,17 @@ def build_catalog(library: Path, site: Path, *, jobs: int | None = None,
     roots = find_issues(library.resolve())
     if not roots:
         raise PublisherError("no issue folders (folders with an issue.yaml) here", library)
-    run = Run(library.resolve(), site, progress)
-    todo = run.reuse(roots)
+    run = Run(library.resolve(), site, progress, total=len(roots))
+    todo = run.reuse(run.refuse_doubles(roots))
     with executor(jobs, scheduler) as pool:
         run.build_issues(pool, todo)
         issues, annual_keys = run.build_annual_indexes(pool)
-    for path, data in {**pages.site_pages(run.library, issues),
-                       **opds.feeds(issues)}.items():
+    feeds = opds.feeds(issues)
+    for path, data in {**pages.site_pages(run.library, issues), **feeds}.items():
         write(site / path, data)
+    # A feed of a year or magazine the site no longer has would still be found by its address.
+    for stale in {*(site / opds.FOLDER).glob("*.xml")} - {site / path for path in feeds}:
+        stale.unlink()
     write(site / STATE, json.dumps({"issues": run.records, "years": annual_keys},
                                    ensure_ascii=False, indent=1, sort_keys=True).encode())
     return run.summary
@@ -79,28 +84,65 @@ class Run:
     library: Path
     site: Path
     progress: Callable[[str], None]
+    total: int  # the library's issues, which the progress lines count
+    told: int = 0
     summary: Summary = field(default_factory=Summary)
     records: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self):
         self.state = _read_state(self.site)
+        # The folder that is each issue of the library, by its manifest, when only one is.
+        self.folder_of: dict[tuple[str, int, int], str] = {}
+
+    def refuse_doubles(self, roots: list[Path]) -> list[Path]:
+        """`roots` but the folders that are the same issue (magazine, year and month) as another:
+        they would share its folder in the site, so none of them is built. Told by their
+        manifests, before anything is built; a manifest too broken to say is its build's to
+        report."""
+        folders: dict[tuple[str, int, int], list[Path]] = {}
+        for root in roots:
+            try:
+                manifest = load_manifest(root)
+            except PublisherError:
+                continue
+            folders.setdefault((manifest.magazine, manifest.year, manifest.month),
+                               []).append(root)
+        # All known before any is refused: a refused folder's last build may be another's issue.
+        self.folder_of = {issue: self.name(same[0]) for issue, same in folders.items()
+                          if len(same) == 1}
+        refused = []
+        for (magazine, year, month), same in folders.items():
+            if len(same) == 1:
+                continue
+            names = [self.name(root) for root in same]
+            for name in names:
+                others = ", ".join(other for other in names if other != name)
+                self.failed(name, f"the same issue ({magazine} {year}-{month:02d}) as {others}: "
+                                  "remove or correct one")
+            refused += same
+        return [root for root in roots if root not in refused]
+
+    def name(self, root: Path) -> str:
+        """An issue's name in the summary and in catalog.json: its folder in the library."""
+        return root.relative_to(self.library).as_posix()
 
     def reuse(self, roots: list[Path]) -> dict[str, tuple[Path, str]]:
         """Keep the issues whose fingerprint is unchanged; return the others, with their
         fingerprints."""
         todo: dict[str, tuple[Path, str]] = {}
         for root in roots:
-            name = root.relative_to(self.library).as_posix()
+            name = self.name(root)
             previous = self.state["issues"].get(name)
             try:
                 key = fingerprint(root)
             except PublisherError as exc:
                 self.failed(name, str(exc))
                 continue
-            if previous and previous["fingerprint"] == key and _present(self.site, previous):
-                self.records[name] = previous
+            # A record from before the warnings were kept with it is built again to have them.
+            if (previous and previous["fingerprint"] == key and "warnings" in previous
+                    and _present(self.site, previous)):
                 self.summary.reused.append(name)
-                self.progress(f"reused {name} ({previous['magazine']} {previous['label']})")
+                self.published(name, previous, "reused")
             else:
                 todo[name] = (root, key)
         return todo
@@ -109,26 +151,21 @@ class Run:
         """Build `todo` on the pool, writing each issue's files as they come back."""
         futures = {_submit(pool, publish_issue, str(root), key): name
                    for name, (root, key) in todo.items()}
-        for count, future in enumerate(as_completed(futures), 1):
-            name, where = futures[future], f"[{count}/{len(futures)}]"
+        for future in as_completed(futures):
+            name = futures[future]
             try:
                 result = future.result()
             except Exception as exc:  # a bug, or a pool that lost its process: the rest go on
                 result = Published(None, error=f"{type(exc).__name__}: {exc}")
             if result.error:
-                self.failed(name, result.error, where)
+                self.failed(name, result.error)
                 continue
             for file, data in result.files.items():
                 write(self.site / issue_folder(result.record) / file, data)
             if _unannounced(self.state["issues"].get(name), result.record):
                 self.summary.unannounced.append(name)
-            if result.record["to_review"]:
-                self.summary.to_review.append((name, result.record["to_review"]))
-            self.records[name] = result.record
             self.summary.built.append(name)
-            self.progress(f"{where} built {name} ({result.record['magazine']} "
-                          f"{result.record['label']}) in {result.seconds:.1f} s")
-        _refuse_doubles(self.summary, self.records)
+            self.published(name, result.record, "built", f" in {result.seconds:.1f} s")
 
     def build_annual_indexes(self, pool: Executor):
         """Rebuild the annual index PDF of each year whose issues changed; return the issues in
@@ -159,14 +196,33 @@ class Run:
                 self.progress(f"failed annual index {folder}: {exc}")
         return [record for _, record in ordered], keys
 
-    def failed(self, name: str, error: str, where: str = "") -> None:
-        """Report a failed issue; its last good build, if any, stays in the site."""
+    def published(self, name: str, record: dict, how: str, took: str = "") -> None:
+        """Publish an issue built or reused, and tell what its build told: the importer's notes
+        left and its warnings, the same whether it was built now or before."""
+        self.records[name] = record
+        if record["to_review"]:
+            self.summary.to_review.append((name, record["to_review"]))
+        self.tell(f"{how} {name} ({record['magazine']} {record['label']}){took}")
+        for logger, level, message in record["warnings"]:
+            logging.getLogger(logger).log(level, "%s", message)
+
+    def failed(self, name: str, error: str) -> None:
+        """Report a failed issue; its last good build, if any, stays in the site, unless
+        another folder is that issue now."""
         self.summary.failed.append((name, error))
         previous = self.state["issues"].get(name)
+        if previous and self.folder_of.get(
+                (previous["magazine"], previous["year"], previous["month"]), name) != name:
+            previous = None
         if previous:
             self.records[name] = previous
         kept = "; its last good build stays in the site" if previous else ""
-        self.progress(f"{where} failed {name}{kept}:\n{error}".lstrip())
+        self.tell(f"failed {name}{kept}:\n{error}")
+
+    def tell(self, line: str) -> None:
+        """An issue's progress line, counted among all the library's issues."""
+        self.told += 1
+        self.progress(f"[{self.told}/{self.total}] {line}")
 
 
 def _submit(pool: Executor, function: Callable, *args) -> Future:
@@ -178,19 +234,6 @@ def _submit(pool: Executor, function: Callable, *args) -> Future:
         failed = Future()
         failed.set_exception(exc)
         return failed
-
-
-def _refuse_doubles(summary: Summary, records: dict[str, dict]) -> None:
-    """Two folders of one magazine's issue would share a folder of the site: neither is shown."""
-    by_folder: dict[str, list[str]] = {}
-    for name, record in records.items():
-        by_folder.setdefault(issue_folder(record), []).append(name)
-    for names in by_folder.values():
-        if len(names) > 1:
-            for name in names:
-                records.pop(name)
-                summary.failed.append((name, f"the same issue as {', '.join(names)} (magazine, "
-                                             "year and month): remove or correct one"))
 
 
 def _unannounced(previous: dict | None, record: dict) -> bool:

@@ -104,6 +104,17 @@ def load_issue(root: Path | str) -> Issue:
     return issue
 
 
+def load_manifest(root: Path) -> Manifest:
+    """Only the issue's issue.yaml, validated: what the issue is, before its articles are read
+    (the catalogue refuses two folders of one issue before building either); raise IssueErrors
+    listing its problems."""
+    errors: list[PublisherError] = []
+    manifest = _load_manifest(root / MANIFEST, errors)
+    if manifest is None:
+        raise IssueErrors(errors)
+    return manifest
+
+
 def missing_folder(root: Path) -> SourceError | None:
     """The error of an issue folder that is not there (`watch` and `preview` wait for an
     issue's fixes, but not for its folder to appear)."""

@@ -20,6 +20,7 @@ ISSUES = (
     ("zbsh-2016-01", "支部生活", 2016, 1, ("060", "470")),
 )
 BROKEN = "gcdr-2016-02"
+CROWDED = "zbsh-2016-01"
 
 
 def make_issue(dest: Path, magazine: str, year: int, month: int, items: tuple[str, ...]) -> Path:
@@ -39,6 +40,11 @@ def make_issue(dest: Path, magazine: str, year: int, month: int, items: tuple[st
 def make_library(dest: Path) -> Path:
     for folder, magazine, year, month, items in ISSUES:
         make_issue(dest / folder, magazine, year, month, items)
+    # More cover lines than the EPUB's cover has room for: a warning of the issue's build.
+    crowded = dest / CROWDED / "issue.yaml"
+    more = "".join(f"  - 第{n}条要目：把严守纪律当作为人处事从政的重要底线\n" for n in range(1, 21))
+    crowded.write_text(crowded.read_text(encoding="utf-8").replace(
+        "cover_lines:\n", "cover_lines:\n" + more), encoding="utf-8")
     broken = make_issue(dest / BROKEN, "共产党人", 2016, 2, ("060",))
     article = broken / "articles" / "060-ganbu-duiwu.md"
     article.write_text(article.read_text(encoding="utf-8").replace("column: yaowen",

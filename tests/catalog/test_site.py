@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import zipfile
@@ -16,9 +20,10 @@ import pytest
 
 from publisher.catalog.library import fingerprint
 from publisher.catalog.paths import magazine_key
+from publisher.catalog.publish import Published
 from publisher.catalog.site import STATE, build_catalog
 from publisher.cli import main
-from tests.catalog.conftest import BROKEN, ISSUES, site_files
+from tests.catalog.conftest import BROKEN, CROWDED, ISSUES, site_files
 
 
 class Links(HTMLParser):
@@ -162,14 +167,26 @@ def test_fingerprint_follows_the_issue_sources_and_its_own_layouts(library, tmp_
 
 
 def test_catalog_command_reuses_everything_and_exits_1_for_the_broken_issue(
-        library, site, tmp_path, capsys):
+        library, built, tmp_path, capsys, caplog):
+    site, first = built
     site_copy = tmp_path / "site"
     shutil.copytree(site, site_copy)
     before = site_files(site_copy)
     assert main(["catalog", str(library), "-o", str(site_copy), "--jobs", "1"]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines()[0] == f"0 built, {len(ISSUES)} reused, 1 failed"
-    assert f"failed {BROKEN}" in err and "reused gcdr-2015-11" in err
+    assert f"failed {BROKEN}" in err
+    # Every issue's line is counted among all of them, a reused one too.
+    counted = re.findall(r"^\[(\d)/5\] (?:reused|failed) ", err, re.MULTILINE)
+    assert sorted(counted) == ["1", "2", "3", "4", "5"]
+    # A reused issue tells what its build told: the importer's notes left and its warnings.
+    assert sorted(line for line in out.splitlines() if line.startswith("to review: ")) \
+        == sorted(line for line in first.lines() if line.startswith("to review: "))
+    warnings = json.loads((site / STATE).read_text(encoding="utf-8"))["issues"][CROWDED][
+        "warnings"]
+    assert any("cover lines fit the EPUB cover image" in message for *_, message in warnings)
+    assert [message for *_, message in warnings] == [
+        record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
     assert site_files(site_copy) == before
 
 
@@ -205,3 +222,86 @@ def test_catalog_command_refuses_a_folder_without_issues_and_a_pool_of_none(tmp_
     with pytest.raises(SystemExit) as exit_:
         main(["catalog", str(tmp_path), "-o", str(tmp_path / "site"), "--jobs", "0"])
     assert exit_.value.code == 2
+
+
+def test_fingerprint_follows_no_link_reads_no_pipe_and_hashes_a_large_file_by_its_date(
+        library, tmp_path):
+    root = tmp_path / "issue"
+    shutil.copytree(library / "gcdr-2015-11", root)
+    (root / "mem").symlink_to("/proc/self/mem")  # read, it is an I/O error
+    os.mkfifo(root / "pipe")  # read, it waits for a writer for ever
+    large = root / "scan.tif"
+    with large.open("wb") as file:
+        file.truncate(65 * 2**20)
+    first = fingerprint(root)
+    os.utime(large, ns=(1, 1))
+    second = fingerprint(root)
+    assert second != first
+    (root / "mem").unlink()
+    (root / "mem").symlink_to("/proc/self/environ")
+    assert fingerprint(root) != second
+
+
+def test_catalog_command_names_a_file_it_cannot_read_in_one_line(library, tmp_path, capsys,
+                                                                 monkeypatch):
+    root = tmp_path / "library" / "gcdr-2015-11"
+    shutil.copytree(library / "gcdr-2015-11", root)
+    unreadable = next((root / "articles").glob("410-*.md"))
+    digest = hashlib.file_digest
+
+    def bad_disk(file, name):
+        if file.name == str(unreadable):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return digest(file, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", bad_disk)
+    assert main(["catalog", str(tmp_path / "library"), "-o", str(tmp_path / "site")]) == 1
+    out, err = capsys.readouterr()
+    assert f"failed: gcdr-2015-11: {unreadable}: cannot read: Input/output error" in out
+    assert "Traceback" not in err
+
+
+def refuse_to_build(root: str, expected: str) -> Published:
+    """A build that only says it was asked for (a test that needs no build takes seconds)."""
+    return Published(None, error=f"asked to build {Path(root).name}")
+
+
+def test_two_folders_of_one_issue_are_refused_before_building_and_the_site_keeps_it(
+        library, site, tmp_path, monkeypatch):
+    library_copy, site_copy = tmp_path / "library", tmp_path / "site"
+    shutil.copytree(library, library_copy)
+    shutil.copytree(site, site_copy)
+    shutil.copytree(library / "gcdr-2015-11", library_copy / "gcdr" / "dup")
+    before = site_files(site_copy)
+    monkeypatch.setattr("publisher.catalog.site.publish_issue", refuse_to_build)
+
+    summary = build_catalog(library_copy, site_copy, jobs=1)
+
+    assert summary.built == []
+    assert sorted(summary.reused) == ["gcdr-2015-12", "gcdr-2016-01", "zbsh-2016-01"]
+    failed = dict(summary.failed)
+    assert len(failed) == len(summary.failed) == 3
+    assert failed[BROKEN] == f"asked to build {BROKEN}"  # the only build asked for
+    for name, other in (("gcdr-2015-11", "gcdr/dup"), ("gcdr/dup", "gcdr-2015-11")):
+        assert failed[name] == f"the same issue (共产党人 2015-11) as {other}: remove or " \
+            "correct one"
+    assert summary.lines()[0] == "0 built, 3 reused, 3 failed"
+    assert not any(line.startswith(("to review: gcdr-2015-11", "to review: gcdr/dup"))
+                   for line in summary.lines())
+    # The last good build of 2015-11 stays, with its pages and feeds as they were.
+    assert site_files(site_copy) == before
+
+
+def test_a_feed_of_a_magazine_the_library_no_longer_has_is_removed(library, site, tmp_path,
+                                                                     monkeypatch):
+    library_copy, site_copy = tmp_path / "library", tmp_path / "site"
+    shutil.copytree(library, library_copy)
+    shutil.copytree(site, site_copy)
+    shutil.rmtree(library_copy / "zbsh-2016-01")
+    monkeypatch.setattr("publisher.catalog.site.publish_issue", refuse_to_build)
+
+    build_catalog(library_copy, site_copy, jobs=1)
+
+    feeds = {feed.name for feed in (site_copy / "opds").glob("*.xml")}
+    assert feeds == {"index.xml", f"{magazine_key('共产党人')}.xml",
+                     f"{magazine_key('共产党人')}-2015.xml", f"{magazine_key('共产党人')}-2016.xml"}
