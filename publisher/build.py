@@ -14,14 +14,12 @@ from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from stat import S_ISREG
 
 from publisher import cache
-from publisher.errors import MAX_PICTURE_BYTES, PublisherError
+from publisher.errors import PublisherError
 from publisher.output import atomic_output
 
 logger = logging.getLogger(__name__)
-FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2"}
 OUTPUT_SUFFIXES = {".pdf", ".epub"}  # what a build writes, and never reads
 
 
@@ -289,8 +287,10 @@ def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | Non
             if folder.is_relative_to(root) and not folder.resolve().is_relative_to(root):
                 parts += [str(folder), f"link to {os.readlink(folder)}"]  # refused, not read
                 continue
-            parts += folder_parts(folder.resolve(), lambda path: an_output(
-                path, root, out_dir) or (not texts and path in text_files))
+            folder = folder.resolve()
+            for relative, content in cache.folder_entries(folder, lambda path: an_output(
+                    path, root, out_dir) or (not texts and path in text_files)):
+                parts += [str(folder / relative), content]
         for path in sorted({*font_files, str(GHOSTSCRIPT_CMYK)}):
             parts += [path, _stat(Path(path))]
     except (PublisherError, OSError):
@@ -303,32 +303,6 @@ def an_output(path: Path, root: Path, out_dir: Path) -> bool:
     folder, or, where that folder holds the issue (`-o` the issue itself), a PDF or EPUB."""
     return path.is_relative_to(out_dir) and (not root.is_relative_to(out_dir)
                                              or path.suffix in OUTPUT_SUFFIXES)
-
-
-def folder_parts(folder: Path, left_out: Callable[[Path], bool]) -> list[str | bytes]:
-    """Each file of `folder` (but hidden ones and those `left_out`) by name and contents, for a
-    digest: a font or a file too large to be a source by its size and time, a link out of the
-    folder by where it points, a pipe or device by what it is. None of these is read: the build
-    refuses what it may not read, and reading could block or fill the memory."""
-    from publisher.templates import hidden
-
-    parts: list[str | bytes] = []
-    for path in sorted(folder.rglob("*")):
-        if ((path.is_dir() and not path.is_symlink()) or hidden(path, folder)
-                or left_out(path)):
-            continue
-        parts.append(str(path))
-        if not path.resolve().is_relative_to(folder):
-            parts.append(f"link to {os.readlink(path)}")
-            continue
-        stat = path.stat()
-        if not S_ISREG(stat.st_mode):
-            parts.append("not a regular file")
-        elif path.suffix.lower() in FONT_SUFFIXES or stat.st_size > MAX_PICTURE_BYTES:
-            parts.append(f"{stat.st_size} {stat.st_mtime_ns}")
-        else:
-            parts.append(path.read_bytes())
-    return parts
 
 
 def texts_digest(root: Path) -> str:

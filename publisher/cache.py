@@ -17,11 +17,12 @@ import os
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
 import publisher
+from publisher.errors import MAX_PICTURE_BYTES, SourceError
 
 MAGIC = b"publisher-cache 1\n"
 _DIGEST = hashlib.sha256().digest_size
@@ -122,6 +123,43 @@ def get_json(kind: str, entry_key: str):
 
 def put_json(kind: str, entry_key: str, value) -> None:
     put(kind, entry_key, json.dumps(value, ensure_ascii=False, sort_keys=True).encode())
+
+
+def folder_entries(folder: Path, left_out: Callable[[Path], bool] = lambda path: False,
+                   ) -> Iterator[tuple[Path, bytes]]:
+    """Each file under `folder` (hidden ones and those `left_out` left out), in path order, by
+    its path in the folder and what stands for its contents in a digest of sources. A link is
+    not followed: its target's path stands for it, so a link to a device or a folder outside is
+    never read. What is neither a regular file nor a link (a pipe, a device) is left out. A
+    SourceError names what cannot be read."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", folder) from None
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith(".") or left_out(path):
+            continue
+        if entry.is_symlink():
+            yield Path(entry.name), f"link to {os.readlink(path)}".encode()
+        elif entry.is_dir(follow_symlinks=False):
+            yield from ((entry.name / relative, content)
+                        for relative, content in folder_entries(path, left_out))
+        elif entry.is_file(follow_symlinks=False):
+            yield Path(entry.name), file_digest(path)
+
+
+def file_digest(path: Path) -> bytes:
+    """The hash of a file's contents, or, for a large one, its size and time; a SourceError
+    naming the file if it cannot be read (the error of a failed read names no file)."""
+    try:
+        info = path.stat()
+        if info.st_size > MAX_PICTURE_BYTES:  # read whole, it would fill the memory
+            return f"{info.st_size} bytes, modified {info.st_mtime_ns}".encode()
+        with path.open("rb") as data:
+            return hashlib.file_digest(data, "sha256").digest()
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}", path) from None
 
 
 if __name__ == "__main__":

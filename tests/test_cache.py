@@ -261,20 +261,21 @@ def test_an_issue_built_into_its_own_folder_sees_its_edits(tmp_path):
 def test_the_digest_reads_no_link_out_pipe_or_huge_file(tmp_path):
     """What the loader refuses is not read before it says so: a link's target outside, a FIFO
     (reading would block) or a file larger than any source (reading would fill the memory)."""
-    from publisher.build import folder_parts
+    from publisher.build import inputs_digest
+    from publisher.cache import folder_entries
 
-    folder, secret = tmp_path / "issue", tmp_path / "secret.txt"
-    folder.mkdir()
+    root, secret = Path(shutil.copytree(ROOTS / "good-minimal", tmp_path / "issue")), \
+        tmp_path / "secret.txt"
     secret.write_text("the build machine's secret", encoding="utf-8")
-    (folder / "notes.txt").symlink_to(secret)
-    os.mkfifo(folder / "pipe.png")
-    with open(folder / "huge.bin", "wb") as huge:
+    (root / "notes.txt").symlink_to(secret)
+    os.mkfifo(root / "pipe.png")
+    with open(root / "huge.bin", "wb") as huge:
         huge.truncate(MAX_PICTURE_BYTES + 1)  # sparse: nothing written
-    (folder / ".hidden").write_text("an editor's own", encoding="utf-8")
-    (folder / "kept.md").write_text("正文", encoding="utf-8")
-    parts = folder_parts(folder, lambda path: False)
-    huge = os.stat(folder / "huge.bin")
-    assert parts == [str(folder / "huge.bin"), f"{huge.st_size} {huge.st_mtime_ns}",
-                     str(folder / "kept.md"), "正文".encode(),
-                     str(folder / "notes.txt"), f"link to {secret}",
-                     str(folder / "pipe.png"), "not a regular file"]
+    (root / ".hidden").write_text("an editor's own", encoding="utf-8")
+    entries = dict(folder_entries(root))
+    huge = os.stat(root / "huge.bin")
+    assert entries[Path("huge.bin")] == (
+        f"{huge.st_size} bytes, modified {huge.st_mtime_ns}".encode())
+    assert entries[Path("notes.txt")] == f"link to {secret}".encode()
+    assert Path("pipe.png") not in entries and Path(".hidden") not in entries
+    assert inputs_digest(root, tmp_path / "out") is not None  # the FIFO did not block it
