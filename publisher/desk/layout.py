@@ -97,6 +97,7 @@ class LaidOutIssue:
         try:
             self.labels = list(reader.page_labels)
             heights = [float(page.mediabox.height) for page in reader.pages]
+            self.widths = [float(page.mediabox.width) for page in reader.pages]
             self.anchors = {
                 name: Anchor(name, reader.get_destination_page_number(dest) + 1,
                              float(dest.left or 0),
@@ -144,7 +145,8 @@ class LaidOutIssue:
         return out
 
     def _geometry(self, page: int) -> PageGeometry:
-        return self.geometry.get(page) or PageGeometry(0, 1e9, None)
+        """The page's text block; on a page without body lines, the page itself."""
+        return self.geometry.get(page) or PageGeometry(0, self.widths[page - 1], None)
 
     def _spanning(self, page: int) -> list[float]:
         geometry = self._geometry(page)

@@ -154,8 +154,10 @@ def test_a_name_or_title_a_spreadsheet_would_run_is_written_as_text(tmp_path, ca
         sheet = list(csv.reader(f))
     assert [row[:2] for row in sheet[1:]] == [
         [f"'{leak}", f"'{run}"], ["孙瑛", "第一行 第二行"], ["'-2+3", "第一行 第二行"]]
-    # Numbers stay numbers.
+    # Numbers stay numbers, and sane ones: with its long Latin title set larger than the body,
+    # a page had no body lines, and each of its lines was counted a hundred million wide.
     assert all(row[2].isdigit() and re.fullmatch(r"\d+\.\d\d", row[3]) for row in sheet[1:])
+    assert all(int(row[2]) < 1000 for row in sheet[1:])
 
 
 def test_pdf_is_rebuilt_when_older_than_sources_and_must_match_them(tmp_path, capsys):
