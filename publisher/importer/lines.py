@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.cjk import is_han
-from publisher.errors import ImportTextError
+from publisher.errors import ImportTextError, unprintable
 from publisher.source.model import END_NOTE_KINDS
 
 
@@ -21,6 +21,10 @@ class TextLine:
     page_start: bool
     vertical: bool = False
 
+
+# pdftotext's form feed before each page, a tab and a Windows line's CR are the text's layout,
+# not characters of its sources.
+LAYOUT_CONTROLS = str.maketrans("\f\t\r", "   ")
 
 def read_text_lines(path: Path, encoding: str = "utf-8") -> list[TextLine]:
     try:
@@ -36,9 +40,13 @@ def read_text_lines(path: Path, encoding: str = "utf-8") -> list[TextLine]:
         raise ImportTextError(f"not {encoding.upper()}: byte 0x{raw[exc.start]:02x} cannot "
                               f"be read; {other}", path, line) from None
     # Only \n ends a line, as editors count them; pdftotext's form feed before a page is no indent.
+    raw_lines = text.removeprefix("\ufeff").split("\n")
+    for no, raw_line in enumerate(raw_lines, start=1):
+        # Named here, at the text's line: the sources it would reach are never written.
+        if found := unprintable(raw_line.translate(LAYOUT_CONTROLS)):
+            raise ImportTextError(found[1], path, no, raw_line.index(found[0]) + 1)
     lines = [TextLine(no, raw_line.strip(), raw_line.lstrip("\f")[:1].isspace())
-             for no, raw_line in enumerate(text.removeprefix("\ufeff").split("\n"), start=1)
-             if raw_line.strip()]
+             for no, raw_line in enumerate(raw_lines, start=1) if raw_line.strip()]
     if not lines:
         raise ImportTextError("the text is empty", path, 1)
     return _join_vertical(lines)
