@@ -299,18 +299,17 @@ def _check_body(
         line = token.map[0] + first_line if token.map else None
         if token.type in NESTED:
             depth += token.nesting
-            if depth > MAX_DEPTH and token.nesting > 0:
+            # Once for each nesting too deep, at its first level past the limit.
+            if depth == MAX_DEPTH + 1 and token.nesting > 0:
                 errors.append(SourceError(
                     f"lists and `>` quotes nested more than {MAX_DEPTH} deep: the layout cannot "
                     "set them; flatten the text", path, line))
-                return
         if token.type.startswith("container_excerpt"):
             excerpts += token.nesting
-            if excerpts > 1:
+            if excerpts == 2 and token.nesting > 0:
                 errors.append(SourceError(
                     "a `::: excerpt` box inside another: close the first with `:::` before "
                     "opening the next", path, line))
-                return
         alone = token.type == "inline" and inline_shape(token) == ["image"]
         for child in walk(token.children or []):
             if child.type == "image" and not alone:
