@@ -304,6 +304,7 @@ def test_a_stylesheets_reference_is_refused_at_its_line(workdir, capsys, url):
     ("fifo", "not a regular file (a pipe, device or folder): not read"),
     ("postscript", "not a PNG picture that can be read: export it as one"),
     ("no picture", "not a picture a build reads (.gif, .jpeg, .jpg, .png, .webp)"),
+    ("bomb", "has too many pixels to decode safely: scale it down"),
 ])
 def test_a_layouts_picture_is_a_readable_file_of_its_kind(workdir, capsys, special, reason):
     """A FIFO blocked the build for ever; PostScript named as a PNG was left out of the page
@@ -314,6 +315,8 @@ def test_a_layouts_picture_is_a_readable_file_of_its_kind(workdir, capsys, speci
     picture = layout.parents[2] / name
     if special == "fifo":
         os.mkfifo(picture)
+    elif special == "bomb":
+        shutil.copy(ROOTS / "bad-pictures" / "articles" / "images" / "bomb.png", picture)
     elif special == "postscript":
         picture.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
     else:

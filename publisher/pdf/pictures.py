@@ -25,6 +25,8 @@ def picture_problem(data: bytes, kind: str | None) -> str | None:
         return f"not a picture a build reads ({', '.join(sorted(IMAGE_TYPES))})"
     try:
         Image.open(io.BytesIO(data), formats=[kind]).close()
+    except Image.DecompressionBombError:
+        return "has too many pixels to decode safely: scale it down"
     except (OSError, SyntaxError, ValueError):
         return f"not a {kind} picture that can be read: export it as one"
     return None
