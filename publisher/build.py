@@ -267,7 +267,8 @@ def collected_warnings(*, apart: bool = False):
 
 def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | None:
     """A digest of everything a build of `root` reads: the issue folder (but its hidden files
-    and `out_dir`), the layout folders, fonts.yaml and the font files it names or fontconfig
+    and the build's outputs; `cache.folder_entries` says what stands for a link or a large
+    file), the layout folders, fonts.yaml and the font files it names or fontconfig
     finds (by path, size and time: they are large), the press profile and SOURCE_DATE_EPOCH.
     Without `texts`, not issue.yaml, the articles' Markdown or SOURCE_DATE_EPOCH: what a section
     of the print layout reads besides its HTML, which holds them. None when the sources are too
