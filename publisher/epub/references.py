@@ -1,7 +1,8 @@
 """What an EPUB's documents and stylesheets may refer to: the book's own files, and the web
 from a link. An issue's `layouts/epub/` templates come from outside: an `@import` or `url()` of
 a stylesheet, or a document's `src` or `href`, to a server or a `file:` would have a reading
-system fetch it; a frame, object or script would run or show what the book does not hold."""
+system fetch it; a frame, object, script or event handler (`onerror`) would run or show what
+the book does not hold."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def parsed(xhtml: bytes) -> etree._Element:
 
 def document_reference(root: etree._Element) -> str | None:
     """The first thing an XHTML document (its `parsed` root) refers to outside the book, as
-    the layout wrote it, or an element that would embed it; None if there is none."""
+    the layout wrote it, or an element that would embed it, or an event handler's name; None if
+    there is none."""
     for element in [*root.itersiblings(preceding=True), *root.iter()]:
         if element.tag is etree.PI:  # <?xml-stylesheet href=…?>
             return f"<?{element.target}?>"
@@ -54,6 +56,8 @@ def document_reference(root: etree._Element) -> str | None:
             return found
         for name, value in element.attrib.items():
             attribute = etree.QName(name).localname
+            if attribute.lower().startswith("on"):  # onload, onerror…: a script, in HTML or SVG
+                return attribute
             if attribute == "style" and (found := stylesheet_reference(value, inline=True)):
                 return found
             if attribute not in REFERENCES:
