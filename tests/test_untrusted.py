@@ -234,6 +234,15 @@ def overridden(workdir: Path, name: str, layout: str, line: int, written: str) -
      "onload"),
     ("base.xhtml.j2", '<meta name="viewport" content="width=device-width" OnFocus="alert(1)"/>',
      "OnFocus"),
+    # A relative name is the book's only if, from where it is written, it names a file the book
+    # carries: images/cover.png is, but not from css/, and nothing is above the package.
+    ("item.xhtml.j2", '<img src="../../../../../../../../etc/passwd" alt=""/>',
+     "../../../../../../../../etc/passwd"),
+    ("base.xhtml.j2", '<link rel="stylesheet" type="text/css" '
+                      'href="../../../../../../../home/user/.config/x.css"/>',
+     "../../../../../../../home/user/.config/x.css"),
+    ("epub.css.j2", "body { background: url(../../images/cover.png) }", "../../images/cover.png"),
+    ("item.xhtml.j2", '<a href="images/nowhere.png">看这里</a>', "images/nowhere.png"),
 ])
 def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, template, written,
                                                           reference):
@@ -254,11 +263,14 @@ def test_an_epub_layout_that_prints_a_page_marker_twice_is_one_line(workdir, cap
     assert "holds the marker of printed page" in line and "2 time(s), not once" in line
 
 
-def test_an_epub_layout_may_name_a_namespace_and_hold_data(workdir, capsys):
-    """A namespace's URL is never fetched, and a `data:` URL holds what it shows."""
+def test_an_epub_layout_may_name_a_namespace_hold_data_and_use_the_books_files(workdir,
+                                                                              capsys):
+    """A namespace's URL is never fetched, a `data:` URL holds what it shows, and the cover is
+    a file of the book, named from the stylesheet's folder."""
     overridden(workdir, "epub-own-data", "epub/epub.css.j2", 2,
                "@namespace epub url(http://www.idpf.org/2007/ops);\n"
-               'p { background: url("data:image/png;base64,iVBORw0KGgo=") }')
+               'p { background: url("data:image/png;base64,iVBORw0KGgo=") }\n'
+               ".cover { background: url(../images/cover.png) }")
     assert main(["build", "epub-own-data", "--epub", "-o", "out"]) == 0
     assert "Traceback" not in capsys.readouterr().err
 

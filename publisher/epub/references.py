@@ -6,7 +6,9 @@ the book does not hold."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Collection
+from posixpath import dirname, join, normpath
+from urllib.parse import unquote, urlsplit
 
 import tinycss2
 from lxml import etree
@@ -24,13 +26,17 @@ EMBEDDING = frozenset({"script", "iframe", "frame", "frameset", "object", "embed
                        "base", "form", "portal", "set", "animate"})
 
 
-def _own(reference: str) -> bool:
-    """A file of the book, named relative to the document (or an anchor in it), or data the
-    reference holds itself (`data:`)."""
+def _own(reference: str, at: str, carried: Collection[str]) -> bool:
+    """A file the book carries (`carried`: names in the package), named relative to the file
+    `at` that refers to it, or an anchor in that file, or data the reference holds itself
+    (`data:`). A name that climbs out of the package (`../../etc/passwd`) or is absolute names
+    none of the book's files, whatever a reading system would make of it."""
     parts = urlsplit(reference.strip())
     if parts.scheme == "data":
         return True
-    return not parts.scheme and not parts.netloc and not parts.path.startswith("/")
+    if parts.scheme or parts.netloc:
+        return False
+    return not parts.path or normpath(join(dirname(at), unquote(parts.path))) in carried
 
 
 def parsed(xhtml: bytes) -> etree._Element:
@@ -38,10 +44,10 @@ def parsed(xhtml: bytes) -> etree._Element:
     return etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def document_reference(root: etree._Element) -> str | None:
-    """The first thing an XHTML document (its `parsed` root) refers to outside the book, as
-    the layout wrote it, or an element that would embed it, or an event handler's name; None if
-    there is none."""
+def document_reference(root: etree._Element, at: str, carried: Collection[str]) -> str | None:
+    """The first thing an XHTML document (its `parsed` root, the package's file `at`) refers to
+    that the book does not carry (`_own`), as the layout wrote it, or an element that would
+    embed it, or an event handler's name; None if there is none."""
     for element in [*root.itersiblings(preceding=True), *root.iter()]:
         if element.tag is etree.PI:  # <?xml-stylesheet href=…?>
             return f"<?{element.target}?>"
@@ -52,13 +58,14 @@ def document_reference(root: etree._Element) -> str | None:
             return f"<{tag}>"
         # Its CSS, between the comments it may hold.
         css = (element.text or "") + "".join(child.tail or "" for child in element)
-        if tag == "style" and (found := stylesheet_reference(css)):
+        if tag == "style" and (found := stylesheet_reference(css, at, carried)):
             return found
         for name, value in element.attrib.items():
             attribute = etree.QName(name).localname
             if attribute.lower().startswith("on"):  # onload, onerror…: a script, in HTML or SVG
                 return attribute
-            if attribute == "style" and (found := stylesheet_reference(value, inline=True)):
+            if attribute == "style" and (found := stylesheet_reference(value, at, carried,
+                                                                       inline=True)):
                 return found
             if attribute not in REFERENCES:
                 continue
@@ -67,14 +74,15 @@ def document_reference(root: etree._Element) -> str | None:
             for target in targets:
                 web_link = (tag == "a" and attribute == "href"
                             and urlsplit(target.strip()).scheme in WEB_SCHEMES)
-                if not (web_link or _own(target)):
+                if not (web_link or _own(target, at, carried)):
                     return target
     return None
 
 
-def stylesheet_reference(css: str, *, inline: bool = False) -> str | None:
-    """The first `@import` or `url()` of a stylesheet (or a `style` attribute's declarations)
-    that is not a file of the book."""
+def stylesheet_reference(css: str, at: str, carried: Collection[str], *,
+                         inline: bool = False) -> str | None:
+    """The first `@import` or `url()` of a stylesheet (or a `style` attribute's declarations),
+    in the package's file `at`, that is not a file the book carries (`_own`)."""
     if inline:
         rules = tinycss2.parse_blocks_contents(css)
     else:
@@ -88,7 +96,8 @@ def stylesheet_reference(css: str, *, inline: bool = False) -> str | None:
             targets = [t.value for t in token.prelude if t.type == "string"]
         else:
             continue
-        if found := next((target for target in targets if not _own(target)), None):
+        if found := next((target for target in targets if not _own(target, at, carried)),
+                         None):
             return found
     return None
 
