@@ -200,14 +200,16 @@ def test_an_error_in_the_code_a_project_template_calls_keeps_its_traceback(workd
         render(environment((workdir,)), "page.html.j2", broken=broken)
 
 
-def overridden(workdir: Path, name: str, layout: str, line: int, written: str) -> Path:
+def overridden(workdir: Path, name: str, layout: str, line: int, written: str, *,
+               replacing: bool = False) -> Path:
     """good-minimal as `name`, with its own copy of the project's `layout` that has `written`
-    as line `line`; the copy's path."""
+    as line `line` (in place of the project's line, with `replacing`); the copy's path."""
     root = hostile(workdir, name, base="good-minimal")
     lines = (SHIPPED / layout).read_text(encoding="utf-8").split("\n")
     copy = root / "layouts" / layout
     copy.parent.mkdir(parents=True)
-    copy.write_text("\n".join([*lines[:line - 1], written, *lines[line - 1:]]), encoding="utf-8")
+    after = lines[line:] if replacing else lines[line - 1:]
+    copy.write_text("\n".join([*lines[:line - 1], written, *after]), encoding="utf-8")
     return copy
 
 
@@ -250,6 +252,22 @@ def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, temp
     layout = overridden(workdir, "epub-refers-out", f"epub/{template}", at, written)
     assert refused(capsys, "build", "epub-refers-out", "--epub") == [
         f"{layout.relative_to(workdir)}:{at}: layout template: `{reference}`: an EPUB refers "
+        "only to its own files, and links only to the web (http://, https:// or mailto:)"]
+
+
+@pytest.mark.parametrize(("doctype", "at", "refused_as"), [
+    ('<!DOCTYPE html [<!ENTITY xx SYSTEM "file:///tmp/secret.txt">]>', 2, "<!ENTITY>"),
+    ('<!DOCTYPE html [\n<!ATTLIST img onerror CDATA "fetch(\'https://evil.example/\')">\n]>', 3,
+     "<!ATTLIST>"),
+    ('<!DOCTYPE html SYSTEM "file:///etc/passwd">', 2, "file:///etc/passwd"),
+])
+def test_an_epub_layouts_doctype_declares_nothing(workdir, capsys, doctype, at, refused_as):
+    """A reader's parser may read an entity's file into the text, give each `<img>` the handler
+    an `<!ATTLIST>` defaults, or fetch the DTD: the document is `<!DOCTYPE html>` and no more."""
+    layout = overridden(workdir, "epub-declares", "epub/base.xhtml.j2", 2, doctype,
+                        replacing=True)
+    assert refused(capsys, "build", "epub-declares", "--epub") == [
+        f"{layout.relative_to(workdir)}:{at}: layout template: `{refused_as}`: an EPUB refers "
         "only to its own files, and links only to the web (http://, https:// or mailto:)"]
 
 

@@ -28,7 +28,11 @@ from publisher.epub.documents import (
 from publisher.epub.fonts import embedded_fonts
 from publisher.epub.nav import toc_entries
 from publisher.epub.package import ZIP_EPOCH, ContentDocument, Writer, metadata, normalise_zip
-from publisher.epub.references import document_reference, stylesheet_reference
+from publisher.epub.references import (
+    doctype_reference,
+    document_reference,
+    stylesheet_reference,
+)
 from publisher.output import atomic_output, build_time
 from publisher.pdf.page_map import PageStart
 from publisher.source.load import IMAGE_TYPES
@@ -105,7 +109,8 @@ def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False,
     carried = {item.file_name for item in book.get_items() if item.manifest}
     refuse_outside(env, stylesheet_reference(css.decode(), STYLESHEET, carried))
     for document in documents:
-        refuse_outside(env, document_reference(document.root, document.file_name, carried))
+        refuse_outside(env, doctype_reference(document.xhtml, document.file_name, carried)
+                       or document_reference(document.root, document.file_name, carried))
     moment = build_time(issue)
     with atomic_output(path) as tmp:
         writer = Writer(str(tmp), book, {"mtime": moment, "epub3_pages": False,

@@ -2,13 +2,16 @@
 from a link. An issue's `layouts/epub/` templates come from outside: an `@import` or `url()` of
 a stylesheet, or a document's `src` or `href`, to a server or a `file:` would have a reading
 system fetch it; a frame, object, script or event handler (`onerror`) would run or show what
-the book does not hold."""
+the book does not hold, and so would a DOCTYPE's declarations or DTD, read by a reader's
+parser."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from posixpath import dirname, join, normpath
 from urllib.parse import unquote, urlsplit
+from xml.parsers import expat
 
 import tinycss2
 from lxml import etree
@@ -42,6 +45,42 @@ def _own(reference: str, at: str, carried: Collection[str]) -> bool:
 def parsed(xhtml: bytes) -> etree._Element:
     """An XHTML document's root, its entities and network left alone."""
     return etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+class _RootReached(Exception):
+    """The root element's start tag: the prolog, and any DOCTYPE, is behind."""
+
+
+def _root_reached(*_) -> None:
+    raise _RootReached
+
+
+def doctype_reference(xhtml: bytes, at: str, carried: Collection[str]) -> str | None:
+    """What an XHTML document's DOCTYPE (the package's file `at`) would have a reader's parser
+    read: a DTD the book does not carry (`_own`), or an internal subset, by its first
+    declaration (`<!ENTITY>`; `<!DOCTYPE>` if it has none); None if neither. An entity may read
+    a file into the text and an `<!ATTLIST>` give each `<img>` a handler: the `parsed` document
+    the other checks see expands no entity and applies no default."""
+    doctype: dict[str, str | bool | None] = {}
+    declarations: list[str] = []
+
+    def declared(data: str) -> None:
+        # A subset's declarations have no handler set, so come here keyword by keyword.
+        if data.startswith("<!") and not data.startswith("<!--"):
+            declarations.append(data)
+
+    parser = expat.ParserCreate(encoding="utf-8")  # as rendered, whatever the XML declaration says
+    parser.StartDoctypeDeclHandler = (
+        lambda _name, system, _public, subset: doctype.update(system=system, subset=subset))
+    parser.DefaultHandler = declared
+    parser.StartElementHandler = _root_reached
+    with contextlib.suppress(_RootReached):
+        parser.Parse(xhtml, True)
+    if (system := doctype.get("system")) and not _own(system, at, carried):
+        return system
+    if doctype.get("subset"):
+        return f"{declarations[0] if declarations else '<!DOCTYPE'}>"
+    return None
 
 
 def document_reference(root: etree._Element, at: str, carried: Collection[str]) -> str | None:
