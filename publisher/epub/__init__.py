@@ -28,7 +28,11 @@ from publisher.epub.documents import (
 from publisher.epub.fonts import embedded_fonts
 from publisher.epub.nav import toc_entries
 from publisher.epub.package import ZIP_EPOCH, ContentDocument, Writer, metadata, normalise_zip
-from publisher.epub.references import stylesheet_reference
+from publisher.epub.references import (
+    doctype_reference,
+    document_reference,
+    stylesheet_reference,
+)
 from publisher.output import atomic_output, build_time
 from publisher.pdf.page_map import PageStart
 from publisher.source.load import IMAGE_TYPES
@@ -63,7 +67,6 @@ def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False,
     stylesheets = [FONT_STYLESHEET, STYLESHEET] if embed_fonts else [STYLESHEET]
     families = {name: role.css_families for name, role in context.roles.items()}
     css = templates.render(env, "epub/epub.css.j2", fonts=families).encode()
-    refuse_outside(env, stylesheet_reference(css.decode()))
     documents = render_documents(context, env, chapter_list, images, stylesheets, page_map)
     marked = {page.id: document.file_name for document in documents for page in document.pages}
     pages = [(page.folio, f"{marked[page.id]}#{page.id}") for page in map(page_break, page_map)]
@@ -102,6 +105,12 @@ def write_epub(context: BuildContext, path: Path, *, embed_fonts: bool = False,
         {"type": "toc", "title": "目录", "href": documents[1].file_name},
         {"type": "text", "title": "正文", "href": documents[2].file_name},
     ]
+    # What the layouts refer to, once the book holds every file it will carry.
+    carried = {item.file_name for item in book.get_items() if item.manifest}
+    refuse_outside(env, stylesheet_reference(css.decode(), STYLESHEET, carried))
+    for document in documents:
+        refuse_outside(env, doctype_reference(document.xhtml, document.file_name, carried)
+                       or document_reference(document.root, document.file_name, carried))
     moment = build_time(issue)
     with atomic_output(path) as tmp:
         writer = Writer(str(tmp), book, {"mtime": moment, "epub3_pages": False,

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from lxml import etree
 
 from publisher import templates
 from publisher.context import BuildContext
 from publisher.epub.body import PageBreak, body_xhtml, marker_html, with_word_breaks
 from publisher.epub.nav import issue_outline, item_links, shown_title
-from publisher.epub.references import document_reference, parsed
+from publisher.epub.references import parsed
 from publisher.errors import BuildError
 from publisher.pdf.page_map import PageStart
 from publisher.source.markup import WEB_SCHEMES_SHOWN, to_html
@@ -54,6 +55,7 @@ class Document:
     file_name: str
     title: str
     xhtml: bytes
+    root: etree._Element  # xhtml `parsed`, for the checks
     pages: tuple[PageBreak, ...] = ()  # the printed pages that begin in it
 
 
@@ -125,9 +127,8 @@ def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
               env: jinja2.Environment, template: str, **values) -> Document:
     xhtml = templates.render(env, template, title=title, marker=marker_html, **values).encode()
     root = parsed(xhtml)
-    refuse_outside(env, document_reference(root))
     _require_markers(env, root, pages, file_name)
-    return Document(uid, file_name, title, xhtml, tuple(pages))
+    return Document(uid, file_name, title, xhtml, root, tuple(pages))
 
 
 def _require_markers(env: jinja2.Environment, root, pages: list[PageBreak],

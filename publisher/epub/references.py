@@ -1,11 +1,17 @@
 """What an EPUB's documents and stylesheets may refer to: the book's own files, and the web
 from a link. An issue's `layouts/epub/` templates come from outside: an `@import` or `url()` of
 a stylesheet, or a document's `src` or `href`, to a server or a `file:` would have a reading
-system fetch it; a frame, object or script would run or show what the book does not hold."""
+system fetch it; a frame, object, script or event handler (`onerror`) would run or show what
+the book does not hold, and so would a DOCTYPE's declarations or DTD, read by a reader's
+parser."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import contextlib
+from collections.abc import Collection
+from posixpath import dirname, join, normpath
+from urllib.parse import unquote, urlsplit
+from xml.parsers import expat
 
 import tinycss2
 from lxml import etree
@@ -23,13 +29,17 @@ EMBEDDING = frozenset({"script", "iframe", "frame", "frameset", "object", "embed
                        "base", "form", "portal", "set", "animate"})
 
 
-def _own(reference: str) -> bool:
-    """A file of the book, named relative to the document (or an anchor in it), or data the
-    reference holds itself (`data:`)."""
+def _own(reference: str, at: str, carried: Collection[str]) -> bool:
+    """A file the book carries (`carried`: names in the package), named relative to the file
+    `at` that refers to it, or an anchor in that file, or data the reference holds itself
+    (`data:`). A name that climbs out of the package (`../../etc/passwd`) or is absolute names
+    none of the book's files, whatever a reading system would make of it."""
     parts = urlsplit(reference.strip())
     if parts.scheme == "data":
         return True
-    return not parts.scheme and not parts.netloc and not parts.path.startswith("/")
+    if parts.scheme or parts.netloc:
+        return False
+    return not parts.path or normpath(join(dirname(at), unquote(parts.path))) in carried
 
 
 def parsed(xhtml: bytes) -> etree._Element:
@@ -37,9 +47,46 @@ def parsed(xhtml: bytes) -> etree._Element:
     return etree.fromstring(xhtml, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def document_reference(root: etree._Element) -> str | None:
-    """The first thing an XHTML document (its `parsed` root) refers to outside the book, as
-    the layout wrote it, or an element that would embed it; None if there is none."""
+class _RootReached(Exception):
+    """The root element's start tag: the prolog, and any DOCTYPE, is behind."""
+
+
+def _root_reached(*_) -> None:
+    raise _RootReached
+
+
+def doctype_reference(xhtml: bytes, at: str, carried: Collection[str]) -> str | None:
+    """What an XHTML document's DOCTYPE (the package's file `at`) would have a reader's parser
+    read: a DTD the book does not carry (`_own`), or an internal subset, by its first
+    declaration (`<!ENTITY>`; `<!DOCTYPE>` if it has none); None if neither. An entity may read
+    a file into the text and an `<!ATTLIST>` give each `<img>` a handler: the `parsed` document
+    the other checks see expands no entity and applies no default."""
+    doctype: dict[str, str | bool | None] = {}
+    declarations: list[str] = []
+
+    def declared(data: str) -> None:
+        # A subset's declarations have no handler set, so come here keyword by keyword.
+        if data.startswith("<!") and not data.startswith("<!--"):
+            declarations.append(data)
+
+    parser = expat.ParserCreate(encoding="utf-8")  # as rendered, whatever the XML declaration says
+    parser.StartDoctypeDeclHandler = (
+        lambda _name, system, _public, subset: doctype.update(system=system, subset=subset))
+    parser.DefaultHandler = declared
+    parser.StartElementHandler = _root_reached
+    with contextlib.suppress(_RootReached):
+        parser.Parse(xhtml, True)
+    if (system := doctype.get("system")) and not _own(system, at, carried):
+        return system
+    if doctype.get("subset"):
+        return f"{declarations[0] if declarations else '<!DOCTYPE'}>"
+    return None
+
+
+def document_reference(root: etree._Element, at: str, carried: Collection[str]) -> str | None:
+    """The first thing an XHTML document (its `parsed` root, the package's file `at`) refers to
+    that the book does not carry (`_own`), as the layout wrote it, or an element that would
+    embed it, or an event handler's name; None if there is none."""
     for element in [*root.itersiblings(preceding=True), *root.iter()]:
         if element.tag is etree.PI:  # <?xml-stylesheet href=…?>
             return f"<?{element.target}?>"
@@ -50,11 +97,14 @@ def document_reference(root: etree._Element) -> str | None:
             return f"<{tag}>"
         # Its CSS, between the comments it may hold.
         css = (element.text or "") + "".join(child.tail or "" for child in element)
-        if tag == "style" and (found := stylesheet_reference(css)):
+        if tag == "style" and (found := stylesheet_reference(css, at, carried)):
             return found
         for name, value in element.attrib.items():
             attribute = etree.QName(name).localname
-            if attribute == "style" and (found := stylesheet_reference(value, inline=True)):
+            if attribute.lower().startswith("on"):  # onload, onerror…: a script, in HTML or SVG
+                return attribute
+            if attribute == "style" and (found := stylesheet_reference(value, at, carried,
+                                                                       inline=True)):
                 return found
             if attribute not in REFERENCES:
                 continue
@@ -63,14 +113,15 @@ def document_reference(root: etree._Element) -> str | None:
             for target in targets:
                 web_link = (tag == "a" and attribute == "href"
                             and urlsplit(target.strip()).scheme in WEB_SCHEMES)
-                if not (web_link or _own(target)):
+                if not (web_link or _own(target, at, carried)):
                     return target
     return None
 
 
-def stylesheet_reference(css: str, *, inline: bool = False) -> str | None:
-    """The first `@import` or `url()` of a stylesheet (or a `style` attribute's declarations)
-    that is not a file of the book."""
+def stylesheet_reference(css: str, at: str, carried: Collection[str], *,
+                         inline: bool = False) -> str | None:
+    """The first `@import` or `url()` of a stylesheet (or a `style` attribute's declarations),
+    in the package's file `at`, that is not a file the book carries (`_own`)."""
     if inline:
         rules = tinycss2.parse_blocks_contents(css)
     else:
@@ -84,7 +135,8 @@ def stylesheet_reference(css: str, *, inline: bool = False) -> str | None:
             targets = [t.value for t in token.prelude if t.type == "string"]
         else:
             continue
-        if found := next((target for target in targets if not _own(target)), None):
+        if found := next((target for target in targets if not _own(target, at, carried)),
+                         None):
             return found
     return None
 
