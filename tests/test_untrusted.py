@@ -296,6 +296,21 @@ def test_an_epub_layout_may_name_a_namespace_hold_data_and_use_the_books_files(w
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("written", "problem"), [
+    ("<p>一段", "Opening and ending tag mismatch: p line 11 and body"),
+    ("<p>A & B</p>", "xmlParseEntityRef: no name"),
+])
+def test_an_epub_layout_that_makes_no_well_formed_xhtml_is_one_line(workdir, capsys, written,
+                                                                    problem):
+    """lxml's traceback, before; at the line where the document's text tells it (an `&`), else
+    at the issue's own template (a `<p>` left open, which the document's end reveals)."""
+    layout = overridden(workdir, "epub-not-xml", "epub/item.xhtml.j2", 8, written)
+    at = ":8" if "&" in written else ""
+    assert refused(capsys, "build", "epub-not-xml", "--epub") == [
+        f"{layout.relative_to(workdir)}{at}: layout template: the XHTML it makes is not "
+        f"well-formed ({problem}): close every element, and write & as &amp;"]
+
+
 def test_a_filter_given_what_it_cannot_take_by_an_issues_layout_is_its_line(workdir, capsys):
     layout = overridden(workdir, "epub-calls-badly", "epub/base.xhtml.j2", 7, "{{ marker(1) }}")
     assert refused(capsys, "build", "epub-calls-badly", "--epub") == [

@@ -4,6 +4,7 @@ the templates in `layouts/epub/`."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,9 +127,33 @@ def page_break(start: PageStart) -> PageBreak:
 def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
               env: jinja2.Environment, template: str, **values) -> Document:
     xhtml = templates.render(env, template, title=title, marker=marker_html, **values).encode()
-    root = parsed(xhtml)
+    try:
+        root = parsed(xhtml)
+    except etree.XMLSyntaxError as exc:
+        where = _made_at(env, xhtml, exc.lineno)
+        if where is None:  # the project's own templates: a bug of the tool's
+            raise
+        # lxml's message ends with the place in the document, which no one can open.
+        problem = re.sub(r", line \d+, column \d+$", "", exc.msg)
+        raise BuildError(f"layout template: the XHTML it makes is not well-formed ({problem}): "
+                         "close every element, and write & as &amp;", *where) from None
     _require_markers(env, root, pages, file_name)
     return Document(uid, file_name, title, xhtml, root, tuple(pages))
+
+
+def _made_at(env: jinja2.Environment, xhtml: bytes,
+             line: int | None) -> tuple[Path, int | None] | None:
+    """The issue's own template (and line) that wrote the document's `line`, as far as its text
+    tells, else its first own EPUB template; None if it has none."""
+    own = tuple(folder for folder in env.loader.searchpath
+                if not folder.resolve().is_relative_to(templates.shipped("layouts").resolve()))
+    lines = xhtml.decode().split("\n")
+    written = lines[line - 1].strip() if line and line <= len(lines) else ""
+    found = templates.written_at(own, written) if written else (None, None)
+    if found[0] is not None:
+        return found
+    files = sorted(path for folder in own for path in (folder / "epub").glob("*.j2"))
+    return (files[0], None) if files else None
 
 
 def _require_markers(env: jinja2.Environment, root, pages: list[PageBreak],
