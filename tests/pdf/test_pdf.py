@@ -213,6 +213,20 @@ def uneven_column_ends(pdf, issue) -> list[tuple[int, str, list[float]]]:
     return [(page, end, feet) for page, end, feet, apart in measured if apart > 1]
 
 
+def test_no_title_stands_at_a_page_foot_without_its_text(reader, plumber):
+    """A title block kept with the columns after it: 吴永福's title and byline closed folio 40,
+    and his text began overleaf."""
+    stranded = []
+    for label, page in zip(reader.page_labels, plumber.pages, strict=True):
+        titles = [c["bottom"] for c in page.chars if c["size"] >= 15 and c["text"].strip()]
+        if not label.isdigit() or not titles:
+            continue
+        if not any(round(c["size"], 1) == BODY_PT and c["top"] > max(titles)
+                   for c in page.chars):
+            stranded.append(label)
+    assert stranded == []
+
+
 def test_columns_end_balanced(plumber, sample_issue):
     """Where an article (or the box after it) ends, its two columns are about equally long."""
     assert not uneven_column_ends(plumber, sample_issue)
