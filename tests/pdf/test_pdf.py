@@ -227,6 +227,17 @@ def test_no_title_stands_at_a_page_foot_without_its_text(reader, plumber):
     assert stranded == []
 
 
+def test_a_briefs_kicker_stays_one_line(plumber, sample_issue):
+    """刘云山…座谈会上强调 wrapped at 9.5 pt, leaving 强调 alone on a line."""
+    lines = {compact(line["text"]) for page in plumber.pages
+             for half in (page.crop((0, 0, page.width / 2, page.height)),
+                          page.crop((page.width / 2, 0, page.width, page.height)))
+             for line in half.extract_text_lines()}
+    kickers = [a.kicker for a in sample_issue.articles if a.kicker and a.kind.value == "brief"]
+    assert len(kickers) == 5
+    assert [kicker for kicker in kickers if kicker not in lines] == []
+
+
 def test_columns_end_balanced(plumber, sample_issue):
     """Where an article (or the box after it) ends, its two columns are about equally long."""
     assert not uneven_column_ends(plumber, sample_issue)
