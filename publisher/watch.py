@@ -73,8 +73,7 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
                          debounce=200, step=50, rust_timeout=500, yield_on_timeout=True):
         if batch or not built:
             if batch:
-                logger.info("changed: %s", ", ".join(sorted({_shown(Path(name), folders)
-                                                              for _, name in batch})))
+                logger.info("changed: %s", ", ".join(_changed(batch, folders)))
             first, built = not built, True
             on_build(build_once(root, out_dir, **options))
             if first:
@@ -83,10 +82,21 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
                                  daemon=True, name="warm-up").start()
 
 
-def _shown(path: Path, folders: list[Path]) -> str:
-    """A changed file as a person names it: relative to the watched folder that holds it."""
-    return next((str(path.relative_to(folder)) for folder in folders
-                 if path.is_relative_to(folder)), str(path))
+def _changed(batch: set, folders: list[Path]) -> list[str]:
+    """The files a batch of changes touched, as a person names them (relative to the watched
+    folder that holds each), but an editor's temporary file, made and gone within the batch
+    (`sed -i`, an editor saving by renaming)."""
+    from watchfiles import Change
+
+    added = {name for change, name in batch if change == Change.added}
+    shown = set()
+    for _, name in batch:
+        path = Path(name)
+        if name in added and not path.exists():
+            continue
+        shown.add(next((str(path.relative_to(folder)) for folder in folders
+                        if path.is_relative_to(folder)), name))
+    return sorted(shown)
 
 
 def warm_up(*, pdf: bool) -> None:

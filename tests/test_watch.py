@@ -108,3 +108,18 @@ stop.set()
                           text=True, timeout=WAIT, cwd=Path(__file__).parents[1])
     assert done.stdout.splitlines() == ["after the first build: False", "while waiting: True"], \
         done.stderr
+
+
+def test_a_changes_files_are_named_but_an_editors_temporary_one(tmp_path):
+    """`sed -i` writes a temporary file and renames it over the article: the batch has both."""
+    from watchfiles import Change
+
+    from publisher.watch import _changed
+
+    article = tmp_path / "articles" / "10-a.md"
+    article.parent.mkdir()
+    article.write_text("正文", encoding="utf-8")
+    temporary, removed = tmp_path / "articles" / "sedBEklBd", tmp_path / "articles" / "20-b.md"
+    batch = {(Change.added, str(temporary)), (Change.deleted, str(temporary)),
+             (Change.modified, str(article)), (Change.deleted, str(removed))}
+    assert _changed(batch, [tmp_path]) == ["articles/10-a.md", "articles/20-b.md"]
