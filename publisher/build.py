@@ -306,11 +306,12 @@ def an_output(path: Path, root: Path, out_dir: Path) -> bool:
                                              or path.suffix in OUTPUT_SUFFIXES)
 
 
-def texts_digest(root: Path) -> str:
-    """A digest of the articles' Markdown, by name and content, wherever the folder is: a PDF
-    records it (`pages.finish`), so that the desk's commands refuse a PDF of other articles
-    (issue.yaml's fees or imprint may change under a PDF that stays right)."""
-    return cache.key(*(part for path in sorted((root / "articles").glob("*.md"))
+def texts_digest(issue) -> str:
+    """A digest of the issue's articles' Markdown, by file name and content, wherever the folder
+    is: a PDF records it (`pages.finish`), so that the desk's commands refuse a PDF of other
+    articles (issue.yaml's fees or imprint may change under a PDF that stays right). Only the
+    files the loader took as articles: an editor's lock file or a folder named .md is none."""
+    return cache.key(*(part for path in sorted(article.path for article in issue.articles)
                        for part in (path.name, path.read_bytes())))
 
 

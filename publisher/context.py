@@ -51,4 +51,4 @@ def resolve(issue: Issue) -> BuildContext:
 
     return BuildContext(issue=issue, roles=fonts.load_roles(issue.root),
                         layout_folders=templates.search_path(issue.root),
-                        texts=texts_digest(issue.root))
+                        texts=texts_digest(issue))

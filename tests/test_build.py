@@ -148,3 +148,13 @@ def test_an_output_made_apart_keeps_its_warnings_from_the_one_it_is_made_in():
     assert [m for _, _, m in pdf] == ["the PDF's", "a section's", "the PDF's again"]
     assert [m for _, _, m in section] == ["a section's"]
     assert [m for _, _, m in epub] == ["the EPUB's"]
+
+
+def test_an_editors_lock_file_or_a_folder_named_md_is_no_article_of_the_build(tmp_path):
+    """The PDF's record of its articles listed them again, without the loader's eye: a dangling
+    Emacs lock file or a folder named .md stopped the build with a traceback."""
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    (issue / "articles" / "old.md").mkdir()
+    (issue / "articles" / ".#10-good.md").symlink_to("nobody@host.1234")
+    assert main(["-q", "build", str(issue), "--epub", "-o", str(tmp_path / "out")]) == 0

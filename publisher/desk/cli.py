@@ -39,7 +39,7 @@ def _issue_pdf(args: argparse.Namespace):
     issue = load_issue(args.issue)
     out_dir = args.output or Path("build") / args.issue.resolve().name
     if args.pdf:
-        require_texts(args.pdf, issue.root)
+        require_texts(args.pdf, issue)
     return issue, out_dir, args.pdf or pdf_for(issue, out_dir)
 
 

@@ -72,16 +72,16 @@ def read_pdf(pdf: Path):
     return reader
 
 
-def require_texts(pdf: Path, root: Path) -> None:
+def require_texts(pdf: Path, issue) -> None:
     """Refuse a PDF not made from the issue's articles as they are now: its counts, fees and
     pages would be another issue's, or an earlier proof's."""
     from publisher.build import texts_digest
     from publisher.pdf.pages import TEXTS_KEY
 
     recorded = (read_pdf(pdf).metadata or {}).get(TEXTS_KEY)
-    if recorded != texts_digest(root):
+    if recorded != texts_digest(issue):
         raise PublisherError(
-            f"was not made from the articles of {root} as they are now: "
+            f"was not made from the articles of {issue.root} as they are now: "
             + ("build it again, or leave --pdf out to use the issue's own PDF" if recorded
                else "not a PDF this version of `publisher build` made"), pdf)
 
