@@ -37,7 +37,7 @@ from publisher.source.markup import (
     WEB_SCHEMES,
     WEB_SCHEMES_SHOWN,
     image_path,
-    inline_shape,
+    is_figure,
     item_link,
     parse,
     placement,
@@ -295,7 +295,8 @@ def _check_body(
         )
         return
     depth = excerpts = 0
-    for token in parse(body):
+    tokens = parse(body)
+    for index, token in enumerate(tokens):
         line = token.map[0] + first_line if token.map else None
         if token.type in NESTED:
             depth += token.nesting
@@ -310,9 +311,9 @@ def _check_body(
                 errors.append(SourceError(
                     "a `::: excerpt` box inside another: close the first with `:::` before "
                     "opening the next", path, line))
-        alone = token.type == "inline" and inline_shape(token) == ["image"]
+        figure = is_figure(tokens, index)
         for child in walk(token.children or []):
-            if child.type == "image" and not alone:
+            if child.type == "image" and not figure:
                 # Only a figure's picture is packed into the EPUB and found from the article.
                 errors.append(SourceError(
                     f"picture `{image_path(child)}` inside a paragraph's text: a picture "

@@ -133,13 +133,20 @@ def walk(tokens: list[Token]) -> Iterator[Token]:
             yield from walk(token.children)
 
 
-def inline_shape(inline: Token) -> list[str]:
+def _shape(inline: Token) -> list[str]:
     """Types of an inline token's children, without the empty text runs markdown-it leaves."""
     return [
         c.type
         for c in inline.children or []
         if c.type != "softbreak" and not (c.type == "text" and not c.content)
     ]
+
+
+def is_figure(tokens: tuple[Token, ...], index: int) -> bool:
+    """Whether `tokens[index]` is a figure's: the inline content of a paragraph that holds one
+    picture and nothing else (a picture in a heading or a sentence is none)."""
+    return (index > 0 and tokens[index - 1].type == "paragraph_open"
+            and _shape(tokens[index]) == ["image"])
 
 
 def _inline_text(token: Token) -> str:
@@ -167,8 +174,8 @@ def to_html(body: str, resolve_src: Callable[[str], str] = lambda src: src,
         elif token.type == "paragraph_open":
             inline = tokens[i + 1]
             text = md.renderer.render(inline.children or [], md.options, env)
-            shape = inline_shape(inline)
-            if shape == ["image"]:
+            shape = _shape(inline)
+            if is_figure(tokens, i + 1):
                 image = next(c for c in inline.children if c.type == "image")
                 src = escape(resolve_src(image_path(image)), quote=True)
                 caption = _inline_text(image)
