@@ -16,11 +16,7 @@ SITE_LAYOUTS = "catalog"  # layouts/catalog/: the templates of the site's pages
 def find_issues(library: Path) -> list[Path]:
     """Every folder under `library` that holds an issue.yaml, in path order."""
     return sorted(manifest.parent for manifest in library.rglob(MANIFEST)
-                  if not _hidden(manifest.relative_to(library)))
-
-
-def _hidden(relative: Path) -> bool:
-    return any(part.startswith(".") for part in relative.parts)
+                  if not templates.hidden(manifest, library))
 
 
 def fingerprint(root: Path) -> str:

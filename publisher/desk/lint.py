@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from publisher import words
-from publisher.cjk import is_cjk, is_han
+from publisher.cjk import HAN, is_cjk, is_han
 from publisher.desk import CONFUSABLES, LINT_RULES
 from publisher.errors import PublisherError, SourceError, read_utf8
 from publisher.output import atomic_output
@@ -398,7 +398,7 @@ def _reduplicates(word: str, tag: str) -> bool:
 
 # A word said three times is a slip even where saying it twice is reduplication (研究研究);
 # one character three times is more often a sound (哈哈哈).
-TYPED_THRICE = re.compile(r"([\u4e00-\u9fff]{2,4})\1{2,}")
+TYPED_THRICE = re.compile(f"([{HAN}]{{2,4}})\\1{{2,}}")
 
 
 def rule_doubled(text: Text, context: LintContext) -> Iterator[Finding | None]:
