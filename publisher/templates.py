@@ -42,6 +42,12 @@ def search_path(issue_root: Path | None) -> tuple[Path, ...]:
     return tuple(p for p in (own, shipped("layouts")) if p is not None and p.is_dir())
 
 
+def own_folders(folders: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Of the layout `folders`, the issue's own: not the project's."""
+    project = shipped("layouts").resolve()
+    return tuple(folder for folder in folders if not folder.resolve().is_relative_to(project))
+
+
 def hidden(path: Path, folder: Path) -> bool:
     """Whether `path` is hidden in `folder` (a part of its name there starts with a dot):
     editors' and tools' own files, which a build never reads nor the build cache hashes."""
@@ -261,9 +267,8 @@ def _template_frame(exc: Exception, env: jinja2.Environment, *, innermost: bool 
     """The innermost template file and line in the traceback (Jinja rewrites its frames so that
     they carry the template's own file name and line); with `innermost`, only if the error was
     raised there; with `issues_own`, of an issue's own template, not the project's."""
-    project = shipped("layouts").resolve()
-    folders = [str(p) for p in env.loader.searchpath
-               if not (issues_own and Path(p).resolve().is_relative_to(project))]
+    searched = env.loader.searchpath
+    folders = [str(p) for p in (own_folders(searched) if issues_own else searched)]
     frames = traceback.extract_tb(exc.__traceback__)
     if innermost:  # past Jinja's own code, which calls on the template's behalf
         while frames and frames[-1].filename.startswith(JINJA):

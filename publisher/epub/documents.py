@@ -145,8 +145,7 @@ def _made_at(env: jinja2.Environment, xhtml: bytes,
              line: int | None) -> tuple[Path, int | None] | None:
     """The issue's own template (and line) that wrote the document's `line`, as far as its text
     tells, else its first own EPUB template; None if it has none."""
-    own = tuple(folder for folder in env.loader.searchpath
-                if not folder.resolve().is_relative_to(templates.shipped("layouts").resolve()))
+    own = templates.own_folders(env.loader.searchpath)
     lines = xhtml.decode().split("\n")
     written = lines[line - 1].strip() if line and line <= len(lines) else ""
     found = templates.written_at(own, written) if written else (None, None)
