@@ -121,8 +121,7 @@ def output_intent(issue: Issue) -> OutputIntent:
         raise BuildError(f"{intent.profile} is not a CMYK output profile: a press PDF's output "
                          "intent must be the printer's CMYK characterisation",
                          issue.root / "issue.yaml")
-    file = intent.profile.stat()
-    if problem := _separation_problem(intent.profile, file.st_mtime_ns, file.st_size):
+    if problem := _separation_problem(intent.profile):
         raise BuildError(f"{intent.profile}: LittleCMS cannot separate pictures with this "
                          f"profile ({problem}): ask the printer for its ICC version 2 profile",
                          issue.root / "issue.yaml")
@@ -138,15 +137,14 @@ def _profile_space(path: Path) -> str | None:
         return None
 
 
-@lru_cache(maxsize=8)  # every section of a press build asks; a changed file is asked anew
-def _separation_problem(path: Path, _mtime_ns: int, _size: int) -> str | None:
+def _separation_problem(profile: Path) -> str | None:
     """Why a picture could not be separated with this output profile (`convert_rgb_images`),
     tried on one pixel; None if it can. Pillow writes the profile back out with each converted
     picture, and LittleCMS cannot write some (Ghostscript's ps_cmyk.icc) once used."""
     from PIL import Image, ImageCms
 
     try:
-        ImageCms.applyTransform(Image.new("RGB", (1, 1)), _separation(path))
+        ImageCms.applyTransform(Image.new("RGB", (1, 1)), _separation(profile))
     except (OSError, ImageCms.PyCMSError) as exc:
         return str(exc)
     return None
@@ -154,6 +152,12 @@ def _separation_problem(path: Path, _mtime_ns: int, _size: int) -> str | None:
 
 def _separation(profile: Path):
     """The transform of pictures from sRGB into the output profile's CMYK, perceptual."""
+    file = profile.stat()
+    return _separation_of(profile, file.st_mtime_ns, file.st_size)
+
+
+@lru_cache(maxsize=8)  # every section of a press build asks; a changed file is built anew
+def _separation_of(profile: Path, _mtime_ns: int, _size: int):
     from PIL import ImageCms
 
     return ImageCms.buildTransform(ImageCms.createProfile("sRGB"), str(profile), "RGB", "CMYK",
