@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,7 +273,7 @@ def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | Non
     Without `texts`, not issue.yaml, the articles' Markdown or SOURCE_DATE_EPOCH: what a section
     of the print layout reads besides its HTML, which holds them. None when the sources are too
     broken to say: the build will report why."""
-    from publisher import fonts, templates
+    from publisher import fonts
     from publisher.output import GHOSTSCRIPT_CMYK
 
     root, out_dir = root.resolve(), out_dir.resolve()
@@ -282,21 +282,32 @@ def inputs_digest(root: Path, out_dir: Path, *, texts: bool = True) -> str | Non
         roles = fonts.load_roles(root)
         font_files = {str(file).partition("#")[0]
                       for files in fonts.family_files(roles).values() for file in files}
-        folders = [root, *templates.search_path(root), templates.shipped("fonts")]
         parts = [str(root), os.environ.get("SOURCE_DATE_EPOCH", "") if texts else ""]
-        for folder in folders:
-            if folder.is_relative_to(root) and not folder.resolve().is_relative_to(root):
-                parts += [str(folder), f"link to {os.readlink(folder)}"]  # refused, not read
-                continue
-            folder = folder.resolve()
-            for relative, content in cache.folder_entries(folder, lambda path: an_output(
-                    path, root, out_dir) or (not texts and path in text_files)):
-                parts += [str(folder / relative), content]
+        for folder, relative, content in source_entries(root, lambda path: an_output(
+                path, root, out_dir) or (not texts and path in text_files)):
+            parts += [str(folder / relative), content]
         for path in sorted({*font_files, str(GHOSTSCRIPT_CMYK)}):
             parts += [path, _stat(Path(path))]
     except (PublisherError, OSError):
         return None
     return cache.key(*parts)
+
+
+def source_entries(root: Path, left_out: Callable[[Path], bool],
+                   ) -> Iterator[tuple[Path, Path, bytes]]:
+    """(folder, path in it, what stands for its contents: `cache.folder_entries`) of each file
+    in the folders a build of the issue at `root` (resolved) reads: the issue's, its layout
+    folders and the project's fonts folder, but what `left_out` says. An issue's folder that
+    links out of it stands as its link: the loader refuses it, and nothing in it is read."""
+    from publisher import templates
+
+    for folder in [root, *templates.search_path(root), templates.shipped("fonts")]:
+        if folder.is_relative_to(root) and not folder.resolve().is_relative_to(root):
+            yield folder, Path(), f"link to {os.readlink(folder)}".encode()
+            continue
+        folder = folder.resolve()
+        for relative, content in cache.folder_entries(folder, left_out):
+            yield folder, relative, content
 
 
 def an_output(path: Path, root: Path, out_dir: Path) -> bool:

@@ -279,3 +279,23 @@ def test_the_digest_reads_no_link_out_pipe_or_huge_file(tmp_path):
     assert entries[Path("notes.txt")] == f"link to {secret}".encode()
     assert Path("pipe.png") not in entries and Path(".hidden") not in entries
     assert inputs_digest(root, tmp_path / "out") is not None  # the FIFO did not block it
+
+
+@pytest.mark.parametrize("digest", ["build", "catalogue"])
+def test_neither_digest_reads_through_a_layouts_folder_linked_out(tmp_path, digest):
+    """The catalogue's fingerprint read the files of a `layouts/` linked elsewhere, which the
+    build's digest took by its link: one walk serves both now."""
+    from publisher.build import inputs_digest
+    from publisher.catalog.library import fingerprint
+
+    root = Path(shutil.copytree(ROOTS / "good-minimal", tmp_path / "issue"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (root / "layouts").symlink_to(elsewhere)
+
+    def of_issue():
+        return inputs_digest(root, tmp_path / "out") if digest == "build" else fingerprint(root)
+
+    before = of_issue()
+    (elsewhere / "print.css").write_text("p { color: red }", encoding="utf-8")
+    assert of_issue() == before

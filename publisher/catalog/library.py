@@ -8,6 +8,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from publisher import cache, fonts, templates
+from publisher.build import source_entries
 
 MANIFEST = "issue.yaml"
 SITE_LAYOUTS = "catalog"  # layouts/catalog/: the templates of the site's pages
@@ -24,14 +25,13 @@ def fingerprint(root: Path) -> str:
     its layout folders and fonts.yaml's, and every font file its roles use. Raises a
     PublisherError if fonts.yaml is broken, a font is not installed or a file cannot be read."""
     digest = hashlib.sha256(f"publisher {version('publisher')}\n".encode())
-    layouts = templates.search_path(root)
+    root = root.resolve()
     # The site's own pages are made anew on every run: their templates are no issue's input.
-    site_pages = tuple(folder / SITE_LAYOUTS for folder in layouts)
-    for folder in (root, *layouts, templates.shipped("fonts")):
-        for relative, content in cache.folder_entries(folder):
-            if not any(map((folder / relative).is_relative_to, site_pages)):
-                digest.update(f"{relative}\n".encode())
-                digest.update(content)
+    site_pages = tuple(folder.resolve() / SITE_LAYOUTS for folder in templates.search_path(root))
+    for _, relative, content in source_entries(
+            root, lambda path: any(map(path.is_relative_to, site_pages))):
+        digest.update(f"{relative}\n".encode())
+        digest.update(content)
     font_files = {str(face).partition("#")[0]
                   for faces in fonts.family_files(fonts.load_roles(root)).values()
                   for face in faces}
