@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 
 from publisher.cli import main
 
-from .conftest import ROOTS
+from .conftest import ROOTS, SAMPLE
 
 
 def test_help_says_what_the_tool_does_and_what_quiet_keeps(capsys):
@@ -38,3 +39,15 @@ def test_quiet_keeps_warnings_and_drops_progress(tmp_path):
     assert "an internal publication must print `permit`" in result.stderr
     assert "wrote" not in result.stderr
     assert (tmp_path / "out" / "2015-10.epub").is_file()
+
+
+def test_the_command_ends_with_its_output_whole_and_its_exit_status(tmp_path):
+    # The command ends without Python's teardown (`cli.run`): what it printed to a pipe, held
+    # in the output buffer, must still arrive, and the exit status is main's.
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    result = subprocess.run([sys.executable, "-m", "publisher.cli", "lint", str(SAMPLE)],
+                            capture_output=True, text=True, check=False, env=buffered)
+    assert result.returncode == 1  # the sample keeps the printed original's slips
+    *findings, summary = result.stdout.splitlines()
+    assert summary == f"{len(findings)} finding(s)"
+    assert findings and all(line.startswith(str(SAMPLE)) for line in findings)
