@@ -235,7 +235,8 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     todo = uncached(list(range(len(jobs))))
     # The longest first, so that no worker is left with a long section at the end.
     todo.sort(key=lambda i: -sizes[i])
-    if min(processes.workers(), len(todo)) <= 1 and not (workers and workers.started):
+    here = min(processes.workers(), len(todo)) <= 1 and not (workers and workers.started)
+    if here or not todo:  # with nothing to lay out, started workers are not asked
         meanwhile()
         _lay_out_here(context, jobs, todo, done, progress, shared)
     else:

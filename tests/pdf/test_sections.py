@@ -35,19 +35,31 @@ def copied_sample(tmp_path_factory) -> Path:
 
 
 def test_the_same_bytes_serial_parallel_and_from_the_section_cache(copied_sample, tmp_path):
-    parallel = _build(copied_sample, tmp_path / "parallel", tmp_path / "cache-a", workers=2)
-    serial = _build(copied_sample, tmp_path / "serial", tmp_path / "cache-b", workers=1)
+    issue = tmp_path / "2015-10"
+    shutil.copytree(copied_sample, issue)
+    parallel = _build(issue, tmp_path / "parallel", tmp_path / "cache-a", workers=2)
+    serial = _build(issue, tmp_path / "serial", tmp_path / "cache-b", workers=1)
     # Without the whole outputs, the build composes from the cached sections.
     shutil.rmtree(next((tmp_path / "cache-a").iterdir()) / "outputs")
-    cached = _build(copied_sample, tmp_path / "cached", tmp_path / "cache-a", workers=2)
+    cached = _build(issue, tmp_path / "cached", tmp_path / "cache-a", workers=2)
     assert set(parallel) == {"2015-10.pdf", "2015-10.epub"}
     assert parallel == serial == cached
     epub_alone = tmp_path / "epub-alone"
     env = {**os.environ, "PUBLISHER_CACHE": str(tmp_path / "cache-a")}
-    subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(copied_sample),
+    subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(issue),
                     "--epub", "-o", str(epub_alone)], env=env, check=True)
     assert (hashlib.sha256((epub_alone / "2015-10.epub").read_bytes()).hexdigest()
             == parallel["2015-10.epub"])
+    # Two sections edited without moving a line: the workers lay them out, and the furniture,
+    # its pages as they were, comes from the cache (a traceback, once).
+    for name in ("articles/180-fu-xingguo.md", "articles/190-ma-honghai.md"):
+        article = issue / name
+        text = article.read_text(encoding="utf-8")
+        at = text.index("的", text.index("\n---", 3) + 4)
+        article.write_text(text[:at] + "地" + text[at + 1:], encoding="utf-8")
+    edited = _build(issue, tmp_path / "edited", tmp_path / "cache-a", workers=2)
+    assert edited != parallel
+    assert edited == _build(issue, tmp_path / "edited-serial", tmp_path / "cache-b", workers=1)
 
 
 def test_one_sentence_lays_out_one_section_again(copied_sample, tmp_path, monkeypatch):
