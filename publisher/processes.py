@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-import time
 
 # Peak memory (resident, `make bench`) of a build with its workers' forkserver, jieba's process
 # ended, and what each worker laying out the longest section adds: the pool is as large as the
@@ -50,15 +49,18 @@ def start_layout_server() -> None:
     forkserver.ensure_running()
 
 
-def end_with(build: int) -> None:
-    """End this helper process when the build process `build` ends: a build that is killed
-    cannot end its helpers, which would wait for work forever and hold its terminal open."""
+def end_with_parent() -> None:
+    """End this helper process when the build that started it ends: a build that is killed
+    cannot end its helpers, which would wait for work forever and hold its terminal open.
+    multiprocessing's sentinel for the parent is ready as soon as it has ended, even before
+    whoever started the build has collected it (until then it answers `kill`, and that
+    reader may be waiting for the end of the output the helpers share)."""
+    from multiprocessing.connection import wait
+
+    build = multiprocessing.parent_process()
+
     def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(build, 0)
-            except (ProcessLookupError, PermissionError):  # gone, or its number reused
-                os._exit(1)
+        wait([build.sentinel])
+        os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="ends-with-the-build").start()

@@ -153,7 +153,7 @@ def ask(function, *args) -> Future:
     if _process is None:
         # spawn: a fork would copy this process, which may be large and hold threads.
         _process = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=processes.end_with, initargs=(os.getpid(),))
+                                       initializer=processes.end_with_parent)
     return _process.submit(function, *args)
 
 

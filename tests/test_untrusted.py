@@ -649,6 +649,27 @@ def test_a_build_stopped_half_way_leaves_the_previous_output(workdir, signal_num
     assert (workdir / "out" / "2015-10.pdf").read_bytes() == PREVIOUS
 
 
+def test_a_killed_builds_helpers_end_before_it_is_collected(workdir):
+    # Stalled making its EPUB, while a section worker lays out the furniture and jieba's
+    # process and the workers' server wait: all of them hold its stderr. A reader that waits
+    # for the end of the output before it collects the build must get it.
+    build = subprocess.Popen(
+        [sys.executable, "-c", STALLED_BUILD, "-q", "build", str(ROOTS / "good-minimal"),
+         "-o", "out"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PUBLISHER_CACHE": str(workdir / "cache"), "PUBLISHER_WORKERS": "2"})
+    try:
+        assert build.stdout.readline() == "ready\n"
+        helpers = subprocess.run(["ps", "-o", "pid=", "--ppid", str(build.pid)],
+                                 capture_output=True, text=True, check=True).stdout.split()
+        assert len(helpers) >= 2  # jieba's process, the workers' server (and the tracker)
+        build.kill()
+        _, stderr = build.communicate(timeout=30)
+        assert build.returncode == -signal.SIGKILL and stderr == ""
+    finally:
+        build.kill()
+        build.wait()
+
+
 def test_a_full_disk_is_one_line(workdir, capsys, monkeypatch):
     import publisher.epub
 

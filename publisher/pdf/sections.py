@@ -159,7 +159,7 @@ class LaidOut:
 
 def _executor(size: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(size, mp_context=processes.layout_server(),
-                               initializer=_start_worker, initargs=(os.getpid(), dict(os.environ)))
+                               initializer=_start_worker, initargs=(dict(os.environ),))
 
 
 class Workers:
@@ -190,12 +190,12 @@ class Workers:
         return self._pool
 
 
-def _start_worker(build: int, environment: dict[str, str]) -> None:
+def _start_worker(environment: dict[str, str]) -> None:
     """A worker ends with its build, and logs nothing itself: its warnings travel back with
     its section. It has the build's environment (the cache, SOURCE_DATE_EPOCH), not that of
     the process that started the server, which may have been an earlier build's; and it starts
     no process of its own (jieba's: it finds its words in the cache, or asks jieba itself)."""
-    processes.end_with(build)
+    processes.end_with_parent()
     os.environ.clear()
     os.environ.update(environment, PUBLISHER_WORKERS="1")
     # What the server imported lives as long as the worker: out of the collector's way.
