@@ -50,10 +50,10 @@ def start_layout_server() -> None:
 
 
 def end_with_parent() -> None:
-    """End this helper process when the build that started it ends: a build that is killed
-    cannot end its helpers, which would wait for work forever and hold its terminal open.
-    multiprocessing's sentinel for the parent is ready as soon as it has ended, even before
-    whoever started the build has collected it (until then it answers `kill`, and that
+    """End this helper process when the build (or catalogue) that started it ends: one that is
+    killed cannot end its helpers, which would wait for work forever and hold its terminal
+    open. multiprocessing's sentinel for the parent is ready as soon as it has ended, even
+    before whoever started it has collected it (until then it answers `kill`, and that
     reader may be waiting for the end of the output the helpers share)."""
     from multiprocessing.connection import wait
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
+from publisher import processes
 from publisher.errors import PublisherError
 
 CONNECT_TIMEOUT = "30s"
@@ -19,7 +20,8 @@ def executor(jobs: int | None = None, scheduler: str | None = None) -> Iterator[
     address (tcp://HOST:PORT), its cluster. Dask itself moves a task whose worker died to
     another worker; `pure=False` because a build is not cached by its arguments' hash."""
     if scheduler is None:
-        with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1,
+                                 initializer=processes.end_with_parent) as pool:
             yield pool
         return
     from distributed import Client

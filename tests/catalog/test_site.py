@@ -10,6 +10,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -204,6 +206,43 @@ def test_a_dead_pool_process_fails_the_issues_left_and_the_run_still_ends(
     assert sorted(failed) == sorted([BROKEN, *(folder for folder, *_ in ISSUES)])
     assert all("BrokenProcessPool" in failed[folder] for folder, *_ in ISSUES)
     assert json.loads((tmp_path / "site" / STATE).read_text(encoding="utf-8"))["issues"] == {}
+
+
+# A catalogue whose issue builds stall, until a signal comes; each prints `ready` then.
+STALLED_CATALOGUE = """
+import sys, time
+import publisher.catalog.site
+
+def stalled(root, expected):
+    sys.stdout.write("ready\\n")  # one write: two processes print it
+    sys.stdout.flush()
+    time.sleep(120)
+
+publisher.catalog.site.publish_issue = stalled
+from publisher.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_killed_catalogues_pool_ends_with_it(library, tmp_path):
+    # Its pool's processes hold its output: a reader that waits for the end of the output
+    # before it collects the killed run must get it, and none is left waiting for work.
+    run = subprocess.Popen(
+        [sys.executable, "-c", STALLED_CATALOGUE, "catalog", str(library), "-o",
+         str(tmp_path / "site"), "--jobs", "2"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PUBLISHER_CACHE": str(tmp_path / "cache")})
+    try:
+        assert run.stdout.readline() == "ready\n"
+        pool = subprocess.run(["ps", "-o", "pid=", "--ppid", str(run.pid)],
+                              capture_output=True, text=True, check=True).stdout.split()
+        assert len(pool) == 2
+        run.kill()
+        run.communicate(timeout=30)
+        assert run.returncode == -signal.SIGKILL
+    finally:
+        run.kill()
+        run.wait()
 
 
 def test_fingerprint_leaves_out_the_sites_own_templates(library, tmp_path):
