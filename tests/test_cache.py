@@ -258,6 +258,36 @@ def test_an_issue_built_into_its_own_folder_sees_its_edits(tmp_path):
                    if name.endswith(".xhtml"))
 
 
+def test_an_edit_saved_while_a_build_reads_is_not_cached_as_the_sources_before_it(
+        tmp_path, monkeypatch):
+    """The outputs hold the edit; kept under the digest taken before it, they came back for
+    those sources (the edit undone) with the edit in them."""
+    from publisher.source import load
+
+    root = Path(shutil.copytree(ROOTS / "good-minimal", tmp_path / "issue"))
+    article = root / "articles" / "10-good.md"
+    before = article.read_text(encoding="utf-8")
+    load_issue = load.load_issue
+
+    def edited_while_loading(path):
+        article.write_text(before.replace("正文第一段。", "编辑刚保存的一句。"), encoding="utf-8")
+        return load_issue(path)
+
+    monkeypatch.setattr(load, "load_issue", edited_while_loading)
+    (epub,) = build(root, tmp_path / "out", pdf=False)
+    monkeypatch.setattr(load, "load_issue", load_issue)
+
+    def text() -> str:
+        with zipfile.ZipFile(epub) as book:
+            return "".join(book.read(name).decode() for name in book.namelist()
+                           if name.endswith(".xhtml"))
+
+    assert "编辑刚保存的一句" in text()
+    article.write_text(before, encoding="utf-8")
+    build(root, tmp_path / "out", pdf=False)
+    assert "正文第一段" in text() and "编辑刚保存的一句" not in text()
+
+
 def test_the_digest_reads_no_link_out_pipe_or_huge_file(tmp_path):
     """What the loader refuses is not read before it says so: a link's target outside, a FIFO
     (reading would block) or a file larger than any source (reading would fill the memory)."""
