@@ -59,7 +59,7 @@ def build(
             for o in outputs}
     stored = {o: _stored(keys[o]) for o in outputs}
     texts = None  # the texts' entry, where this build asks jieba about them
-    made: list[tuple[str, bytes]] = []  # outputs made, by cache entry, to keep once all are
+    entries: list[tuple[str, bytes]] = []  # the outputs made, by cache entry
     shared = _Shared()
     if all(stored.values()):
         stem = stored[outputs[0]][0]["stem"]
@@ -81,7 +81,7 @@ def build(
         _ask_jieba_first(context, pdf=pdf, epub=epub)
         stem = output_stem(issue)
         writers = [(o, _from_cache(stored[o]) if stored[o] else
-                    _remembered(_writer(o, context, shared), keys[o], stem, made))
+                    _remembered(_writer(o, context, shared), keys[o], stem, entries))
                    for o in outputs]
     targets = [out_dir / o.file_name(stem) for o, _ in writers]
     # Each output is made beside its target and renamed only once every one has succeeded,
@@ -105,8 +105,8 @@ def build(
                     write(path)
     # Kept only if no source changed while they were made (an edit saved during the build):
     # they hold what was read, which the digest taken before would misname.
-    if made and inputs_digest(root, out_dir) == sources:
-        for key, entry in made:
+    if entries and inputs_digest(root, out_dir) == sources:
+        for key, entry in entries:
             cache.put("outputs", key, entry)
     for target in targets:
         logger.info("wrote %s", target)
@@ -222,16 +222,16 @@ def _from_cache(stored: tuple[dict, bytes]) -> Callable[[Path], None]:
 
 
 def _remembered(write: Callable[[Path], None], key: str | None, stem: str,
-                made: list[tuple[str, bytes]]) -> Callable[[Path], None]:
-    """`write`, then add what it wrote and the warnings it gave to `made`, under `key`."""
+                entries: list[tuple[str, bytes]]) -> Callable[[Path], None]:
+    """`write`, then add what it wrote and the warnings it gave to `entries`, under `key`."""
 
     def remember(path: Path) -> None:
         with collected_warnings(apart=True) as given:
             write(path)
         if key:
             meta = {"stem": stem, "warnings": given}
-            made.append((key, json.dumps(meta, ensure_ascii=False).encode() + b"\n"
-                         + path.read_bytes()))
+            entries.append((key, json.dumps(meta, ensure_ascii=False).encode() + b"\n"
+                            + path.read_bytes()))
 
     return remember
 
