@@ -65,21 +65,47 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
 
     # Its "3 changes detected" counts the steps of one save; the files changed are told below.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
-    folders = watched_folders(root)
     # The first build comes once the watcher runs (its first, empty, batch after a timeout), so
-    # an edit saved while or just after it builds is not missed.
-    built = False
-    for batch in changes(*folders, watch_filter=relevant, stop_event=stop,
-                         debounce=200, step=50, rust_timeout=500, yield_on_timeout=True):
-        if batch or not built:
-            if batch:
-                logger.info("changed: %s", ", ".join(_changed(batch, folders)))
-            first, built = not built, True
-            on_build(build_once(root, out_dir, **options))
-            if first:
-                logger.info("watching %s: each change saved is built again; Ctrl-C stops", root)
-                threading.Thread(target=warm_up, kwargs={"pdf": options.get("pdf", True)},
-                                 daemon=True, name="warm-up").start()
+    # an edit saved while or just after it builds is not missed; so does one after a watched
+    # folder was moved away and another put in its place (a fresh copy unpacked), which the
+    # watcher, following the one moved away, would not see.
+    due, first = True, True
+    while not (stop and stop.is_set()):
+        folders = watched_folders(root)
+        watched = _identities(folders)
+        if None in watched:  # moved away: watched again once a folder stands there
+            (stop or threading.Event()).wait(0.5)
+            continue
+        for batch in changes(*folders, watch_filter=relevant, stop_event=stop,
+                             debounce=200, step=50, rust_timeout=500, yield_on_timeout=True):
+            if _identities(folders) != watched:
+                logger.info("a watched folder was replaced: watching the one there now")
+                due = True
+                break
+            if batch or due:
+                if batch:
+                    logger.info("changed: %s", ", ".join(_changed(batch, folders)))
+                due = False
+                on_build(build_once(root, out_dir, **options))
+                if first:
+                    first = False
+                    logger.info("watching %s: each change saved is built again; Ctrl-C stops",
+                                root)
+                    threading.Thread(target=warm_up, kwargs={"pdf": options.get("pdf", True)},
+                                     daemon=True, name="warm-up").start()
+
+
+def _identities(folders: list[Path]) -> list[tuple[int, int] | None]:
+    """Which folder stands at each path (device, inode), None where none does."""
+    found = []
+    for folder in folders:
+        try:
+            status = folder.stat()
+        except OSError:
+            found.append(None)
+            continue
+        found.append((status.st_dev, status.st_ino))
+    return found
 
 
 def _changed(batch: set, folders: list[Path]) -> list[str]:

@@ -76,6 +76,27 @@ def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_last_good_output(watching
     assert capsys.readouterr().err.splitlines()[0] == line
 
 
+def test_an_issue_folder_replaced_by_a_fresh_copy_is_watched_in_its_place(watching, caplog):
+    caplog.set_level(logging.INFO)
+    issue, outcomes = watching
+    (epub,) = outcomes.get(timeout=WAIT).files
+    # Moved away, and a fresh copy (with an edit) put where it was: built as it stands.
+    fresh = issue.parent / "fresh"
+    shutil.copytree(issue, fresh)
+    brief = fresh / "articles" / "01-brief.md"
+    brief.write_text(brief.read_text(encoding="utf-8").replace("简讯正文第一段", "新拷贝里的话"),
+                     encoding="utf-8")
+    issue.rename(issue.parent / "old")
+    fresh.rename(issue)
+    assert not outcomes.get(timeout=WAIT).errors and "新拷贝里的话" in _text(epub)
+    assert "a watched folder was replaced: watching the one there now" in caplog.messages
+    # …and an edit to the folder now there is built too.
+    brief = issue / "articles" / "01-brief.md"
+    brief.write_text(brief.read_text(encoding="utf-8").replace("新拷贝里的话", "再改一次"),
+                     encoding="utf-8")
+    assert not outcomes.get(timeout=WAIT).errors and "再改一次" in _text(epub)
+
+
 def test_after_a_first_build_from_the_cache_watch_loads_what_an_edit_needs(tmp_path):
     """A first build whose outputs come from the cache loads neither WeasyPrint nor jieba; the
     watcher loads them while it waits, not when the first edit comes."""
