@@ -37,7 +37,8 @@ def layout_server():
     that has imported WeasyPrint, never from a build's process, which may hold jieba's
     dictionary and the threads of `watch` or `preview`."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["publisher.pdf.sections", "weasyprint"])
+    context.set_forkserver_preload(["publisher.layout_server", "publisher.pdf.sections",
+                                    "weasyprint"])
     return context
 
 

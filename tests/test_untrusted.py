@@ -862,3 +862,33 @@ def test_an_issue_is_its_folder_not_its_manifest(workdir, capsys):
     assert refused(capsys, "validate", "good-minimal/issue.yaml") == [
         "good-minimal/issue.yaml: not a folder: an issue is the folder that holds issue.yaml",
         "publisher: 1 problem(s) found"]
+
+
+# A worker that cannot start: what it is handed fails to unpickle, as the lock of a build that
+# was stopped while its workers started (the build has removed it).
+UNSTARTED_WORKER = """
+import sys
+from publisher import processes
+
+def gone():
+    raise FileNotFoundError("the build removed it")
+
+class Removed:
+    def __reduce__(self):
+        return gone, ()
+
+if __name__ == "__main__":
+    worker = processes.layout_server().Process(target=print, args=(Removed(),))
+    worker.start()
+    worker.join()
+    print(worker.exitcode)
+"""
+
+
+def test_a_worker_that_cannot_start_ends_without_a_traceback(tmp_path):
+    script = tmp_path / "unstarted.py"
+    script.write_text(UNSTARTED_WORKER, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          check=True, cwd=ROOT, timeout=120)
+    assert done.stdout == "1\n"
+    assert done.stderr == ""

@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import re
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
@@ -196,6 +197,7 @@ def _start_worker(environment: dict[str, str]) -> None:
     the process that started the server, which may have been an earlier build's; and it starts
     no process of its own (jieba's: it finds its words in the cache, or asks jieba itself)."""
     processes.end_with_parent()
+    sys.excepthook = sys.__excepthook__  # the server's was for workers that do not start
     os.environ.clear()
     os.environ.update(environment, PUBLISHER_WORKERS="1")
     # What the server imported lives as long as the worker: out of the collector's way.
