@@ -216,12 +216,39 @@ def yaml_error(exc: yaml.YAMLError, path: Path, first_line: int = 1) -> SourceEr
     mark = getattr(exc, "problem_mark", None)
     line = first_line + mark.line if mark else first_line
     problem = getattr(exc, "problem", None) or str(exc)
-    message = f"YAML: {_hint(problem, mark) or problem}"
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if (lacking := _without_colon(problem, mark, context_mark)) is not None:
+        at, text = lacking
+        return SourceError(f"YAML: `{text}` has no `: ` after its name: write it as "
+                           "name: value", path, first_line + at)
+    message = f"YAML: {_hint(problem, mark) or problem}"
     if context and context_mark and context_mark.line + first_line != line:
         # The problem is often noticed a line after the real mistake: point at both.
         message += f" ({context} started on line {first_line + context_mark.line})"
     return SourceError(message, path, line)
+
+
+def _line_text(mark: yaml.Mark, line: int) -> str:
+    return mark.buffer.rstrip("\0").split("\n")[line].strip()
+
+
+def _without_colon(problem: str, mark: yaml.Mark | None,
+                   context_mark: yaml.Mark | None) -> tuple[int, str] | None:
+    """The line (from the YAML's first, 0) and text of a field written without its `: `
+    (`column shuji`), which YAML notices only on a later line: a key it scanned to no `:`,
+    or one that ran on into the next field's name."""
+    if not isinstance(getattr(mark, "buffer", None), str):
+        return None
+    if problem == "could not find expected ':'" and context_mark is not None:
+        return context_mark.line, _line_text(mark, context_mark.line)
+    if problem == "mapping values are not allowed here" and mark.line > 0:
+        text = mark.buffer.rstrip("\0").split("\n")[mark.line]
+        before = _line_text(mark, mark.line - 1)
+        # The `:` YAML stopped at is the line's own name's: the name began on the line before.
+        if text.find(":") == mark.column and before and ":" not in before \
+                and not before.startswith(("-", "#")):
+            return mark.line - 1, before
+    return None
 
 
 def _hint(problem: str, mark: yaml.Mark | None) -> str | None:

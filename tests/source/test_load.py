@@ -228,3 +228,22 @@ def test_a_manifest_line_added_is_refused_at_its_line(tmp_path, capsys, added, a
     line = manifest.read_text(encoding="utf-8").count("\n") - at
     assert main(["validate", str(issue)]) == 1
     assert capsys.readouterr().err.splitlines()[0] == f"{manifest}:{line}: {message}"
+
+
+@pytest.mark.parametrize(("line", "written"), [
+    (3, "column diaocha"),  # YAML finds no `:` on the line
+    (2, "kind article"),  # YAML runs on into the next field's name
+])
+def test_a_field_without_its_colon_is_named_at_its_line(tmp_path, capsys, monkeypatch, line,
+                                                        written):
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    article = issue / "articles" / "10-good.md"
+    lines = article.read_text(encoding="utf-8").split("\n")
+    lines[line - 1] = written
+    article.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "issue"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"issue/articles/10-good.md:{line}: YAML: `{written}` has no `: ` after its name: "
+        "write it as name: value")
