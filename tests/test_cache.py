@@ -288,6 +288,36 @@ def test_an_edit_saved_while_a_build_reads_is_not_cached_as_the_sources_before_i
     assert "正文第一段" in text() and "编辑刚保存的一句" not in text()
 
 
+def test_a_layout_saved_while_a_section_is_laid_out_is_not_cached_as_the_one_before(
+        tmp_path, monkeypatch):
+    """A section's layout is keyed by the layout files as they were before it was laid out:
+    kept, it came back with the edit once the edit was undone."""
+    from publisher.pdf import sections
+
+    monkeypatch.setenv("PUBLISHER_WORKERS", "1")  # laid out here, where the patch below is
+    root = Path(shutil.copytree(ROOTS / "good-minimal", tmp_path / "issue"))
+    stylesheet = root / "layouts" / "cjk.css"
+    stylesheet.parent.mkdir()
+    before = (Path(sections.__file__).parents[2] / "layouts" / "cjk.css").read_text(
+        encoding="utf-8")
+    stylesheet.write_text(before, encoding="utf-8")
+    laid_out = sections._laid_out
+
+    def edited_while_laid_out(*args, **kwargs):
+        stylesheet.write_text(before + "\nbody { color: rgb(200, 0, 0) !important; }\n",
+                              encoding="utf-8")
+        return laid_out(*args, **kwargs)
+
+    monkeypatch.setattr(sections, "_laid_out", edited_while_laid_out)
+    (edited,) = build(root, tmp_path / "edited", pdf=True, epub=False)
+    monkeypatch.setattr(sections, "_laid_out", laid_out)
+    stylesheet.write_text(before, encoding="utf-8")
+    (undone,) = build(root, tmp_path / "undone", pdf=True, epub=False)
+    monkeypatch.setenv("PUBLISHER_CACHE", str(tmp_path / "cold-cache"))
+    (cold,) = build(root, tmp_path / "cold", pdf=True, epub=False)
+    assert undone.read_bytes() == cold.read_bytes() != edited.read_bytes()
+
+
 def test_the_digest_reads_no_link_out_pipe_or_huge_file(tmp_path):
     """What the loader refuses is not read before it says so: a link's target outside, a FIFO
     (reading would block) or a file larger than any source (reading would fill the memory)."""

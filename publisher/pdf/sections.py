@@ -208,7 +208,7 @@ def _start_worker(environment: dict[str, str]) -> None:
     root.addHandler(logging.NullHandler())
 
 
-def run(context: BuildContext, jobs: list[Job], shared: str,
+def run(context: BuildContext, jobs: list[Job], out_dir: Path,
         progress: Callable[[str, Job], None] = lambda how, job: None,
         meanwhile: Callable[[], None] = lambda: None,
         workers: Workers | None = None) -> list[LaidOut]:
@@ -216,7 +216,9 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     process does `meanwhile` while `workers` (else workers of this call's own) lay out, or
     before it lays out itself: one section to lay out (an edit) is laid out here, while
     jieba's process finds the keywords, unless `workers` are started (the furniture, after
-    the sections)."""
+    the sections). A layout is kept in the cache only if nothing it reads besides its HTML
+    changed while it was made (a layout file saved meanwhile)."""
+    shared = shared_digest(context, out_dir)
     keys: dict[int, str] = {}
     sizes: dict[int, int] = {}
     done: dict[int, LaidOut] = {}
@@ -244,8 +246,9 @@ def run(context: BuildContext, jobs: list[Job], shared: str,
     else:
         with nullcontext(workers) if workers is not None else Workers() as pool:
             _lay_out_by_workers(context, jobs, todo, done, progress, meanwhile, pool)
-    for index in sorted(keys.keys() - cached):
-        cache.put("sections", keys[index], done[index].to_bytes())
+    if shared_digest(context, out_dir) == shared:
+        for index in sorted(keys.keys() - cached):
+            cache.put("sections", keys[index], done[index].to_bytes())
     return [done[i] for i in range(len(jobs))]
 
 
@@ -504,10 +507,9 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     from publisher.pdf import pages
     from publisher.pdf.page_map import folios
 
-    shared = shared_digest(context, out_dir)
     jobs = [Job(part, press, _toc_folios(context) if part.kind == "front" else None)
             for part in parts(context)]
-    sections = run(context, jobs, shared, progress, workers=workers)
+    sections = run(context, jobs, out_dir, progress, workers=workers)
     cache.put("layouts-seen", layouts_seen_key(context.issue.root, out_dir, press), b"")
     # An issue without back pages renders an empty back section, which WeasyPrint lays out as
     # one empty page: none of its pages carries an anchor, and none is printed.
@@ -565,7 +567,7 @@ def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Pat
                                        job.part.run["column"].name if column else None,
                                        numbers))
     stamps, = run(context, [Job(None, laid_out.jobs[0].press, pages=tuple(furniture))],
-                  shared_digest(context, out_dir), progress,
+                  out_dir, progress,
                   meanwhile=lambda: (_parse_ahead(laid_out.sections), meanwhile()),
                   workers=workers)
     return stamps
