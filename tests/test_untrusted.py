@@ -396,6 +396,19 @@ def test_a_copyright_page_that_runs_onto_a_page_of_its_own_is_one_line(workdir, 
         "(inside-front-cover, inside-back-cover), or shorten the 目录"]
 
 
+def test_a_back_cover_that_runs_onto_another_page_is_one_line(workdir, capsys):
+    """A picture on the 封底 pushed its text onto a page after it: the issue ended on that page,
+    labelled with a folio, without a 封底, and not a word was said."""
+    root = hostile(workdir, "back-cover-overflows", base="pdf-covers")
+    feature = root / "articles" / "20-fengdi.md"
+    feature.write_text(feature.read_text(encoding="utf-8") + "\n封底正文再写一段。" * 200,
+                       encoding="utf-8")
+    assert refused(capsys, "build", "back-cover-overflows", "--pdf") == [
+        "back-cover-overflows/articles/20-fengdi.md:5: the 封底 (back cover) does not fit on "
+        "its page and runs onto another, so the issue would not end on it: shorten its text or "
+        "make its pictures smaller"]
+
+
 def test_an_issue_folder_cannot_link_its_layouts_elsewhere(workdir, capsys):
     root = hostile(workdir, "layouts-linked", base="good-minimal")
     (workdir / "elsewhere").mkdir()

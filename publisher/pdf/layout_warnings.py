@@ -215,6 +215,21 @@ def missing_from_toc(listed: set[Article], issue: Issue,
             for item in issue.articles if item.kind != Kind.box and item not in listed]
 
 
+def require_back_cover_fits(document, issue: Issue) -> None:
+    """Stop a build whose 封底 runs on past its page: the issue would end on a page with neither
+    the 封底's marks nor its place (the last, a left page)."""
+    from publisher.errors import BuildError
+    from publisher.pdf.weasyprint import geometry
+
+    if len(geometry.pages_holding(document, lambda element: element.get("id") == "back-cover")) < 2:
+        return
+    feature = next((a for a in issue.articles if a.kind == Kind.back_cover), None)
+    where = (feature.path, feature.body_line) if feature else (issue.root / "issue.yaml", None)
+    raise BuildError("the 封底 (back cover) does not fit on its page and runs onto another, so the "
+                     "issue would not end on it: shorten its text or make its pictures smaller",
+                     *where)
+
+
 def require_imprint_fits(document, issue: Issue) -> None:
     """Stop a build whose 版权页 runs on past its place: onto a page of its own, which would move
     every later page, or off a cover, which has no next page."""

@@ -337,7 +337,11 @@ def _laid_out(context: BuildContext, job: Job, *, font_scope: str | None,
     from publisher.build import collected_warnings
     from publisher.pdf import refuse_fetched, render_checked
     from publisher.pdf import weasyprint as engine
-    from publisher.pdf.layout_warnings import require_imprint_fits, toc_listed
+    from publisher.pdf.layout_warnings import (
+        require_back_cover_fits,
+        require_imprint_fits,
+        toc_listed,
+    )
     from publisher.pdf.page_map import page_firsts
     from publisher.pdf.pages import output_intent
     from publisher.pdf.toc_numbers import cells
@@ -359,6 +363,7 @@ def _laid_out(context: BuildContext, job: Job, *, font_scope: str | None,
                 else engine.font_configuration(font_scope))
             if job.part is not None and job.part.kind != "body":
                 require_imprint_fits(document, issue)
+                require_back_cover_fits(document, issue)
             options = {"pdf_identifier": True, "uncompressed_pdf": False}
             if job.press:
                 options.update(pdf_variant="pdf/x-4", output_intent="device-cmyk")
