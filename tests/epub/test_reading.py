@@ -24,6 +24,8 @@ WIDTHS = (320, 390, 768)
 THEMES = ("light", "dark")
 # A reading system's night theme that restyles the page only: html and body, not the boxes.
 READER_NIGHT = "html, body { background-color: #000 !important; color: #ddd !important; }"
+# A reader's largest text: twice the size.
+LARGE_TEXT = "html { font-size: 200% !important; }"
 TABLET_MEASURE_EMS = 40.5  # "about 40 characters at most", plus what autospace adds
 
 
@@ -72,12 +74,14 @@ def unpacked_epub(sample_epub, tmp_path_factory) -> list[Path]:
 @pytest.fixture(scope="session")
 def measurements(unpacked_epub) -> dict:
     """(width, theme) → what measure.js found in every document, each finding tagged with its
-    document; theme "reader night" is light with a reader's own night colours on the page."""
+    document; theme "reader night" is light with a reader's own night colours on the page,
+    "large text" light with a reader's largest text."""
     _require(CHROMIUM, "apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     script = MEASURE.read_text(encoding="utf-8")
-    runs = [(width, theme) for width in WIDTHS for theme in THEMES] + [(390, "reader night")]
+    runs = [(width, theme) for width in WIDTHS for theme in THEMES] + [
+        (390, "reader night"), (390, "large text")]
     found: dict = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
@@ -88,8 +92,9 @@ def measurements(unpacked_epub) -> dict:
             total: dict = {}
             for document in unpacked_epub:
                 page.goto(document.as_uri())
-                if theme == "reader night":
-                    page.add_style_tag(content=READER_NIGHT)
+                if theme in ("reader night", "large text"):
+                    page.add_style_tag(
+                        content=READER_NIGHT if theme == "reader night" else LARGE_TEXT)
                 for key, value in page.evaluate(script, theme == "reader night").items():
                     if isinstance(value, list):
                         total.setdefault(key, []).extend(f"{document.name}: {v}" for v in value)
@@ -133,6 +138,37 @@ def test_nothing_overflows_the_screen(measurements, width, theme):
 @pytest.mark.parametrize(("width", "theme"), RUNS)
 def test_every_text_has_contrast(measurements, width, theme):
     assert measurements[width, theme]["lowContrast"] == []
+
+
+def test_nothing_overflows_a_phone_in_a_readers_largest_text(measurements):
+    """A 目录 entry's author stayed on one line and ran off the screen."""
+    assert measurements[390, "large text"]["overflow"] <= 0
+
+
+def test_a_picture_takes_the_width_its_editor_gave_it(tmp_path):
+    """`{width=60}` set a picture at six tenths of its column in print, and across the whole
+    screen in the EPUB."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import ROOTS
+    from tests.epub.conftest import build_epub
+
+    _require(CHROMIUM, "apt-get install chromium")
+    with zipfile.ZipFile(build_epub(tmp_path, ROOTS / "press-periodical")) as archive:
+        archive.extractall(tmp_path / "unpacked")
+    (document,) = [d for d in (tmp_path / "unpacked" / "EPUB").glob("*.xhtml")
+                   if "栏宽六成" in d.read_text(encoding="utf-8")]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 390, "height": 800})
+        page.goto(document.as_uri())
+        shares = page.evaluate("""() => [...document.querySelectorAll("figure")].map(figure =>
+            [figure.querySelector("figcaption").textContent,
+             figure.getBoundingClientRect().width / figure.parentElement.clientWidth])""")
+        browser.close()
+    widths = {caption: round(share, 2) for caption, share in shares}
+    assert widths["会场外景（栏宽六成）"] == 0.6, widths
+    assert widths["镂空图（透明底）"] == 0.4, widths
 
 
 def test_boxes_keep_their_contrast_under_a_readers_night_colours(measurements):
