@@ -497,6 +497,8 @@ HOSTILE = {
         # In a heading it was taken for a figure, and printed from where the loader had not looked.
         "raw-html/articles/10-a.md:16: picture `images/photo.png` inside a paragraph's text: a "
         "picture stands alone in its paragraph, as a figure with its caption",
+        # Over several lines, a comment was printed: an editor's note reached the printer.
+        f"raw-html/articles/10-a.md:19: raw HTML `<!-- 编辑的话 …`: {RAW_HTML}",
     ],
     "bad-pictures": [
         "bad-pictures/articles/10-a.md:6: image `images/cut.jpg` is damaged (image file is "

@@ -329,10 +329,26 @@ def _check_body(
                 _check_no_options(child, {"href", "title"}, "a link", path, line, errors)
             elif child.type == "code_inline":
                 _check_no_options(child, set(), "a `code` span", path, line, errors)
-            elif child.type == "text" and (tag := HTML_TAG_RE.search(child.content)):
-                errors.append(SourceError(
-                    f"raw HTML `{tag[0]}`: an article is Markdown, which prints HTML as text: "
-                    "use Markdown (**bold**, ## headings) or delete it", path, line))
+        if token.type == "inline":
+            _check_no_raw_html(token, path, line, errors)
+
+
+def _check_no_raw_html(inline, path: Path, line: int | None,
+                       errors: list[PublisherError]) -> None:
+    """The first raw HTML in a paragraph's text, at its own line: markdown-it cuts the text at
+    each line's end, so a comment or tag over several lines is looked for in the text joined
+    again (not across a `code` span, which shows HTML as code)."""
+    text = "".join(child.content if child.type == "text"
+                   else "\n" if child.type in ("softbreak", "hardbreak") else "\0"
+                   for child in inline.children or [])
+    tag = HTML_TAG_RE.search(text)
+    if tag is None:
+        return
+    first, *more = tag[0].split("\n")
+    errors.append(SourceError(
+        f"raw HTML `{first}{' …' if more else ''}`: an article is Markdown, which prints HTML as "
+        "text: use Markdown (**bold**, ## headings) or delete it",
+        path, None if line is None else line + text.count("\n", 0, tag.start())))
 
 
 def _check_no_options(token, own: set[str], what: str, path: Path, line: int | None,
