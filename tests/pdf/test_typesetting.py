@@ -8,6 +8,7 @@ checker does see the faults the project removes.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 from xml.etree import ElementTree
@@ -219,6 +220,24 @@ def test_line_start_trim_and_line_end_compression_can_be_switched_off(tmp_path):
     assert all(found[""]), found[""]
     assert found["--line-start-trim: none; --line-end-compression: none"] == ([], [])
     assert check_pdf(pdf).totals()[4] == 0
+
+
+def test_a_word_wider_than_its_column_breaks_inside_it_and_stays_on_the_page(tmp_path):
+    """A web address or code longer than a column ran past its edge and off the page, cut at
+    the paper's edge, without a word."""
+    import pdfplumber
+
+    root = Path(shutil.copytree(ROOTS / "typeset-latin", tmp_path / "long-word"))
+    word = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" * 2
+    article = root / "articles" / "10-test.md"
+    article.write_text(article.read_text(encoding="utf-8") + f"\n网址{word}结束。\n",
+                       encoding="utf-8")
+    (pdf,) = build(root, tmp_path / "out", pdf=True, epub=False)
+    with pdfplumber.open(pdf) as document:
+        chars = [c for page in document.pages for c in page.chars]
+        width = document.pages[0].width
+    assert word in "".join(c["text"] for c in chars)
+    assert max(c["x1"] for c in chars) < width - 10 * 72 / 25.4  # inside the page's margin
 
 
 def test_no_paragraph_ends_with_one_character(built):
