@@ -65,6 +65,8 @@ NESTED = {"bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered
           "container_excerpt_close"}
 MAX_DEPTH = 4
 FULL_WIDTH_KINDS = {Kind.editorial, Kind.editor_note, Kind.back_cover}
+# What an article file saved under another name ends in (`.MD`, a `.md.txt` from Notepad).
+TEXT_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".txt", ".text"}
 # The pictures an article may show, with the media type the EPUB declares for each.
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -179,6 +181,12 @@ def _load_articles(
         if folder.is_dir()
         else []
     )
+    # Text an editor meant as an article, which a build would leave out without a word.
+    errors += [SourceError("not read as an article: an article's file name ends in `.md`, in "
+                           "lower case: rename it", path)
+               for path in (sorted(folder.iterdir()) if folder.is_dir() else [])
+               if not path.name.startswith(".") and path.suffix != ".md"
+               and path.suffix.lower() in TEXT_SUFFIXES and path.is_file()]
     if not files:
         errors.append(SourceError(f"no articles: put NN-slug.md files in {ARTICLES}/", folder))
         return []

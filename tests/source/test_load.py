@@ -54,6 +54,11 @@ BROKEN = {
         "no front matter: the file must start with a line `---`",
     ],
     "bad-file-name": [
+        # Saved under another name, an article was left out of the issue without a word.
+        "bad-file-name/articles/30-c.MD: not read as an article: an article's file name ends in "
+        "`.md`, in lower case: rename it",
+        "bad-file-name/articles/40-d.md.txt: not read as an article: an article's file name "
+        "ends in `.md`, in lower case: rename it",
         "bad-file-name/articles/第二篇.md: file name must be NN-slug.md: an order number, a dash, "
         "then lower-case letters, digits and dashes",
     ],
