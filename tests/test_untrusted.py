@@ -442,6 +442,8 @@ HOSTILE = {
     "nested-excerpt": [
         "nested-excerpt/articles/10-a.md:9: a `::: excerpt` box inside another: close the first "
         "with `:::` before opening the next",
+        "nested-excerpt/articles/10-a.md:12: `:::` would print as text: it opens and closes only "
+        "a 微书摘 box, `::: excerpt`",
     ],
     "control-characters": [
         f"control-characters/articles/10-esc.md:6:3: control character U+001B (ESC) {CANNOT_PRINT}",

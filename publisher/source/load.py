@@ -9,6 +9,7 @@ import difflib
 import io
 import logging
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,9 @@ NESTED = {"bullet_list_open", "bullet_list_close", "ordered_list_open", "ordered
           "container_excerpt_close"}
 MAX_DEPTH = 4
 FULL_WIDTH_KINDS = {Kind.editorial, Kind.editor_note, Kind.back_cover}
-# What an article file saved under another name ends in (`.MD`, a `.md.txt` from Notepad).
-TEXT_SUFFIXES = {".md", ".markdown", ".mdown", ".mkd", ".txt", ".text"}
+# What a Markdown file saved under another name ends in (`.MD`, a `.md.txt` from Notepad), in
+# lower case; a note beside the articles (`notes.txt`) is not one.
+MARKDOWN_ENDINGS = (".md", ".markdown", ".mdown", ".mkd", ".md.txt")
 # The pictures an article may show, with the media type the EPUB declares for each.
 IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -186,7 +188,7 @@ def _load_articles(
                            "lower case: rename it", path)
                for path in (sorted(folder.iterdir()) if folder.is_dir() else [])
                if not path.name.startswith(".") and path.suffix != ".md"
-               and path.suffix.lower() in TEXT_SUFFIXES and path.is_file()]
+               and path.name.lower().endswith(MARKDOWN_ENDINGS) and path.is_file()]
     if not files:
         errors.append(SourceError(f"no articles: put NN-slug.md files in {ARTICLES}/", folder))
         return []
@@ -339,6 +341,38 @@ def _check_body(
                 _check_no_options(child, set(), "a `code` span", path, line, errors)
         if token.type == "inline":
             _check_no_raw_html(token, path, line, errors)
+            if tokens[index - 1].type == "paragraph_open":
+                _check_no_unset_markup(token, path, line, errors)
+        if token.type == "heading_open" and token.tag == "h1":
+            errors.append(SourceError(
+                "a `# ` heading: an article's headings are `## ` and `### `, its title is in "
+                "the front matter", path, line))
+
+
+# Markdown that the layouts do not set, which would print as its marks: the pattern of a line of
+# a paragraph, and what to say of it.
+UNSET_MARKUP = (
+    (re.compile(r"(```|~~~)"), "a code block's fence (```) would print as text: the layouts set "
+                               "no code blocks; delete the fences"),
+    (re.compile(r":::"), "`:::` would print as text: it opens and closes only a 微书摘 box, "
+                         "`::: excerpt`"),
+    (re.compile(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$"),
+     "a table would print as text, rules and all: the layouts set no tables; write it as text"),
+    (re.compile(r"=+\s*$"), "a line of `=` would print as text: write the heading above it as "
+                            "`## …`"),
+)
+
+
+def _check_no_unset_markup(inline, path: Path, line: int | None,
+                           errors: list[PublisherError]) -> None:
+    """The first line of a paragraph in Markdown that markdown-it was told not to read or that
+    no layout sets."""
+    for offset, text in enumerate(inline.content.split("\n")):
+        found = next((what for pattern, what in UNSET_MARKUP if pattern.match(text.strip())),
+                     None)
+        if found:
+            errors.append(SourceError(found, path, None if line is None else line + offset))
+            return
 
 
 def _check_no_raw_html(inline, path: Path, line: int | None,

@@ -53,6 +53,19 @@ BROKEN = {
         "no-front-matter/articles/10-a.md:1: "
         "no front matter: the file must start with a line `---`",
     ],
+    # Markdown that no layout sets printed as its marks: fences, a table's rules, `===`.
+    "unset-markup": [
+        "unset-markup/articles/10-a.md:10: a code block's fence (```) would print as text: the "
+        "layouts set no code blocks; delete the fences",
+        "unset-markup/articles/10-a.md:15: a table would print as text, rules and all: the "
+        "layouts set no tables; write it as text",
+        "unset-markup/articles/10-a.md:19: a line of `=` would print as text: write the heading "
+        "above it as `## …`",
+        "unset-markup/articles/10-a.md:21: `:::` would print as text: it opens and closes only a "
+        "微书摘 box, `::: excerpt`",
+        "unset-markup/articles/10-a.md:25: a `# ` heading: an article's headings are `## ` and "
+        "`### `, its title is in the front matter",
+    ],
     "bad-file-name": [
         # Saved under another name, an article was left out of the issue without a word.
         "bad-file-name/articles/30-c.MD: not read as an article: an article's file name ends in "
