@@ -31,6 +31,7 @@ from publisher.errors import (
     private_use,
     read_regular,
     read_utf8,
+    unprintable,
     yaml_line,
 )
 from publisher.source.markup import (
@@ -340,7 +341,7 @@ def _check_body(
             elif child.type == "code_inline":
                 _check_no_options(child, set(), "a `code` span", path, line, errors)
         if token.type == "inline":
-            _check_no_raw_html(token, path, line, errors)
+            _check_inline_text(token, path, line, errors)
             if tokens[index - 1].type == "paragraph_open":
                 _check_no_unset_markup(token, path, line, errors)
         if token.type == "heading_open" and token.tag == "h1":
@@ -375,22 +376,38 @@ def _check_no_unset_markup(inline, path: Path, line: int | None,
             return
 
 
-def _check_no_raw_html(inline, path: Path, line: int | None,
+def _check_inline_text(inline, path: Path, line: int | None,
                        errors: list[PublisherError]) -> None:
-    """The first raw HTML in a paragraph's text, at its own line: markdown-it cuts the text at
-    each line's end, so a comment or tag over several lines is looked for in the text joined
-    again (not across a `code` span, which shows HTML as code)."""
+    """A paragraph's text as markdown-it reads it: the first raw HTML typed, and the first character
+    a reference (`&#xE000;`, `&#0;`) gives that no page may carry, each at its own line.
+    markdown-it cuts the text at each line's end, so a comment or tag over several lines is
+    looked for in the text joined again (not across a `code` span, which shows HTML as code)."""
     text = "".join(child.content if child.type == "text"
                    else "\n" if child.type in ("softbreak", "hardbreak") else "\0"
                    for child in inline.children or [])
-    tag = HTML_TAG_RE.search(text)
-    if tag is None:
-        return
-    first, *more = tag[0].split("\n")
-    errors.append(SourceError(
-        f"raw HTML `{first}{' …' if more else ''}`: an article is Markdown, which prints HTML as "
-        "text: use Markdown (**bold**, ## headings) or delete it",
-        path, None if line is None else line + text.count("\n", 0, tag.start())))
+
+    def at(index: int) -> int | None:
+        return None if line is None else line + text.count("\n", 0, index)
+
+    # `&lt;b&gt;` is text, which prints as `<b>`, as its writer meant.
+    typed = (tag for tag in HTML_TAG_RE.finditer(text)
+             if tag[0].split("\n")[0] in inline.content)
+    if tag := next(typed, None):
+        first, *more = tag[0].split("\n")
+        errors.append(SourceError(
+            f"raw HTML `{first}{' …' if more else ''}`: an article is Markdown, which prints "
+            "HTML as text: use Markdown (**bold**, ## headings) or delete it", path,
+            at(tag.start())))
+    # A character typed as itself is named with its column where the file is read.
+    typed_chars = set(inline.content)
+    referenced = "".join(" " if char in typed_chars else char for char in text)
+    if bad := unprintable(referenced.replace("\0", " ")):
+        errors.append(SourceError(f"a character reference gives a {bad[1]}", path,
+                                  at(referenced.index(bad[0]))))
+    elif "\ufffd" in referenced:
+        errors.append(SourceError(
+            "a character reference (`&#0;`, `&#x1b;`) names no character a page may carry: "
+            "delete it", path, at(referenced.index("\ufffd"))))
 
 
 def _check_no_options(token, own: set[str], what: str, path: Path, line: int | None,
