@@ -34,7 +34,7 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from publisher.cjk import (
@@ -104,14 +104,20 @@ class Frame:
 @dataclass(frozen=True)
 class Violation:
     rule: int
-    page: int
+    page: int  # the PDF's page, 1-based
     column: str
     text: str
     detail: str = ""
+    folio: str = ""  # the page's printed label (4, 封底), where the PDF has page labels
+
+    @property
+    def page_name(self) -> str:
+        """The page as an editor finds it: its printed label, else its number in the PDF."""
+        return self.folio or str(self.page)
 
     def __str__(self) -> str:
         detail = f" ({self.detail})" if self.detail else ""
-        return f"p. {self.page}, {self.column}: rule {self.rule}{detail}: {self.text}"
+        return f"p. {self.page_name}, {self.column}: rule {self.rule}{detail}: {self.text}"
 
 
 @dataclass
@@ -414,12 +420,18 @@ def _widest_han_gap(line: PrintedLine, em: float) -> float:
                 if is_han(a["text"]) and is_han(b["text"])), default=0.0)
 
 
-def _missing_glyphs(pdf_path: Path) -> list[Violation]:
+def _page_names(reader) -> list[str]:
+    """Each page's printed label (封面, 1, 2 …, 封底), as build warnings name pages; none
+    for a PDF without page labels, whose pages pypdf would number 1, 2 … all the same."""
+    if "/PageLabels" not in reader.root_object:
+        return []
+    return list(reader.page_labels)
+
+
+def _missing_glyphs(reader) -> list[Violation]:
     """Rule 8 from the PDF's fonts: every font program embedded, every glyph used present."""
     from fontTools.ttLib import TTFont
-    from pypdf import PdfReader
 
-    reader = PdfReader(pdf_path)
     found: list[Violation] = []
     seen: set[int] = set()
     for number, page in enumerate(reader.pages, 1):
@@ -529,13 +541,25 @@ def check_pdf(pdf_path: Path) -> CheckReport:
     if not pdf_path.is_file():
         raise PublisherError("no such PDF", pdf_path)
     from pdfminer.pdfparser import PDFSyntaxError
+    from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        report = CheckReport(violations=_missing_glyphs(pdf_path))
+        reader = PdfReader(pdf_path)
+        report = CheckReport(violations=_missing_glyphs(reader))
+        page_names = _page_names(reader)
         lines = read_printed_lines(pdf_path)
     except (PdfReadError, PDFSyntaxError) as exc:
         raise PublisherError(f"not a readable PDF ({exc})", pdf_path) from None
+    report = _measure(report, lines, pdf_path)
+    if page_names:
+        report.violations = [replace(v, folio=page_names[v.page - 1])
+                             for v in report.violations]
+    return report
+
+
+def _measure(report: CheckReport, lines: list[PrintedLine], pdf_path: Path) -> CheckReport:
+    """The line and column rules on the PDF's printed `lines`, added to `report`."""
     body = [line for line in lines if line.body]
     if not body and not report.violations:
         raise PublisherError("no body text: nothing to measure", pdf_path)

@@ -69,6 +69,48 @@ def test_cli_check_prints_totals_and_share(sample_pdf, capsys):
     assert "flush full lines:" in out
 
 
+def test_check_names_pages_by_their_printed_folios(sample_pdf, capsys):
+    # The sample's PDF opens with 封面 and 封二: its 6th page is folio 4, and an editor turns
+    # to the page that build warnings, `stats` and the 目录 would call p. 4.
+    from pypdf import PdfReader
+
+    labels = PdfReader(sample_pdf).page_labels
+    report = check_pdf(sample_pdf)
+    assert report.violations, "the sample's loose lines (rule 10) show how pages are named"
+    assert any(label != str(v.page) for v in report.violations
+               for label in [labels[v.page - 1]])
+    assert main(["check", str(sample_pdf)]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("p. ")]
+    assert printed == [f"p. {labels[v.page - 1]}, {v.column}: rule {v.rule} ({v.detail}): "
+                       f"{v.text}" for v in report.violations]
+
+
+def test_check_names_pages_by_labels_where_the_pdf_has_them(tmp_path):
+    # A PDF from elsewhere has no page labels: its pages go by their number in the PDF. The
+    # same pages labelled as a build labels them are named by their labels, 封底 as such.
+    from pypdf import PdfWriter
+
+    pages = "".join(f'<p style="break-before: page">第{n}页正文（</p>' for n in "一二三")
+    pdf = tmp_path / "unlabelled.pdf"
+    weasyprint.HTML(string='<html lang="zh"><body style="font-family: \'Noto Serif CJK SC\'">'
+                           f"{pages}</body></html>").write_pdf(pdf)
+    report = check_pdf(pdf)
+    assert [str(v).split(":")[0] for v in report.violations] == [
+        "p. 1, outside the columns", "p. 2, outside the columns", "p. 3, outside the columns"]
+
+    writer = PdfWriter(clone_from=pdf)
+    writer.set_page_label(0, 0, prefix="封二")
+    writer.set_page_label(1, 1, style="/D", start=7)
+    writer.set_page_label(2, 2, prefix="封底")
+    labelled = tmp_path / "labelled.pdf"
+    writer.write(labelled)
+    report = check_pdf(labelled)
+    assert [str(v).split(":")[0] for v in report.violations] == [
+        "p. 封二, outside the columns", "p. 7, outside the columns",
+        "p. 封底, outside the columns"]
+    assert [v.page for v in report.violations] == [1, 2, 3]  # still the PDF's pages
+
+
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_breaks_no_rule(built, name):
     report = check_pdf(built[name])
