@@ -17,6 +17,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from publisher.errors import BuildError
 from publisher.watch import Outcome, report, watch
@@ -98,12 +99,13 @@ class Handler(BaseHTTPRequestHandler):
     proof: Proof  # set on the subclass that serve() makes
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-        if self.path == "/":
+        path = urlsplit(self.path).path  # a link shared or bookmarked may carry a query
+        if path == "/":
             self._send(PAGE.encode(), "text/html; charset=utf-8")
-        elif self.path == "/state":
+        elif path == "/state":
             self._send(json.dumps(self.proof.state(), ensure_ascii=False).encode(),
                        "application/json")
-        elif match := re.fullmatch(r"/page/(\d+)/(\d+)\.png", self.path):
+        elif match := re.fullmatch(r"/page/(\d+)/(\d+)\.png", path):
             image = self.proof.image(int(match[1]), int(match[2]))
             if image is None:
                 self.send_error(HTTPStatus.NOT_FOUND)

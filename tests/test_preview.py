@@ -73,6 +73,10 @@ def test_the_preview_shows_the_issue_follows_edits_and_shows_errors(preview):
             assert error.startswith(f"{brief}:3: ") and "nowhere" in error
             assert page.locator("#pages figure").count() == 0  # no stale pages
             assert page.evaluate("window.sameDocument")
+            # A link with a query, as a bookmark or a chat app leaves it, was not found.
+            shared = browser.new_page()
+            shared.goto(url + "?from=chat")
+            shared.wait_for_selector("#error:not(:empty)", timeout=WAIT_MS)
         finally:
             browser.close()
 
