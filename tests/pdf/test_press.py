@@ -161,6 +161,45 @@ def test_without_a_printers_profile_the_intent_is_ghostscripts_named_as_such(sam
     assert intent["/DestOutputProfile"].get_object().get_data() == GHOSTSCRIPT_CMYK.read_bytes()
 
 
+def icc_references(reader: PdfReader) -> list[IndirectObject]:
+    """Every reference to an ICC profile: /ICCBased colour spaces and output intents, wherever
+    they are held."""
+    found = []
+
+    def walk(value) -> None:
+        if isinstance(value, ArrayObject):
+            if len(value) > 1 and value[0] == "/ICCBased":
+                found.append(value[1])
+            for item in value:
+                walk(item)
+        elif isinstance(value, DictionaryObject):
+            if "/DestOutputProfile" in value:
+                found.append(value.raw_get("/DestOutputProfile"))
+            for item in value.values():
+                walk(item)
+
+    for obj in objects(reader):
+        walk(obj)
+    return found
+
+
+def test_the_output_profile_is_embedded_once(press_pdf):
+    """Each section is a PDF/X of its own, with the profile in its output intent and again as
+    its /device-cmyk colour space: composed, every reference to the profile is to the output
+    intent's stream, the file holds no other copy (the sample's press file held 22, 4.9 MB
+    where the print file is 1.8 MB)."""
+    reader = PdfReader(press_pdf)
+    (intent,) = reader.trailer["/Root"]["/OutputIntents"]
+    profile = intent.get_object().raw_get("/DestOutputProfile")
+    data = profile.get_object().get_data()
+    references = icc_references(reader)
+    assert len(references) > 2  # the intent, and each section's /device-cmyk
+    assert {ref.idnum for ref in references} == {profile.idnum}
+    assert [o for o in objects(reader) if isinstance(o, StreamObject) and "/N" in o
+            and o.get_data() == data] == [profile.get_object()]
+    assert press_pdf.read_bytes().count(profile.get_object()._data) == 1
+
+
 def printer_issue(tmp_path: Path, profile: Path) -> Path:
     """The periodical, with `profile` standing in for the printer's ICC file."""
     issue = tmp_path / "issue"
