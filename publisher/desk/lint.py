@@ -181,10 +181,34 @@ def located_texts(path: Path, lines: list[str], values: list[tuple[str, str]]) -
             places = tuple((number + 1, col + 1 + i) for i in range(len(value)))
             yield Text(path, value, places, kind, (disabled,) * len(value))
             after = (number, col + len(value))
+        elif written := _written_over_lines(lines, value, after):
+            disabled = tuple(_disabled_rules(switch[1]) if (
+                switch := LINE_DISABLE.search(lines[number - 1])) else frozenset()
+                for number, _ in written)
+            yield Text(path, value, written, kind, disabled)
+            after = (written[-1][0] - 1, written[-1][1])
         else:
-            # Folded over several YAML lines: point at the first line of the front matter value.
+            # Folded over several YAML lines (`>`): point at the first line of the front matter.
             places = tuple((1, 1) for _ in value)
             yield Text(path, value, places, kind, (frozenset(),) * len(value))
+
+
+def _written_over_lines(lines: list[str], value: str,
+                        start: tuple[int, int]) -> tuple[tuple[int, int], ...] | None:
+    """Where each character of `value` is written (line, column, from 1) when it is written
+    over several lines (a YAML `|` block), each of its line ends at the end of its line; None
+    where a line of it is not found."""
+    places: list[tuple[int, int]] = []
+    number, col = start
+    for segment in value.split("\n"):
+        if segment:
+            found = _find(lines, segment, (number, col))
+            if found is None:
+                return None
+            number, col = found
+        places += [(number + 1, col + 1 + i) for i in range(len(segment) + 1)]
+        number, col = number + 1, 0
+    return tuple(places[:len(value)])
 
 
 def _find(lines: list[str], value: str, start: tuple[int, int]) -> tuple[int, int] | None:

@@ -230,6 +230,17 @@ def test_a_value_written_twice_is_linted_where_each_is_written(tmp_path):
     assert article.read_text(encoding="utf-8").count("纳入规划（草案）") == 2
 
 
+def test_a_value_written_over_several_lines_is_found_and_fixed_at_its_line(tmp_path):
+    """A `|` block's slip was named at 1:1, and --fix counted it fixed and left it."""
+    article = make_issue(tmp_path, "正文。",
+                         front="editor_note: |\n  第一行编者按。\n  第二行,有半角逗号。\n")
+    (found,) = [f for f in lint(tmp_path).findings if f.rule == "halfwidth"]
+    assert (found.line, found.col, found.found) == (6, 6, ",")
+    lint(tmp_path, fix=True)
+    assert "  第二行，有半角逗号。\n" in article.read_text(encoding="utf-8")
+    assert [f for f in lint(tmp_path).findings if f.rule == "halfwidth"] == []
+
+
 def test_a_missing_file_or_the_manifest_is_named_as_what_it_is(tmp_path, capsys):
     make_issue(tmp_path, "坚持问题导向,抓好整改。")
     missing = tmp_path / "articles" / "999-none.md"
