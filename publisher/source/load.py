@@ -366,8 +366,8 @@ UNSET_MARKUP = (
 
 def _check_no_unset_markup(inline, path: Path, line: int | None,
                            errors: list[PublisherError]) -> None:
-    """The first line of a paragraph in Markdown that markdown-it was told not to read or that
-    no layout sets."""
+    """Name the first line of a paragraph written in Markdown that markdown-it was told not to
+    read (fences, `===` under a heading) or that no layout sets (tables, other `:::` boxes)."""
     for offset, text in enumerate(inline.content.split("\n")):
         found = next((what for pattern, what in UNSET_MARKUP if pattern.match(text.strip())),
                      None)
