@@ -158,7 +158,7 @@ def _without_markup(raw: str) -> list[tuple[int, str]]:
 def front_matter_texts(article: Article, lines: list[str]) -> Iterator[Text]:
     """Front matter values that print, each at the line and column where it is written."""
     values: list[tuple[str, str]] = [(article.kicker or "", "title")]
-    values += [(line, "title") for line in article.title]
+    values += [(line, "title") for line in (*article.title, article.toc_title or "")]
     values.append((article.subtitle or "", "title"))
     for person in article.byline:
         values += [(v, "field") for v in (person.name, person.position, person.organisation) if v]

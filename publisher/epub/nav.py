@@ -29,8 +29,10 @@ def shown_title(item: Article, issue: Issue) -> tuple[str, ...]:
 
 
 def nav_label(item: Article, issue: Issue) -> str:
-    """The item's title on one line; an untitled item gets its column name (微书摘 for a box)
-    and its first sentence, whole."""
+    """The item's title on one line (its `toc_title`, else its lines joined); an untitled item
+    gets its column name (微书摘 for a box) and its first sentence, whole."""
+    if item.toc_title:
+        return item.toc_title
     title = shown_title(item, issue)
     if title:
         return "".join(line if not later or line[-1] in JOINING else line + " "

@@ -114,6 +114,8 @@ class FrontMatter(Record):
     kind: Kind = Kind.article
     column: str
     title: Lines = ()
+    # The title on one line, where its printed lines do not join with a space between phrases.
+    toc_title: OneLine | None = None
     subtitle: str | None = None
     kicker: str | None = None
     byline: Annotated[tuple[Byline, ...], BeforeValidator(_people)] = ()
@@ -148,6 +150,7 @@ class Article(Record):
     kind: Kind
     column: str
     title: tuple[str, ...]
+    toc_title: str | None
     subtitle: str | None
     kicker: str | None
     byline: tuple[Byline, ...]

@@ -64,9 +64,9 @@ def test_offprint_pages_metadata_and_bookmarks(sample_pdf, sample_issue, sample_
     speech = next(a for a in sample_issue.articles if a.path.stem == "180-fu-xingguo")
     reader = PdfReader(by_name["180-fu-xingguo.pdf"])
     meta = reader.metadata
-    # Title lines joined as the 目录, the bookmarks and the EPUB join them.
+    # The title on one line as the 目录, the bookmarks and the EPUB name it (its toc_title).
     assert meta["/Title"] == nav_label(speech, sample_issue) == (
-        "在全区深化社区“联合党委”运行暨“三建四关心”党内关怀机制 现场推进会上的讲话")
+        "在全区深化社区“联合党委”运行暨“三建四关心”党内关怀机制现场推进会上的讲话")
     assert meta["/Author"] == "傅兴国"
     # 410 is signed by no one: it names no author, not the fee sheet's （未署名）
     assert PdfReader(by_name["410-zonghe-bixuan.pdf"]).metadata["/Author"] == ""

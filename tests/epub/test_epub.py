@@ -138,6 +138,16 @@ def test_nav_is_nested_column_then_item(book, sample_issue):
     assert series, "the sample's 编者按 series should nest its speeches"
 
 
+def test_an_items_toc_title_names_it_where_its_lines_join_without_a_space(sample_epub):
+    """Title lines broken inside a phrase were joined with a space (…举行 “三严三实”…) in the
+    目录, the bookmarks and the navigation; `toc_title` names such an item."""
+    toc, _ = _nav(Book(sample_epub))
+    labels = [label for label, _ in _flat(_entries(toc.find("x:ol", NS)))]
+    assert "自治区党政班子省级领导干部举行“三严三实”专题教育集体学习研讨" in labels
+    # Without one, lines that are phrases of their own keep a space between them.
+    assert "传达学习党的十八届五中全会精神 研究部署我区学习贯彻工作" in labels
+
+
 def test_nav_labels_are_never_empty_and_links_resolve(any_book):
     book, _ = any_book
     toc, _ = _nav(book)
