@@ -81,6 +81,9 @@ def embedded_fonts(roles: dict[str, Role], documents: list[Document],
             options = subset.Options()
             options.flavor = "woff"
             options.hinting = False
+            # The font's copyright, licence and licence address travel with its subset, as the
+            # SIL Open Font License of the CJK fonts asks of a copy passed on.
+            options.name_IDs = [*options.name_IDs, 13, 14]
             subsetter = subset.Subsetter(options)
             subsetter.populate(text=text)
             subsetter.subset(font)

@@ -316,6 +316,9 @@ def test_embedded_fonts_are_subsets_of_the_used_glyphs(fonts_epub, sample_issue)
         font = TTFont(BytesIO(epub.zip.read(epub.name(href))))
         assert font.flavor == "woff"
         assert font["maxp"].numGlyphs < 6000  # a full CJK face has 30 000–65 000
+        # Its copyright and licence go with it (the OFL asks it of a copy passed on).
+        names = {record.nameID for record in font["name"].names}
+        assert {0, 13, 14} <= names, href
         cmaps[PurePosixPath(href).stem] = set(font.getBestCmap())
     body = {ord(ch) for a in sample_issue.articles for p in plain_paragraphs(a.body)
             for ch in p if not ch.isspace()}
