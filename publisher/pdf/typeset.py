@@ -13,7 +13,10 @@ again) and changes its text, never its sources or the elements the templates mad
   cannot break there is left short and loose);
 - `<span class="halt">` on one mark of each pair of adjacent full-width marks (rule 5): the
   font has `halt` (half-width alternates) but not `chws`, so the mark whose blank half faces the
-  other loses it and the pair takes 1.5em.
+  other loses it and the pair takes 1.5em;
+- `<span class="quote">` around each quotation mark of the text set in 楷 (编者按, 微书摘,
+  bylines, captions): LXGW WenKai has only narrow, proportional “ ” ‘ ’, which the layouts
+  replace with 宋's full-width ones.
 The classes are styled by `layouts/cjk.css`.
 """
 
@@ -39,7 +42,7 @@ from publisher.cjk import (
 
 # The rules first mark the text with placeholders, private-use characters that the sources
 # cannot contain (source/markup.py escapes text), and the marks then become span elements.
-_OPEN = {"nobr": "\ue000", "halt": "\ue001"}
+_OPEN = {"nobr": "\ue000", "halt": "\ue001", "quote": "\ue003"}
 _KINDS = {mark: kind for kind, mark in _OPEN.items()}
 _CLOSE = "\ue002"
 _PLACEHOLDERS = frozenset((*_OPEN.values(), _CLOSE))
@@ -51,6 +54,9 @@ _INLINE = frozenset(("a", "abbr", "b", "cite", "em", "i", "q", "small", "span", 
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _PARAGRAPHS = frozenset(("p", *_HEADINGS))
 _SKIPPED = frozenset(("style", "script", "head", "title"))
+# What the layouts set in 楷: by class, and captions.
+_KAI_CLASSES = frozenset(("editor-note", "excerpt", "byline", "dateline", "toc-author"))
+_QUOTES = OPENING_QUOTES | CLOSING_QUOTES
 
 
 def _wrap(kind: str, text: str) -> str:
@@ -194,12 +200,16 @@ def typeset(root: Element) -> None:
             _keep_last_line([s for s in _slots(element, skip_tail=True) if s is not None])
     # Headings are set line by line and named in the bookmarks: no break opportunities there.
     headings = {e for h in root.iter() if h.tag in _HEADINGS for e in h.iter()}
+    kai = {e for k in root.iter() if k.tag == "figcaption"
+           or _KAI_CLASSES & set((k.get("class") or "").split()) for e in k.iter()}
     slots = list(_slots(root, skip_tail=True))
     marked = _texts([None if s is None else s.text for s in slots])
     for slot, text in zip(slots, marked, strict=True):
         if slot is None:
             continue
         owner = parents.get(slot.element) if slot.tail else slot.element
+        if owner in kai:
+            text = "".join(_wrap("quote", c) if c in _QUOTES else c for c in text)
         rendered = _render(text.replace(BREAK, "") if owner in headings else text)
         slot.text = rendered.text
         if slot.tail:

@@ -282,6 +282,20 @@ def test_a_word_wider_than_its_column_breaks_inside_it_and_stays_on_the_page(tmp
     assert max(c["x1"] for c in chars) < width - 10 * 72 / 25.4  # inside the page's margin
 
 
+def test_quotation_marks_in_kai_text_are_full_width(sample_pdf):
+    """LXGW WenKai has only narrow “ ” (0.35em), which hugged the characters beside them in
+    every 编者按 and 微书摘: those lines set 宋's full-width ones (half width in a pair)."""
+    import pdfplumber
+
+    with pdfplumber.open(sample_pdf) as document:
+        marks = []
+        for page in document.pages:
+            kai = {round(c["top"]) for c in page.chars if "WenKai" in c["fontname"]}
+            marks += [c for c in page.chars if c["text"] in "“”" and round(c["top"]) in kai]
+    assert len(marks) >= 10  # the 编者按 and 微书摘 of the sample quote fourteen
+    assert all("Serif" in c["fontname"] and c["width"] >= c["size"] / 2 - 0.01 for c in marks)
+
+
 def test_no_paragraph_ends_with_one_character(built):
     lines = body_lines(built["typeset-last-line"])
     last_lines = [line for line in lines if line.text.endswith("。")]
