@@ -398,6 +398,8 @@ def _check_inline_text(inline, path: Path, line: int | None,
             f"raw HTML `{first}{' …' if more else ''}`: an article is Markdown, which prints "
             "HTML as text: use Markdown (**bold**, ## headings) or delete it", path,
             at(tag.start())))
+    if "&" not in inline.content:  # no character reference
+        return
     # A character typed as itself is named with its column where the file is read.
     typed_chars = set(inline.content)
     referenced = "".join(" " if char in typed_chars else char for char in text)
