@@ -228,10 +228,6 @@ def yaml_error(exc: yaml.YAMLError, path: Path, first_line: int = 1) -> SourceEr
     return SourceError(message, path, line)
 
 
-def _line_text(mark: yaml.Mark, line: int) -> str:
-    return mark.buffer.rstrip("\0").split("\n")[line].strip()
-
-
 def _without_colon(problem: str, mark: yaml.Mark | None,
                    context_mark: yaml.Mark | None) -> tuple[int, str] | None:
     """The line (from the YAML's first, 0) and text of a field written without its `: `
@@ -239,13 +235,13 @@ def _without_colon(problem: str, mark: yaml.Mark | None,
     or one that ran on into the next field's name."""
     if not isinstance(getattr(mark, "buffer", None), str):
         return None
+    lines = mark.buffer.rstrip("\0").split("\n")
     if problem == "could not find expected ':'" and context_mark is not None:
-        return context_mark.line, _line_text(mark, context_mark.line)
+        return context_mark.line, lines[context_mark.line].strip()
     if problem == "mapping values are not allowed here" and mark.line > 0:
-        text = mark.buffer.rstrip("\0").split("\n")[mark.line]
-        before = _line_text(mark, mark.line - 1)
+        before = lines[mark.line - 1].strip()
         # The `:` YAML stopped at is the line's own name's: the name began on the line before.
-        if text.find(":") == mark.column and before and ":" not in before \
+        if lines[mark.line].find(":") == mark.column and before and ":" not in before \
                 and not before.startswith(("-", "#")):
             return mark.line - 1, before
     return None

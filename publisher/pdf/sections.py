@@ -644,9 +644,13 @@ def share_profiles(writer) -> None:
     `@color-profile`), so the sample's composed file held the same 187 KB profile 22 times
     (4.9 MB, where one makes 2.0 MB). Only references are walked, never a content stream or
     a font's widths."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
     objects = writer._objects
+    # An ICC profile is a stream with its number of components (/N): a print PDF has none,
+    # and is not walked.
+    if sum(isinstance(obj, StreamObject) and "/N" in obj for obj in objects) < 2:
+        return
     references: list[tuple[object, object, int]] = []  # holder, key, object number
     profiles: set[int] = set()
     stack = [obj for obj in objects if isinstance(obj, (DictionaryObject, ArrayObject))]
