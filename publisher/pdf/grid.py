@@ -29,8 +29,7 @@ class Grid:
     min_top_mm: float = 22.0  # room for the running head
     min_bottom_mm: float = 18.0  # room for the folio
     bleed_mm: float = 3.0  # the printer's BleedBox
-    marks_mm: float = 12.0  # CSS bleed: WeasyPrint draws crop marks in its outer half, so
-    # they stay clear of the 3 mm the printer keeps
+    marks_mm: float = 12.0  # CSS bleed: the slug, room for the crop marks beyond the bleed
 
     @property
     def column_pt(self) -> float:
@@ -61,7 +60,7 @@ class Grid:
         top, bottom, inner, outer = self.margins()
         page = f"size: {self.trim.width}mm {self.trim.height}mm;"
         if self.press:
-            page += f" bleed: {self.marks_mm}mm; marks: crop;"
+            page += f" bleed: {self.marks_mm}mm;"  # marks: `pages.mark_for_press`
         return (
             f"@page {{ {page} margin: {top}pt {outer}pt {bottom}pt {inner}pt; }}\n"
             f"@page :left {{ margin-left: {outer}pt; margin-right: {inner}pt; }}\n"

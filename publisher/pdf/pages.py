@@ -16,10 +16,19 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from pypdf import PdfWriter
-from pypdf.generic import NameObject, RectangleObject, TextStringObject
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    RectangleObject,
+    TextStringObject,
+)
 
 from publisher.errors import BuildError
 from publisher.output import GHOSTSCRIPT_CMYK
+from publisher.pdf.grid import MM
 from publisher.source.model import Issue
 
 COVER, INSIDE_COVER, INSIDE_BACK, BACK_COVER, BLANK = (
@@ -174,15 +183,12 @@ def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *, texts:
     that keeps WeasyPrint's deterministic /ID) to `target` with page labels and the digest of
     the articles' `texts`.
 
-    `bleed` (points) sets each BleedBox that far around the TrimBox: WeasyPrint puts it at
-    most 10 pt out, and its CSS bleed here is wider to keep the crop marks off the bleed.
+    `bleed` (points) sets each BleedBox that far around the TrimBox and marks the pages for
+    the printer (`mark_for_press`).
     `intent` makes the file the PDF/X-4 for that printing condition.
     """
     if bleed is not None:
-        for page in writer.pages:
-            trim = page.trimbox
-            page.bleedbox = RectangleObject((trim.left - bleed, trim.bottom - bleed,
-                                             trim.right + bleed, trim.top + bleed))
+        mark_for_press(writer, bleed)
     if intent is not None:
         make_pdfx(writer, intent)
     writer.add_metadata({TEXTS_KEY: texts})
@@ -193,6 +199,67 @@ def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *, texts:
     writer.page_mode = "/UseOutlines"  # open with the bookmarks shown
     with target.open("wb") as out:
         writer.write(out)
+
+
+CROP_MARK_LENGTH = 7 * MM
+CROP_MARK_WIDTH = 0.25  # points: a printer's hairline
+
+
+def mark_for_press(writer: PdfWriter, bleed: float) -> None:
+    """Set each page's BleedBox `bleed` points around its TrimBox, clip what the page draws to
+    it, and draw crop marks beyond it in the registration colour (every plate).
+
+    WeasyPrint paints a page's background over the whole CSS bleed, which is wider than the
+    printer's (12 mm, for room for the marks), and draws its marks in black: a cover's colour
+    filled the slug under the marks, and K-only marks leave the other plates unregistered."""
+    registration = writer._add_object(ArrayObject([
+        NameObject("/Separation"), NameObject("/All"), NameObject("/DeviceCMYK"),
+        DictionaryObject({
+            NameObject("/FunctionType"): NumberObject(2),
+            NameObject("/Domain"): ArrayObject([NumberObject(0), NumberObject(1)]),
+            NameObject("/C0"): ArrayObject([NumberObject(0)] * 4),
+            NameObject("/C1"): ArrayObject([NumberObject(1)] * 4),
+            NameObject("/N"): NumberObject(1)})]))
+    streams: dict[tuple, tuple] = {}  # (clip, marks) by the page's boxes: most pages share them
+    for page in writer.pages:
+        trim = page.trimbox
+        box = (float(trim.left) - bleed, float(trim.bottom) - bleed,
+               float(trim.right) + bleed, float(trim.top) + bleed)
+        page.bleedbox = RectangleObject(box)
+        if box not in streams:
+            width, height = box[2] - box[0], box[3] - box[1]
+            streams[box] = (_stream(writer, f"q {_numbers(*box[:2], width, height)} re W n\n"),
+                            _stream(writer, "Q\n" + _crop_marks(trim, bleed)))
+        clip, marks = streams[box]
+        contents = page.get("/Contents")
+        drawn = list(contents) if isinstance(contents, ArrayObject) else [contents]
+        page[NameObject("/Contents")] = ArrayObject([clip, *drawn, marks])
+        resources = page["/Resources"].get_object()
+        spaces = resources.setdefault(NameObject("/ColorSpace"), DictionaryObject())
+        spaces.get_object()[NameObject("/Registration")] = registration
+
+
+def _crop_marks(trim, bleed: float) -> str:
+    """Two strokes at each corner, on the trim's lines, from the bleed out."""
+    left, bottom, right, top = (float(v) for v in (trim.left, trim.bottom, trim.right, trim.top))
+    near, far = bleed, bleed + CROP_MARK_LENGTH
+    strokes = []
+    for x, y, out_x, out_y in ((left, bottom, -1, -1), (right, bottom, 1, -1),
+                               (left, top, -1, 1), (right, top, 1, 1)):
+        strokes.append(((x + out_x * near, y), (x + out_x * far, y)))
+        strokes.append(((x, y + out_y * near), (x, y + out_y * far)))
+    drawn = "".join(f"{_numbers(*start)} m {_numbers(*end)} l\n" for start, end in strokes)
+    return f"q /Registration CS 1 SCN {CROP_MARK_WIDTH} w 0 J\n{drawn}S Q\n"
+
+
+def _numbers(*values: float) -> str:
+    return " ".join(f"{v:.3f}" for v in values)
+
+
+def _stream(writer: PdfWriter, text: str):
+    stream = DecodedStreamObject()
+    stream.set_data(text.encode("ascii"))
+    return writer._add_object(stream)
 
 
 def make_pdfx(writer: PdfWriter, intent: OutputIntent) -> None:
@@ -210,7 +277,6 @@ def make_pdfx(writer: PdfWriter, intent: OutputIntent) -> None:
     metadata = writer.root_object["/Metadata"].get_object()
     metadata.set_data(pdfx_xmp(metadata.get_data()))
     convert_rgb_images(writer, intent.profile)
-    black_marks_in_cmyk(writer)
 
 
 # Every prefix of WeasyPrint's XMP, registered here: the namespaces ElementTree knows are global,
@@ -283,27 +349,3 @@ def convert_rgb_images(writer: PdfWriter, profile: Path) -> None:
             image.replace(ImageCms.applyTransform(image.image.convert("RGB"), transform),
                           quality=92)
             colour.get_object().update(kept)
-
-
-RGB_BLACK = re.compile(rb"(?<![\d.])0 0 0 (rg|RG)(?=\s)")
-
-
-def black_marks_in_cmyk(writer: PdfWriter) -> None:
-    """WeasyPrint draws crop marks in RGB black (`0 0 0 rg`); a PDF/X-4 with a CMYK intent
-    allows no device RGB, so they become CMYK black (`0 0 0 1 k`)."""
-    done: set[int] = set()
-
-    def visit(resources) -> None:
-        for ref in (resources or {}).get("/XObject", {}).values():
-            form = ref.get_object()
-            if ref.idnum in done or form.get("/Subtype") != "/Form":
-                continue
-            done.add(ref.idnum)
-            data = form.get_data()
-            cmyk = RGB_BLACK.sub(lambda m: b"0 0 0 1 " + (b"k" if m[1] == b"rg" else b"K"), data)
-            if cmyk != data:
-                form.set_data(cmyk)
-            visit(form.get("/Resources"))
-
-    for page in writer.pages:
-        visit(page.get("/Resources"))

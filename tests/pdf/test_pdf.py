@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -375,6 +376,27 @@ def test_press_variant_has_bleed_crop_marks_output_intent_and_pages_in_fours(
         left, right = float(box.bleedbox.left), float(box.bleedbox.right)  # pdfplumber's x too
         marks = [line for line in page.lines if line["x1"] < left or line["x0"] > right]
         assert len(marks) >= 4  # crop marks beyond the bleed, at least one per corner
+    # The marks are in the registration colour, on every plate.
+    registration = box["/Resources"]["/ColorSpace"]["/Registration"].get_object()
+    assert registration[:2] == ["/Separation", "/All"]
+
+
+def test_press_slug_is_clean_beyond_the_bleed(sample_press_pdf, tmp_path):
+    """The cover's red stops 3 mm past the trim: the slug beyond, where the crop marks are,
+    stays paper, as a printer expects."""
+    from PIL import Image
+
+    page = PdfReader(sample_press_pdf).pages[0]
+    media, bleed = page.mediabox, page.bleedbox
+    subprocess.run(["pdftoppm", "-r", "36", "-png", "-f", "1", "-l", "1", str(sample_press_pdf),
+                    str(tmp_path / "cover")], check=True)
+    (png,) = tmp_path.glob("cover*.png")
+    image = Image.open(png).convert("RGB")
+    scale = image.width / float(media.width)
+    slug = (float(media.top) - float(bleed.top)) * scale
+    mid_x = image.width // 2
+    assert image.getpixel((mid_x, int(slug) + 3)) != (255, 255, 255)  # red inside the bleed
+    assert {image.getpixel((mid_x, y)) for y in range(int(slug) - 1)} == {(255, 255, 255)}
 
 
 @pytest.mark.parametrize("press, labels, added", [
