@@ -82,17 +82,17 @@ def _edited_labels(old: LaidOutIssue, new: LaidOutIssue) -> set[str]:
     for tag, i1, i2, j1, j2 in runs.get_opcodes():
         if tag == "equal":
             continue
-        if j1 == j2:  # lines taken out: the edit stands where the next line does
-            edited.add(label(new, new_lines[min(j1, len(new_lines) - 1)]))
-            continue
+        # Text taken out was edited on the pages it stood on (pages are matched by folio):
+        # the next line may stand on a page nothing else changed, when a box or the end of an
+        # item is cut at a page's foot.
+        old_labels = [label(old, ln) for ln in old_lines[i1:i2] for _ in ln.text]
         new_labels = [label(new, ln) for ln in new_lines[j1:j2] for _ in ln.text]
         chars = difflib.SequenceMatcher(None, "".join(ln.text for ln in old_lines[i1:i2]),
                                         "".join(ln.text for ln in new_lines[j1:j2]),
                                         autojunk=False)
-        for op, _, _, k1, k2 in chars.get_opcodes():
+        for op, h1, h2, k1, k2 in chars.get_opcodes():
             if op != "equal":
-                at = range(k1, k2) if k2 > k1 else [min(k1, len(new_labels) - 1)]
-                edited.update(new_labels[k] for k in at)
+                edited.update(new_labels[k1:k2] if k2 > k1 else old_labels[h1:h2])
     return edited
 
 

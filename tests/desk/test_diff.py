@@ -80,3 +80,15 @@ def test_reflow_is_told_from_the_edit():
     assert [(p.label, p.edited) for p in report.pages] == [("1", True), ("2", False)]
     assert report.format().splitlines()[-1] == "2 changed plate(s); re-flowed pages: 2"
     assert diff(old, old).pages == []
+
+
+def test_text_cut_at_a_page_foot_is_an_edit_of_that_page():
+    # A box at the foot of page 1 is deleted; page 2, where the next line stands, is unchanged.
+    old = Proof([["甲乙丙丁", "微书摘", "戊己庚辛"], ["壬癸子丑"]])
+    new = Proof([["甲乙丙丁"], ["壬癸子丑"]])
+    report = diff(old, new)
+    assert [(p.label, p.edited) for p in report.pages] == [("1", True)]
+    assert report.pages[0].format().splitlines()[1:] == ["  微书摘 → ∅", "  戊己庚辛 → ∅"]
+    # Characters cut from the end of a line that stays on page 1.
+    new = Proof([["甲乙丙丁", "微书摘", "戊己"], ["壬癸子丑"]])
+    assert [(p.label, p.edited) for p in diff(old, new).pages] == [("1", True)]
