@@ -108,6 +108,8 @@ def finding(text: Text, start: int, end: int, rule: str, message: str, suggestio
 
 # Markdown markup that does not print: heading marks, bold, an image's brackets and file.
 MARKUP = re.compile(r"^#{1,6}\s+|\*\*|!\[|\]\([^)]*\)")
+# A thematic break (---, * * *, ___) is a rule between paragraphs, not a dash typed as --.
+THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*")
 
 
 def _disabled_rules(spec: str) -> frozenset[str]:
@@ -132,7 +134,7 @@ def body_texts(article: Article, lines: list[str]) -> Iterator[Text]:
             line_disabled = _disabled_rules(switch[1])
             continue
         stripped = raw.strip()
-        if not stripped or stripped.startswith(":::"):
+        if not stripped or stripped.startswith(":::") or THEMATIC_BREAK.fullmatch(raw):
             yield from flush()
             line_disabled = frozenset() if not stripped else line_disabled
             continue

@@ -158,6 +158,14 @@ def test_fix_changes_only_mechanical_slips(tmp_path):
     assert [f.rule for f in lint(tmp_path).findings] == [f.rule for f in report.findings]
 
 
+def test_fix_leaves_a_thematic_break_alone(tmp_path):
+    """--- between paragraphs is a rule, not a dash typed as --: --fix made it a —— paragraph."""
+    body = "第一段。\n---\n\n第二段。\n\n* * *\n\n第三段。"
+    article = make_issue(tmp_path, body)
+    assert lint(tmp_path, fix=True).fixed == 0
+    assert article.read_text(encoding="utf-8").endswith(body + "\n")
+
+
 def test_rules_off_per_issue_and_per_line(tmp_path):
     make_issue(tmp_path / "issue", "坚持问题导向,抓好整改。",
                manifest=MANIFEST + "lint: {disable: [halfwidth]}\n")
