@@ -391,19 +391,34 @@ SPACE = re.compile(r"[ \u3000]+")
 def rule_space(text: Text, context: LintContext) -> Iterator[Finding | None]:
     """A space between Chinese characters does not print as the author meant: the layout
     spaces the text. Headlines may part two phrases with a space. In the body the space is
-    removed; in names and notes it may part two names, where 、 belongs: a judgement call."""
+    removed; in names and notes, or between two runs of a name's length in the body, it may
+    part two names, where 、 belongs: a judgement call."""
     if text.kind == "title":
         return
     s = text.text
     for match in SPACE.finditer(s):
         start, end = match.start(), match.end()
         if start and end < len(s) and is_cjk(s[start - 1]) and is_cjk(s[end]):
-            if text.kind == "body":
+            if text.kind == "body" and not _parts_names(s, start, end):
                 yield finding(text, start, end, "space", "space between Chinese characters", "",
                               fixable=True)
             else:
                 yield finding(text, start, end, "space", "space between Chinese characters",
                               "nothing, or 、 between two names")
+
+
+# A Chinese name is two or three characters (a compound surname makes four, rarely).
+NAME_LENGTH = range(2, 4)
+HAN_RUN = re.compile(f"[{HAN}]*")
+HAN_RUN_END = re.compile(f"[{HAN}]*$")
+
+
+def _parts_names(s: str, start: int, end: int) -> bool:
+    """Whether the space at s[start:end] stands between two runs of Han of a name's length
+    (出席：王军 杨少春): removing it would run the names together."""
+    before = HAN_RUN_END.search(s, 0, start)
+    after = HAN_RUN.match(s, end)
+    return len(before[0]) in NAME_LENGTH and len(after[0]) in NAME_LENGTH
 
 
 # Reduplication that is grammar, not a slip: ABAB verbs and adjectives (研究研究), numeral and

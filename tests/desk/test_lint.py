@@ -120,6 +120,17 @@ def test_space_in_a_byline_is_not_fixed(tmp_path):
     assert article.read_text(encoding="utf-8") == before
 
 
+def test_space_between_names_in_the_body_is_not_fixed(tmp_path):
+    """--fix ran a body's list of names together (王军杨少春孙冬梅)."""
+    body = "参加会议的有：王军　杨少春　孙冬梅。\n\n执笔：王军 杨少春\n\n干部 作风转变。"
+    article = make_issue(tmp_path, body)
+    report = lint(tmp_path, fix=True)
+    assert report.fixed == 1
+    assert [f.found for f in report.findings] == ["\u3000", "\u3000", " "]
+    assert article.read_text(encoding="utf-8").endswith(
+        "参加会议的有：王军　杨少春　孙冬梅。\n\n执笔：王军 杨少春\n\n干部作风转变。\n")
+
+
 def test_review_note(tmp_path):
     make_issue(tmp_path, "正文。", front="review: [no title in the text]\n")
     (found,) = [f for f in lint(tmp_path).findings if f.rule == "review"]
