@@ -26,6 +26,11 @@ class TextLine:
 # not characters of its sources.
 LAYOUT_CONTROLS = str.maketrans("\f\t\r", "   ")
 
+# pdftotext begins a page's first line with a space; a full-width space (　　) is a paragraph's
+# indent, as Chinese text is typed, and a line of that is no page of its own.
+PAGE_START_SPACES = (" ", "\t")
+
+
 def read_text_lines(path: Path, encoding: str = "utf-8") -> list[TextLine]:
     try:
         raw = path.read_bytes()
@@ -45,7 +50,7 @@ def read_text_lines(path: Path, encoding: str = "utf-8") -> list[TextLine]:
         # Named here, at the text's line: the sources it would reach are never written.
         if found := unprintable(raw_line.translate(LAYOUT_CONTROLS)):
             raise ImportTextError(found[1], path, no, raw_line.index(found[0]) + 1)
-    lines = [TextLine(no, raw_line.strip(), raw_line.lstrip("\f")[:1].isspace())
+    lines = [TextLine(no, raw_line.strip(), raw_line.lstrip("\f")[:1] in PAGE_START_SPACES)
              for no, raw_line in enumerate(raw_lines, start=1) if raw_line.strip()]
     if not lines:
         raise ImportTextError("the text is empty", path, 1)

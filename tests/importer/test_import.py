@@ -390,6 +390,22 @@ def test_seed_text_is_not_lost(seed_import):
     assert coverage >= 0.995, report
 
 
+def test_paragraphs_indented_with_full_width_spaces_are_no_page_starts(seed_import,
+                                                                        tmp_path):
+    """Chinese text is typed with 　　 before each paragraph: the importer took every such line
+    for the first of a page (as pdftotext's leading space is), split items there, and wrote
+    nothing, as some came out empty."""
+    indented, before = [], ""
+    for line in SEED.read_text(encoding="utf-8").split("\n"):
+        paragraph_start = line.strip() and not line[:1].isspace() and before.endswith("。")
+        indented.append("\u3000\u3000" + line if paragraph_start else line)
+        before = line if line.strip() else before
+    legacy = tmp_path / "indented.txt"
+    legacy.write_text("\n".join(indented), encoding="utf-8")
+    import_text(legacy, tmp_path / "indented", magazine="共产党人")
+    assert bodies(load_issue(tmp_path / "indented")) == bodies(seed_import[0])
+
+
 def test_sample_is_the_whole_issue(sample_issue):
     """examples/2015-10, imported and corrected by hand, still holds all of the seed's text."""
     expected, found = _seed_body_han(), _sources_han(sample_issue)
