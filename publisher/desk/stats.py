@@ -111,18 +111,29 @@ def totals(items: list[ItemStats], issue: Issue) -> dict:
     return total
 
 
+def _shares(whole: int, parts: int) -> list[int]:
+    """`whole` in `parts` as equal as whole units allow, the first ones a unit more, so that
+    the shares add up to it: 100.00 元 by three authors is 33.34 + 33.33 + 33.33, not 99.99."""
+    base, extra = divmod(whole, parts)
+    return [base + (k < extra) for k in range(parts)]
+
+
 def fee_sheet(items: list[ItemStats]) -> list[dict]:
     """稿费单: per author, the items and their fees; an item by several authors is shared
-    equally among them."""
+    equally among them, to the character and the fen, and the shares add up to the item's."""
     sheet: dict[str, dict] = {}
+    fen: dict[str, int] = {}
     for item in items:
-        share = len(item.authors)
-        for author in item.authors:
-            row = sheet.setdefault(author, {"author": author, "items": [], "layout_chars": 0,
-                                            "fee": 0.0})
+        parts = len(item.authors)
+        chars = _shares(item.layout_chars, parts)
+        fees = _shares(round((item.fee or 0) * 100), parts)
+        for author, chars_share, fee_share in zip(item.authors, chars, fees, strict=True):
+            row = sheet.setdefault(author, {"author": author, "items": [], "layout_chars": 0})
             row["items"].append(item.title)
-            row["layout_chars"] += item.layout_chars // share
-            row["fee"] = round(row["fee"] + (item.fee or 0) / share, 2)
+            row["layout_chars"] += chars_share
+            fen[author] = fen.get(author, 0) + fee_share
+    for author, row in sheet.items():
+        row["fee"] = fen[author] / 100
     return list(sheet.values())
 
 

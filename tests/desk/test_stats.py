@@ -10,7 +10,7 @@ import shutil
 import yaml
 
 from publisher.cli import main
-from publisher.desk.stats import item_stats
+from publisher.desk.stats import ItemStats, fee_sheet, item_stats
 from publisher.source.model import Kind
 from tests.conftest import ROOTS, SAMPLE
 
@@ -124,13 +124,23 @@ def test_json_csv_and_fee_sheet(sample_pdf, tmp_path, capsys):
         sheet = {row["author"]: row for row in csv.DictReader(f)}
     speech = next(i for i in data["items"] if i["file"].endswith("180-fu-xingguo.md"))
     assert float(sheet["傅兴国"]["fee"]) == speech["fee"]
-    assert abs(sum(float(r["fee"]) for r in sheet.values()) - total["fee"]) < 0.05 * len(sheet)
+    assert round(sum(float(r["fee"]) for r in sheet.values()), 2) == total["fee"]
 
     assert main(["stats", str(issue), "--pdf", str(sample_pdf), "-o", str(out), "--csv"]) == 0
     rows = list(csv.reader(capsys.readouterr().out.splitlines()))
     assert rows[0][:3] == ["file", "title", "authors"] and len(rows) == 52
     # fees to the fen, as the fee sheet writes them
     assert rows[1][-1] == f"{data['items'][0]['fee']:.2f}" and rows[-1][-1] == f"{total['fee']:.2f}"
+
+
+def test_a_shared_fee_adds_up_to_the_item_s_fee():
+    """Three authors of a 100.00 元 item were each paid 33.33: the fee sheet paid 99.99."""
+    item = ItemStats(file="articles/010-a.md", title="标题", authors=["甲", "乙", "丙"], han=0,
+                     chars=0, paragraphs=0, words=0, folios="1", lines=0, layout_chars=1000,
+                     fee=100.0)
+    rows = fee_sheet([item])
+    assert [(r["layout_chars"], r["fee"]) for r in rows] == [(334, 33.34), (333, 33.33),
+                                                              (333, 33.33)]
 
 
 def test_a_name_or_title_a_spreadsheet_would_run_is_written_as_text(tmp_path, capsys):
