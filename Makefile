@@ -1,6 +1,7 @@
 # The editorial workflow. `make demo` and `make test` install whatever is missing first.
 ISSUE   ?= examples/2015-10
-OUT     ?= build/$(notdir $(ISSUE))
+# ISSUE=examples/2015-10/ (as the shell completes a folder) has the same OUT as without the /.
+OUT     ?= build/$(notdir $(patsubst %/,%,$(ISSUE)))
 ROUND   ?= 一校
 PYTHON  ?= python3
 VENV    := .venv
