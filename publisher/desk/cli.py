@@ -30,26 +30,39 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _issue_pdf(args: argparse.Namespace):
-    """The issue, its output folder and its PDF: --pdf, made from the issue's texts as they
-    are, else OUT/<issue>.pdf brought up to date with the sources."""
-    from publisher.desk.layout import require_texts
-    from publisher.desk.stats import pdf_for
+    """The issue, its output folder and its PDF (`_pdf`)."""
+    issue, out_dir = _issue_out(args)
+    return issue, out_dir, _pdf(args, issue, out_dir)
+
+
+def _issue_out(args: argparse.Namespace):
     from publisher.source.load import load_issue
 
     issue = load_issue(args.issue)
-    out_dir = args.output or Path("build") / args.issue.resolve().name
+    return issue, args.output or Path("build") / args.issue.resolve().name
+
+
+def _pdf(args: argparse.Namespace, issue, out_dir: Path) -> Path:
+    """--pdf, made from the issue's texts as they are, else OUT/<issue>.pdf brought up to
+    date with the sources."""
+    from publisher.desk.layout import require_texts
+    from publisher.desk.stats import pdf_for
+
     if args.pdf:
         require_texts(args.pdf, issue)
-    return issue, out_dir, args.pdf or pdf_for(issue, out_dir)
+    return args.pdf or pdf_for(issue, out_dir)
 
 
 def _proof(args: argparse.Namespace) -> int:
     from publisher.desk.layout import read_pdf
-    from publisher.desk.proof import keep_proof, proof_paths
+    from publisher.desk.proof import keep_proof, proof_paths, refuse_kept_round
     from publisher.output import output_stem
 
-    issue, out_dir, pdf = _issue_pdf(args)
+    issue, out_dir = _issue_out(args)
     target, sheet = proof_paths(out_dir, output_stem(issue), args.round)
+    # A mistyped round, or one already kept, is refused before the build, not after it.
+    refuse_kept_round(target, args.force)
+    pdf = _pdf(args, issue, out_dir)
     keep_proof(pdf, list(read_pdf(pdf).page_labels), target, sheet, force=args.force)
     print(f"{args.round}: {target}\ncontact sheet: {sheet}")
     return 0

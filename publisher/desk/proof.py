@@ -26,13 +26,17 @@ def proof_paths(out_dir: Path, stem: str, round_name: str) -> tuple[Path, Path]:
     return folder / f"{stem}-{round_name}.pdf", folder / f"{stem}-{round_name}-contact.png"
 
 
+def refuse_kept_round(target: Path, force: bool) -> None:
+    if target.exists() and not force:
+        raise PublisherError("this round's proof is already kept (use --force to replace it)",
+                             target)
+
+
 def keep_proof(pdf: Path, labels: list[str], target: Path, sheet: Path,
                force: bool = False) -> tuple[Path, Path]:
     """Copy `pdf` to `target` and draw its contact sheet; a round once kept is not replaced
     unless `force`, since it is the record of what the desk saw."""
-    if target.exists() and not force:
-        raise PublisherError("this round's proof is already kept (use --force to replace it)",
-                             target)
+    refuse_kept_round(target, force)
     with atomic_output(target) as tmp:
         shutil.copyfile(pdf, tmp)
     contact_sheet(pdf, labels, sheet)

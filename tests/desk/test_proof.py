@@ -46,3 +46,22 @@ def test_a_missing_or_unreadable_pdf_is_one_line(tmp_path, capsys):
                      "-o", str(tmp_path / "out")]) == 1
         err = capsys.readouterr().err
         assert err.startswith(f"{pdf}: {message}") and err.count("\n") == 1
+
+
+def test_a_wrong_or_kept_round_is_refused_before_the_build(tmp_path, capsys, monkeypatch):
+    """The issue's PDF was built first (a minute and more), and the round refused after."""
+    import publisher.build
+
+    def build(*args, **kwargs):
+        raise AssertionError("built before the round was checked")
+
+    monkeypatch.setattr(publisher.build, "build", build)
+    out = tmp_path / "out"
+    assert main(["proof", str(SAMPLE), "--round", "一 校", "-o", str(out)]) == 1
+    assert "cannot name a proof round" in capsys.readouterr().err
+    kept = out / "proofs" / "2015-10-一校.pdf"
+    kept.parent.mkdir(parents=True)
+    kept.write_bytes(b"%PDF-1.7 the desk's record")
+    assert main(["proof", str(SAMPLE), "--round", "一校", "-o", str(out)]) == 1
+    assert "already kept" in capsys.readouterr().err
+    assert kept.read_bytes() == b"%PDF-1.7 the desk's record"
