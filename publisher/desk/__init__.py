@@ -13,7 +13,7 @@ CONFUSABLES = DATA / "confusables.tsv"
 # list them without importing what they need.
 LINT_RULES = {
     "pairs": "paired marks (“” ‘’ （） 《》 【】 「」) unpaired, mismatched or the wrong way round",
-    "halfwidth": "half-width punctuation in Chinese text",
+    "halfwidth": "half-width punctuation and straight quotes in Chinese text",
     "fullwidth": "full-width digits and Latin letters",
     "mixed-forms": "two forms of one sign in one issue (＋ and +, ％ and %)",
     "sequence": "marks GB/T 15834 does not allow together (。。 ，。 。”。)",

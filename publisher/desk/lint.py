@@ -291,6 +291,29 @@ def rule_halfwidth(text: Text, context: LintContext) -> Iterator[Finding | None]
         if chinese:
             yield finding(text, i, i + 1, "halfwidth", f"half-width {c} in Chinese text",
                           HALF_TO_FULL[c], fixable=True)
+    yield from _straight_quotes(text)
+
+
+def _straight_quotes(text: Text) -> Iterator[Finding | None]:
+    """Straight double quotes typed on a Latin keyboard ("好"): taken in pairs, the first
+    opening, as brackets are, so that --fix turns both or neither (never “Hello"). A pair
+    counts when it holds Chinese or either quote touches it; a quote left without a partner
+    is a judgement call."""
+    s = text.text
+    quotes = [i for i, c in enumerate(s) if c == '"']
+    for k in range(0, len(quotes), 2):
+        pair = quotes[k:k + 2]
+        start, end = pair[0], pair[-1]
+        touching = "".join(s[max(i - 1, 0):i] + s[i + 1:i + 2] for i in pair)
+        if not (any(map(is_han, s[start + 1:end])) or any(map(is_cjk, touching))):
+            continue
+        if len(pair) == 1:
+            yield finding(text, start, start + 1, "halfwidth",
+                          'half-width " in Chinese text', "“ or ”")
+            continue
+        for at, mark in zip(pair, "“”", strict=True):
+            yield finding(text, at, at + 1, "halfwidth", 'half-width " in Chinese text', mark,
+                          fixable=True)
 
 
 def _partners(s: str) -> dict[int, int]:

@@ -48,8 +48,10 @@ CASES = {
          "“第一段引文，\n\n“第二段引文。”"],
     ),
     "halfwidth": (
-        [("坚持问题导向,抓好整改。", ","), ("一是;二是。", ";"), ("(三)严格纪律。", "(")],
-        ["会议于9:30开始。", "比例为4:6。", "Python (3.11) 版本。", "**1. 全面二孩放开**"],
+        [("坚持问题导向,抓好整改。", ","), ("一是;二是。", ";"), ("(三)严格纪律。", "("),
+         ('他说："好"。', '"')],
+        ["会议于9:30开始。", "比例为4:6。", "Python (3.11) 版本。", "**1. 全面二孩放开**",
+         '他说 "Hello world" 然后。'],
     ),
     "fullwidth": ([("共有１２名干部和ＡＢ两类。", "１２")], ["共有12名干部。"]),
     "sequence": (
@@ -98,6 +100,9 @@ def test_rule_finds_slips_and_spares_good_chinese(tmp_path, rule):
     ("(1)第一条。", "（1）第一条。"),
     # Nested: each bracket goes with its own partner, not the nearest.
     ("参见文件(Doc (2015) No.3)。", "参见文件（Doc (2015) No.3）。"),
+    # Straight quotes go in pairs, the first opening: only the closer touches Chinese here.
+    ('他说 "Hello"。', '他说 “Hello”。'),
+    ('采用"支部+协会"和"站点+基地"模式。', "采用“支部+协会”和“站点+基地”模式。"),
 ])
 def test_a_bracket_pair_is_found_and_fixed_whole(tmp_path, written, fixed):
     article = make_issue(tmp_path, written)
