@@ -72,13 +72,19 @@ def read_pdf(pdf: Path):
     return reader
 
 
+def recorded_texts(pdf: Path) -> str | None:
+    """The digest of the articles a PDF was made from, as `publisher build` records it."""
+    from publisher.pdf.pages import TEXTS_KEY
+
+    return (read_pdf(pdf).metadata or {}).get(TEXTS_KEY)
+
+
 def require_texts(pdf: Path, issue) -> None:
     """Refuse a PDF not made from the issue's articles as they are now: its counts, fees and
     pages would be another issue's, or an earlier proof's."""
     from publisher.build import texts_digest
-    from publisher.pdf.pages import TEXTS_KEY
 
-    recorded = (read_pdf(pdf).metadata or {}).get(TEXTS_KEY)
+    recorded = recorded_texts(pdf)
     if recorded != texts_digest(issue):
         raise PublisherError(
             f"was not made from the articles of {issue.root} as they are now: "

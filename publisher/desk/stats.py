@@ -138,13 +138,17 @@ def fee_sheet(items: list[ItemStats]) -> list[dict]:
 
 
 def pdf_for(issue: Issue, out_dir: Path) -> Path:
-    """The issue's PDF in `out_dir`, built first when missing or older than any source."""
-    from publisher.build import build
+    """The issue's PDF in `out_dir`, built first when missing, older than any source, or made
+    from other articles: a deleted article, or a corrected one unpacked with its old time,
+    leaves every file older than the PDF."""
+    from publisher.build import build, texts_digest
+    from publisher.desk.layout import recorded_texts
 
     pdf = out_dir / f"{output_stem(issue)}.pdf"
     newest = max(p.stat().st_mtime for p in issue.root.rglob("*") if p.is_file())
-    if not pdf.is_file() or pdf.stat().st_mtime < newest:
-        logger.info("building %s: it is missing or older than the sources", pdf)
+    if (not pdf.is_file() or pdf.stat().st_mtime < newest
+            or recorded_texts(pdf) != texts_digest(issue)):
+        logger.info("building %s: it is missing, older than the sources or of other articles", pdf)
         build(issue.root, out_dir, pdf=True, epub=False)
     return pdf
 

@@ -186,6 +186,13 @@ def test_pdf_is_rebuilt_when_older_than_sources_and_must_match_them(tmp_path, ca
     source = issue / "articles" / "010-juanshouyu.md"
     os.utime(source, ns=(built + 10**9, built + 10**9))
     assert pdf_for(load_issue(issue), tmp_path / "out").stat().st_mtime_ns > built
+    # A corrected article unpacked with the time it was saved at, before the PDF was built (a
+    # deleted article, too, leaves every file older than the PDF that still holds it).
+    built = pdf.stat().st_mtime_ns
+    source.write_text(source.read_text(encoding="utf-8") + "\n作者改过的一句。\n",
+                      encoding="utf-8")
+    os.utime(source, ns=(built - 10**9, built - 10**9))
+    assert pdf_for(load_issue(issue), tmp_path / "out").stat().st_mtime_ns > built
 
     # A PDF of other articles: another issue's, or an earlier proof's.
     assert main(["stats", str(SAMPLE), "--pdf", str(pdf)]) == 1
