@@ -93,6 +93,11 @@ def _edited_labels(old: LaidOutIssue, new: LaidOutIssue) -> set[str]:
         for op, h1, h2, k1, k2 in chars.get_opcodes():
             if op != "equal":
                 edited.update(new_labels[k1:k2] if k2 > k1 else old_labels[h1:h2])
+    # A running head no page of the old proof had (a column renamed) is an edit of its page;
+    # one that moved with its column, in a re-flow, is not.
+    old_heads = {line.text for line in old.reading_order if not old.in_text_block(line)}
+    edited.update(label(new, line) for line in new.reading_order
+                  if not new.in_text_block(line) and line.text not in old_heads)
     return edited
 
 

@@ -60,7 +60,8 @@ def test_a_marked_proof_goes_only_into_a_folder_that_is_there(sample_pdf, tmp_pa
 class Proof:
     """Two pages of printed lines, as LaidOutIssue gives them."""
 
-    def __init__(self, pages: list[list[str]]):
+    def __init__(self, pages: list[list[str]], heads: bool = False):
+        self.heads = heads
         self.labels = [str(n) for n in range(1, len(pages) + 1)]
         self.lines = [PrintedLine(n, 100.0 + 20 * k, tuple(
             {"text": c, "x0": 50.0 + 10 * i, "x1": 60.0 + 10 * i, "top": 90.0 + 20 * k,
@@ -69,7 +70,8 @@ class Proof:
         self.reading_order = self.lines
 
     def in_text_block(self, line: PrintedLine) -> bool:
-        return True
+        # With running heads, the first line of each page is its head.
+        return not self.heads or line.y > 100.0
 
 
 def test_reflow_is_told_from_the_edit():
@@ -92,3 +94,18 @@ def test_text_cut_at_a_page_foot_is_an_edit_of_that_page():
     # Characters cut from the end of a line that stays on page 1.
     new = Proof([["甲乙丙丁", "微书摘", "戊己"], ["壬癸子丑"]])
     assert [(p.label, p.edited) for p in diff(old, new).pages] == [("1", True)]
+
+
+def test_a_renamed_running_head_is_an_edit():
+    """A column renamed in issue.yaml: its pages were called re-flowed, the new head unlisted."""
+    def proof(*heads: str) -> Proof:
+        return Proof([[head, text] for head, text in zip(heads, ["甲乙丙丁", "戊己庚辛", "壬癸"],
+                                                          strict=True)], heads=True)
+
+    old = proof("【书记部长谈党建】", "【书记部长谈党建】", "【调查研究】")
+    report = diff(old, proof("【书记谈党建】", "【书记谈党建】", "【调查研究】"))
+    assert [(p.label, p.edited) for p in report.pages] == [("1", True), ("2", True)]
+    assert report.pages[0].changes == [("【书记部长谈党建】", "【书记谈党建】")]
+    # A head that moves with its column in a re-flow is none.
+    report = diff(old, proof("【书记部长谈党建】", "【调查研究】", "【调查研究】"))
+    assert [(p.label, p.edited) for p in report.pages] == [("2", False)]
