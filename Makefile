@@ -8,7 +8,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 # Output file name stem of the issue (2015-10), asked of the tool when a target needs it.
 STEM     = $(shell $(BIN)/python -c 'import sys; from publisher.source.load import load_issue; \
-             from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' $(ISSUE))
+             from publisher.output import output_stem; print(output_stem(load_issue(sys.argv[1])))' "$(ISSUE)")
 # Debian packages the build needs: CJK fonts by role, HarfBuzz subsetting (fast font embedding),
 # poppler for checks and proofs, Java for EPUBCheck, Ghostscript's CMYK profile for press PDFs,
 # Chromium for DAISY Ace and the tests that read the EPUB and the catalogue at phone width,
@@ -57,51 +57,51 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/publisher build $(ISSUE) -o $(OUT)
+	$(BIN)/publisher build "$(ISSUE)" -o "$(OUT)"
 
 pdf: setup
-	$(BIN)/publisher build $(ISSUE) -o $(OUT) --pdf
+	$(BIN)/publisher build "$(ISSUE)" -o "$(OUT)" --pdf
 
 press: setup
-	$(BIN)/publisher build $(ISSUE) -o $(OUT) --pdf --press
+	$(BIN)/publisher build "$(ISSUE)" -o "$(OUT)" --pdf --press
 
 epub: setup
-	$(BIN)/publisher build $(ISSUE) -o $(OUT) --epub
+	$(BIN)/publisher build "$(ISSUE)" -o "$(OUT)" --epub
 
 # The PDF's typesetting rules; the EPUB's EPUBCheck and, where npm and Chromium are, DAISY Ace.
 check: setup node-tools
-	$(BIN)/publisher build $(ISSUE) -o $(OUT)
-	$(BIN)/publisher check $(OUT)/$(STEM).pdf
-	$(BIN)/epubcheck $(OUT)/$(STEM).epub
+	$(BIN)/publisher build "$(ISSUE)" -o "$(OUT)"
+	$(BIN)/publisher check "$(OUT)/$(STEM).pdf"
+	$(BIN)/epubcheck "$(OUT)/$(STEM).epub"
 	@if [ -x $(ACE) ] && [ -x $(CHROMIUM) ]; then \
 	    PUPPETEER_EXECUTABLE_PATH=$(CHROMIUM) $(ACE) --exiterror2 --force --silent \
-	        --outdir $(OUT)/ace $(OUT)/$(STEM).epub \
+	        --outdir "$(OUT)/ace" "$(OUT)/$(STEM).epub" \
 	    && echo "DAISY Ace: no violations ($(OUT)/ace/report.html)" \
 	    || { echo "DAISY Ace found violations: $(OUT)/ace/report.html"; exit 1; }; \
 	else echo "DAISY Ace skipped: it needs npm (make node-tools) and $(CHROMIUM)"; fi
 
 lint: setup
-	$(BIN)/publisher lint $(ISSUE)
+	$(BIN)/publisher lint "$(ISSUE)"
 
 stats: setup
-	$(BIN)/publisher stats $(ISSUE) -o $(OUT)
+	$(BIN)/publisher stats "$(ISSUE)" -o "$(OUT)"
 
 proof: setup
-	$(BIN)/publisher proof $(ISSUE) --round $(ROUND) -o $(OUT)
+	$(BIN)/publisher proof "$(ISSUE)" --round "$(ROUND)" -o "$(OUT)"
 
 offprints: setup
-	$(BIN)/publisher offprints $(ISSUE) -o $(OUT)
+	$(BIN)/publisher offprints "$(ISSUE)" -o "$(OUT)"
 
 validate: setup
-	$(BIN)/publisher validate $(ISSUE)
+	$(BIN)/publisher validate "$(ISSUE)"
 
 # Rebuild on every change to the issue, its layouts or fonts.
 watch: setup
-	$(BIN)/publisher watch $(ISSUE) -o $(OUT)
+	$(BIN)/publisher watch "$(ISSUE)" -o "$(OUT)"
 
 # The same, with the pages in a browser at http://127.0.0.1:8011/ (PORT=…), reloading by itself.
 preview: setup
-	$(BIN)/publisher preview $(ISSUE) -o $(OUT) --port $(or $(PORT),8011)
+	$(BIN)/publisher preview "$(ISSUE)" -o "$(OUT)" --port $(or $(PORT),8011)
 
 test: setup node-tools
 	$(BIN)/python -m pytest -q
