@@ -106,8 +106,9 @@ def finding(text: Text, start: int, end: int, rule: str, message: str, suggestio
 
 # ---- reading the sources into texts -----------------------------------------------------------
 
-# Markdown markup that does not print: heading marks, bold, an image's brackets and file.
-MARKUP = re.compile(r"^#{1,6}\s+|\*\*|!\[|\]\([^)]*\)")
+# Markdown markup that does not print: heading marks, bold, an image's brackets, file and
+# options ({width=60 span=page}, whose = would count against the text's ＝).
+MARKUP = re.compile(r"^#{1,6}\s+|\*\*|!\[|\]\([^)]*\)(?:\{[^}]*\})?")
 # A thematic break (---, * * *, ___) is a rule between paragraphs, not a dash typed as --.
 THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*")
 

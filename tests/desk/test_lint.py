@@ -182,6 +182,17 @@ def test_fix_leaves_a_thematic_break_alone(tmp_path):
     assert article.read_text(encoding="utf-8").endswith(body + "\n")
 
 
+def test_a_picture_s_options_are_not_text(tmp_path):
+    """{width=60} was linted: its = outnumbered the text's ＝, and mixed-forms asked for =."""
+    from PIL import Image
+
+    make_issue(tmp_path, "正文，A＝B。\n\n![会议现场](images/a.png){width=60 span=page}\n\n"
+                         "![代表发言](images/a.png){width=80}")
+    (tmp_path / "articles" / "images").mkdir()
+    Image.new("RGB", (200, 100), "white").save(tmp_path / "articles" / "images" / "a.png")
+    assert lint(tmp_path).findings == []
+
+
 def test_rules_off_per_issue_and_per_line(tmp_path):
     make_issue(tmp_path / "issue", "坚持问题导向,抓好整改。",
                manifest=MANIFEST + "lint: {disable: [halfwidth]}\n")
