@@ -145,7 +145,12 @@ def pdf_for(issue: Issue, out_dir: Path) -> Path:
     from publisher.desk.layout import recorded_texts
 
     pdf = out_dir / f"{output_stem(issue)}.pdf"
-    newest = max(p.stat().st_mtime for p in issue.root.rglob("*") if p.is_file())
+    # Output kept inside the issue folder (-o 2015-10/out) is no source: the fee sheet, proofs
+    # and offprints written after the PDF would have it rebuilt every time.
+    outputs = out_dir.resolve()
+    kept_inside = outputs != issue.root.resolve()
+    newest = max(p.stat().st_mtime for p in issue.root.rglob("*")
+                 if p.is_file() and not (kept_inside and outputs in p.resolve().parents))
     if (not pdf.is_file() or pdf.stat().st_mtime < newest
             or recorded_texts(pdf) != texts_digest(issue)):
         logger.info("building %s: it is missing, older than the sources or of other articles", pdf)

@@ -194,6 +194,14 @@ def test_pdf_is_rebuilt_when_older_than_sources_and_must_match_them(tmp_path, ca
     os.utime(source, ns=(built - 10**9, built - 10**9))
     assert pdf_for(load_issue(issue), tmp_path / "out").stat().st_mtime_ns > built
 
+    # Output kept in the issue folder: what is written after the PDF is no newer source.
+    inside = issue / "out"
+    pdf_inside = pdf_for(load_issue(issue), inside)
+    built = pdf_inside.stat().st_mtime_ns
+    (inside / "2015-10-fees.csv").write_text("author,items,layout_chars,fee\n", encoding="utf-8")
+    os.utime(inside / "2015-10-fees.csv", ns=(built + 10**9, built + 10**9))
+    assert pdf_for(load_issue(issue), inside).stat().st_mtime_ns == built
+
     # A PDF of other articles: another issue's, or an earlier proof's.
     assert main(["stats", str(SAMPLE), "--pdf", str(pdf)]) == 1
     err = capsys.readouterr().err
