@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.check import PrintedLine
-from publisher.desk.layout import LaidOutIssue
+from publisher.desk.layout import MARKED_KEY, LaidOutIssue
 from publisher.output import atomic_output
 
 MOVED_PT = 0.5  # a line standing this much elsewhere is a changed plate
@@ -134,6 +134,9 @@ def mark(new_pdf: Path, report: DiffReport, target: Path) -> Path:
     from pypdf.generic import DecodedStreamObject, DictionaryObject, FloatObject, NameObject
 
     writer = PdfWriter(clone_from=PdfReader(new_pdf))
+    # Its texts are the proof's: without this, --pdf would take it for the proof itself, and
+    # keep it as a round or cut offprints with yellow on them.
+    writer.add_metadata({MARKED_KEY: "publisher diff"})
     by_page: dict[int, list[PrintedLine]] = {}
     for change in report.pages:
         for line in change.new_lines:

@@ -72,6 +72,10 @@ def read_pdf(pdf: Path):
     return reader
 
 
+# Set in the copy `publisher diff -o` highlights: its pages are a proof's with yellow on them.
+MARKED_KEY = "/PublisherMarked"
+
+
 def recorded_texts(pdf: Path) -> str | None:
     """The digest of the articles a PDF was made from, as `publisher build` records it."""
     from publisher.pdf.pages import TEXTS_KEY
@@ -84,6 +88,9 @@ def require_texts(pdf: Path, issue) -> None:
     pages would be another issue's, or an earlier proof's."""
     from publisher.build import texts_digest
 
+    if MARKED_KEY in (read_pdf(pdf).metadata or {}):
+        raise PublisherError("is a copy `publisher diff -o` marked in yellow, not a proof: "
+                             "give the proof it was made from", pdf)
     recorded = recorded_texts(pdf)
     if recorded != texts_digest(issue):
         raise PublisherError(

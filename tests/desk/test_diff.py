@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from publisher.check import PrintedLine
 from publisher.cli import main
 from publisher.desk.diff import diff
+from tests.conftest import SAMPLE
 from tests.desk.conftest import REPLACEMENT, SENTENCE
 
 
@@ -55,6 +56,19 @@ def test_a_marked_proof_goes_only_into_a_folder_that_is_there(sample_pdf, tmp_pa
     assert main(["diff", str(sample_pdf), str(sample_pdf), "-o", str(target)]) == 1
     assert capsys.readouterr().err == f"{target.parent}: no such folder for the marked proof\n"
     assert not (tmp_path / "no").exists()
+
+
+def test_a_marked_copy_is_not_taken_for_a_proof(sample_pdf, tmp_path, capsys):
+    """diff -o's copy records the proof's texts: it was kept as a round, cut into offprints."""
+    marked = tmp_path / "marked.pdf"
+    assert main(["diff", str(sample_pdf), str(sample_pdf), "-o", str(marked)]) == 0
+    capsys.readouterr()
+    for command in (["proof", "--round", "二校"], ["offprints"], ["stats"]):
+        assert main([*command, str(SAMPLE), "--pdf", str(marked), "-o", str(tmp_path)]) == 1
+        assert capsys.readouterr().err == (
+            f"{marked}: is a copy `publisher diff -o` marked in yellow, not a proof: give the "
+            "proof it was made from\n")
+    assert not (tmp_path / "proofs").exists() and not (tmp_path / "offprints").exists()
 
 
 class Proof:
