@@ -78,3 +78,41 @@ def test_annual_page_on_a_phone(site, phone, tmp_path):
     seen = look(phone, page, tmp_path / "annual.png")
     assert_phone_page(seen)
     assert any(href.endswith("annual-index.pdf") for href in seen["links"])
+
+
+# Each element's own text: its colour, and the background it stands on (the nearest one set).
+CONTRAST = """() => {
+    const rgb = c => c.match(/[\\d.]+/g).map(Number);
+    const lum = c => rgb(c).slice(0, 3).map(v => v / 255)
+        .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+        .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const ratio = (a, b) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
+    const background = e => {
+        for (; e; e = e.parentElement) {
+            const c = getComputedStyle(e).backgroundColor;
+            if (rgb(c).length < 4 || rgb(c)[3] > 0) return c;
+        }
+        return 'rgb(255, 255, 255)';
+    };
+    const low = [...document.querySelectorAll('body *')]
+        .filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+        .map(e => ({text: e.textContent.trim().slice(0, 20),
+                    ratio: ratio(getComputedStyle(e).color, background(e))}))
+        .filter(seen => seen.ratio < 4.5);
+    return {dark: lum(background(document.body)) < 0.2, low};
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_follow_the_phones_colour_scheme_with_contrast(site, phone, scheme):
+    pages = [site / "index.html", *site.glob("*/2015-12/index.html"),
+             *site.glob("*/2015/index.html")]
+    phone.emulate_media(color_scheme=scheme)
+    try:
+        for page in pages:
+            phone.goto(page.as_uri())
+            seen = phone.evaluate(CONTRAST)
+            assert seen["dark"] == (scheme == "dark"), page
+            assert seen["low"] == [], (page, seen["low"])
+    finally:
+        phone.emulate_media(color_scheme="no-override")
