@@ -10,6 +10,7 @@ import ebooklib
 from ebooklib import epub
 from lxml import etree
 
+from publisher.epub.references import parsed
 from publisher.errors import BuildError
 from publisher.source.model import Issue
 
@@ -44,7 +45,7 @@ class ContentDocument(epub.EpubHtml):
 class Writer(epub.EpubWriter):
     """ebooklib's writer, with what it does not write: the package's language, the printed
     pages (`pages`: folio and href, in print order) as the nav's page-list and the NCX's
-    pageList, and the NCX's language and depth of its navMap."""
+    pageList, and the NCX's language, depth of its navMap and play order."""
 
     def __init__(self, *args, pages: list[tuple[str, str]], **kwargs):
         require_pinned_ebooklib()
@@ -93,7 +94,29 @@ class Writer(epub.EpubWriter):
                                           {"id": f"page-target-{number}", **numbered})
                 _ncx_label(target, ns["n"], folio)
                 etree.SubElement(target, f"{{{ns['n']}}}content", src=href)
+        _set_play_order(ncx, ns["n"], self._reading_order())
         return etree.tostring(ncx, pretty_print=True, encoding="utf-8", xml_declaration=True)
+
+    def _reading_order(self) -> dict[str, tuple[int, int]]:
+        """Where each spine document, and each element with an id in it, comes in reading
+        order, by the href that points there."""
+        order = {}
+        for number, item in enumerate(self.book.spine):
+            order[item.file_name] = (number, -1)
+            for place, element in enumerate(parsed(item.content).xpath("//*[@id]")):
+                order[f"{item.file_name}#{element.get('id')}"] = (number, place)
+        return order
+
+
+def _set_play_order(ncx, ns: str, reading_order: dict[str, tuple[int, int]]) -> None:
+    """The NCX requires a playOrder on each navPoint and pageTarget (Z39.86-2005), which
+    readers that go by the NCX follow: its target's rank in reading order, the same for all
+    that point to one place (a column and its first item)."""
+    points = list(ncx.iter(f"{{{ns}}}navPoint", f"{{{ns}}}pageTarget"))
+    targets = {point.find(f"{{{ns}}}content").get("src") for point in points}
+    rank = {src: n for n, src in enumerate(sorted(targets, key=reading_order.__getitem__), 1)}
+    for point in points:
+        point.set("playOrder", str(rank[point.find(f"{{{ns}}}content").get("src")]))
 
 
 def _ncx_label(parent, ns: str, text: str) -> None:

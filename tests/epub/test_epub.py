@@ -219,6 +219,26 @@ def test_ncx_mirrors_the_nav(any_book):
     assert ncx.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
 
 
+def test_ncx_play_order_follows_the_reading_order(any_book):
+    """The NCX requires a playOrder on each navPoint and pageTarget: 1, 2, 3… in reading order
+    of their targets, one number for one target."""
+    book, _ = any_book
+    ncx = book.xml(book.name(book.manifest[book.opf.find(".//opf:spine", NS).get("toc")]
+                             .get("href")))
+    points = list(ncx.iter(f"{{{NS['ncx']}}}navPoint", f"{{{NS['ncx']}}}pageTarget"))
+    orders: dict[str, set[str | None]] = {}
+    for point in points:
+        orders.setdefault(point.find("ncx:content", NS).get("src"), set()).add(
+            point.get("playOrder"))
+    assert all(len(given) == 1 for given in orders.values()), orders
+    by_order = sorted(orders, key=lambda src: int(next(iter(orders[src]))))
+    assert [int(next(iter(orders[src]))) for src in by_order] == list(range(1, len(orders) + 1))
+    reading = []
+    for href in book.spine():
+        reading += [href, *(f"{href}#{id_}" for id_ in book.xml(book.name(href)).xpath("//@id"))]
+    assert by_order == sorted(by_order, key=reading.index)
+
+
 def test_every_body_paragraph_appears_in_order(any_book):
     book, issue = any_book
     text = book.body_text()
