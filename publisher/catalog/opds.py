@@ -95,6 +95,17 @@ def _issue_entry(record: dict) -> etree.Element:
     etree.SubElement(_text(entry, "author", None), f"{{{ATOM}}}name").text = record["magazine"]
     etree.SubElement(entry, f"{{{DC}}}issued").text = f"{record['year']}-{record['month']:02d}"
     etree.SubElement(entry, f"{{{DC}}}language").text = record["language"]
+    # An entry that links no complete entry must carry all the metadata (OPDS 1.2, 5.1.2): the
+    # EPUB's publisher, rights, description and keywords. A record kept from an older build has
+    # none.
+    if record.get("description"):
+        _text(entry, "content", record["description"]).set("type", "text")
+    if record.get("publisher"):
+        etree.SubElement(entry, f"{{{DC}}}publisher").text = record["publisher"]
+    if record.get("rights"):
+        _text(entry, "rights", record["rights"]).set("type", "text")
+    for word in record.get("keywords", ()):
+        etree.SubElement(entry, f"{{{ATOM}}}category", term=word, label=word)
     if record["cover_lines"]:
         _text(entry, "summary", "；".join(record["cover_lines"])).set("type", "text")
     _link(entry, IMAGE, folder + files["cover"]["name"], files["cover"]["type"])

@@ -76,6 +76,7 @@ def _build(root: Path, fingerprint: str) -> tuple[dict, dict[str, bytes]]:
     from publisher.context import resolve
     from publisher.epub import write_epub
     from publisher.epub.cover import cover_png
+    from publisher.epub.package import publisher_name
     from publisher.output import build_time, output_stem
     from publisher.pdf import write_pdf
     from publisher.source.load import load_issue
@@ -104,6 +105,10 @@ def _build(root: Path, fingerprint: str) -> tuple[dict, dict[str, bytes]]:
         "month": issue.month,
         "number": issue.number,
         "language": issue.language,
+        "publisher": publisher_name(issue),
+        "rights": issue.rights,
+        "description": issue.description,
+        "keywords": list(context.keywords),
         "cover_lines": list(issue.cover_lines),
         "stem": stem,
         "updated": build_time(issue).isoformat().replace("+00:00", "Z"),

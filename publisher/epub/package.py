@@ -124,6 +124,12 @@ def _ncx_label(parent, ns: str, text: str) -> None:
     etree.SubElement(label, f"{{{ns}}}text").text = text
 
 
+def publisher_name(issue: Issue) -> str | None:
+    """Who publishes the issue: its 出版单位; an internal publication has none, and its 编印单位
+    answers for it."""
+    return issue.imprint.publisher or issue.imprint.compiler
+
+
 def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...], *,
              paged: bool) -> None:
     """The package's metadata; `paged` when the book marks the printed pages."""
@@ -132,9 +138,7 @@ def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...], *,
     book.set_language(issue.language)
     book.add_author(issue.magazine)
     book.add_metadata("DC", "date", f"{issue.year:04d}-{issue.month:02d}")
-    # An internal publication has no 出版单位: its 编印单位 answers for it.
-    publisher = issue.imprint.publisher or issue.imprint.compiler
-    for name, value in (("publisher", publisher), ("rights", issue.rights),
+    for name, value in (("publisher", publisher_name(issue)), ("rights", issue.rights),
                         ("description", issue.description)):
         if value:
             book.add_metadata("DC", name, value)

@@ -44,7 +44,9 @@ def make_library(dest: Path) -> Path:
     crowded = dest / CROWDED / "issue.yaml"
     more = "".join(f"  - 第{n}条要目：把严守纪律当作为人处事从政的重要底线\n" for n in range(1, 21))
     crowded.write_text(crowded.read_text(encoding="utf-8").replace(
-        "cover_lines:\n", "cover_lines:\n" + more), encoding="utf-8")
+        "cover_lines:\n", "cover_lines:\n" + more) + "rights: 版权所有 © 2016 支部生活杂志社\n"
+        "description: 本期聚焦基层党建\n",
+        encoding="utf-8")
     broken = make_issue(dest / BROKEN, "共产党人", 2016, 2, ("060",))
     article = broken / "articles" / "060-ganbu-duiwu.md"
     article.write_text(article.read_text(encoding="utf-8").replace("column: yaowen",

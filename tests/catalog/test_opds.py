@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -27,6 +28,11 @@ def feeds(site: Path) -> dict[str, ET.Element]:
 
 def links(element: ET.Element, rel: str) -> list[ET.Element]:
     return [link for link in element.findall(f"{A}link") if link.get("rel") == rel]
+
+
+def package(opf: ET.Element, name: str) -> list[str]:
+    """The texts of a Dublin Core element of an EPUB's package."""
+    return [e.text for e in opf.iter(f"{{http://purl.org/dc/elements/1.1/}}{name}")]
 
 
 def kind(feed: ET.Element) -> str:
@@ -125,6 +131,19 @@ def test_an_issue_entry_has_metadata_cover_and_acquisition_links(site, issue_ent
         for link in acquisitions.values():
             file = site / "opds" / link.get("href")
             assert int(link.get("length")) == file.stat().st_size
+        # No complete entry is linked: the entry says what the EPUB's package says.
+        epub = site / "opds" / acquisitions["application/epub+zip"].get("href")
+        with zipfile.ZipFile(epub) as book:
+            opf = ET.fromstring(book.read("EPUB/content.opf"))
+        assert [e.text for e in entry.findall(f"{DC}publisher")] == package(opf, "publisher")
+        assert [e.text for e in entry.findall(f"{A}rights")] == package(opf, "rights")
+        assert [e.text for e in entry.findall(f"{A}content")] == package(opf, "description")
+        assert [c.get("term") for c in entry.findall(f"{A}category")] == package(opf, "subject")
+    rights = [entry.findtext(f"{A}rights") for entry in issue_entries.values()]
+    assert "版权所有 © 2016 支部生活杂志社" in rights
+    assert "本期聚焦基层党建" in [e.findtext(f"{A}content") for e in issue_entries.values()]
+    assert all(entry.findtext(f"{DC}publisher") for entry in issue_entries.values())
+    assert all(entry.find(f"{A}category") is not None for entry in issue_entries.values())
 
 
 def test_namespaces_are_declared_on_the_feed_element(site):
