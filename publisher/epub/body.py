@@ -58,8 +58,26 @@ def body_xhtml(html: str, breaks: list[tuple[int, int, PageBreak]], label_id: st
         _insert_at(blocks[block], offset, pagebreak(page))
     for number, aside in enumerate(root.iterfind(f".//{{{XHTML_NS}}}aside[@class='excerpt']")):
         _quotation(aside, f"{label_id}-{number + 1}")
+    _close_heading_gaps(root)
     text = etree.tostring(root, encoding="unicode")
     return Markup(text[text.index(">") + 1:text.rindex("<")])
+
+
+def _close_heading_gaps(root: etree._Element) -> None:
+    """Under the item's title (h1), each heading one level below the one it comes under: an
+    article with （一） headings (###) and no 一、 ones (##) would go from h1 to h3, which a
+    screen reader's outline, and Ace, take for a missing level. A heading moved up keeps its
+    Markdown level as its class, so that it looks as it prints."""
+    above: list[tuple[int, int]] = []  # (Markdown level, level shown) of the headings it is under
+    for heading in root.iter(*(f"{{{XHTML_NS}}}h{level}" for level in range(2, 7))):
+        level = int(etree.QName(heading).localname[1])
+        while above and above[-1][0] >= level:
+            above.pop()
+        shown = above[-1][1] + 1 if above else 2
+        if shown != level:
+            heading.tag = f"{{{XHTML_NS}}}h{shown}"
+            heading.set("class", " ".join(filter(None, (heading.get("class"), f"h{level}"))))
+        above.append((level, shown))
 
 
 def _insert_at(block: etree._Element, offset: int, marker: etree._Element) -> None:

@@ -6,6 +6,7 @@ Each variant (plain, embedded fonts) is built once per session; EPUBCheck runs o
 from __future__ import annotations
 
 import zipfile
+from itertools import pairwise
 from pathlib import PurePosixPath
 from urllib.parse import urldefrag
 
@@ -237,6 +238,21 @@ def test_ncx_play_order_follows_the_reading_order(any_book):
     for href in book.spine():
         reading += [href, *(f"{href}#{id_}" for id_ in book.xml(book.name(href)).xpath("//@id"))]
     assert by_order == sorted(by_order, key=reading.index)
+
+
+def test_headings_never_skip_a_level(any_book):
+    """A screen reader's outline, and Ace (heading-order), take h1 → h3 for a missing level: an
+    article with （一） headings and no 一、 ones shows them as h2, classed to look as h3 do."""
+    book, issue = any_book
+    moved = []
+    for href in book.spine():
+        headings = book.xml(book.name(href)).xpath(
+            "//x:h1 | //x:h2 | //x:h3 | //x:h4 | //x:h5 | //x:h6", namespaces=NS)
+        levels = [int(etree.QName(h).localname[1]) for h in headings]
+        assert all(after <= before + 1 for before, after in pairwise([1, *levels])), href
+        moved += [h.text for h in headings if "h3" in (h.get("class") or "").split()]
+    if issue.root.name == "epub-elements":  # its speech has （一） headings and no 一、
+        assert moved == ["（一）第二级标题"]
 
 
 def test_every_body_paragraph_appears_in_order(any_book):
