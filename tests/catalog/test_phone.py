@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tests.catalog.conftest import ISSUES
+from tests.conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 WIDTH = 390
@@ -116,3 +117,21 @@ def test_pages_follow_the_phones_colour_scheme_with_contrast(site, phone, scheme
             assert seen["low"] == [], (page, seen["low"])
     finally:
         phone.emulate_media(color_scheme="no-override")
+
+
+AXE = ROOT / "node_modules" / "@daisy" / "axe-core-for-ace" / "axe.min.js"  # Ace's own axe
+AXE_RULES = ["heading-order"]
+
+
+def test_pages_pass_the_checks_ace_makes_of_a_book(site, phone):
+    """axe, which Ace runs on the EPUB's documents, on the site's pages."""
+    if not AXE.is_file():
+        pytest.skip(f"{AXE} is missing: make node-tools")
+    for page in [site / "index.html", *site.glob("*/2015-12/index.html"),
+                 *site.glob("*/2015/index.html")]:
+        phone.goto(page.as_uri())
+        phone.add_script_tag(path=str(AXE))
+        violations = phone.evaluate("""async rules => (await axe.run(document,
+            {runOnly: {type: 'rule', values: rules}})).violations
+            .map(v => [v.id, v.nodes[0].html.slice(0, 80)])""", AXE_RULES)
+        assert violations == [], (page, violations)
