@@ -13,17 +13,23 @@ TEMPLATE = "annual-index.html.j2"
 
 
 def annual_columns(issues: list[dict]) -> list[dict]:
-    """The year's items by column, columns in the order of the last issue.yaml that lists them,
-    items in issue order; each item carries its issue's month and stem (its folder)."""
+    """The year's items by column, items in issue order; each item carries its issue's month and
+    stem (its folder). Columns go in the order of the year's last issue; one it does not have
+    goes after the column before it in the last issue that has it. (Each issue's place numbers
+    do not mix: a 封底 seventh of seven would go before an earlier issue's ninth column.)"""
     columns: dict[str, list[dict]] = {}
-    order: dict[str, int] = {}
     for record in issues:
         for column in record["contents"]:
-            order[column["column"]] = column["order"]
             columns.setdefault(column["column"], []).extend(
                 {**item, "month": record["month"], "stem": record["stem"]}
                 for item in column["items"])
-    return [{"column": name, "items": columns[name]} for name in sorted(columns, key=order.get)]
+    order: list[str] = []
+    for record in reversed(issues):
+        names = [column["column"] for column in record["contents"]]  # in the issue's order
+        for index, name in enumerate(names):
+            if name not in order:
+                order.insert(order.index(names[index - 1]) + 1 if index else 0, name)
+    return [{"column": name, "items": columns[name]} for name in order]
 
 
 def publish_annual(root: str, issues: list[dict]) -> bytes:

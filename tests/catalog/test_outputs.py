@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
-from publisher.catalog.annual import PDF
+from publisher.catalog.annual import PDF, annual_columns
 from publisher.catalog.paths import issue_folder, year_folder
 from publisher.catalog.publish import THUMBNAIL_WIDTH
 from tests.catalog.conftest import ISSUES
@@ -134,6 +134,23 @@ def test_annual_index_lists_every_listed_item_with_issue_and_folio(site, records
                     assert item["title"] in html
                     assert f'href="../{record["stem"]}/index.html">{record["month"]}期</a>·' \
                            f'{item["folio"]}' in html
+
+
+def test_annual_index_keeps_each_issues_column_order_when_the_columns_change():
+    """A column the year's last issue does not have goes after the one before it where it was
+    printed; the 封底 stays last."""
+    def record(month: int, names: str) -> dict:
+        return {"month": month, "stem": f"2015-{month:02d}", "contents": [
+            {"column": name, "order": place, "items": [{"title": f"{name}{month}"}]}
+            for place, name in enumerate(names.split())]}
+
+    october = record(10, "卷首语 要闻要论 领导论坛 调查研究 经验交流 干部心得 以史为鉴 封底")
+    november = record(11, "特稿 卷首语 要闻要论 专题 调查研究 封底")
+    columns = annual_columns([october, november])
+    assert [column["column"] for column in columns] == [
+        "特稿", "卷首语", "要闻要论", "领导论坛", "专题", "调查研究", "经验交流", "干部心得",
+        "以史为鉴", "封底"]
+    assert [item["title"] for item in columns[-1]["items"]] == ["封底10", "封底11"]
 
 
 def test_annual_index_pdf_looks_like_the_magazine(site):
