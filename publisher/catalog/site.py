@@ -25,6 +25,13 @@ from publisher.source.load import load_manifest
 STATE = "catalog.json"
 
 
+def named_from_library(warnings: list, root: Path, name: str) -> list:
+    """A build's warnings with the issue's folder named as in the library (`name`), not by
+    where the library is on the server: catalog.json, which keeps them, is published."""
+    return [(logger, level, message.replace(f"{root}/", f"{name}/"))
+            for logger, level, message in warnings]
+
+
 @dataclass
 class Summary:
     built: list[str] = field(default_factory=list)
@@ -153,6 +160,7 @@ class Run:
                    for name, (root, key) in todo.items()}
         for future in as_completed(futures):
             name = futures[future]
+            root = todo[name][0]
             try:
                 result = future.result()
             except Exception as exc:  # a bug, or a pool that lost its process: the rest go on
@@ -160,6 +168,7 @@ class Run:
             if result.error:
                 self.failed(name, result.error)
                 continue
+            result.record["warnings"] = named_from_library(result.record["warnings"], root, name)
             for file, data in result.files.items():
                 write(self.site / issue_folder(result.record) / file, data)
             if _unannounced(self.state["issues"].get(name), result.record):

@@ -344,3 +344,18 @@ def test_a_feed_of_a_magazine_the_library_no_longer_has_is_removed(library, site
     feeds = {feed.name for feed in (site_copy / "opds").glob("*.xml")}
     assert feeds == {"index.xml", f"{magazine_key('共产党人')}.xml",
                      f"{magazine_key('共产党人')}-2015.xml", f"{magazine_key('共产党人')}-2016.xml"}
+
+
+def test_catalog_json_names_files_from_the_library_not_the_server(tmp_path):
+    """catalog.json is published with the site: a warning kept in it names the issue's file
+    from the library, not where the library is on the server."""
+    from publisher.catalog.site import named_from_library
+
+    root = tmp_path / "library" / "gcdr" / "2015-10"
+    kept = [("publisher.pdf", logging.WARNING,
+             f"{root}/articles/160-quanhui-chuanda.md: p. 9: the last lines of this item …"),
+            ("publisher.epub.cover", logging.WARNING, "only 10 of 24 cover lines fit")]
+    assert named_from_library(kept, root, "gcdr/2015-10") == [
+        ("publisher.pdf", logging.WARNING,
+         "gcdr/2015-10/articles/160-quanhui-chuanda.md: p. 9: the last lines of this item …"),
+        kept[1]]
