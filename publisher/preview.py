@@ -100,7 +100,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
         path = urlsplit(self.path).path  # a link shared or bookmarked may carry a query
-        if path == "/":
+        if self.headers.get("Host") not in self._own_hosts():
+            # A web page whose name was made to point at 127.0.0.1 (DNS rebinding) would read
+            # the unpublished pages: its browser sends that page's name as Host.
+            self.send_error(HTTPStatus.MISDIRECTED_REQUEST)
+        elif path == "/":
             self._send(PAGE.encode(), "text/html; charset=utf-8")
         elif path == "/state":
             self._send(json.dumps(self.proof.state(), ensure_ascii=False).encode(),
@@ -113,6 +117,10 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(image, "image/png")
         else:
             self.send_error(HTTPStatus.NOT_FOUND)
+
+    def _own_hosts(self) -> tuple[str, ...]:
+        port = self.server.server_port
+        return f"{HOST}:{port}", f"localhost:{port}"
 
     def _send(self, body: bytes, kind: str) -> None:
         self.send_response(HTTPStatus.OK)

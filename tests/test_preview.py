@@ -115,3 +115,32 @@ def test_a_port_in_use_is_one_line(capsys, monkeypatch):
     assert capsys.readouterr().err.splitlines() == [
         f"cannot serve the preview on 127.0.0.1:{port}: Address already in use; give another "
         "port with --port (make preview PORT=…)"]
+
+
+@pytest.mark.parametrize(("host", "status"), [
+    ("127.0.0.1:{port}", 200), ("localhost:{port}", 200),
+    ("attacker.example:{port}", 421), ("attacker.example", 421), (None, 421)])
+def test_the_preview_answers_only_requests_addressed_to_it(host, status):
+    """A web page whose name an attacker pointed at 127.0.0.1 (DNS rebinding) could read the
+    unpublished issue's pages and text: its browser names that page's host, not ours."""
+    import http.client
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from publisher.preview import HOST, Handler, Proof
+
+    server = ThreadingHTTPServer((HOST, 0), type("ProofHandler", (Handler,), {"proof": Proof()}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        connection = http.client.HTTPConnection(HOST, server.server_port, timeout=30)
+        connection.putrequest("GET", "/state", skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host.format(port=server.server_port))
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == status
+        assert (b'"version"' in response.read()) == (status == 200)
+        connection.close()
+    finally:
+        server.shutdown()
+        server.server_close()
