@@ -102,6 +102,14 @@ def read_utf8(path: Path, limit: int = MAX_FILE_BYTES) -> str:
     return text
 
 
+def read_utf8_inside(path: Path, root: Path) -> str:
+    """`read_utf8` of a file of the issue folder `root`: a link out of it is refused, unread."""
+    target = path.resolve()
+    if target.exists() and not target.is_relative_to(root.resolve()):
+        raise SourceError(f"is a link to {target}, outside the issue folder", path)
+    return read_utf8(path)
+
+
 def unprintable(text: str) -> tuple[str, str] | None:
     """The first character of `text` that no page may carry, and why."""
     if found := FORBIDDEN.search(text):

@@ -19,7 +19,7 @@ from pathlib import Path
 from publisher import words
 from publisher.cjk import HAN, is_cjk, is_han
 from publisher.desk import CONFUSABLES, LINT_RULES
-from publisher.errors import PublisherError, SourceError, read_utf8
+from publisher.errors import PublisherError, SourceError, read_utf8, read_utf8_inside
 from publisher.output import atomic_output
 from publisher.source.load import MANIFEST, load_issue, review_notes
 from publisher.source.model import Article, Issue
@@ -562,7 +562,7 @@ class LintContext:
         self.confusables = read_confusables(CONFUSABLES)
         extra = issue.root / ISSUE_CONFUSABLES
         if extra.is_file():
-            self.confusables.update(read_confusables(extra))
+            self.confusables.update(read_confusables(extra, issue.root))
 
     def next_opens_quote(self, text: Text) -> bool:
         following = self._following.get(id(text))
@@ -591,9 +591,11 @@ def _tagged_words(s: str) -> list[tuple[int, str, str]]:
     return out
 
 
-def read_confusables(path: Path) -> dict[str, tuple[str, str]]:
+def read_confusables(path: Path, root: Path | None = None) -> dict[str, tuple[str, str]]:
+    """The table at `path`; an issue's own (in `root`) must not be a link out of the issue."""
+    text = read_utf8(path) if root is None else read_utf8_inside(path, root)
     table: dict[str, tuple[str, str]] = {}
-    for number, line in enumerate(read_utf8(path).splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")

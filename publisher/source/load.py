@@ -31,6 +31,7 @@ from publisher.errors import (
     private_use,
     read_regular,
     read_utf8,
+    read_utf8_inside,
     unprintable,
     yaml_line,
 )
@@ -528,12 +529,8 @@ def _check_series(
 def _read_text(path: Path, root: Path, errors: list[PublisherError]) -> str | None:
     """A source file's text, if it is a regular UTF-8 file in the issue folder (not a link
     out of it, a pipe or a device)."""
-    target = path.resolve()
-    if target.exists() and not target.is_relative_to(root.resolve()):
-        errors.append(SourceError(f"is a link to {target}, outside the issue folder", path))
-        return None
     try:
-        return read_utf8(path)
+        return read_utf8_inside(path, root)
     except SourceError as error:
         errors.append(error)
         return None

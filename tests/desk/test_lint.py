@@ -295,3 +295,16 @@ def test_a_missing_file_or_the_manifest_is_named_as_what_it_is(tmp_path, capsys)
     line = manifest.read_text(encoding="utf-8").count("\n")
     assert f"{manifest}:{line}:" in out and "half-width , in Chinese text" in out
     assert "010-test.md" not in out
+
+
+def test_an_issues_confusables_linked_from_elsewhere_are_not_read(tmp_path, capsys):
+    """A hostile issue's `confusables.tsv` linked to a file outside it printed that file's
+    lines as suggestions: `'正文' → '<the file's second field>'`."""
+    (tmp_path / "secret.tsv").write_text("正文\t外面的秘密\t\n", encoding="utf-8")
+    make_issue(tmp_path / "issue", "正文。")
+    (tmp_path / "issue" / "confusables.tsv").symlink_to(tmp_path / "secret.tsv")
+    assert main(["lint", str(tmp_path / "issue")]) == 1
+    captured = capsys.readouterr()
+    assert "外面的秘密" not in captured.out
+    assert captured.err == (f"{tmp_path / 'issue' / 'confusables.tsv'}: is a link to "
+                            f"{tmp_path / 'secret.tsv'}, outside the issue folder\n")
