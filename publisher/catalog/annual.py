@@ -41,7 +41,7 @@ def publish_annual(root: str, issues: list[dict]) -> bytes:
 
     from publisher import fonts, templates
     from publisher.context import resolve
-    from publisher.pdf import fetcher
+    from publisher.pdf import fetcher, refuse_fetched, refuse_outside_links
     from publisher.pdf import weasyprint as engine
     from publisher.pdf.grid import Grid
     from publisher.pdf.html import STYLESHEETS
@@ -68,4 +68,8 @@ def publish_annual(root: str, issues: list[dict]) -> bytes:
         typeset(page.etree_element)
         document = page.render(
             stylesheets=[CSS(filename=templates.stylesheet(folders, "screen.css"))])
-        return document.write_pdf(pdf_identifier=True, pdf_tags=True)
+        # The issue's own layouts set it: held to what they may do in the issue's PDFs.
+        refuse_outside_links(document, folders)
+        data = document.write_pdf(pdf_identifier=True, pdf_tags=True)
+    refuse_fetched(document.url_fetcher, folders)
+    return data

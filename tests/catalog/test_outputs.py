@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
 
-from publisher.catalog.annual import PDF, annual_columns
+from publisher.catalog.annual import PDF, annual_columns, publish_annual
 from publisher.catalog.paths import issue_folder, year_folder
 from publisher.catalog.publish import THUMBNAIL_WIDTH
+from publisher.errors import BuildError
 from tests.catalog.conftest import ISSUES
+from tests.conftest import ROOTS
 
 MM = 72 / 25.4
 CMYK_OPERATOR = re.compile(rb"(?<![\w/])(k|K)\s")  # DeviceCMYK fill and stroke colours
@@ -161,3 +164,26 @@ def test_annual_index_pdf_looks_like_the_magazine(site):
     content = b"".join(page.get_contents().get_data() for page in reader.pages)
     assert not CMYK_OPERATOR.search(content)
     assert re.search(rb"0\.78\d* 0\.06\d* 0\.18\d* rg", content)
+
+
+@pytest.mark.parametrize(("written", "refused"), [
+    ('<a href="file:///etc/passwd">看这里</a>', "a link to `file:///etc/passwd`"),
+    ('<img src="file:///etc/hostname">', "refers to file:///etc/hostname"),
+])
+def test_an_issues_annual_index_layout_links_and_reads_only_what_its_pdfs_may(tmp_path,
+                                                                             written, refused):
+    """An issue's own annual-index.html.j2 put a `file:` link into the published PDF, and a
+    picture from elsewhere on the machine was left out without a word."""
+    issue = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    (issue / "layouts").mkdir()
+    (issue / "layouts" / "annual-index.html.j2").write_text(
+        f'<!DOCTYPE html>\n<html lang="zh-CN"><body>\n<p>{written}</p>\n</body></html>\n',
+        encoding="utf-8")
+    record = {"magazine": "测试月刊", "year": 2015, "month": 10, "label": "2015·10",
+              "language": "zh-CN", "stem": "2015-10", "updated": "2015-10-01", "contents": []}
+    with pytest.raises(BuildError) as raised:
+        publish_annual(str(issue), [record])
+    assert refused in raised.value.message
+    assert (raised.value.path, raised.value.line) == (
+        issue / "layouts" / "annual-index.html.j2", 3)
