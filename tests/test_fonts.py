@@ -102,3 +102,26 @@ def test_fonts_yaml_is_read_again_only_when_it_changes(tmp_path, monkeypatch):
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     assert fonts.load_roles(root)["kai"].families == ("LXGW WenKai", "Noto Serif CJK SC")
     assert reads.count(path) == 2
+
+
+def test_a_font_file_damaged_past_its_character_map_is_one_line(tmp_path, capsys):
+    """fontTools reads a font's map, so fonts.yaml took a file whose `head` table is broken:
+    FreeType refused it when the EPUB's cover was drawn, and the build ended in a traceback."""
+    from fontTools.ttLib import TTFont
+
+    wenkai = Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
+    with TTFont(wenkai, lazy=True) as face:
+        head = face.reader.tables["head"].offset
+    data = bytearray(wenkai.read_bytes())
+    data[head + 18:head + 20] = b"\0\0"  # unitsPerEm 0
+    root = tmp_path / "issue"
+    shutil.copytree(ROOTS / "good-minimal", root)
+    issue_with_fonts(root, "serif:\n  family: [Damaged, Noto Serif CJK SC]\n"
+                           "  files: {400: damaged.ttf}\n")
+    (root / "fonts" / "damaged.ttf").write_bytes(bytes(data))
+    assert main(["build", str(root), "--epub", "-o", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"{root / 'fonts' / 'damaged.ttf'}: FreeType cannot draw the EPUB cover with this font "
+        "(broken table): the file is damaged; export it again or name another font in "
+        "fonts.yaml")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 from publisher import cache
 from publisher.cjk import LINE_END_PROHIBITED, LINE_START_PROHIBITED
+from publisher.errors import BuildError
 from publisher.fonts import Role, role_face
 from publisher.source.model import Issue
 
@@ -15,6 +17,19 @@ logger = logging.getLogger(__name__)
 
 def cover_png(issue: Issue, roles: dict[str, Role]) -> bytes:
     """Draw the cover: masthead, issue label and cover lines, at the trim's proportions."""
+    drawing_with: list[Path] = []  # each font is drawn with as soon as it is loaded
+    try:
+        image = _draw_cover(issue, roles, drawing_with)
+    except OSError as exc:
+        # FreeType's, on a font file fontTools could read the map of (fonts.yaml's check) but
+        # whose other tables are damaged: the PDF may still be set, the cover cannot.
+        raise BuildError(f"FreeType cannot draw the EPUB cover with this font ({exc}): the "
+                         "file is damaged; export it again or name another font in fonts.yaml",
+                         drawing_with[-1] if drawing_with else None) from None
+    return _png(image)
+
+
+def _draw_cover(issue: Issue, roles: dict[str, Role], drawing_with: list[Path]):
     from PIL import Image, ImageDraw, ImageFont
 
     width = 1200
@@ -26,6 +41,7 @@ def cover_png(issue: Issue, roles: dict[str, Role]) -> bytes:
 
     def font(role: str, weight: int, size: int) -> ImageFont.FreeTypeFont:
         file, index = role_face(roles[role], weight)
+        drawing_with.append(file)
         return ImageFont.truetype(str(file), size, index=index)
 
     band = round(height * 0.30)
@@ -62,7 +78,7 @@ def cover_png(issue: Issue, roles: dict[str, Role]) -> bytes:
         y += size
     label = font("serif", 700, 180)
     draw.text((width - margin, height - margin), issue.label, font=label, fill=red, anchor="rs")
-    return _png(image)
+    return image
 
 
 def _png(image) -> bytes:
