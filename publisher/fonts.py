@@ -152,6 +152,13 @@ def _readable_font(font: Path) -> bool:
     return readable
 
 
+def damaged(font: Path, doing: str, error: Exception) -> BuildError:
+    """The error of a font file that fonts.yaml's check let through (it reads the character
+    map only) and that fails when `doing` something else with it."""
+    return BuildError(f"a damaged font file ({doing}: {error}): export it again or name another "
+                      f"font in {CONFIG}", font)
+
+
 def font_css(roles: dict[str, Role]) -> str:
     """@font-face rules for font files, and one custom property per role for the layouts."""
     rules = []

@@ -104,24 +104,44 @@ def test_fonts_yaml_is_read_again_only_when_it_changes(tmp_path, monkeypatch):
     assert reads.count(path) == 2
 
 
-def test_a_font_file_damaged_past_its_character_map_is_one_line(tmp_path, capsys):
-    """fontTools reads a font's map, so fonts.yaml took a file whose `head` table is broken:
-    FreeType refused it when the EPUB's cover was drawn, and the build ended in a traceback."""
+
+def issue_with_a_damaged_font(tmp_path: Path, table: str, at: int, written: bytes) -> Path:
+    """A copy of a small issue whose serif role is LXGW WenKai with `written` at byte `at` of
+    its `table`: a font whose character map fontTools reads, as fonts.yaml's check does."""
     from fontTools.ttLib import TTFont
 
     wenkai = Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
     with TTFont(wenkai, lazy=True) as face:
-        head = face.reader.tables["head"].offset
+        start = face.reader.tables[table].offset + at
     data = bytearray(wenkai.read_bytes())
-    data[head + 18:head + 20] = b"\0\0"  # unitsPerEm 0
+    data[start:start + len(written)] = written
     root = tmp_path / "issue"
     shutil.copytree(ROOTS / "good-minimal", root)
     issue_with_fonts(root, "serif:\n  family: [Damaged, Noto Serif CJK SC]\n"
                            "  files: {400: damaged.ttf}\n")
     (root / "fonts" / "damaged.ttf").write_bytes(bytes(data))
+    return root
+
+
+def test_a_font_file_damaged_past_its_character_map_is_one_line(tmp_path, capsys):
+    """FreeType refused a font whose `head` table is broken when the EPUB's cover was drawn,
+    and the build ended in a traceback."""
+    root = issue_with_a_damaged_font(tmp_path, "head", 18, b"\0\0")  # unitsPerEm 0
     assert main(["build", str(root), "--epub", "-o", str(tmp_path / "out")]) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
-        f"{root / 'fonts' / 'damaged.ttf'}: FreeType cannot draw the EPUB cover with this font "
-        "(broken table): the file is damaged; export it again or name another font in "
-        "fonts.yaml")
+        f"{root / 'fonts' / 'damaged.ttf'}: a damaged font file (FreeType, drawing the EPUB "
+        "cover: broken table): export it again or name another font in fonts.yaml")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_damaged_font_file_embedded_in_the_epub_is_one_line(tmp_path, capsys):
+    """fontTools' error on a table it subsets (an OS/2 table of no known version) ended the
+    build in a traceback."""
+    root = issue_with_a_damaged_font(tmp_path, "OS/2", 0, b"\x7c\x77")
+    assert main(["build", str(root), "--epub", "--embed-fonts",
+                 "-o", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"{root / 'fonts' / 'damaged.ttf'}: a damaged font file (fontTools, embedding it in the "
+        "EPUB: unknown format for OS/2 table: version 31863): export it again or name another "
+        "font in fonts.yaml")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

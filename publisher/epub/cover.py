@@ -8,8 +8,7 @@ from pathlib import Path
 
 from publisher import cache
 from publisher.cjk import LINE_END_PROHIBITED, LINE_START_PROHIBITED
-from publisher.errors import BuildError
-from publisher.fonts import Role, role_face
+from publisher.fonts import Role, damaged, role_face
 from publisher.source.model import Issue
 
 logger = logging.getLogger(__name__)
@@ -23,9 +22,7 @@ def cover_png(issue: Issue, roles: dict[str, Role]) -> bytes:
     except OSError as exc:
         # FreeType's, on a font file fontTools could read the map of (fonts.yaml's check) but
         # whose other tables are damaged: the PDF may still be set, the cover cannot.
-        raise BuildError(f"FreeType cannot draw the EPUB cover with this font ({exc}): the "
-                         "file is damaged; export it again or name another font in fonts.yaml",
-                         drawing_with[-1] if drawing_with else None) from None
+        raise damaged(drawing_with[-1], "FreeType, drawing the EPUB cover", exc) from None
     return _png(image)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import logging
+from pathlib import Path
 
 from lxml import etree
 
 from publisher.epub.documents import Document
-from publisher.fonts import Role, role_face
+from publisher.fonts import Role, damaged, role_face
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +63,6 @@ def role_text(documents: list[Document], css: str, families: dict[str, str]) -> 
 def embedded_fonts(roles: dict[str, Role], documents: list[Document],
                     css: str) -> tuple[str, list[tuple[str, str, bytes]]]:
     """Subset each role's face to the characters it shows; return @font-face CSS and the files."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
     logging.getLogger("fontTools.subset").setLevel(logging.WARNING)  # not per-table chatter
     families = {name: role.css_families for name, role in roles.items()}
     rules: list[str] = []
@@ -72,27 +70,39 @@ def embedded_fonts(roles: dict[str, Role], documents: list[Document],
     for role, text in role_text(documents, css, families).items():
         weight = EMBED_WEIGHTS[role]
         path, index = role_face(roles[role], weight)
-        with TTFont(str(path), fontNumber=index, recalcTimestamp=False) as font:
-            cmap = font.getBestCmap()
-            lacking = "".join(ch for ch in text if ord(ch) not in cmap and not ch.isspace())
-            if lacking:
-                logger.warning("font for role %s (%s) lacks %s; readers will substitute",
-                               role, path.name, lacking)
-            options = subset.Options()
-            options.flavor = "woff"
-            options.hinting = False
-            # The font's copyright, licence and licence address travel with its subset, as the
-            # SIL Open Font License of the CJK fonts asks of a copy passed on.
-            options.name_IDs = [*options.name_IDs, 13, 14]
-            subsetter = subset.Subsetter(options)
-            subsetter.populate(text=text)
-            subsetter.subset(font)
-            out = io.BytesIO()
-            font.flavor = "woff"
-            font.save(out)
+        try:
+            out = _subset(path, index, role, text)
+        except Exception as exc:  # fontTools raises any kind of error on a damaged table
+            raise damaged(path, "fontTools, embedding it in the EPUB", exc) from None
         name = f"fonts/{role}.woff"
         family = families[role].split(",")[0].strip()
         rules.append(f"@font-face {{ font-family: {family}; font-weight: {weight}; "
                      f'font-style: normal; src: url("../{name}") format("woff"); }}')
         files.append((name, "font/woff", out.getvalue()))
     return "\n".join(rules) + "\n", files
+
+
+def _subset(path: Path, index: int, role: str, text: str) -> io.BytesIO:
+    """The face `index` of the font file at `path`, cut down to `text`, as WOFF."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), fontNumber=index, recalcTimestamp=False) as font:
+        cmap = font.getBestCmap()
+        lacking = "".join(ch for ch in text if ord(ch) not in cmap and not ch.isspace())
+        if lacking:
+            logger.warning("font for role %s (%s) lacks %s; readers will substitute",
+                           role, path.name, lacking)
+        options = subset.Options()
+        options.flavor = "woff"
+        options.hinting = False
+        # The font's copyright, licence and licence address travel with its subset, as the
+        # SIL Open Font License of the CJK fonts asks of a copy passed on.
+        options.name_IDs = [*options.name_IDs, 13, 14]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=text)
+        subsetter.subset(font)
+        out = io.BytesIO()
+        font.flavor = "woff"
+        font.save(out)
+    return out
