@@ -150,7 +150,16 @@ class _Loader(yaml.SafeLoader):
         return number
 
 
+    def construct_yaml_binary(self, node):
+        # Bytes would be taken for text past the checks of what a page may carry, which read
+        # the text written in the file, here base64 (`!!binary Gw==` is an ESC).
+        raise yaml.constructor.ConstructorError(
+            None, None, "`!!binary` gives bytes, not text: write the text itself",
+            node.start_mark)
+
+
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:binary", _Loader.construct_yaml_binary)
 
 
 def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:

@@ -475,6 +475,9 @@ HOSTILE = {
         f"yaml-escapes/articles/30-c.md:4:11: {PRIVATE_USE.format('E000')}",
         f"yaml-escapes/articles/40-d.md:3:11: {PRIVATE_USE.format('E000')}",
         f"yaml-escapes/articles/40-d.md:6:3: {PRIVATE_USE.format('E001')}",
+        # Bytes were taken for text, unchecked: the ESC broke the EPUB with a traceback.
+        "yaml-escapes/articles/50-e.md:5: YAML: `!!binary` gives bytes, not text: write the "
+        "text itself",
         f"yaml-escapes/issue.yaml:1:11: control character U+001B (ESC) {CANNOT_PRINT}",
     ],
     # Options in braces would hide a link's or a code span's text, or reach the outputs' HTML.
