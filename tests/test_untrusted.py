@@ -248,6 +248,15 @@ def overridden(workdir: Path, name: str, layout: str, line: int, written: str, *
      "../../../../../../../home/user/.config/x.css"),
     ("epub.css.j2", "body { background: url(../../images/cover.png) }", "../../images/cover.png"),
     ("item.xhtml.j2", '<a href="images/nowhere.png">看这里</a>', "images/nowhere.png"),
+    # Attributes that refer elsewhere without being named `src` or `href`: a base the book's
+    # own names are resolved against, a preload's pictures, an SVG presentation attribute.
+    ("item.xhtml.j2", '<div xml:base="https://evil.example/"><img src="images/cover.png" '
+                      'alt=""/></div>', "https://evil.example/"),
+    ("base.xhtml.j2", '<link rel="preload" as="image" href="images/cover.png" '
+                      'imagesrcset="https://evil.example/a.png 1x"/>', "https://evil.example/a.png"),
+    ("item.xhtml.j2", '<svg xmlns="http://www.w3.org/2000/svg"><rect width="9" height="9" '
+                      'filter="url(https://evil.example/f.svg#f)"/></svg>',
+     "https://evil.example/f.svg#f"),
 ])
 def test_an_epub_layout_refers_only_to_the_books_own_files(workdir, capsys, template, written,
                                                           reference):

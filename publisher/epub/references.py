@@ -18,9 +18,14 @@ from lxml import etree
 
 from publisher.source.markup import WEB_SCHEMES
 
-# Attributes whose value a reading system fetches (or, of a link, opens).
-REFERENCES = frozenset({"src", "href", "data", "poster", "srcset", "action", "formaction",
-                        "background", "cite", "longdesc", "manifest", "icon", "ping"})
+# Attributes whose value a reading system fetches (or, of a link, opens), or resolves the
+# book's own names against (`xml:base`).
+REFERENCES = frozenset({"src", "href", "data", "poster", "srcset", "imagesrcset", "action",
+                        "formaction", "background", "cite", "longdesc", "manifest", "icon",
+                        "ping", "base", "lowsrc", "dynsrc", "codebase", "classid", "archive",
+                        "profile"})
+SRCSETS = frozenset({"srcset", "imagesrcset"})  # `name 1x, name 2x`
+SVG_NS = "http://www.w3.org/2000/svg"
 # CSS functions whose strings are addresses.
 URL_FUNCTIONS = frozenset({"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"})
 # Elements that embed or run what the book does not hold, or (SVG's animations) set a reference
@@ -106,10 +111,15 @@ def document_reference(root: etree._Element, at: str, carried: Collection[str]) 
             if attribute == "style" and (found := stylesheet_reference(value, at, carried,
                                                                        inline=True)):
                 return found
+            # SVG's presentation attributes take CSS values: fill="url(…)", filter, mask…
+            if (etree.QName(element).namespace == SVG_NS and "(" in value
+                    and (found := _css_reference(tinycss2.parse_component_value_list(value),
+                                                 at, carried))):
+                return found
             if attribute not in REFERENCES:
                 continue
             targets = ([part.split()[0] for part in value.split(",") if part.split()]
-                       if attribute == "srcset" else [value])
+                       if attribute in SRCSETS else [value])
             for target in targets:
                 web_link = (tag == "a" and attribute == "href"
                             and urlsplit(target.strip()).scheme in WEB_SCHEMES)
@@ -126,7 +136,12 @@ def stylesheet_reference(css: str, at: str, carried: Collection[str], *,
         rules = tinycss2.parse_blocks_contents(css)
     else:
         rules = tinycss2.parse_stylesheet(css)
-    for token in _tokens(rules):
+    return _css_reference(rules, at, carried)
+
+
+def _css_reference(nodes: list, at: str, carried: Collection[str]) -> str | None:
+    """The first address in parsed CSS (`stylesheet_reference`) the book does not carry."""
+    for token in _tokens(nodes):
         if token.type == "url":
             targets = [token.value]
         elif token.type == "function" and token.lower_name in URL_FUNCTIONS:
