@@ -63,3 +63,26 @@ def in_srgb(data: bytes, kind: str) -> bytes:
         out = io.BytesIO()
         converted.save(out, kind, **SAVED[kind])
         return out.getvalue()
+
+
+@lru_cache(maxsize=8)
+def in_eight_bits(data: bytes, kind: str) -> bytes:
+    """`data`, a picture of `kind`, with 16-bit grey samples (a PNG's, which Pillow opens as
+    mode I;16) scaled to 8 bits and saved again as PNG (turned as its EXIF says, transparency
+    kept); else `data` unchanged. WeasyPrint writes such samples as 8-bit RGB: a picture of
+    noise in the PDF, which a press build then could not separate into CMYK."""
+    try:
+        picture = Image.open(io.BytesIO(data), formats=[kind])
+    except (OSError, SyntaxError, ValueError):
+        return data
+    with picture:
+        if not picture.mode.startswith("I"):
+            return data
+        upright = ImageOps.exif_transpose(picture)
+        grey = upright.convert("I").point(lambda sample: sample * (1 / 257) + 0.5).convert("L")
+        options = {}
+        if isinstance(transparent := upright.info.get("transparency"), int):
+            options["transparency"] = round(transparent / 257)
+        out = io.BytesIO()
+        grey.save(out, "PNG", **options)
+        return out.getvalue()

@@ -23,7 +23,7 @@ def install():
 
         from weasyprint.urls import URLFetcherResponse, URLFetchingError, fetch
 
-        from publisher.pdf.pictures import in_srgb, picture_problem
+        from publisher.pdf.pictures import in_eight_bits, in_srgb, picture_problem
         from publisher.source.load import picture_format
 
         if url in cache or not url.startswith("file:"):
@@ -45,7 +45,7 @@ def install():
             url_fetcher.unreadable[url] = problem
             cache[url] = None
             return None
-        data = in_srgb(data, kind)
+        data = in_eight_bits(in_srgb(data, kind), kind)
         named = f"publisher-picture:{hashlib.sha256(data).hexdigest()}"
         image = original(cache, lambda _: URLFetcherResponse(named, data,
                                                              {"Content-Type": media_type}),
