@@ -27,6 +27,10 @@ JINJA = str(Path(jinja2.__file__).parent)
 MAX_TEMPLATE_BYTES = 2**20
 # What a template may ask of a path: its name, never its contents or its folder.
 PATH_PARTS = frozenset({"name", "stem", "suffix"})
+# The largest value one `*` or `**` of a layout may make: items of a string or list, bits of a
+# number. `"x" * 10**10` would take the machine's memory, `9 ** 9 ** 9` minutes of its time.
+MAX_REPEATED = 2**20
+MAX_POWER_BITS = 2**16
 
 
 def shipped(name: str) -> Path:
@@ -117,7 +121,17 @@ def _stamp(file: Path) -> int | None:
 class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja's sandbox (no `_` attributes, no changing lists or dicts), and no file operations:
     of a path (`article.path`, `issue.root`) a template may only ask the name, and of a record
-    of the sources (an item, the issue) only its fields and properties."""
+    of the sources (an item, the issue) only its fields and properties; and no `*` or `**`
+    that makes a value past MAX_REPEATED or MAX_POWER_BITS."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object,
+                   right: object) -> object:
+        if _too_large(operator, left, right):
+            raise jinja2.sandbox.SecurityError(
+                f"`{operator}` would make a value too large for a layout to hold")
+        return super().call_binop(context, operator, left, right)
 
     def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         if isinstance(obj, PurePath) and attr not in PATH_PARTS:
@@ -125,6 +139,15 @@ class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         if _is_record(obj) and not _record_data(obj, attr):
             return False
         return super().is_safe_attribute(obj, attr, value)
+
+
+def _too_large(operator: str, left: object, right: object) -> bool:
+    if operator == "*":
+        return any(isinstance(items, str | list | tuple) and isinstance(times, int)
+                   and len(items) * times > MAX_REPEATED
+                   for items, times in ((left, right), (right, left)))
+    return (isinstance(left, int) and isinstance(right, int) and abs(left) > 1
+            and abs(left).bit_length() * right > MAX_POWER_BITS)
 
 
 def _is_record(obj: object) -> bool:

@@ -81,6 +81,29 @@ def test_the_sandbox_refuses_python_internals_at_render_time():
             env.from_string("{{ " + attempt + " }}").render(x={})
 
 
+@pytest.mark.parametrize("expression", ['"x" * (2 ** 20 + 1)', '[0] * 10 ** 10',
+                                        "9 ** (9 ** 9)", "2 ** 70000"])
+def test_the_sandbox_refuses_a_value_too_large_to_make(expression):
+    """One expression took the machine's memory (`"x" * 10**10`) or minutes (`9 ** (9 ** 9)`)."""
+    from jinja2.sandbox import SecurityError
+
+    from publisher.templates import environment
+
+    env = environment(())
+    with pytest.raises(SecurityError, match="would make a value too large for a layout"):
+        env.from_string("{{ " + expression + " }}").render()
+    assert env.from_string('{{ "—" * 2 }}{{ [0] * 2 }}{{ 2 ** 10 }}{{ 1 ** 10 ** 9 }}').render() \
+        == "——[0, 0]10241"
+
+
+def test_a_layout_making_a_value_too_large_is_its_line(workdir, capsys):
+    layout = overridden(workdir, "layout-bomb", "partials/inside-front-cover.html.j2", 1,
+                        '<p>{{ "x" * 10 ** 10 }}</p>')
+    assert refused(capsys, "build", "layout-bomb", "--pdf") == [
+        f"{layout.relative_to(workdir)}:1: layout template: `*` would make a value too large "
+        "for a layout to hold"]
+
+
 def test_a_layout_cannot_call_the_methods_of_the_sources_records(workdir, capsys):
     hostile(workdir, "layout-unpickles")
     found = ("layout-unpickles/layouts/partials/inside-front-cover.html.j2:2: layout template: "
