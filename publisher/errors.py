@@ -150,16 +150,25 @@ class _Loader(yaml.SafeLoader):
         return number
 
 
-    def construct_yaml_binary(self, node):
-        # Bytes would be taken for text past the checks of what a page may carry, which read
-        # the text written in the file, here base64 (`!!binary Gw==` is an ESC).
-        raise yaml.constructor.ConstructorError(
-            None, None, "`!!binary` gives bytes, not text: write the text itself",
-            node.start_mark)
+# YAML types that no field takes, refused at their line rather than taken for what they are not.
+REFUSED_TAGS = {
+    # Bytes would be taken for text past the checks of what a page may carry, which read the
+    # text written in the file, here base64 (`!!binary Gw==` is an ESC).
+    "binary": "`!!binary` gives bytes, not text: write the text itself",
+    # A set would be taken for a list in an order that changes from one run to the next.
+    "set": "`!!set` has no order: write a list, as in [a, b]",
+}
+
+
+def _refuse_tag(problem: str):
+    def construct(loader: _Loader, node: yaml.Node):
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    return construct
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-_Loader.add_constructor("tag:yaml.org,2002:binary", _Loader.construct_yaml_binary)
+for _tag, _problem in REFUSED_TAGS.items():
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag(_problem))
 
 
 def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
