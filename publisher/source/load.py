@@ -457,6 +457,11 @@ def _check_image(
     if not target.is_relative_to(root.resolve()):
         errors.append(SourceError(f"image `{src}` is outside the issue folder", path, line))
         return False
+    if templates.hidden(target, root.resolve()):
+        # The build reads no hidden file, nor does the cache look at one.
+        errors.append(SourceError(f"image `{src}` is hidden (a name starting with a dot): "
+                                  "rename it", path, line))
+        return False
     if not os.path.lexists(path.parent / src):
         errors.append(SourceError(f"missing image `{src}`", path, line))
         return False

@@ -79,6 +79,9 @@ BROKEN = {
         "image-outside/articles/10-a.md:8: image `../../secret.png` is outside the issue folder",
         "image-outside/articles/10-a.md:10: image `https://example.org/x.png` must be a file in "
         "the issue folder, named relative to the article",
+        # Validated, then refused by the build as a layout's, without the article's line.
+        "image-outside/articles/10-a.md:12: image `images/.hidden.png` is hidden (a name "
+        "starting with a dot): rename it",
     ],
     # YAML reads yes, on and true as true, which pydantic would take for the number 1, and
     # would take 20151020 for a count of seconds since 1970; a set for a list, in an order
