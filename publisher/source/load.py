@@ -167,9 +167,15 @@ def _load_manifest(path: Path, errors: list[PublisherError]) -> Manifest | None:
     if manifest and manifest.press:
         # The press PDF embeds the profile: a file outside the issue would leave the machine.
         root = path.parent.resolve()
-        if not (root / manifest.press.profile).resolve().is_relative_to(root):
+        profile = (root / manifest.press.profile).resolve()
+        if not profile.is_relative_to(root):
             errors.append(SourceError("`press.profile`: the printer's ICC profile must be a file "
                                       "in the issue folder", path,
+                                      yaml_line(node, ("press", "profile"))))
+            return None
+        if templates.hidden(profile, root):  # which the build does not read
+            errors.append(SourceError("`press.profile`: the printer's ICC profile is hidden (a "
+                                      "name starting with a dot): rename it", path,
                                       yaml_line(node, ("press", "profile"))))
             return None
     return manifest

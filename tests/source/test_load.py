@@ -242,6 +242,9 @@ def test_validate_lists_a_broken_fonts_yaml_with_the_articles_mistakes(tmp_path,
     ("press:\n  profile: ../../../../../usr/share/color/icc/ghostscript/default_cmyk.icc\n"
      "  condition: Custom\n", 1, "`press.profile`: the printer's ICC profile must be a file "
      "in the issue folder"),
+    # A hidden file, which the build does not read: a press build ended in a traceback.
+    ("press:\n  profile: .printer.icc\n  condition: Custom\n", 1, "`press.profile`: the "
+     "printer's ICC profile is hidden (a name starting with a dot): rename it"),
 ])
 def test_a_manifest_line_added_is_refused_at_its_line(tmp_path, capsys, added, at, message):
     """`at`: the refused line's place counted back from the manifest's last line."""
