@@ -22,7 +22,7 @@ from publisher.errors import (
     read_utf8,
     yaml_line,
 )
-from publisher.templates import shipped
+from publisher.templates import hidden, shipped
 
 ROLES = ("serif", "sans", "kai")
 GENERIC = {"serif": "serif", "sans": "sans-serif", "kai": "serif"}
@@ -123,6 +123,10 @@ def _role(name: object, entry: object, path: Path, node) -> Role:
         if not font.resolve().is_relative_to(path.parent.resolve()):
             raise SourceError(f"role `{name}`: font file `{file}` is outside {path.parent}: "
                               "put it there", path, yaml_line(node, (name, "files", str(weight))))
+        if hidden(font.resolve(), path.parent.resolve()):  # which the build does not read
+            raise SourceError(f"role `{name}`: font file `{file}` is hidden (a name starting "
+                              "with a dot): rename it", path,
+                              yaml_line(node, (name, "files", str(weight))))
         if not _readable_font(font.resolve()):
             raise SourceError(f"role `{name}`: `{file}` is not a font file that can be read",
                               path, yaml_line(node, (name, "files", str(weight))))

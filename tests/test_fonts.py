@@ -145,3 +145,13 @@ def test_a_damaged_font_file_embedded_in_the_epub_is_one_line(tmp_path, capsys):
         "EPUB: unknown format for OS/2 table: version 31863): export it again or name another "
         "font in fonts.yaml")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_hidden_font_file_is_refused_at_its_line(tmp_path):
+    """Validated, then refused by the build as "a layout refers to …: hidden", without the
+    line of fonts.yaml that names it (the build reads no hidden file)."""
+    root = issue_with_fonts(tmp_path, "kai:\n  family: LXGW WenKai\n  files: {400: .kai.ttf}\n")
+    shutil.copy("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf",
+                root / "fonts" / ".kai.ttf")
+    assert error(root) == (f"{root / 'fonts' / fonts.CONFIG}:3: role `kai`: font file `.kai.ttf` "
+                           "is hidden (a name starting with a dot): rename it")
