@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +70,21 @@ CONTROL_NAMES = {"\x00": "NUL", "\x0b": "VT", "\x0c": "FF", "\x1b": "ESC", "\x85
 # (or a link to one) from filling memory.
 MAX_FILE_BYTES = 32 * 1024 * 1024
 MAX_PICTURE_BYTES = 64 * 2**20
+LINK_LOOP = "Symlink loop from "  # pathlib's message, then the link's path as Python writes it
+
+
+@contextmanager
+def link_loops_named() -> Iterator[None]:
+    """pathlib's RuntimeError on a link that leads back to itself (`Path.resolve()`, Python
+    3.11 and 3.12), which a hostile issue folder may hold anywhere, as that link's SourceError."""
+    try:
+        yield
+    except RuntimeError as exc:
+        message = str(exc)
+        if not message.startswith(LINK_LOOP):
+            raise
+        raise SourceError("a link that leads back to itself (a loop of links): not read",
+                          ast.literal_eval(message.removeprefix(LINK_LOOP))) from None
 
 
 def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:

@@ -609,6 +609,21 @@ print(json.dumps(ran))
 """
 
 
+@pytest.mark.parametrize("link", ["articles/30-loop.md", "articles/images/photo.png",
+                                  "layouts/print.css", "layouts", "fonts"])
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_a_link_that_leads_back_to_itself_is_one_line(workdir, capsys, link, command):
+    """pathlib raises RuntimeError on a loop of links (Python 3.11, 3.12): a traceback."""
+    root = hostile(workdir, "link-loop", base="good-minimal")
+    looping = root / link
+    if looping.exists():
+        looping.unlink()
+    looping.parent.mkdir(parents=True, exist_ok=True)
+    looping.symlink_to(looping.name)
+    assert refused(capsys, command, "link-loop") == [
+        f"{looping}: a link that leads back to itself (a loop of links): not read"]
+
+
 def test_postscript_named_as_a_picture_runs_no_program():
     """Pillow picks its decoder from a file's contents, and decodes PostScript with
     Ghostscript: a picture is read only as the kind its name says."""

@@ -27,6 +27,7 @@ from publisher.errors import (
     IssueErrors,
     PublisherError,
     SourceError,
+    link_loops_named,
     parse_yaml,
     private_use,
     read_regular,
@@ -92,8 +93,13 @@ NESTED_RECORDS = (Byline, EndNote, Column, Trim)
 
 
 def load_issue(root: Path | str) -> Issue:
-    """Load and validate one issue folder; raise IssueErrors listing every problem found."""
-    root = Path(root)
+    """Load and validate one issue folder; raise IssueErrors listing every problem found (or
+    the SourceError of a link that leads back to itself, at the first one found)."""
+    with link_loops_named():
+        return _load_issue(Path(root))
+
+
+def _load_issue(root: Path) -> Issue:
     if (missing := missing_folder(root)) is not None:
         raise IssueErrors([missing])
     errors: list[PublisherError] = []
