@@ -411,6 +411,18 @@ def test_a_layouts_picture_is_a_readable_file_of_its_kind(workdir, capsys, speci
         f"{layout.relative_to(workdir)}:1: a layout refers to {picture.as_uri()}: {reason}"]
 
 
+def test_furniture_that_makes_too_few_pages_is_one_line(workdir, capsys):
+    """An issue's own furniture.html.j2 that made fewer pages than it was given ended the
+    build in pypdf's IndexError when the pages were composed."""
+    root = hostile(workdir, "furniture-short", base="good-minimal")
+    (root / "layouts").mkdir()
+    (root / "layouts" / "furniture.html.j2").write_text("<p>页眉</p>\n", encoding="utf-8")
+    assert refused(capsys, "build", "furniture-short", "--pdf") == [
+        f"{(root / 'layouts' / 'furniture.html.j2').resolve()}: layout template: makes 1 "
+        "page(s) of running heads and folios for the 5 front and body pages: it makes one for "
+        "each of the `pages` it is given"]
+
+
 def test_a_copyright_page_that_runs_onto_a_page_of_its_own_is_one_line(workdir, capsys):
     """A periodical's 版权页 under a full 目录 printed its last rows alone on the next page,
     moving every later page by one, without a word."""

@@ -575,6 +575,11 @@ def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Pat
                   out_dir, progress,
                   meanwhile=lambda: (_parse_ahead(laid_out.sections), meanwhile()),
                   workers=workers)
+    if len(stamps.page_names) != len(furniture):  # an issue's own furniture.html.j2
+        raise BuildError(f"layout template: makes {len(stamps.page_names)} page(s) of running "
+                         f"heads and folios for the {len(furniture)} front and body pages: it "
+                         "makes one for each of the `pages` it is given",
+                         templates.stylesheet(context.layout_folders, "furniture.html.j2"))
     return stamps
 
 
