@@ -328,6 +328,15 @@ def test_an_epub_layout_may_name_a_namespace_hold_data_and_use_the_books_files(w
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_an_epub_stylesheets_invalid_selector_is_ignored_as_readers_ignore_it(workdir, capsys):
+    """`--embed-fonts` reads which text each role's font sets from the rules of epub.css.j2:
+    a rule whose selector cssselect2 cannot compile ended the build in its traceback."""
+    overridden(workdir, "epub-bad-selector", "epub/epub.css.j2", 2,
+               "p:nth-child(foo) { font-family: {{ fonts.kai | safe }}, serif; }")
+    assert main(["build", "epub-bad-selector", "--epub", "--embed-fonts", "-o", "out"]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("written", "problem"), [
     ("<p>一段", "Opening and ending tag mismatch: p line 11 and body"),
     ("<p>A & B</p>", "xmlParseEntityRef: no name"),

@@ -37,7 +37,11 @@ def role_text(documents: list[Document], css: str, families: dict[str, str]) -> 
             if decl.type == "declaration" and decl.lower_name == "font-family":
                 first = tinycss2.serialize(decl.value).split(",")[0].strip()
                 if first in firsts:
-                    for selector in cssselect2.compile_selector_list(rule.prelude):
+                    try:
+                        selectors = cssselect2.compile_selector_list(rule.prelude)
+                    except cssselect2.SelectorError:
+                        continue  # which a reading system ignores, with its declarations
+                    for selector in selectors:
                         matcher.add_selector(selector, firsts[first])
     used: dict[str, set[str]] = {role: {" "} for role in families}
 
