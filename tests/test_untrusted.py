@@ -987,3 +987,22 @@ def test_a_worker_that_cannot_start_ends_without_a_traceback(tmp_path):
                           check=True, cwd=ROOT, timeout=120)
     assert done.stdout == "1\n"
     assert done.stderr == ""
+
+
+def test_a_stylesheet_that_imports_itself_stops_the_build(workdir, capsys):
+    """WeasyPrint followed the loop to Python's recursion limit for minutes, left the
+    stylesheet out, and the build wrote an unstyled PDF with exit status 0."""
+    css = overridden(workdir, "css-imports-itself", "print.css", 1, '@import "print.css";')
+    assert refused(capsys, "build", "css-imports-itself", "--pdf") == [
+        f"{css.relative_to(workdir)}:1: a layout refers to {css.resolve().as_uri()}: it imports "
+        "itself, in a loop of @import"]
+
+
+def test_a_layouts_picture_that_does_not_load_stops_the_build(workdir, capsys):
+    """A `data:` picture is not fetched as a file: one that WeasyPrint cannot read was left out
+    of the page, with WeasyPrint's error and exit status 0."""
+    url = "data:image/png;base64,JSFQUy1BZG9iZS0zLjA="  # PostScript, named a PNG
+    layout = overridden(workdir, "layout-data-picture", "partials/inside-front-cover.html.j2", 1,
+                        f'<img src="{url}" style="width: 50mm"/>')
+    assert refused(capsys, "build", "layout-data-picture", "--pdf") == [
+        f"{layout.relative_to(workdir)}:1: a layout refers to {url}: WeasyPrint could not read it"]

@@ -209,8 +209,8 @@ def refuse_fetched(url_fetcher, folders: tuple[Path, ...]) -> None:
         found = list(dict.fromkeys(url_fetcher.missing))
         raise BuildError(f"a layout refers to {', '.join(found)}: no such file",
                          *_written(folders, found[0]))
-    if url_fetcher.unreadable:
-        url, reason = next(iter(url_fetcher.unreadable.items()))
+    if url_fetcher.unreadable or _unloaded:
+        url, reason = next(iter({**url_fetcher.unreadable, **_unloaded}.items()))
         raise BuildError(f"a layout refers to {url}: {reason}", *_written(folders, url))
 
 
@@ -227,12 +227,22 @@ def _written(folders: tuple[Path, ...], url: str) -> tuple[Path | None, int | No
 # The URLs a fetcher refused or found missing: the build stops on them with the line that asked
 # (`refuse_fetched`), so WeasyPrint's own message of each is not shown too.
 _failed_fetches: set[str] = set()
+# Stylesheets and pictures WeasyPrint read but could not load, by URL, with why: it would leave
+# them out, and the build stops on them too.
+_unloaded: dict[str, str] = {}
+UNLOADED = ("Failed to load stylesheet", "Failed to load image")
+MAX_IMPORTS = 16  # of one stylesheet by one document: more is a loop
 
 
 class _FailedFetches(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (str(record.msg).startswith("Failed to load") and record.args
-                    and record.args[0] in _failed_fetches)
+        if not (str(record.msg).startswith(UNLOADED) and len(record.args or ()) == 2):
+            return True
+        url, problem = record.args
+        if url not in _failed_fetches:
+            _unloaded.setdefault(url, "WeasyPrint could not read it"
+                                 + (f" ({problem})" if str(problem) else ""))
+        return False
 
 
 def fetcher(allowed: tuple[Path, ...]):
@@ -240,6 +250,7 @@ def fetcher(allowed: tuple[Path, ...]):
     to) `allowed`, and refuses any other, keeping it in `refused`: a picture (an SVG's own
     `<image href>`) must not pull files from elsewhere on the machine or the network."""
     import mimetypes
+    from collections import Counter
     from urllib.parse import urlsplit
     from urllib.request import url2pathname
 
@@ -253,6 +264,7 @@ def fetcher(allowed: tuple[Path, ...]):
             self.refused: list[str] = []
             self.missing: list[str] = []
             self.unreadable: dict[str, str] = {}  # each URL with why it is not read
+            self.fetched: Counter[Path] = Counter()
 
         def fetch(self, url, headers=None):
             parts = urlsplit(url)
@@ -265,10 +277,15 @@ def fetcher(allowed: tuple[Path, ...]):
                         self.missing.append(url)
                         _failed_fetches.add(url)
                         raise ValueError("no such file")
+                    self.fetched[path] += 1
                     try:
                         if any(templates.hidden(path, p) for p in allowed
                                if path.is_relative_to(p)):
                             raise SourceError("hidden (a name starting with a dot): not read")
+                        # WeasyPrint follows an @import loop until Python's recursion limit,
+                        # parsing the stylesheet again at each step: minutes, then no styles.
+                        if path.suffix == ".css" and self.fetched[path] > MAX_IMPORTS:
+                            raise SourceError("it imports itself, in a loop of @import")
                         # A regular file of bounded size: a FIFO would block the build for ever.
                         data = read_regular(path, MAX_PICTURE_BYTES)
                     except SourceError as exc:
@@ -282,6 +299,7 @@ def fetcher(allowed: tuple[Path, ...]):
             raise ValueError("refused: not a file of the issue, its layouts or its fonts")
 
     _failed_fetches.clear()  # a layout's, from here on: earlier ones stopped their builds
+    _unloaded.clear()
     weasyprint_logger = logging.getLogger("weasyprint")
     if not any(isinstance(f, _FailedFetches) for f in weasyprint_logger.filters):
         weasyprint_logger.addFilter(_FailedFetches())
