@@ -143,14 +143,17 @@ def pdf_for(issue: Issue, out_dir: Path) -> Path:
     leaves every file older than the PDF."""
     from publisher.build import build, texts_digest
     from publisher.desk.layout import recorded_texts
+    from publisher.templates import hidden
 
     pdf = out_dir / f"{output_stem(issue)}.pdf"
     # Output kept inside the issue folder (-o 2015-10/out) is no source: the fee sheet, proofs
-    # and offprints written after the PDF would have it rebuilt every time.
+    # and offprints written after the PDF would have it rebuilt every time. Nor is a hidden
+    # file, which no build reads: an editor's swap file (.010-juanshouyu.md.swp), .DS_Store.
     outputs = out_dir.resolve()
     kept_inside = outputs != issue.root.resolve()
     newest = max(p.stat().st_mtime for p in issue.root.rglob("*")
-                 if p.is_file() and not (kept_inside and outputs in p.resolve().parents))
+                 if p.is_file() and not hidden(p, issue.root)
+                 and not (kept_inside and outputs in p.resolve().parents))
     if (not pdf.is_file() or pdf.stat().st_mtime < newest
             or recorded_texts(pdf) != texts_digest(issue)):
         logger.info("building %s: it is missing, older than the sources or of other articles", pdf)

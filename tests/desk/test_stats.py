@@ -201,6 +201,11 @@ def test_pdf_is_rebuilt_when_older_than_sources_and_must_match_them(tmp_path, ca
     (inside / "2015-10-fees.csv").write_text("author,items,layout_chars,fee\n", encoding="utf-8")
     os.utime(inside / "2015-10-fees.csv", ns=(built + 10**9, built + 10**9))
     assert pdf_for(load_issue(issue), inside).stat().st_mtime_ns == built
+    # An editor's swap file, written while the article is open, is no source either.
+    swap = issue / "articles" / ".010-juanshouyu.md.swp"
+    swap.write_bytes(b"b0VIM 9.0")
+    os.utime(swap, ns=(built + 10**9, built + 10**9))
+    assert pdf_for(load_issue(issue), inside).stat().st_mtime_ns == built
 
     # A PDF of other articles: another issue's, or an earlier proof's.
     assert main(["stats", str(SAMPLE), "--pdf", str(pdf)]) == 1
