@@ -134,7 +134,11 @@ def metadata(book: epub.EpubBook, issue: Issue, keywords: tuple[str, ...], *,
              paged: bool) -> None:
     """The package's metadata; `paged` when the book marks the printed pages."""
     book.set_identifier(f"urn:uuid:{issue.uuid}")
-    book.set_title(f"{issue.magazine} {issue.label}")
+    book.title = f"{issue.magazine} {issue.label}"
+    book.add_metadata("DC", "title", book.title, {"id": "title"})
+    # A shelf sorted by title puts 2016·10 before 2016·2: it sorts by year and month instead.
+    book.add_metadata(None, "meta", f"{issue.magazine} {issue.year:04d}-{issue.month:02d}",
+                      {"refines": "#title", "property": "file-as"})
     book.set_language(issue.language)
     book.add_author(issue.magazine)
     book.add_metadata("DC", "date", f"{issue.year:04d}-{issue.month:02d}")

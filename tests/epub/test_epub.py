@@ -56,6 +56,11 @@ def test_package_metadata(book, sample_issue):
     assert book.opf.get("version") == "3.0"
     (title,) = book.dc("title")
     assert sample_issue.label in title and sample_issue.magazine in title
+    # Shelved by year and month: a label such as 2016·2 would sort after 2016·10.
+    (title_id,) = [t.get("id") for t in book.opf.iterfind(".//dc:title", NS)]
+    (file_as,) = book.opf.iterfind(f".//opf:meta[@refines='#{title_id}'][@property='file-as']",
+                                   NS)
+    assert file_as.text == f"{sample_issue.magazine} {sample_issue.year}-{sample_issue.month:02d}"
     assert book.dc("language") == ["zh-CN"]
     assert book.dc("creator") == [sample_issue.magazine]
     assert book.dc("date") == [f"{sample_issue.year}-{sample_issue.month:02d}"]
