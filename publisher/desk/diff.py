@@ -18,6 +18,7 @@ from publisher.desk.layout import MARKED_KEY, LaidOutIssue
 from publisher.output import atomic_output
 
 MOVED_PT = 0.5  # a line standing this much elsewhere is a changed plate
+CUT_GAP_PT = 3.0  # a cut's red rule, this far from the line beside it
 
 
 @dataclass
@@ -27,6 +28,9 @@ class PageChange:
     changes: list[tuple[str, str]] = field(default_factory=list)  # (before, after) lines
     moved: int = 0  # lines with the same text that stand elsewhere
     new_lines: list[PrintedLine] = field(default_factory=list)  # to highlight
+    # Where lines were taken out and none took their place: (the line next to the gap, whether
+    # the gap is below it), for a red rule in the marked copy.
+    cuts: list[tuple[PrintedLine, bool]] = field(default_factory=list)
 
     def format(self) -> str:
         what = "edited" if self.edited else "re-flowed"
@@ -122,6 +126,9 @@ def diff(old: LaidOutIssue, new: LaidOutIssue) -> DiffReport:
                 change.changes.append((olds[k].text if k < len(olds) else "",
                                        news[k].text if k < len(news) else ""))
             change.new_lines += news
+            if len(olds) > len(news) and after:
+                below = j2 > 0
+                change.cuts.append((after[j2 - 1] if below else after[0], below))
         if change.changes or change.moved:
             changes.append(change)
     return DiffReport(changes, [x for x in old_pages if x not in new_pages],
@@ -129,7 +136,8 @@ def diff(old: LaidOutIssue, new: LaidOutIssue) -> DiffReport:
 
 
 def mark(new_pdf: Path, report: DiffReport, target: Path) -> Path:
-    """A copy of the new proof with every changed line under a yellow highlight."""
+    """A copy of the new proof with every changed line under a yellow highlight, and a red rule
+    where lines were taken out."""
     from pypdf import PageObject, PdfReader, PdfWriter
     from pypdf.generic import DecodedStreamObject, DictionaryObject, FloatObject, NameObject
 
@@ -137,11 +145,13 @@ def mark(new_pdf: Path, report: DiffReport, target: Path) -> Path:
     # Its texts are the proof's: without this, --pdf would take it for the proof itself, and
     # keep it as a round or cut offprints with yellow on them.
     writer.add_metadata({MARKED_KEY: "publisher diff"})
-    by_page: dict[int, list[PrintedLine]] = {}
+    by_page: dict[int, tuple[list[PrintedLine], list[tuple[PrintedLine, bool]]]] = {}
     for change in report.pages:
         for line in change.new_lines:
-            by_page.setdefault(line.page, []).append(line)
-    for number, lines in by_page.items():
+            by_page.setdefault(line.page, ([], []))[0].append(line)
+        for line, below in change.cuts:
+            by_page.setdefault(line.page, ([], []))[1].append((line, below))
+    for number, (lines, cuts) in by_page.items():
         page = writer.pages[number - 1]
         width, height = float(page.mediabox.width), float(page.mediabox.height)
         rects = []
@@ -150,6 +160,12 @@ def mark(new_pdf: Path, report: DiffReport, target: Path) -> Path:
             bottom = max(c["bottom"] for c in line.chars)
             rects.append(f"{line.x0 - 1:.2f} {height - bottom - 1:.2f} "
                          f"{line.x1 - line.x0 + 2:.2f} {bottom - top + 2:.2f} re f")
+        rules = []
+        for line, below in cuts:  # in the space between the lines, a third of it from this one
+            top = min(c["top"] for c in line.chars)
+            bottom = max(c["bottom"] for c in line.chars)
+            y = height - (bottom + CUT_GAP_PT if below else top - CUT_GAP_PT)
+            rules.append(f"{line.x0:.2f} {y:.2f} m {line.x1:.2f} {y:.2f} l")
         overlay = PageObject.create_blank_page(width=width, height=height)
         # Multiply keeps the text readable under the highlight.
         overlay[NameObject("/Resources")] = DictionaryObject({
@@ -160,7 +176,10 @@ def mark(new_pdf: Path, report: DiffReport, target: Path) -> Path:
                     NameObject("/ca"): FloatObject(0.6),
                 })})})
         stream = DecodedStreamObject()
-        stream.set_data(("/DeskMark gs 1 0.85 0 rg " + " ".join(rects)).encode())
+        drawn = f"/DeskMark gs 1 0.85 0 rg {' '.join(rects)}"
+        if rules:
+            drawn += f" 1 0 0 RG 1.5 w {' '.join(rules)} S"
+        stream.set_data(drawn.encode())
         overlay.replace_contents(stream)
         page.merge_page(overlay)  # encloses the page's own content in q … Q first
     with atomic_output(target) as tmp:

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from publisher.check import PrintedLine
 from publisher.cli import main
-from publisher.desk.diff import diff
+from publisher.desk.diff import DiffReport, PageChange, diff, mark
 from tests.conftest import SAMPLE
 from tests.desk.conftest import REPLACEMENT, SENTENCE
 
@@ -49,6 +49,24 @@ def test_diff_names_only_the_edited_page(sample_pdf, edited_pdf, sample_laid_out
         image = Image.open(tmp_path / f"p{page}.png").convert("RGB")
         yellow = sum(1 for r, g, b in image.get_flattened_data() if r > 200 and g > 170 and b < 120)
         assert (yellow > 50) == expect
+
+
+def test_a_marked_copy_rules_where_text_was_taken_out(sample_pdf, sample_laid_out, tmp_path):
+    """Text cut had no line in the new proof to highlight: the marked copy showed nothing."""
+    line = next(ln for ln in sample_laid_out.reading_order
+                if ln.page == 20 and sample_laid_out.in_text_block(ln) and ln.x1 - ln.x0 > 100)
+    label = sample_laid_out.labels[line.page - 1]
+    report = DiffReport([PageChange(label, True, [("删去的一行", "")], cuts=[(line, True)])],
+                        [], [])
+    marked = mark(sample_pdf, report, tmp_path / "marked.pdf")
+    for pdf, expect in ((sample_pdf, False), (marked, True)):
+        subprocess.run(["pdftoppm", "-r", "72", "-png", "-f", "20", "-l", "20", "-singlefile",
+                        str(pdf), str(tmp_path / "page")], check=True)
+        image = Image.open(tmp_path / "page.png").convert("RGB")
+        bottom = max(c["bottom"] for c in line.chars)
+        band = image.crop((round(line.x0), round(bottom), round(line.x1), round(bottom) + 6))
+        red = sum(1 for r, g, b in band.get_flattened_data() if r > 200 and g < 90 and b < 90)
+        assert (red > line.x1 - line.x0 - 10) == expect
 
 
 def test_a_marked_proof_goes_only_into_a_folder_that_is_there(sample_pdf, tmp_path, capsys):
@@ -105,6 +123,8 @@ def test_text_cut_at_a_page_foot_is_an_edit_of_that_page():
     report = diff(old, new)
     assert [(p.label, p.edited) for p in report.pages] == [("1", True)]
     assert report.pages[0].format().splitlines()[1:] == ["  微书摘 → ∅", "  戊己庚辛 → ∅"]
+    # The marked copy rules the gap below the line the cut text followed.
+    assert [(line.text, below) for line, below in report.pages[0].cuts] == [("甲乙丙丁", True)]
     # Characters cut from the end of a line that stays on page 1.
     new = Proof([["甲乙丙丁", "微书摘", "戊己"], ["壬癸子丑"]])
     assert [(p.label, p.edited) for p in diff(old, new).pages] == [("1", True)]
