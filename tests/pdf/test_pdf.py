@@ -731,12 +731,13 @@ def test_pictures_read_only_files_of_the_issue(tmp_path, web_server):
     assert asked == []
 
 
-def test_weasyprints_message_of_a_refused_fetch_is_hidden_only_in_its_own_layout():
-    """The build stops on a refused fetch with its line; a later layout in the same process
-    (`watch`) that fails to load the same file is told so by WeasyPrint."""
+def test_weasyprints_message_of_a_failed_load_gives_way_to_the_builds_own_line():
+    """The build stops on a refused fetch with its line, so WeasyPrint's message is not shown
+    too; a file WeasyPrint fails to load in a later layout of the same process (`watch`) is
+    not taken for that one: the build stops on it with WeasyPrint's reason."""
     import logging
 
-    from publisher.pdf import _FailedFetches, fetcher
+    from publisher.pdf import _FailedFetches, _unloaded, fetcher
 
     url = "file:///etc/hostname"
     record = logging.LogRecord("weasyprint", logging.ERROR, "", 0,
@@ -744,8 +745,10 @@ def test_weasyprints_message_of_a_refused_fetch_is_hidden_only_in_its_own_layout
     with pytest.raises(ValueError):
         fetcher(()).fetch(url)
     assert not _FailedFetches().filter(record)
+    assert _unloaded == {}
     fetcher(())
-    assert _FailedFetches().filter(record)
+    assert not _FailedFetches().filter(record)
+    assert _unloaded == {url: "WeasyPrint could not read it (refused)"}
 
 
 def ruled_column_tops(pdf, trim) -> list[int]:
