@@ -231,8 +231,10 @@ def mark_for_press(writer: PdfWriter, bleed: float) -> None:
             streams[box] = (_stream(writer, f"q {_numbers(*box[:2], width, height)} re W n\n"),
                             _stream(writer, "Q\n" + _crop_marks(trim, bleed)))
         clip, marks = streams[box]
-        contents = page.get("/Contents")
-        drawn = list(contents) if isinstance(contents, ArrayObject) else [contents]
+        contents = page.get("/Contents")  # a stream, or an array of them, maybe by reference
+        streams_of_page = contents.get_object() if contents is not None else ArrayObject()
+        drawn = (list(streams_of_page) if isinstance(streams_of_page, ArrayObject)
+                 else [contents])
         page[NameObject("/Contents")] = ArrayObject([clip, *drawn, marks])
         resources = page["/Resources"].get_object()
         spaces = resources.setdefault(NameObject("/ColorSpace"), DictionaryObject())
