@@ -767,3 +767,32 @@ def test_no_brief_opens_a_column_under_a_rule(plumber, sample_issue, a4_sample):
     assert ruled_column_tops(plumber, sample_issue.trim) == []
     issue, _, pdf = a4_sample
     assert ruled_column_tops(pdf, issue.trim) == []
+
+
+def test_press_marks_keep_what_any_page_draws(tmp_path):
+    """A page's /Contents: one stream, an array of them by reference, or none (a blank page):
+    each page draws what it drew, clipped to its bleed, then the marks."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
+
+    from publisher.pdf.pages import mark_for_press
+
+    writer = PdfWriter()
+    drawn = []
+    for _ in range(3):
+        page = writer.add_blank_page(200, 300)
+        page.trimbox = RectangleObject((20, 20, 180, 280))
+        stream = DecodedStreamObject()
+        stream.set_data(b"0 0 0 1 k 0 0 200 300 re f")
+        drawn.append(writer._add_object(stream))
+    writer.pages[0][NameObject("/Contents")] = drawn[0]
+    writer.pages[1][NameObject("/Contents")] = writer._add_object(ArrayObject(drawn[1:]))
+    mark_for_press(writer, 3 * MM)
+    writer.write(tmp_path / "marked.pdf")
+    pages = PdfReader(tmp_path / "marked.pdf").pages
+    for page, expected in zip(pages, ([b"0 0 200 300 re f"], [b"0 0 200 300 re f"] * 2, []),
+                              strict=True):
+        parts = [part.get_object().get_data() for part in page["/Contents"]]
+        assert parts[0].startswith(b"q ") and b"re W n" in parts[0]
+        assert [p.split(b"k ")[-1] for p in parts[1:-1]] == expected
+        assert parts[-1].startswith(b"Q\n") and b"/Registration CS" in parts[-1]
