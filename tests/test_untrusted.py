@@ -316,6 +316,15 @@ def test_an_epub_layout_that_prints_a_page_marker_twice_is_one_line(workdir, cap
     assert "holds the marker of printed page" in line and "2 time(s), not once" in line
 
 
+def test_an_epub_layout_that_prints_no_page_marker_is_named(workdir, capsys):
+    """An issue's own chapter template that prints no markers was blamed on the project's."""
+    layout = overridden(workdir, "epub-no-marks", "epub/chapter.xhtml.j2", 9, "",
+                        replacing=True)
+    (line,) = refused(capsys, "build", "epub-no-marks", "--epub")
+    assert line.startswith(f"{layout.relative_to(workdir)}: layout template: ")
+    assert "holds the marker of printed page" in line and "0 time(s), not once" in line
+
+
 def test_an_epub_layout_may_name_a_namespace_hold_data_and_use_the_books_files(workdir,
                                                                               capsys):
     """A namespace's URL is never fetched, a `data:` URL holds what it shows, and the cover is

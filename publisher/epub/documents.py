@@ -137,7 +137,7 @@ def _document(uid: str, file_name: str, title: str, pages: list[PageBreak],
         problem = re.sub(r", line \d+, column \d+$", "", exc.msg)
         raise BuildError(f"layout template: the XHTML it makes is not well-formed ({problem}): "
                          "close every element, and write & as &amp;", *where) from None
-    _require_markers(env, root, pages, file_name)
+    _require_markers(env, root, pages, file_name, template)
     return Document(uid, file_name, title, xhtml, root, tuple(pages))
 
 
@@ -156,19 +156,24 @@ def _made_at(env: jinja2.Environment, xhtml: bytes,
 
 
 def _require_markers(env: jinja2.Environment, root, pages: list[PageBreak],
-                     file_name: str) -> None:
+                     file_name: str, template: str) -> None:
     """Each printed page's marker once in its document: the page list points at it. An issue's
     own template written for another version of the tool may print one twice, or not at all;
-    the first template that prints markers, the issue's own before the project's, is named."""
+    the first template that prints markers, the issue's own before the project's, is named,
+    or the issue's own `template` of the document, which printed none."""
     from collections import Counter
 
     ids = Counter(root.xpath("//@id"))
     for page in pages:
         if ids[page.id] != 1:
+            where = templates.written_at(env.loader.searchpath, "marker(page)")
+            document_template = Path(env.get_template(template).filename)
+            if not ids[page.id] and any(document_template.is_relative_to(folder) for folder
+                                        in templates.own_folders(env.loader.searchpath)):
+                where = (document_template, None)
             raise BuildError(f"layout template: {file_name} holds the marker of printed page "
                              f"{page.folio} {ids[page.id]} time(s), not once: print each "
-                             "`marker(page)` the templates are given once",
-                             *templates.written_at(env.loader.searchpath, "marker(page)"))
+                             "`marker(page)` the templates are given once", *where)
 
 
 def refuse_outside(env: jinja2.Environment, reference: str | None) -> None:
