@@ -141,19 +141,18 @@ def pdf_for(issue: Issue, out_dir: Path) -> Path:
     """The issue's PDF in `out_dir`, built first when missing, older than any source, or made
     from other articles: a deleted article, or a corrected one unpacked with its old time,
     leaves every file older than the PDF."""
-    from publisher.build import build, texts_digest
+    from publisher.build import an_output, build, texts_digest
     from publisher.desk.layout import recorded_texts
     from publisher.templates import hidden
 
     pdf = out_dir / f"{output_stem(issue)}.pdf"
-    # Output kept inside the issue folder (-o 2015-10/out) is no source: the fee sheet, proofs
-    # and offprints written after the PDF would have it rebuilt every time. Nor is a hidden
-    # file, which no build reads: an editor's swap file (.010-juanshouyu.md.swp), .DS_Store.
-    outputs = out_dir.resolve()
-    kept_inside = outputs != issue.root.resolve()
+    # Sources as the build takes them: output kept inside the issue folder (-o 2015-10/out)
+    # is none, so the fee sheet, proofs and offprints written after the PDF do not have it
+    # rebuilt every time; nor is a hidden file, which no build reads (an editor's swap file).
+    root, outputs = issue.root.resolve(), out_dir.resolve()
     newest = max(p.stat().st_mtime for p in issue.root.rglob("*")
                  if p.is_file() and not hidden(p, issue.root)
-                 and not (kept_inside and outputs in p.resolve().parents))
+                 and not an_output(p.resolve(), root, outputs))
     if (not pdf.is_file() or pdf.stat().st_mtime < newest
             or recorded_texts(pdf) != texts_digest(issue)):
         logger.info("building %s: it is missing, older than the sources or of other articles", pdf)
