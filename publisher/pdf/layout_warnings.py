@@ -175,15 +175,26 @@ def _holes(gaps, items, names, line: float) -> Iterator[LayoutProblem]:
 
 
 def _empty_feet(fills, on_page, names, line: float) -> Iterator[LayoutProblem]:
+    from publisher.pdf.html import opens_page
+
     for fill in fills:
-        going_on = on_page.get(fill.page, set()) & on_page.get(fill.page + 1, set())
+        here, overleaf = on_page.get(fill.page, set()), on_page.get(fill.page + 1, set())
         empty = fill.block_bottom - fill.content_bottom
-        if going_on and names[fill.page].isdigit() and empty > EMPTY_LINES * line:
-            item = min(going_on, key=lambda a: a.order)
-            yield LayoutProblem(item, names[fill.page],
+        if not names[fill.page].isdigit() or empty <= EMPTY_LINES * line:
+            continue
+        if going_on := here & overleaf:
+            yield LayoutProblem(min(going_on, key=lambda a: a.order), names[fill.page],
                                 f"{empty / MM:.0f} mm at the foot of the page stay empty while "
                                 "this item goes on overleaf: what follows (a picture, a box) "
                                 "did not fit; make it smaller")
+        # An item that does not open a page begins overleaf only where its title block and
+        # first lines, kept together, did not fit in what was left.
+        elif pushed := [item for item in overleaf - here if not opens_page(item)]:
+            yield LayoutProblem(min(pushed, key=lambda a: a.order), names[fill.page],
+                                f"{empty / MM:.0f} mm at the foot of the page stay empty: what "
+                                "begins this item (its title with its first lines, a box) did "
+                                "not fit there and begins overleaf; cut lines on this page so "
+                                "that it fits, or add enough to fill it")
 
 
 def _uneven_space(spacings, items, names, line: float) -> Iterator[LayoutProblem]:
