@@ -37,3 +37,21 @@ def test_fonts_read_in_place_write_the_same_bytes():
     assert _embedded_font_files(in_place) >= 1
     with pdfplumber.open(BytesIO(in_place)) as pdf:
         assert "推动基层组织建设全面进步。" in pdf.pages[0].extract_text()
+
+
+def test_a_font_harfbuzz_cannot_subset_is_written_whole(monkeypatch):
+    """HarfBuzz fails to subset some fonts (a large TrueType font listed in fonts.yaml, for one
+    section's glyphs); WeasyPrint then embeds the whole file. Read in place, that file is a
+    buffer, which was written as its name: the page could not be drawn."""
+    from weasyprint.pdf.fonts import Font
+
+    monkeypatch.setattr(Font, "_harfbuzz_subset", lambda font, to_unicode, hinting: None)
+    html = "<p style='font-family: \"DejaVu Sans\"'>Party building in the community.</p>"
+    copied = weasyprint.HTML(string=html).write_pdf()
+    restore = fontfile.install()
+    try:
+        in_place = weasyprint.HTML(string=html).write_pdf()
+    finally:
+        restore()
+    assert in_place == copied
+    assert _embedded_font_files(in_place) == 1
