@@ -138,13 +138,16 @@ def _output_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--pdf", action="store_true", help="build the PDF")
     command.add_argument("--epub", action="store_true", help="build the EPUB")
     command.add_argument("--press", action="store_true",
-                         help="PDF for the printer: bleed, crop marks, PDF/X, pages in fours")
+                         help="the printer's PDF (2015-10-press.pdf) in place of the print "
+                         "one: bleed, crop marks, PDF/X, pages in fours")
 
 
 def _wanted(args: argparse.Namespace) -> dict[str, bool]:
-    """Which outputs to build: with neither --pdf nor --epub, both."""
+    """Which outputs to build: with neither --pdf nor --epub, both; --press asks for the PDF
+    (the printer's), with --epub too."""
     both = not (args.pdf or args.epub)
-    return {"pdf": args.pdf or both, "epub": args.epub or both, "press": args.press}
+    return {"pdf": args.pdf or args.press or both, "epub": args.epub or both,
+            "press": args.press}
 
 
 def parser() -> argparse.ArgumentParser:

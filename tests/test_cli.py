@@ -51,3 +51,19 @@ def test_the_command_ends_with_its_output_whole_and_its_exit_status(tmp_path):
     *findings, summary = result.stdout.splitlines()
     assert summary == f"{len(findings)} finding(s)"
     assert findings and all(line.startswith(str(SAMPLE)) for line in findings)
+
+
+@pytest.mark.parametrize(("options", "wanted"), [
+    ([], {"pdf": True, "epub": True, "press": False}),
+    (["--pdf"], {"pdf": True, "epub": False, "press": False}),
+    (["--epub"], {"pdf": False, "epub": True, "press": False}),
+    (["--press"], {"pdf": True, "epub": True, "press": True}),
+    (["--pdf", "--press"], {"pdf": True, "epub": False, "press": True}),
+    # --press asks for the printer's PDF: with --epub it was dropped without a word.
+    (["--epub", "--press"], {"pdf": True, "epub": True, "press": True}),
+])
+@pytest.mark.parametrize("command", ["build", "watch"])
+def test_press_asks_for_the_printers_pdf(command, options, wanted):
+    from publisher.cli import _wanted, parser
+
+    assert _wanted(parser().parse_args([command, "issue", *options])) == wanted
