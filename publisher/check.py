@@ -215,9 +215,9 @@ def read_printed_lines(pdf_path: Path) -> list[PrintedLine]:
     """Every line of text in the PDF, body lines marked, in page order, top to bottom.
 
     A row is cut at a gap wider than 1.5em where one piece starts at a left edge (or its indent)
-    or the other ends at a right edge, edges being where at least three such pieces start or end
-    (not counting pieces that open or end with a mark, which may stand half an em outside);
-    a line stretched at a wide space thus stays whole.
+    or the other ends at a right edge, edges being where at least three such pieces of its size
+    of type start or end (not counting pieces that open or end with a mark, which may stand half
+    an em outside); a line stretched at a wide space thus stays whole.
     """
     import pdfplumber
 
@@ -226,39 +226,60 @@ def read_printed_lines(pdf_path: Path) -> list[PrintedLine]:
             (number, page.height, [c for c in page.chars if c["upright"] and c["text"].strip()])
             for number, page in enumerate(pdf.pages, 1)
         ]
-    sizes = Counter(round(c["size"], 1) for _, _, chars in pages for c in chars)
+    sizes = Counter(_size(c) for _, _, chars in pages for c in chars)
     if not sizes:
         return []
     em = sizes.most_common(1)[0][0]
 
     def is_body(glyphs: list[dict]) -> bool:
-        return sum(round(c["size"], 1) == em for c in glyphs) >= 0.6 * len(glyphs)
+        return sum(_size(c) == em for c in glyphs) >= 0.6 * len(glyphs)
 
     rows = [(number, y, row) for number, height, chars in pages for y, row in _rows(chars, height)]
     pieces = [glyphs for _, _, row in rows for glyphs in _split(row, lambda a, b: _wide(a, b, em))]
+
+    def starts(group: list[list[dict]]) -> list[float]:
+        return [g[0] for g in _clusters([p[0]["x0"] for p in group if p[0]["text"] not in OPENING],
+                                        0.3) if len(g) >= 3]
+
+    def ends(group: list[list[dict]]) -> list[float]:
+        return [g[-1] for g in _clusters([p[-1]["x1"] for p in group
+                                          if p[-1]["text"] not in LINE_END_COMPRESSIBLE], 0.3)
+                if len(g) >= 3]
+
     body = [glyphs for glyphs in pieces if is_body(glyphs)]
-    lefts = [g[0] for g in _clusters([p[0]["x0"] for p in body if p[0]["text"] not in OPENING],
-                                      0.3) if len(g) >= 3]
-    lefts += [x + INDENT_EM * em for x in lefts]
-    rights = [g[-1] for g in _clusters([p[-1]["x1"] for p in body
-                                        if p[-1]["text"] not in LINE_END_COMPRESSIBLE], 0.3)
-              if len(g) >= 3]
+    lefts = {em: starts(body)}
+    lefts[em] += [x + INDENT_EM * em for x in lefts[em]]
+    rights = {em: ends(body)}
+    # Type of another size has its own edges too (the 目录's columns, set smaller than the
+    # body), and the body's (a headline's closing mark hangs past them).
+    for size in {_size(c) for glyphs in pieces for c in (glyphs[0], glyphs[-1])} - {em}:
+        lefts[size] = lefts[em] + starts([p for p in pieces if _size(p[0]) == size])
+        rights[size] = rights[em] + ends([p for p in pieces if _size(p[-1]) == size])
+
+    def left(char: dict) -> bool:
+        return _at(char["x0"], lefts[_size(char)]) or _trimmed(char, lefts[_size(char)])
+
+    def right(char: dict) -> bool:
+        return _at(char["x1"], rights[_size(char)]) or _hangs(char, rights[_size(char)])
 
     def cut(a: dict, b: dict) -> bool:
         """Cut at a wide gap that opens a frame's line or closes one, or that parts two kinds of
         type (on the line grid, a paragraph's short last line and a headline centred across the
         gutter share a baseline): not at a wide space."""
-        return _wide(a, b, em) and (_at(b["x0"], lefts) or _trimmed(b, lefts)
-                                    or _at(a["x1"], rights) or _hangs(a, rights)
-                                    or _type(a) != _type(b))
+        return _wide(a, b, em) and (left(b) or right(a) or _type(a) != _type(b))
 
     return [PrintedLine(number, round(y, 2), tuple(glyphs), is_body(glyphs),
-                        trimmed=_trimmed(glyphs[0], lefts), hangs=_hangs(glyphs[-1], rights))
+                        trimmed=_trimmed(glyphs[0], lefts[_size(glyphs[0])]),
+                        hangs=_hangs(glyphs[-1], rights[_size(glyphs[-1])]))
             for number, y, row in rows for glyphs in _split(row, cut)]
 
 
+def _size(char: dict) -> float:
+    return round(char["size"], 1)
+
+
 def _type(char: dict) -> tuple[str, float]:
-    return _base_font(char["fontname"]), round(char["size"], 1)
+    return _base_font(char["fontname"]), _size(char)
 
 
 def _wide(a: dict, b: dict, em: float) -> bool:

@@ -140,10 +140,14 @@ class LaidOutIssue:
     def geometry(self) -> dict[int, PageGeometry]:
         pages: dict[int, list[PrintedLine]] = {}
         for line in self.lines:
-            if line.body:
+            if self.in_text_block(line):
                 pages.setdefault(line.page, []).append(line)
         out = {}
-        for page, body in pages.items():
+        for page, lines in pages.items():
+            body = [ln for ln in lines if ln.body]
+            # A page set mostly in other type, as the 目录 is, has the columns of its own lines.
+            if 2 * len(body) < len(lines):
+                body = lines
             left, right = min(ln.x0 for ln in body), max(ln.x1 for ln in body)
             middle = (left + right) / 2
             # A column's edge is where several lines end or start (two, for a balanced tail of
@@ -187,8 +191,11 @@ class LaidOutIssue:
         return anchor.page, sum(y < anchor.y for y in spans), geometry.column(anchor.x), anchor.y
 
     def in_text_block(self, line: PrintedLine) -> bool:
+        """Within half an em of the body's first and last baselines: a line set smaller at the
+        top of the block (the 目录's) has its baseline higher; running heads and folios stand
+        lines away."""
         top, bottom = self.text_block
-        return top - 1 <= line.y <= bottom + 1
+        return top - self.em / 2 <= line.y <= bottom + self.em / 2
 
     @cached_property
     def _spans(self) -> dict[int, list[float]]:

@@ -13,7 +13,7 @@ from publisher.check import PrintedLine
 from publisher.cli import main
 from publisher.desk.diff import DiffReport, PageChange, diff, mark
 from tests.conftest import SAMPLE
-from tests.desk.conftest import REPLACEMENT, SENTENCE
+from tests.desk.conftest import NEW_TITLE, REPLACEMENT, RETITLED_FILE, SENTENCE, TITLE
 
 
 def folio_of(pdf, text: str) -> str:
@@ -49,6 +49,43 @@ def test_diff_names_only_the_edited_page(sample_pdf, edited_pdf, sample_laid_out
         image = Image.open(tmp_path / f"p{page}.png").convert("RGB")
         yellow = sum(1 for r, g, b in image.get_flattened_data() if r > 200 and g > 170 and b < 120)
         assert (yellow > 50) == expect
+
+
+def test_a_retitled_article_is_its_line_in_the_toc(sample_issue, sample_pdf, retitled_pdf,
+                                                   capsys):
+    """The 目录's two columns were read as one line each: a changed entry was paired with the
+    entry beside it, in the other column."""
+    (item,) = [a for a in sample_issue.articles if a.path == sample_issue.root / RETITLED_FILE]
+    reader = PdfReader(sample_pdf)
+    toc, folio = (reader.page_labels[reader.get_destination_page_number(
+        reader.named_destinations[name])] for name in ("toc", item.anchor))
+    assert main(["diff", str(sample_pdf), str(retitled_pdf)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("page ")] == [
+        f"page {toc}: edited, 1 line(s) changed", f"page {folio}: edited, 1 line(s) changed"]
+    assert [line for line in out if line.startswith("  ")] == [f"  {TITLE} → {NEW_TITLE}"] * 2
+
+
+def test_the_toc_is_read_column_by_column(sample_pdf, sample_laid_out):
+    """On each page of the 目录, between lines that cross the page's middle, the left column's
+    lines are read before the right column's, and none is read across both."""
+    reader = PdfReader(sample_pdf)
+    first = reader.get_destination_page_number(reader.named_destinations["toc"]) + 1
+    items = min(anchor.page for anchor in sample_laid_out.anchors.values())
+    assert items > first
+    for page in range(first, items):
+        middle = sample_laid_out.widths[page - 1] / 2
+        lines = [line for line in sample_laid_out.reading_order if line.page == page]
+        lines.remove(max(lines, key=lambda line: line.y))  # the folio, at the foot
+        sides = "".join("L" if line.x1 < middle else "R" if line.x0 > middle else "|"
+                        for line in lines)
+        for line in lines:  # a line across the page (the imprint's) has no gutter in it
+            pairs = zip(line.chars, line.chars[1:], strict=False)
+            assert not any(b["x0"] - a["x1"] > a["size"] for a, b in pairs
+                           if a["x1"] <= middle <= b["x0"]), line.text
+        bands = sides.split("|")
+        assert all(re.fullmatch("L*R*", band) for band in bands), (page, sides)
+        assert max(bands, key=len).count("R") > 10  # the 目录's right column
 
 
 def test_a_marked_copy_rules_where_text_was_taken_out(sample_pdf, sample_laid_out, tmp_path):
