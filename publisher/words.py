@@ -76,6 +76,17 @@ def tagger():
     return posseg
 
 
+def in_dictionary(word: str) -> bool:
+    """Whether `word` is a word of jieba's dictionary (which lists the beginnings of its words
+    too, at a frequency of 0)."""
+    return bool(jieba().dt.FREQ.get(word))
+
+
+def dictionary_tag(word: str) -> str | None:
+    """`word`'s part of speech in jieba's dictionary, whatever the words around it."""
+    return tagger().dt.word_tag_tab.get(word)
+
+
 def word_ends(text: str) -> list[int]:
     """Offsets in `text` where a word ends (its end included)."""
     ends, at = [], 0

@@ -43,8 +43,6 @@ CLAUSE_MARKS = "，。、；：？！"
 EMPHATIC = set("？！")
 CLOSING_QUOTES = "”’」』）》"
 SENTENCE_END = "。？！"
-# Characters whose doubling is a slip whatever the words around: 的的, 是是, 在在 …
-FUNCTION_CHARS = set("的地得了是在和与及对把被将从为")
 
 
 @dataclass(frozen=True)
@@ -466,26 +464,42 @@ def _reduplicates(word: str, tag: str) -> bool:
 TYPED_THRICE = re.compile(f"([{HAN}]{{2,4}})\\1{{2,}}")
 
 
+# A character that never says itself twice: a preposition, conjunction, particle, pronoun or
+# adverb (those that do, 常常 刚刚, are words of the dictionary), and the copula and modal verbs,
+# which jieba tags as any verb.
+NOT_TWICE_TAGS = ("p", "c", "u", "r", "d")
+NOT_TWICE_VERBS = set("是要会能可应")
+
+
+def _said_once(char: str) -> bool:
+    tag = words.dictionary_tag(char) or ""
+    return tag.startswith(NOT_TWICE_TAGS) or char in NOT_TWICE_VERBS
+
+
 def rule_doubled(text: Text, context: LintContext) -> Iterator[Finding | None]:
+    s = text.text
     # 哈哈 said three times is a sound too
-    thrice = [m for m in TYPED_THRICE.finditer(text.text) if len(set(m[1])) > 1]
+    thrice = [m for m in TYPED_THRICE.finditer(s) if len(set(m[1])) > 1]
     for match in thrice:
         unit = match[1]
         yield finding(text, match.start(), match.end(), "doubled",
                       f"{unit} typed {len(match[0]) // len(unit)} times", unit)
-    words = context.words(text.text)
-    for (start, word, tag), (_, next_word, _) in zip(words, words[1:], strict=False):
-        if not any(map(is_han, word)) or any(m.start() <= start < m.end() for m in thrice):
-            continue
-        if word == next_word and (
-            len(word) == 1 and word in FUNCTION_CHARS
-            or len(word) >= 2 and not _reduplicates(word, tag)
-        ):
+    cut = context.words(s)
+    for (start, word, tag), (_, next_word, _) in zip(cut, cut[1:], strict=False):
+        if (len(word) >= 2 and word == next_word and any(map(is_han, word))
+                and not any(m.start() <= start < m.end() for m in thrice)
+                and not _reduplicates(word, tag)):
             yield finding(text, start, start + 2 * len(word), "doubled",
                           f"{word} typed twice", word)
-    for start, word, _ in words:
-        if len(word) == 2 and word[0] == word[1] and word[0] in FUNCTION_CHARS:
-            yield finding(text, start, start + 2, "doubled", f"{word[0]} typed twice", word[0])
+    # One character twice between two of jieba's word boundaries, as two words (在在) or one it
+    # made up (要要); not a pair that is a word of the dictionary (了了) or stands in one
+    # (人人有责), nor one that crosses a boundary (学习习惯, 要要求).
+    bounds = {at for at, word, _ in cut} | {at + len(word) for at, word, _ in cut}
+    for start in sorted(bounds & {end - 2 for end in bounds}):
+        pair = s[start:start + 2]
+        if (pair[0] == pair[1] and is_han(pair[0]) and not words.in_dictionary(pair)
+                and _said_once(pair[0])):
+            yield finding(text, start, start + 2, "doubled", f"{pair[0]} typed twice", pair[0])
 
 
 # (previous tags, mark, next tags, what follows, right mark, confidence): 的 joins a modifier to

@@ -70,9 +70,15 @@ CASES = {
     "doubled": (
         [("把党员教育工作纳入纳入责任制。", "纳入纳入"), ("这是是一个问题。", "是是"),
          ("的的问题", "的的"), ("我们要研究研究研究。", "研究研究研究"),
-         ("纳入纳入纳入规划。", "纳入纳入纳入")],
+         ("纳入纳入纳入规划。", "纳入纳入纳入"), ("我们要要坚持。", "要要"),
+         ("我们在在会上说。", "在在"), ("大家都都要参加。", "都都")],
         ["我们要研究研究这个问题。", "常常清清楚楚地一个一个说。", "月月清。",
-         "一项一项明确责任。", "他哈哈哈地笑了。", "“哈哈哈哈哈哈！”他笑了。"],
+         "一项一项明确责任。", "他哈哈哈地笑了。", "“哈哈哈哈哈哈！”他笑了。",
+         # a word of the dictionary, or in one; a pair that crosses a word boundary
+         "他心中了了。", "谢谢大家。", "看看吧。", "人人有责。", "不了了之。",
+         "我们要要求自己。", "养成学习习惯。",
+         # a verb, a numeral or a name says a character twice
+         "你说说。", "年年有余。", "王丹丹发言。"],
     ),
     "de": (
         [("他跑的很快。", "的"), ("他认真的学习了文件。", "的")],
@@ -203,6 +209,10 @@ def test_rules_off_per_issue_and_per_line(tmp_path):
     assert found.line == 9
     make_issue(tmp_path / "front", "正文。", front="byline: 孙 瑛  # lint: disable space\n")
     assert lint(tmp_path / "front").findings == []
+    make_issue(tmp_path / "doubled", "[//]: # (lint: disable doubled)\n我们要要坚持。\n\n"
+                                     "我们要要坚持。")
+    (found,) = lint(tmp_path / "doubled").findings
+    assert (found.line, found.rule) == (9, "doubled")
 
 
 def test_unknown_rule_is_a_source_error(tmp_path, capsys):
