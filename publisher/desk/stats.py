@@ -46,11 +46,14 @@ class ItemStats:
 
 
 def printed_text(article: Article) -> list[str]:
-    """Every piece of text the item prints, from its sources."""
-    texts = [article.kicker or "", *article.title, article.subtitle or ""]
+    """Every piece of text the item prints, from its sources, with the marks it prints with
+    (a subtitle's ——, a dateline's （）, as an end note's （：）); not the layout's labels and
+    ornaments (【编者按】, a byline's ●)."""
+    subtitle = f"——{article.subtitle}" if article.subtitle else ""
+    texts = [article.kicker or "", *article.title, subtitle]
     for person in article.byline:
         texts += [person.position or "", person.name or person.organisation or ""]
-    texts += [article.dateline or "", article.editor_note or ""]
+    texts += [f"（{article.dateline}）" if article.dateline else "", article.editor_note or ""]
     texts += plain_paragraphs(article.body)
     if article.end_note:
         texts.append(article.end_note.printed)

@@ -6,11 +6,12 @@ import csv
 import json
 import re
 import shutil
+from collections import Counter
 
 import yaml
 
 from publisher.cli import main
-from publisher.desk.stats import ItemStats, fee_sheet, item_stats
+from publisher.desk.stats import ItemStats, fee_sheet, item_stats, printed_text
 from publisher.source.model import Kind
 from tests.conftest import ROOTS, SAMPLE
 
@@ -53,6 +54,20 @@ def test_text_counts_match_the_raw_files(sample_issue, sample_laid_out):
         assert item.han == len(HAN.findall(body + printed_fields(front))), article.path.name
         assert item.paragraphs == paragraph_count(body), article.path.name
         assert item.han <= item.chars and item.words < item.chars
+
+
+# Brackets and dashes, whole or half width; not 【】: the layout's 【编者按】 label prints them too.
+MARKS = "（）()《》〈〉〔〕“”‘’［］[]—"
+
+
+def test_the_marks_counted_are_the_marks_printed(sample_issue, sample_laid_out):
+    """A dateline's （） and a subtitle's —— were printed but not counted, an end note's （）
+    were: each item's brackets and dashes, counted from its sources, are those on its lines."""
+    for article in sample_issue.articles:
+        counted = Counter(c for c in "".join(printed_text(article)) if c in MARKS)
+        printed = Counter(c for line in sample_laid_out.item_lines[article.anchor]
+                          for c in line.text if c in MARKS)
+        assert counted == printed, article.path.name
 
 
 def han(text: str) -> str:
