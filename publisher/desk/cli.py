@@ -155,7 +155,8 @@ def add_commands(commands) -> None:
     compare.set_defaults(run=_diff)
 
     cut = commands.add_parser(
-        "offprints", help="单篇抽印: one PDF per article and editorial, cut from the issue PDF",
+        "offprints",
+        help="单篇抽印: one PDF per article, speech and editorial, cut from the issue PDF",
         description="Cut one PDF per item with pages of its own (articles, speeches, "
         "editorials) from the issue PDF into OUT/offprints/NNN-slug.pdf, with the item's "
         "title, author and keywords, the printed folios as page labels, and its bookmarks.")
