@@ -8,16 +8,27 @@ issue's folder, as in Sphinx.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
+import re
+import string
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextvars import ContextVar
 from pathlib import Path, PurePath
 from types import FunctionType
 
 import jinja2
 import jinja2.bccache
+import jinja2.compiler
+import jinja2.environment
+import jinja2.nodes
+import jinja2.runtime
 import jinja2.sandbox
+from jinja2.sandbox import SecurityError
+from jinja2.utils import generate_lorem_ipsum
 
 from publisher import cache
 from publisher.errors import BuildError, SourceError, read_utf8
@@ -31,6 +42,11 @@ PATH_PARTS = frozenset({"name", "stem", "suffix"})
 # number. `"x" * 10**10` would take the machine's memory, `9 ** 9 ** 9` minutes of its time.
 MAX_REPEATED = 2**20
 MAX_POWER_BITS = 2**16
+# A render's budget. The sample's largest render is 19,616 characters (its furniture) and its
+# slowest 0.09 s of CPU: a layout that goes on for a thousand times that, or a hundred, would take
+# the machine's memory or time rather than set an issue.
+MAX_RENDERED = 2**24  # characters of a render, and of any text or value it puts together
+MAX_RENDER_SECONDS = 10.0  # of the rendering thread's CPU time
 
 
 def shipped(name: str) -> Path:
@@ -118,20 +134,116 @@ def _stamp(file: Path) -> int | None:
         return None
 
 
+class TooLarge(SecurityError):
+    """A layout that would make a value, or a text, past its render's budget."""
+
+    def __init__(self, what: str):
+        super().__init__(f"`{what}` would make a value too large for a layout to hold")
+
+
+# The render in progress in this thread: when its CPU time runs out.
+_deadline: ContextVar[float | None] = ContextVar("layout_deadline", default=None)
+
+
+class LayoutTemplate(jinja2.Template):
+    """A template whose render, with all it includes, has MAX_RENDER_SECONDS."""
+
+    def render(self, *args: object, **kwargs: object) -> str:
+        if _deadline.get() is not None:
+            return super().render(*args, **kwargs)
+        token = _deadline.set(time.thread_time() + MAX_RENDER_SECONDS)
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            _deadline.reset(token)
+
+    def make_module(self, vars: dict | None = None, shared: bool = False,
+                    locals: dict | None = None) -> jinja2.environment.TemplateModule:
+        """An `{% import %}`ed template, its text put together as a render's is."""
+        context = self.new_context(vars, shared, locals)
+        text = self.environment.concat(self.root_render_func(context))
+        return jinja2.environment.TemplateModule(self, context, [text])
+
+
+class LayoutCode(jinja2.compiler.CodeGenerator):
+    """Jinja's code, but every loop's iteration is a step of the render and every `~` weighs
+    what it joins first: `{% for %}` over `range(100000)` inside another, or a string doubled
+    by `~` in a loop, would run for hours or fill the memory."""
+
+    def visit_For(self, node: jinja2.nodes.For, frame: jinja2.compiler.Frame) -> None:
+        # Each iteration first calls `environment.step` (through the sandbox's `call`).
+        nodes = jinja2.nodes
+        step = nodes.Call(nodes.EnvironmentAttribute("step"), [], [], None, None,
+                          lineno=node.lineno)
+        node.body.insert(0, nodes.ExprStmt(step, lineno=node.lineno))
+        super().visit_For(node, frame)
+
+    def visit_Concat(self, node: jinja2.nodes.Concat, frame: jinja2.compiler.Frame) -> None:
+        self.write("environment.joined(context, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """Jinja's sandbox (no `_` attributes, no changing lists or dicts), and no file operations:
     of a path (`article.path`, `issue.root`) a template may only ask the name, and of a record
-    of the sources (an item, the issue) only its fields and properties; and no `*` or `**`
-    that makes a value past MAX_REPEATED or MAX_POWER_BITS."""
+    of the sources (an item, the issue) only its fields and properties; and a budget: no `*`,
+    width or count that makes a value past MAX_REPEATED, no `**` past MAX_POWER_BITS, no text
+    or value put together past MAX_RENDERED, and no render past MAX_RENDER_SECONDS."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    code_generator_class = LayoutCode
+    template_class = LayoutTemplate
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def step(self) -> None:
+        """A loop's iteration, a call or a template loaded: stop a render out of time."""
+        deadline = _deadline.get()
+        if deadline is not None and time.thread_time() > deadline:
+            raise SecurityError(f"the layout ran for over {MAX_RENDER_SECONDS:g} s of CPU time: "
+                                "a loop or a recursion longer than any issue needs")
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object,
                    right: object) -> object:
         if _too_large(operator, left, right):
-            raise jinja2.sandbox.SecurityError(
-                f"`{operator}` would make a value too large for a layout to hold")
+            raise TooLarge(operator)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: jinja2.runtime.Context, __obj: object, *args: object,
+             **kwargs: object) -> object:
+        __self.step()
+        if _call_too_large(__obj, args, kwargs):
+            name = "lipsum" if __obj is generate_lorem_ipsum else f".{__obj.__name__}"
+            raise TooLarge(f"{name}()")
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def get_template(self, *args: object, **kwargs: object) -> jinja2.Template:
+        self.step()  # an include, import or extends: a template that includes itself recurses
+        return super().get_template(*args, **kwargs)
+
+    def joined(self, context: jinja2.runtime.Context, parts: tuple) -> str:
+        """`~`: the parts as one text, if it fits."""
+        if _printed(parts) > MAX_RENDERED:
+            raise TooLarge("~")
+        join = jinja2.runtime.markup_join if context.eval_ctx.autoescape else \
+            jinja2.runtime.str_join
+        return join(parts)
+
+    def concat(self, pieces) -> str:
+        """A render's text, a `{% set %}` block's, a macro's or a block's, piece by piece as the
+        template makes it: stopped where it runs past MAX_RENDERED."""
+        kept, size = [], 0
+        for piece in pieces:
+            size += len(piece)
+            if size > MAX_RENDERED:
+                error = SecurityError(f"the layout's text runs past {MAX_RENDERED:,} characters: "
+                                      "more than any issue needs")
+                if isinstance(pieces, Generator):
+                    pieces.throw(error)  # raised in the template, at the line that wrote it
+                raise error
+            kept.append(piece)
+        return "".join(kept)
 
     def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         if isinstance(obj, PurePath) and attr not in PATH_PARTS:
@@ -141,13 +253,160 @@ class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
 
+def _printed(value: object, seen: dict[int, int] | None = None) -> int:
+    """About how many characters `value` prints as (a list holding one string a million times
+    prints it a million times), counted only up to just past MAX_RENDERED."""
+    if isinstance(value, str | bytes):
+        return len(value)
+    if not isinstance(value, list | tuple | set | frozenset | dict):
+        return 1
+    seen = {} if seen is None else seen
+    if id(value) not in seen:
+        total = len(value)
+        for item in (value.items() if isinstance(value, dict) else value):
+            total += _printed(item, seen)
+            if total > MAX_RENDERED:
+                break
+        seen[id(value)] = total
+    return seen[id(value)]
+
+
 def _too_large(operator: str, left: object, right: object) -> bool:
     if operator == "*":
+        if isinstance(left, int) and isinstance(right, int):
+            return left.bit_length() + right.bit_length() > MAX_POWER_BITS
         return any(isinstance(items, str | list | tuple) and isinstance(times, int)
-                   and len(items) * times > MAX_REPEATED
+                   and _printed(items) * times > MAX_REPEATED
                    for items, times in ((left, right), (right, left)))
+    if operator == "+":
+        return (isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple)
+                and _printed(left) + _printed(right) > MAX_RENDERED)
+    if operator == "%":
+        return isinstance(left, str) and _formatted(left, _PERCENT.findall(left), right)
     return (isinstance(left, int) and isinstance(right, int) and abs(left) > 1
             and abs(left).bit_length() * right > MAX_POWER_BITS)
+
+
+# A `%` conversion's width and precision: a number, or `*` for one taken from the values.
+_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d*)(?:\.(?:\*|\d*))?")
+
+
+def _formatted(template: str, fields: list[str], values: object) -> bool:
+    """Whether formatting `values` into `template` (`%`, `format`) may make a text past
+    MAX_RENDERED: each of its `fields` as wide as the widest number it or, where it takes one
+    from them (`%*d`, `{:{w}}`), the values give, and printing all the values."""
+    items = list(values.values()) if isinstance(values, dict) else (
+        list(values) if isinstance(values, list | tuple) else [values])
+    widths = [int(number) for field in fields for number in re.findall(r"\d+", field)]
+    if any("*" in field or "{" in field for field in fields):
+        widths += [abs(item) for item in items if isinstance(item, int)]
+    return len(template) + len(fields) * (max(widths, default=0) + _printed(items)) > \
+        MAX_RENDERED
+
+
+def _format_fields(template: str) -> list[str]:
+    """The format specs of `str.format`'s replacement fields in `template`."""
+    return [spec for _, name, spec, _ in string.Formatter().parse(template) if name is not None]
+
+
+def _call_too_large(function: object, args: tuple, kwargs: dict) -> bool:
+    """Whether a call a layout makes would make a value too large: a string's or a number's
+    method that pads, repeats or joins, or `lipsum`."""
+    if function is generate_lorem_ipsum:
+        return _lipsum_too_large(*args, **kwargs)
+    method = getattr(function, "__wrapped__", function)  # the sandbox's own str.format
+    owner, name = getattr(method, "__self__", None), getattr(method, "__name__", "")
+    if isinstance(owner, int) and name == "to_bytes":
+        return _argument(args, kwargs, 0, "length", 1) > MAX_REPEATED
+    if not isinstance(owner, str | bytes):
+        return False
+    if name in ("center", "ljust", "rjust", "zfill"):
+        return _argument(args, kwargs, 0, "width", 0) > MAX_REPEATED
+    if name == "expandtabs":
+        tabs = owner.count("\t" if isinstance(owner, str) else b"\t")
+        return len(owner) + tabs * _argument(args, kwargs, 0, "tabsize", 8) > MAX_RENDERED
+    if name == "replace" and len(args) >= 2:
+        return _replaced(owner, *args) > MAX_RENDERED
+    if name == "join" and args:
+        return _printed(args[0]) + len(owner) * _printed(args[0]) > MAX_RENDERED
+    if name == "translate" and isinstance(args[0] if args else None, dict):
+        return len(owner) * max((_printed(v) for v in args[0].values()), default=1) > \
+            MAX_RENDERED
+    if name in ("format", "format_map") and isinstance(owner, str):
+        values = args[0] if name == "format_map" and args else [*args, *kwargs.values()]
+        return _formatted(owner, _format_fields(owner), values)
+    return False
+
+
+def _argument(args: tuple, kwargs: dict, index: int, name: str, default: object) -> int:
+    value = args[index] if len(args) > index else kwargs.get(name, default)
+    return value if isinstance(value, int) else 0
+
+
+def _replaced(text: str | bytes, old: object, new: object, count: object = -1) -> int:
+    """About how long `text` is with `old` replaced by `new` (`count` times at most)."""
+    if not isinstance(old, str | bytes) or not isinstance(new, str | bytes):
+        return len(text)
+    found = text.count(old) if old else len(text) + 1
+    if isinstance(count, int) and count >= 0:
+        found = min(found, count)
+    return len(text) + found * len(new)
+
+
+def _lipsum_too_large(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> bool:
+    return any(not isinstance(v, int) for v in (n, max)) or n * max > MAX_REPEATED
+
+
+# Filters that pad, repeat or join: what each would make is weighed before it runs (the
+# arguments are the filter's own, without what Jinja passes first).
+_FILTER_TOO_LARGE: dict[str, Callable[..., bool]] = {
+    "center": lambda value, width=80: isinstance(width, int) and width > MAX_REPEATED,
+    "indent": lambda s, width=4, first=False, blank=False: (
+        isinstance(width, int) and width > MAX_REPEATED) or (
+        _printed(s) + (str(s).count("\n") + 1) * (width if isinstance(width, int)
+                                                  else _printed(width)) > MAX_RENDERED),
+    "wordwrap": lambda s, width=79, break_long_words=True, wrapstring=None,
+    break_on_hyphens=True: _printed(s) * (1 + _printed(wrapstring or "")) > MAX_RENDERED,
+    "format": lambda value, *args, **kwargs: isinstance(value, str) and _formatted(
+        value, _PERCENT.findall(value), kwargs or args),
+    "replace": lambda s, old, new, count=None: _replaced(
+        str(s), old, new, -1 if count is None else count) > MAX_RENDERED,
+    "join": lambda value, d="", attribute=None: _printed(value) * (1 + _printed(d)) >
+    MAX_RENDERED,
+    "sum": lambda iterable, attribute=None, start=0: not isinstance(start, int | float) and (
+        _printed(iterable) + _printed(start) > MAX_RENDERED),
+    "batch": lambda value, linecount, fill_with=None: isinstance(linecount, int) and (
+        linecount > MAX_REPEATED),
+    "slice": lambda value, slices, fill_with=None: isinstance(slices, int) and (
+        slices > MAX_REPEATED),
+}
+# Filters that read a whole iterable: given one that is no list, they get it as one to weigh.
+_FILTER_LISTS = frozenset({"join", "sum"})
+
+
+def _weighed(name: str, filter: Callable) -> Callable:
+    """`filter`, first refusing a value past MAX_RENDERED to work on (every filter prints or
+    reads what it is given) and, for those of _FILTER_TOO_LARGE, what it would make."""
+    skip = 1 if jinja2.utils._PassArg.from_obj(filter) else 0
+    too_large = _FILTER_TOO_LARGE.get(name)
+
+    @functools.wraps(filter)
+    def weighed(*args: object, **kwargs: object) -> object:
+        if name in _FILTER_LISTS and len(args) > skip and not isinstance(args[skip], list | tuple):
+            args = (*args[:skip], list(args[skip]), *args[skip + 1:])
+        if len(args) > skip and _printed(args[skip]) > MAX_RENDERED or (
+                too_large is not None and too_large(*args[skip:], **kwargs)):
+            raise TooLarge(f"|{name}")
+        return filter(*args, **kwargs)
+
+    return weighed
+
+
+def _finalized(value: object) -> object:
+    """What `{{ … }}` prints, if it is not past MAX_RENDERED."""
+    if _printed(value) > MAX_RENDERED:
+        raise TooLarge("{{ }}")
+    return value
 
 
 def _is_record(obj: object) -> bool:
@@ -181,7 +440,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
 def environment(folders: tuple[Path, ...]) -> jinja2.Environment:
     """One sandboxed environment over the folders of `search_path`: an issue's layouts come
     from outside and must not run code or read files. Its filters come from the caller."""
-    return LayoutSandbox(
+    env = LayoutSandbox(
         loader=LayoutLoader(folders),
         bytecode_cache=CompiledTemplates(),
         autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
@@ -189,7 +448,10 @@ def environment(folders: tuple[Path, ...]) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalized,
     )
+    env.filters = {name: _weighed(name, f) for name, f in env.filters.items()}
+    return env
 
 
 def layout_errors(issue_root: Path) -> list[SourceError]:

@@ -104,6 +104,125 @@ def test_a_layout_making_a_value_too_large_is_its_line(workdir, capsys):
         "for a layout to hold"]
 
 
+# One string of a million characters, and a list that holds it eighteen times: printed, or joined,
+# eighteen million characters.
+MILLION = "{% set s = 'y' * 2 ** 20 %}"
+EIGHTEEN = "[" + ", ".join(["s"] * 18) + "]"
+DOUBLED = "{% set s = namespace(v='x') %}{% for i in range(60) %}{% set s.v = JOINED %}{% endfor %}"
+
+
+@pytest.mark.parametrize(("template", "made_by"), [
+    ("{{ 'x' | center(10 ** 8) }}", "|center"),
+    ("{{ ('\\n' * 1000) | indent(10 ** 5) }}", "|indent"),
+    ("{{ '%0100000000d' | format(1) }}", "|format"),
+    ("{{ ('x ' * 2 ** 19) | wordwrap(1, wrapstring='y' * 2 ** 10) }}", "|wordwrap"),
+    ("{{ [1] | batch(10 ** 9, 0) | list }}", "|batch"),
+    (MILLION + "{{ " + EIGHTEEN + " | join }}", "|join"),
+    (MILLION + "{{ " + EIGHTEEN + " | string }}", "|string"),
+    ("{{ '%*d' % (10 ** 9, 1) }}", "%"),
+    ("{{ '{:>{w}}'.format('x', w=10 ** 9) }}", ".format()"),
+    ("{{ 'x'.ljust(10 ** 9) }}", ".ljust()"),
+    ("{{ ('x' * 2 ** 20).replace('', 'y' * 2 ** 10) }}", ".replace()"),
+    ("{{ (1).to_bytes(10 ** 10, 'big') }}", ".to_bytes()"),
+    ("{{ lipsum(10 ** 6) }}", "lipsum()"),
+    (DOUBLED.replace("JOINED", "s.v ~ s.v"), "~"),
+    (DOUBLED.replace("JOINED", "s.v + s.v"), "+"),
+    (MILLION + "{{ " + EIGHTEEN + " }}", "{{ }}"),
+    (MILLION + "{{ [s] * 2 ** 10 }}", "*"),
+    ("{% set n = namespace(v=2 ** 30000) %}{% for i in range(40) %}{% set n.v = n.v * n.v %}"
+     "{% endfor %}", "*"),
+])
+def test_the_sandbox_refuses_a_filter_method_or_join_that_makes_a_value_too_large(template,
+                                                                                  made_by):
+    """Beyond `*` and `**`: a width, a count or a string doubled in a loop took the machine."""
+    from jinja2.sandbox import SecurityError
+
+    from publisher.templates import environment
+
+    with pytest.raises(SecurityError) as caught:
+        environment(()).from_string(template).render()
+    assert str(caught.value) == f"`{made_by}` would make a value too large for a layout to hold"
+
+
+def test_the_budget_leaves_what_layouts_do_as_jinja_does_it():
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from publisher.templates import environment
+
+    template = ("{{ 'x' | center(5) }}|{{ 'a\\nb' | indent(2) }}|{{ '%03d' | format(7) }}|"
+                "{{ '%s·%s' % (10, 3) }}|{{ '{:>3}'.format(1) }}|{{ 'a b' | wordwrap(1) }}|"
+                "{{ ['a', 'b'] | join('、') }}|{{ 'ab'.replace('a', 'c') }}|{{ 'a' ~ 1 }}|"
+                "{{ [1] + [2] }}|{{ [1, 2, 3] | batch(2, 0) | list }}|"
+                "{{ [[1], [2]] | sum(start=[]) }}|"
+                "{{ 'x'.ljust(3) }}|{{ 'x' * 3 }}|{% for i in range(3) %}{{ i }}{% endfor %}|"
+                "{% set t %}{{ 'y' * 3 }}{% endset %}{{ t }}|{{ 7 * 6 }}")
+    ours = environment(()).from_string(template).render()
+    assert ours == ImmutableSandboxedEnvironment().from_string(template).render()
+    assert ours.startswith("  x  |a\n  b|007|10·3|  1|a\nb|a、b|cb|a1|[1, 2]|")
+
+
+@pytest.mark.parametrize("runs_on", [
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(60) }}",
+    '{% set depth = depth + 1 %}{% if depth < 60 %}{% include "page.html.j2" %}'
+    '{% include "page.html.j2" %}{% endif %}',
+])
+def test_a_layout_that_runs_too_long_is_stopped_at_its_line(workdir, monkeypatch, runs_on):
+    """Nested loops, or a macro or an include that calls itself twice, run for days."""
+    from publisher import templates
+    from publisher.errors import BuildError
+
+    monkeypatch.setattr(templates, "MAX_RENDER_SECONDS", 0.5)
+    folder = workdir / "layouts"
+    folder.mkdir()
+    (folder / "page.html.j2").write_text(f"<p>\n{runs_on}\n", encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        templates.render(templates.environment((folder,)), "page.html.j2", depth=0)
+    assert str(caught.value) == (f"{folder / 'page.html.j2'}:2: layout template: the layout ran "
+                                 "for over 0.5 s of CPU time: a loop or a recursion longer than "
+                                 "any issue needs")
+
+
+def test_a_layout_that_writes_too_much_is_stopped_at_the_line_that_writes_it(workdir):
+    from publisher.errors import BuildError
+    from publisher.templates import MAX_RENDERED, environment, render
+
+    folder = workdir / "layouts"
+    folder.mkdir()
+    (folder / "page.html.j2").write_text(
+        f"<p>\n{MILLION}\n{{% for i in range(100) %}}\n{{{{ s }}}}\n{{% endfor %}}\n",
+        encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        render(environment((folder,)), "page.html.j2")
+    assert str(caught.value) == (f"{folder / 'page.html.j2'}:4: layout template: the layout's "
+                                 f"text runs past {MAX_RENDERED:,} characters: more than any "
+                                 "issue needs")
+
+
+@pytest.mark.parametrize(("layout", "line", "output"), [
+    ("partials/inside-front-cover.html.j2", 1, "--pdf"),
+    ("furniture.html.j2", 6, "--pdf"),
+    ("epub/item.xhtml.j2", 8, "--epub"),
+])
+def test_a_layout_over_its_budget_stops_the_build_at_its_line(workdir, capsys, layout, line,
+                                                              output):
+    copy = overridden(workdir, "layout-budget", layout, line, "<p>{{ 'x' | center(10 ** 8) }}</p>")
+    assert refused(capsys, "build", "layout-budget", output) == [
+        f"{copy.relative_to(workdir)}:{line}: layout template: `|center` would make a value too "
+        "large for a layout to hold"]
+
+
+def test_a_layout_that_runs_too_long_stops_the_build_at_its_line(workdir, capsys):
+    from publisher.templates import MAX_RENDER_SECONDS
+
+    copy = overridden(workdir, "layout-loops", "partials/inside-front-cover.html.j2", 1,
+                      "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
+                      "{% endfor %}")
+    assert refused(capsys, "build", "layout-loops", "--pdf") == [
+        f"{copy.relative_to(workdir)}:1: layout template: the layout ran for over "
+        f"{MAX_RENDER_SECONDS:g} s of CPU time: a loop or a recursion longer than any issue needs"]
+
+
 def test_a_layout_cannot_call_the_methods_of_the_sources_records(workdir, capsys):
     hostile(workdir, "layout-unpickles")
     found = ("layout-unpickles/layouts/partials/inside-front-cover.html.j2:2: layout template: "
