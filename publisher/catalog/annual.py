@@ -1,12 +1,10 @@
 """The annual index (全年总目录): every listed item of a magazine's year, by column, with its
-authors, issue and folio; a page of the site and a PDF set in the magazine's own layouts."""
+authors, issue and folio; a page of the site and a PDF set in the library's layouts."""
 
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
-
-from publisher.errors import BuildError, PublisherError
 
 PDF = "annual-index.pdf"
 TEMPLATE = "annual-index.html.j2"
@@ -32,43 +30,43 @@ def annual_columns(issues: list[dict]) -> list[dict]:
     return [{"column": name, "items": columns[name]} for name in order]
 
 
-def publish_annual(root: str, issues: list[dict]) -> bytes:
-    """The annual index PDF of `issues` (one magazine's year, in order), in the layouts and fonts
-    of the issue at `root` (the year's last), in screen colours and tagged, like the screen
-    PDFs beside it."""
+def publish_annual(library: str, issues: list[dict]) -> bytes:
+    """The annual index PDF of `issues` (one magazine's year, in order), in screen colours and
+    tagged, like the screen PDFs beside it. It is set in the library's own layouts before the
+    project's, in the project's fonts and trim: never in an issue's own. Any issue may claim a
+    masthead in its issue.yaml, and the index sets what it says of every issue of the year."""
     from markupsafe import Markup
     from weasyprint import CSS, HTML
 
     from publisher import fonts, templates
-    from publisher.context import resolve
     from publisher.pdf import fetcher, refuse_fetched, refuse_outside_links
     from publisher.pdf import weasyprint as engine
     from publisher.pdf.grid import Grid
     from publisher.pdf.html import STYLESHEETS
     from publisher.pdf.typeset import typeset
-    from publisher.source.load import load_issue
+    from publisher.source.model import Manifest
 
-    try:
-        context = resolve(load_issue(Path(root)))
-    except PublisherError as exc:  # IssueErrors do not survive the trip back from a worker
-        raise BuildError(str(exc)) from None
-    issue, folders = context.issue, context.layout_folders
+    root = Path(library)
+    folders = templates.search_path(root)
+    roles = fonts.load_roles()
+    font_files = [file for role in roles.values() for _, file in role.files]
+    readable = tuple(p.resolve() for p in (*folders, templates.shipped("fonts"), *font_files))
     last = issues[-1]
     html = templates.render(
         templates.environment(folders), TEMPLATE,
         magazine=last["magazine"], year=last["year"], language=last["language"],
         labels=[record["label"] for record in issues], columns=annual_columns(issues),
         created=last["updated"],
-        page_css=Markup(Grid(issue.trim).css() + fonts.font_css(context.roles)),
+        page_css=Markup(Grid(Manifest.model_fields["trim"].default).css() + fonts.font_css(roles)),
         stylesheets=[templates.stylesheet(folders, name).as_uri() for name in STYLESHEETS])
-    document_id = uuid.uuid5(issue.uuid, f"annual-index:{last['year']}")
+    document_id = uuid.uuid5(uuid.UUID(last["id"]), f"annual-index:{last['year']}")
     with engine.patched(document_id):
-        page = HTML(string=html, base_url=issue.root.resolve().as_uri() + "/",
-                    url_fetcher=fetcher(context.readable))
+        page = HTML(string=html, base_url=root.resolve().as_uri() + "/",
+                    url_fetcher=fetcher(readable))
         typeset(page.etree_element)
         document = page.render(
             stylesheets=[CSS(filename=templates.stylesheet(folders, "screen.css"))])
-        # The issue's own layouts set it: held to what they may do in the issue's PDFs.
+        # The library's layouts are held to what an issue's may do in its PDFs.
         refuse_outside_links(document, folders)
         data = document.write_pdf(pdf_identifier=True, pdf_tags=True)
     refuse_fetched(document.url_fetcher, folders)

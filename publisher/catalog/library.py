@@ -32,12 +32,31 @@ def fingerprint(root: Path) -> str:
             root, lambda path: any(map(path.is_relative_to, site_pages))):
         digest.update(f"{relative}\n".encode())
         digest.update(content)
+    _add_fonts(digest, fonts.load_roles(root))
+    return digest.hexdigest()
+
+
+def annual_fingerprint(library: Path) -> str:
+    """A hash of what every annual index is set in besides its issues (whose fingerprints hold
+    the project's layouts): the library's own layouts, but the site pages', and the project's
+    fonts."""
+    digest = hashlib.sha256()
+    own = library.resolve() / "layouts"
+    for path in sorted(own.rglob("*")) if own.is_dir() else ():
+        relative = path.relative_to(own)
+        if path.is_file() and not templates.hidden(path, own) and relative.parts[0] != SITE_LAYOUTS:
+            digest.update(f"{relative.as_posix()}\n".encode())
+            digest.update(cache.file_digest(path))
+    _add_fonts(digest, fonts.load_roles())
+    return digest.hexdigest()
+
+
+def _add_fonts(digest, roles: dict[str, fonts.Role]) -> None:
+    """Every font file the `roles` use, in `digest`."""
     font_files = {str(face).partition("#")[0]
-                  for faces in fonts.family_files(fonts.load_roles(root)).values()
-                  for face in faces}
+                  for faces in fonts.family_files(roles).values() for face in faces}
     for file in sorted(font_files):
         digest.update(_font_digest(Path(file)))
-    return digest.hexdigest()
 
 
 @functools.cache

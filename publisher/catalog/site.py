@@ -13,7 +13,7 @@ from pathlib import Path
 
 from publisher.catalog import annual, opds, pages
 from publisher.catalog.executors import executor
-from publisher.catalog.library import find_issues, fingerprint
+from publisher.catalog.library import annual_fingerprint, find_issues, fingerprint
 from publisher.catalog.paths import issue_folder, year_folder
 from publisher.catalog.publish import Published, publish_issue
 from publisher.errors import PublisherError
@@ -182,17 +182,18 @@ class Run:
         ordered = sorted(self.records.items(), key=lambda item: (
             item[1]["magazine"], item[1]["year"], item[1]["month"]))
         years: dict[str, list[dict]] = {}
-        # Set in the layouts of the year's last issue that built or was reused in this run.
-        layouts_of: dict[str, Path] = {}
+        # A year is indexed while one of its issues built or was reused in this run.
+        indexed: set[str] = set()
         failed = {name for name, _ in self.summary.failed}
         for name, record in ordered:
             folder = year_folder(record["magazine"], record["year"])
             years.setdefault(folder, []).append(record)
             if name not in failed:
-                layouts_of[folder] = self.library / name
-        keys = {folder: _annual_key(years[folder]) for folder in layouts_of}
-        stale = {folder: _submit(pool, annual.publish_annual, str(root), years[folder])
-                 for folder, root in layouts_of.items()
+                indexed.add(folder)
+        layouts = annual_fingerprint(self.library)
+        keys = {folder: _annual_key(years[folder], layouts) for folder in sorted(indexed)}
+        stale = {folder: _submit(pool, annual.publish_annual, str(self.library), years[folder])
+                 for folder in keys
                  if self.state["years"].get(folder) != keys[folder]
                  or not (self.site / folder / annual.PDF).is_file()}
         for folder, future in stale.items():
@@ -253,8 +254,9 @@ def _unannounced(previous: dict | None, record: dict) -> bool:
             and previous["updated"] == record["updated"])
 
 
-def _annual_key(group: list[dict]) -> str:
-    return hashlib.sha256(" ".join(r["fingerprint"] for r in group).encode()).hexdigest()
+def _annual_key(group: list[dict], layouts: str) -> str:
+    return hashlib.sha256(" ".join([layouts, *(r["fingerprint"] for r in group)]).encode()
+                          ).hexdigest()
 
 
 def _present(site: Path, record: dict) -> bool:

@@ -16,7 +16,6 @@ from publisher.catalog.paths import issue_folder, year_folder
 from publisher.catalog.publish import THUMBNAIL_WIDTH
 from publisher.errors import BuildError
 from tests.catalog.conftest import ISSUES
-from tests.conftest import ROOTS
 
 MM = 72 / 25.4
 CMYK_OPERATOR = re.compile(rb"(?<![\w/])(k|K)\s")  # DeviceCMYK fill and stroke colours
@@ -169,21 +168,53 @@ def test_annual_index_pdf_looks_like_the_magazine(site):
 @pytest.mark.parametrize(("written", "refused"), [
     ('<a href="file:///etc/passwd">看这里</a>', "a link to `file:///etc/passwd`"),
     ('<img src="file:///etc/hostname">', "refers to file:///etc/hostname"),
+    ("{{ 'x' | center(10 ** 8) }}", "`|center` would make a value too large for a layout to hold"),
 ])
-def test_an_issues_annual_index_layout_links_and_reads_only_what_its_pdfs_may(tmp_path,
-                                                                             written, refused):
-    """An issue's own annual-index.html.j2 put a `file:` link into the published PDF, and a
-    picture from elsewhere on the machine was left out without a word."""
-    issue = tmp_path / "issue"
-    shutil.copytree(ROOTS / "good-minimal", issue)
-    (issue / "layouts").mkdir()
-    (issue / "layouts" / "annual-index.html.j2").write_text(
+def test_a_librarys_annual_index_layout_is_held_to_what_an_issues_layouts_may_do(tmp_path,
+                                                                               written, refused):
+    """An annual-index.html.j2 put a `file:` link into the published PDF, a picture from
+    elsewhere on the machine was left out without a word, and a width took the memory."""
+    layouts = tmp_path / "library" / "layouts"
+    layouts.mkdir(parents=True)
+    (layouts / "annual-index.html.j2").write_text(
         f'<!DOCTYPE html>\n<html lang="zh-CN"><body>\n<p>{written}</p>\n</body></html>\n',
         encoding="utf-8")
     record = {"magazine": "测试月刊", "year": 2015, "month": 10, "label": "2015·10",
-              "language": "zh-CN", "stem": "2015-10", "updated": "2015-10-01", "contents": []}
+              "language": "zh-CN", "stem": "2015-10", "updated": "2015-10-01", "contents": [],
+              "id": "urn:uuid:0c5b2e1e-4a3b-5c6d-8e9f-0a1b2c3d4e5f"}
     with pytest.raises(BuildError) as raised:
-        publish_annual(str(issue), [record])
+        publish_annual(str(layouts.parent), [record])
     assert refused in raised.value.message
-    assert (raised.value.path, raised.value.line) == (
-        issue / "layouts" / "annual-index.html.j2", 3)
+    assert (raised.value.path, raised.value.line) == (layouts / "annual-index.html.j2", 3)
+
+
+def test_an_issue_claiming_a_masthead_does_not_set_its_annual_index(tmp_path):
+    """The index was set in the own layouts of the year's last issue, whichever folder claimed
+    the magazine in its issue.yaml: one issue from outside set what it says of every other."""
+    from publisher.catalog.site import build_catalog
+    from publisher.templates import shipped
+    from tests.catalog.conftest import make_issue
+
+    library = tmp_path / "library"
+    make_issue(library / "gcdr-2015-11", "共产党人", 2015, 11, ("020",))
+    hostile = make_issue(library / "claimed-2015-12", "共产党人", 2015, 12, ("030",))
+    (hostile / "layouts").mkdir()
+    (hostile / "layouts" / "annual-index.html.j2").write_text(
+        "<!DOCTYPE html>\n<html><body><p>本刊已停刊</p></body></html>\n", encoding="utf-8")
+    # The distributor's own: the project's template with a line of its own.
+    shutil.copytree(shipped("layouts"), library / "layouts", ignore=shutil.ignore_patterns(
+        "catalog", "epub", "partials", "*.css", "magazine.html.j2", "furniture.html.j2"))
+    index = library / "layouts" / "annual-index.html.j2"
+    index.write_text(index.read_text(encoding="utf-8").replace(
+        "</section>", "<p>本站发行</p>\n</section>"), encoding="utf-8")
+    site = tmp_path / "site"
+    summary = build_catalog(library, site, jobs=1)
+    assert summary.ok, summary.lines()
+    text = pdf_text(site / year_folder("共产党人", 2015) / PDF)
+    assert "本刊已停刊" not in text
+    assert "本站发行" in text and "2015年总目录" in text
+    records = json.loads((site / "catalog.json").read_text(encoding="utf-8"))["issues"].values()
+    for record in records:
+        for column in record["contents"]:
+            for item in column["items"]:
+                assert f"{record['month']}·{item['folio']}" in text, item["title"]
