@@ -68,7 +68,7 @@ CONTROL_NAMES = {"\x00": "NUL", "\x0b": "VT", "\x0c": "FF", "\x1b": "ESC", "\x85
                  "\x7f": "DEL", "\x1c": "FS", "\x1d": "GS", "\x1e": "RS"}
 # No source, layout or font file of a magazine issue comes near this; it keeps a runaway file
 # (or a link to one) from filling memory.
-MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_FILE_BYTES = 32 * 2**20
 MAX_PICTURE_BYTES = 64 * 2**20
 LINK_LOOP = "Symlink loop from "  # pathlib's message, then the link's path as Python writes it
 
@@ -100,7 +100,7 @@ def read_regular(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             raise SourceError("not a regular file (a pipe, device or folder): not read", path)
         data = file.read(limit + 1)
     if len(data) > limit:
-        raise SourceError(f"larger than {limit // 2**20} MB: not read", path)
+        raise SourceError(f"larger than {limit // 2**20} MiB: not read", path)
     return data
 
 

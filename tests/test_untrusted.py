@@ -743,7 +743,7 @@ def test_an_article_must_be_a_regular_file_in_the_issue(workdir, capsys):
         "special-files/articles/40-zero.md: is a link to /dev/zero, outside the issue folder",
         f"special-files/articles/50-out.md: is a link to {workdir / 'outside.md'}, outside the "
         "issue folder",
-        "special-files/articles/60-huge.md: larger than 32 MB: not read",
+        "special-files/articles/60-huge.md: larger than 32 MiB: not read",
         "publisher: 4 problem(s) found",
     ]
 
