@@ -1,5 +1,6 @@
 """The OPDS 1.2 catalogue (Atom) that reading apps browse: a navigation feed of the magazines,
-one per magazine of its years, and an acquisition feed per year with one entry per issue.
+one per magazine of its years, and an acquisition feed per year with one entry per issue; and
+the newest issues of every magazine, which the root links as its `sort/new` feed.
 
 Every date is an issue's own (its build time), so the same sources give the same bytes.
 """
@@ -21,9 +22,14 @@ ACQUISITION = f"{CATALOG};kind=acquisition"
 ACQUIRE = "http://opds-spec.org/acquisition/open-access"
 IMAGE = "http://opds-spec.org/image"
 THUMBNAIL = "http://opds-spec.org/image/thumbnail"
+NEWEST = "http://opds-spec.org/sort/new"
 FOLDER = "opds"
 ROOT = f"{FOLDER}/index.xml"
 TITLE = "期刊书库"
+NEW = f"{FOLDER}/new.xml"
+NEW_TITLE = "最新各期"
+# A year of a monthly: what a reader who looks in now and then has missed.
+NEW_ISSUES = 12
 
 # Declared on each feed, not in a process-wide registry that other code may change.
 NAMESPACES = {None: ATOM, "dc": DC}
@@ -47,8 +53,16 @@ def feeds(issues: list[dict]) -> dict[str, bytes]:
         magazines.append(_navigation_entry(magazine, f"{len(years)} 年", path, NAVIGATION,
                                            _newest(issue for _, group in years
                                                    for issue in group)))
-    out[ROOT] = _feed(ROOT, TITLE, "、".join(m.findtext(f"{{{ATOM}}}title") for m in magazines),
-                      NAVIGATION, None, magazines)
+    publishers = "、".join(m.findtext(f"{{{ATOM}}}title") for m in magazines)
+    # Newest first by the issue's month; a month's issues in the magazines' order.
+    newest = sorted(issues, key=lambda record: (-record["year"], -record["month"]))[:NEW_ISSUES]
+    out[NEW] = _feed(NEW, NEW_TITLE, publishers, ACQUISITION, ROOT,
+                     [_issue_entry(record) for record in newest])
+    # Apps that know `sort/new` offer it from the root's link; the entry is for the others.
+    latest = _navigation_entry(NEW_TITLE, f"{len(newest)} 期", NEW, ACQUISITION,
+                               _newest(newest))
+    out[ROOT] = _feed(ROOT, TITLE, publishers, NAVIGATION, None, [latest, *magazines],
+                      newest_feed=NEW)
     return out
 
 
@@ -57,7 +71,7 @@ def _newest(issues) -> str:
 
 
 def _feed(path: str, title: str, author: str, kind: str, up: str | None,
-          entries: list[etree.Element]) -> bytes:
+          entries: list[etree.Element], newest_feed: str | None = None) -> bytes:
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap=NAMESPACES)
     _text(feed, "id", _urn(path))
     _text(feed, "title", title)
@@ -68,6 +82,8 @@ def _feed(path: str, title: str, author: str, kind: str, up: str | None,
     _link(feed, "start", _local(ROOT), NAVIGATION)
     if up:
         _link(feed, "up", _local(up), NAVIGATION)
+    if newest_feed:
+        _link(feed, NEWEST, _local(newest_feed), ACQUISITION)
     feed.extend(entries)
     etree.cleanup_namespaces(feed)  # declared once, on the feed; dc only where it is used
     etree.indent(feed)

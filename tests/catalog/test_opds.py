@@ -75,7 +75,9 @@ def test_navigation_goes_magazine_then_year_to_acquisition_feeds(site):
     all_feeds = feeds(site)
     root = all_feeds["index.xml"]
     assert kind(root) == NAVIGATION
-    magazines = {e.findtext(f"{A}title"): e for e in root.findall(f"{A}entry")}
+    newest, *entries = root.findall(f"{A}entry")
+    assert newest.findtext(f"{A}title") == "最新各期"
+    magazines = {e.findtext(f"{A}title"): e for e in entries}
     assert set(magazines) == {magazine for _, magazine, *_ in ISSUES}
     years = set()
     for magazine, entry in magazines.items():
@@ -90,6 +92,39 @@ def test_navigation_goes_magazine_then_year_to_acquisition_feeds(site):
             assert kind(all_feeds[sub.get("href")]) == ACQUISITION
             years.add((magazine, year_entry.findtext(f"{A}title")))
     assert years == {(magazine, f"{magazine} {year}年") for _, magazine, year, *_ in ISSUES}
+
+
+def test_the_root_offers_the_newest_issues_of_every_magazine_newest_first(site):
+    """OPDS 1.2's `sort/new`: an acquisition feed of the newest issues, which the root links
+    for the apps that offer it, and lists first for those that do not."""
+    all_feeds = feeds(site)
+    root = all_feeds["index.xml"]
+    (sort_new,) = links(root, "http://opds-spec.org/sort/new")
+    assert (sort_new.get("href"), sort_new.get("type")) == ("new.xml", ACQUISITION)
+    (subsection,) = links(root.find(f"{A}entry"), "subsection")
+    assert (subsection.get("href"), subsection.get("type")) == ("new.xml", ACQUISITION)
+    new = all_feeds["new.xml"]
+    assert kind(new) == ACQUISITION
+    assert [entry.findtext(f"{DC}issued") for entry in new.findall(f"{A}entry")] == \
+        sorted((f"{year}-{month:02d}" for _, _, year, month, _ in ISSUES), reverse=True)
+    # Two magazines' January: both, in the magazines' order.
+    assert [entry.findtext(f"{A}title") for entry in new.findall(f"{A}entry")][:2] == \
+        ["共产党人 2016·01", "支部生活 2016·01"]
+    assert new.findtext(f"{A}author/{A}name") == root.findtext(f"{A}author/{A}name")
+
+
+def test_the_newest_issues_are_a_years_worth(site):
+    """Of a library of years, the newest twelve issues, newest first."""
+    from publisher.catalog import opds
+
+    state = json.loads((site / "catalog.json").read_text(encoding="utf-8"))["issues"]
+    record = next(r for r in state.values() if r["magazine"] == "共产党人")
+    years = [{**record, "year": year, "month": month, "label": f"{year}·{month:02d}",
+              "id": f"urn:uuid:00000000-0000-4000-8000-{year:08d}{month:04d}"}
+             for year in (2014, 2015) for month in range(1, 13)]
+    new = ET.fromstring(opds.feeds(years)["opds/new.xml"])
+    assert [entry.findtext(f"{DC}issued") for entry in new.findall(f"{A}entry")] == \
+        [f"2015-{month:02d}" for month in range(12, 0, -1)]
 
 
 @pytest.fixture(scope="module")

@@ -342,7 +342,7 @@ def test_a_feed_of_a_magazine_the_library_no_longer_has_is_removed(library, site
     build_catalog(library_copy, site_copy, jobs=1)
 
     feeds = {feed.name for feed in (site_copy / "opds").glob("*.xml")}
-    assert feeds == {"index.xml", f"{magazine_key('共产党人')}.xml",
+    assert feeds == {"index.xml", "new.xml", f"{magazine_key('共产党人')}.xml",
                      f"{magazine_key('共产党人')}-2015.xml", f"{magazine_key('共产党人')}-2016.xml"}
 
 
