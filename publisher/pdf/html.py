@@ -123,15 +123,9 @@ def _item_html(article: Article, folders: tuple[Path, ...], label: str | None,
         parts.append((Markup(flow), wide or spanning))
     return ItemHTML(
         article=article, label=label, head=head, parts=tuple(parts),
-        opens_page=opens_page(article),
+        opens_page=article.kind in PAGE_OPENERS
+        and not (article.series and article.kind != Kind.editor_note),
     )
-
-
-def opens_page(article: Article) -> bool:
-    """Whether `article` starts on a new page: an article, editorial, 编者按 or 封底, unless it
-    goes on a series (after the series' 编者按, which opens it)."""
-    return article.kind in PAGE_OPENERS and not (article.series
-                                                 and article.kind != Kind.editor_note)
 
 
 @dataclass(frozen=True)

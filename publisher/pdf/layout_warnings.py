@@ -86,7 +86,8 @@ def layout_problems(document, runs: TextRuns, issue: Issue,
         *_small_titles(body, classes, names),
         *_uneven_columns(geometry.column_sets(document, ancestry), items, names, line),
         *_holes(geometry.column_gaps(document, ancestry), items, names, line),
-        *_empty_feet(geometry.page_fill(document), on_page, names, line),
+        *_empty_feet(geometry.page_fill(document), geometry.forced_breaks(document), on_page,
+                     names, line),
         *_uneven_space(geometry.boxed_spacing(document, ancestry), items, names, line),
     ]
     if toc:
@@ -174,9 +175,7 @@ def _holes(gaps, items, names, line: float) -> Iterator[LayoutProblem]:
                                 "or add a line or two nearby")
 
 
-def _empty_feet(fills, on_page, names, line: float) -> Iterator[LayoutProblem]:
-    from publisher.pdf.html import opens_page
-
+def _empty_feet(fills, forced: set[int], on_page, names, line: float) -> Iterator[LayoutProblem]:
     for fill in fills:
         here, overleaf = on_page.get(fill.page, set()), on_page.get(fill.page + 1, set())
         empty = fill.block_bottom - fill.content_bottom
@@ -187,9 +186,9 @@ def _empty_feet(fills, on_page, names, line: float) -> Iterator[LayoutProblem]:
                                 f"{empty / MM:.0f} mm at the foot of the page stay empty while "
                                 "this item goes on overleaf: what follows (a picture, a box) "
                                 "did not fit; make it smaller")
-        # An item that does not open a page begins overleaf only where its title block and
-        # first lines, kept together, did not fit in what was left.
-        elif pushed := [item for item in overleaf - here if not opens_page(item)]:
+        # An item begins overleaf without a forced break (it opens no page, nor its column's
+        # run) only where its title block and first lines, kept together, did not fit here.
+        elif fill.page + 1 not in forced and (pushed := overleaf - here):
             yield LayoutProblem(min(pushed, key=lambda a: a.order), names[fill.page],
                                 f"{empty / MM:.0f} mm at the foot of the page stay empty: what "
                                 "begins this item (its title with its first lines, a box) did "

@@ -122,6 +122,32 @@ def pictures(document, ancestry: Ancestry) -> Iterator[Picture]:
             yield Picture(index, ancestry.item(box), box.element.get("src") or "", ppi)
 
 
+# Values of `break-before` that start a new page.
+FORCED_BREAKS = frozenset({"page", "left", "right", "recto", "verso"})
+
+
+def forced_breaks(document) -> set[int]:
+    """The pages a forced break opened: each holds the start of a block that asks for a page
+    break before it (an item that opens a page, a column's run), whose element has no box on
+    the page before."""
+    require_pinned()
+
+    def elements(box) -> Iterator[tuple[int, str]]:
+        for child in getattr(box, "children", ()):
+            if getattr(child, "element", None) is not None:
+                yield id(child.element), child.style["break_before"]
+            yield from elements(child)
+
+    found, before = set(), set()
+    for index, page in enumerate(document.pages):
+        here = dict(elements(page._page_box))
+        if any(value in FORCED_BREAKS and element not in before
+               for element, value in here.items()):
+            found.add(index)
+        before = here.keys()
+    return found
+
+
 def pages_holding(document, test: Callable[[object], bool]) -> list[int]:
     """The pages with a box whose element passes `test`."""
     require_pinned()
