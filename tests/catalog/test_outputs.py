@@ -92,16 +92,23 @@ def test_screen_pdfs_are_tagged_with_bookmarks_and_page_labels(library, site):
 
 
 def test_covers_and_thumbnails_are_pngs_of_the_trim_proportions(site):
-    from PIL import Image
+    """A thumbnail is the cover made small, and light: a phone lists a year of them (the
+    catalogue's index, an OPDS feed)."""
+    from PIL import Image, ImageChops, ImageStat
 
     covers = sorted(site.glob("*/*/cover.png"))
     assert len(covers) == len(ISSUES)
     for cover in covers:
-        with Image.open(cover) as big, Image.open(cover.with_name("thumbnail.png")) as small:
+        thumbnail = cover.with_name("thumbnail.png")
+        with Image.open(cover) as big, Image.open(thumbnail) as small:
             assert big.format == small.format == "PNG"
             assert small.width == THUMBNAIL_WIDTH
             assert abs(big.height / big.width - 285 / 210) < 0.01
             assert abs(small.height / small.width - 285 / 210) < 0.01
+            resized = big.convert("RGB").resize(small.size, Image.LANCZOS)
+            difference = ImageStat.Stat(ImageChops.difference(resized, small.convert("RGB")))
+            assert max(difference.mean) < 1.5  # of 255: the same picture
+        assert thumbnail.stat().st_size < 32 * 1024
 
 
 def pdf_text(path) -> str:
