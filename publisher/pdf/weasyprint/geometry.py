@@ -140,11 +140,14 @@ def forced_breaks(document) -> set[int]:
 
     found, before = set(), set()
     for index, page in enumerate(document.pages):
-        here = dict(elements(page._page_box))
-        if any(value in FORCED_BREAKS and element not in before
-               for element, value in here.items()):
+        here, forcing = set(), set()
+        for element, value in elements(page._page_box):
+            here.add(element)
+            if value in FORCED_BREAKS:  # not every box of an element (a ::before's) asks it
+                forcing.add(element)
+        if forcing - before:
             found.add(index)
-        before = here.keys()
+        before = here
     return found
 
 
