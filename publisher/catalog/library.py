@@ -42,11 +42,11 @@ def annual_fingerprint(library: Path) -> str:
     fonts."""
     digest = hashlib.sha256()
     own = library.resolve() / "layouts"
-    for path in sorted(own.rglob("*")) if own.is_dir() else ():
-        relative = path.relative_to(own)
-        if path.is_file() and not templates.hidden(path, own) and relative.parts[0] != SITE_LAYOUTS:
-            digest.update(f"{relative.as_posix()}\n".encode())
-            digest.update(cache.file_digest(path))
+    site_pages = own / SITE_LAYOUTS
+    for relative, content in cache.folder_entries(own, lambda path: path == site_pages) \
+            if own.is_dir() else ():
+        digest.update(f"{relative.as_posix()}\n".encode())
+        digest.update(content)
     _add_fonts(digest, fonts.load_roles())
     return digest.hexdigest()
 

@@ -56,16 +56,15 @@ def feeds(issues: list[dict]) -> dict[str, bytes]:
     publishers = "、".join(m.findtext(f"{{{ATOM}}}title") for m in magazines)
     # Newest first by the issue's month; a month's issues in the magazines' order.
     newest = sorted(issues, key=lambda record: (-record["year"], -record["month"]))[:NEW_ISSUES]
-    if not newest:  # every issue failed to build
-        out[ROOT] = _feed(ROOT, TITLE, publishers, NAVIGATION, None, magazines)
-        return out
-    out[NEW] = _feed(NEW, NEW_TITLE, publishers, ACQUISITION, ROOT,
-                     [_issue_entry(record) for record in newest])
-    # Apps that know `sort/new` offer it from the root's link; the entry is for the others.
-    latest = _navigation_entry(NEW_TITLE, f"{len(newest)} 期", NEW, ACQUISITION,
-                               _newest(newest))
-    out[ROOT] = _feed(ROOT, TITLE, publishers, NAVIGATION, None, [latest, *magazines],
-                      newest_feed=NEW)
+    entries = magazines
+    if newest:  # none where every issue failed to build
+        out[NEW] = _feed(NEW, NEW_TITLE, publishers, ACQUISITION, ROOT,
+                         [_issue_entry(record) for record in newest])
+        # Apps that know `sort/new` offer it from the root's link; the entry is for the others.
+        entries = [_navigation_entry(NEW_TITLE, f"{len(newest)} 期", NEW, ACQUISITION,
+                                     _newest(newest)), *magazines]
+    out[ROOT] = _feed(ROOT, TITLE, publishers, NAVIGATION, None, entries,
+                      newest_feed=NEW if newest else None)
     return out
 
 

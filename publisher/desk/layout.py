@@ -76,11 +76,16 @@ def read_pdf(pdf: Path):
 MARKED_KEY = "/PublisherMarked"
 
 
-def recorded_texts(pdf: Path) -> str | None:
-    """The digest of the articles a PDF was made from, as `publisher build` records it."""
+def recorded_texts(metadata: dict) -> str | None:
+    """The digest of the articles a PDF was made from, as `publisher build` records it in the
+    PDF's `metadata`."""
     from publisher.pdf.pages import TEXTS_KEY
 
-    return (read_pdf(pdf).metadata or {}).get(TEXTS_KEY)
+    return metadata.get(TEXTS_KEY)
+
+
+def pdf_metadata(pdf: Path) -> dict:
+    return read_pdf(pdf).metadata or {}
 
 
 def require_texts(pdf: Path, issue) -> None:
@@ -88,10 +93,11 @@ def require_texts(pdf: Path, issue) -> None:
     pages would be another issue's, or an earlier proof's."""
     from publisher.build import texts_digest
 
-    if MARKED_KEY in (read_pdf(pdf).metadata or {}):
+    metadata = pdf_metadata(pdf)
+    if MARKED_KEY in metadata:
         raise PublisherError("is a copy `publisher diff -o` marked in yellow, not a proof: "
                              "give the proof it was made from", pdf)
-    recorded = recorded_texts(pdf)
+    recorded = recorded_texts(metadata)
     if recorded != texts_digest(issue):
         raise PublisherError(
             f"was not made from the articles of {issue.root} as they are now: "

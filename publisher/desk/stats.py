@@ -145,7 +145,7 @@ def pdf_for(issue: Issue, out_dir: Path) -> Path:
     from other articles: a deleted article, or a corrected one unpacked with its old time,
     leaves every file older than the PDF."""
     from publisher.build import an_output, build, texts_digest
-    from publisher.desk.layout import recorded_texts
+    from publisher.desk.layout import pdf_metadata, recorded_texts
     from publisher.templates import hidden
 
     pdf = out_dir / f"{output_stem(issue)}.pdf"
@@ -157,7 +157,7 @@ def pdf_for(issue: Issue, out_dir: Path) -> Path:
                  if p.is_file() and not hidden(p, issue.root)
                  and not an_output(p.resolve(), root, outputs))
     if (not pdf.is_file() or pdf.stat().st_mtime < newest
-            or recorded_texts(pdf) != texts_digest(issue)):
+            or recorded_texts(pdf_metadata(pdf)) != texts_digest(issue)):
         logger.info("building %s: it is missing, older than the sources or of other articles", pdf)
         build(issue.root, out_dir, pdf=True, epub=False)
     return pdf
