@@ -477,14 +477,14 @@ def _said_once(char: str) -> bool:
 
 
 def rule_doubled(text: Text, context: LintContext) -> Iterator[Finding | None]:
-    s = text.text
+    written = text.text
     # 哈哈 said three times is a sound too
-    thrice = [m for m in TYPED_THRICE.finditer(s) if len(set(m[1])) > 1]
+    thrice = [m for m in TYPED_THRICE.finditer(written) if len(set(m[1])) > 1]
     for match in thrice:
         unit = match[1]
         yield finding(text, match.start(), match.end(), "doubled",
                       f"{unit} typed {len(match[0]) // len(unit)} times", unit)
-    cut = context.words(s)
+    cut = context.words(written)
     for (start, word, tag), (_, next_word, _) in zip(cut, cut[1:], strict=False):
         if (len(word) >= 2 and word == next_word and any(map(is_han, word))
                 and not any(m.start() <= start < m.end() for m in thrice)
@@ -496,7 +496,7 @@ def rule_doubled(text: Text, context: LintContext) -> Iterator[Finding | None]:
     # (人人有责), nor one that crosses a boundary (学习习惯, 要要求).
     bounds = {at for at, word, _ in cut} | {at + len(word) for at, word, _ in cut}
     for start in sorted(bounds & {end - 2 for end in bounds}):
-        pair = s[start:start + 2]
+        pair = written[start:start + 2]
         if (pair[0] == pair[1] and is_han(pair[0]) and not words.in_dictionary(pair)
                 and _said_once(pair[0])):
             yield finding(text, start, start + 2, "doubled", f"{pair[0]} typed twice", pair[0])
