@@ -50,7 +50,7 @@ def build(
     """Build the requested outputs of the issue at `root`; return the files written. They are
     put in place together, once all are made, unless `each_when_made` (`watch`: the PDF as soon
     as it is made, before the EPUB)."""
-    out_dir = out_dir or Path("build") / root.resolve().name
+    out_dir = output_folder(root, out_dir)
     outputs = [o for o, wanted in ((Output("pdf", press=press, strict=strict), pdf),
                                    (Output("epub", embed_fonts=embed_fonts), epub)) if wanted]
     sources = inputs_digest(root, out_dir)
@@ -123,9 +123,19 @@ def _start_workers_early(root: Path, out_dir: Path, *, press: bool) -> None:
     process (`publisher.pdf.sections.run`), and nothing is started early."""
     from publisher import processes
 
-    if processes.workers() > 1 and cache.get("layouts-seen",
-                                             layouts_seen_key(root, out_dir, press)) is None:
+    if processes.workers() > 1 and not sections_cached(root, out_dir, press=press):
         processes.start_layout_server()
+
+
+def output_folder(root: Path, out_dir: Path | None) -> Path:
+    """Where a build of `root` writes: `out_dir`, else build/<issue folder name>."""
+    return out_dir or Path("build") / root.resolve().name
+
+
+def sections_cached(root: Path, out_dir: Path, *, press: bool) -> bool:
+    """Whether the cache holds the sections as laid out with the issue's layouts, fonts and
+    pictures as they are: a build lays out only the sections whose text changed."""
+    return cache.get("layouts-seen", layouts_seen_key(root, out_dir, press)) is not None
 
 
 def _texts_key(root: Path) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.build import an_output
+from publisher.build import an_output, output_folder
 from publisher.errors import IssueErrors, PublisherError
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
     """Build now and after every change until `stop` is set, telling `on_build` each outcome."""
     from watchfiles import watch as changes
 
-    out_dir = (out_dir or Path("build") / root.resolve().name).resolve()
+    out_dir = output_folder(root, out_dir).resolve()
     resolved = root.resolve()
 
     def relevant(_change, name: str) -> bool:
@@ -63,6 +63,10 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
         return not (an_output(path, resolved, out_dir) or path.name.startswith(".")
                     or path.name.endswith("~"))
 
+    if options.get("pdf", True):
+        from publisher.pdf import sections
+
+        sections.keep_lines()  # from the first build on: the first edit finds its lines
     # Its "3 changes detected" counts the steps of one save; the files changed are told below.
     logging.getLogger("watchfiles").setLevel(logging.WARNING)
     # The first build comes once the watcher runs (its first, empty, batch after a timeout), so
@@ -129,15 +133,12 @@ def warm_up(*, pdf: bool) -> None:
     """Load what an edit's build needs, while the watcher waits for the first edit: a first
     build from the cache loaded none of it (WeasyPrint and the layout's modules, about a
     second; jieba's dictionary and IDF table where this process does jieba's work, two more),
-    and the first edit would pay for it. From then on, each section laid out keeps its lines
-    for its next layout, after the next edit."""
+    and the first edit would pay for it."""
     from publisher import processes, words
 
     if pdf:
-        from publisher.pdf import sections
+        from publisher.pdf import sections  # noqa: F401
         from publisher.pdf.weasyprint import balance, justify, linegrid  # noqa: F401
-
-        sections.keep_lines()
     if processes.workers() == 1:
         words.tfidf_terms("", 0)  # its dictionary and IDF table load on first use
 

@@ -39,9 +39,11 @@ _lay_out_line = inline.get_next_linebox
 _KEPT = "_publisher_lines"
 # On a layout's context: id() of a line box or style → (it, its print).
 _PRINTS = "_publisher_prints"
-# The lines of this many layouts are carried to the next: a section, laid out again with its
-# pictures smaller, and the furniture and front that follow an edit.
-_CARRIED_LAYOUTS = 6
+# The lines of this many layouts are carried to the next: every section of an issue (the
+# sample has 22), some laid out again with their pictures smaller, and the furniture, so that
+# the first edit after a whole layout (`watch`'s first build, the warm process's rehearsal)
+# finds its section's lines.
+_CARRIED_LAYOUTS = 64
 # (font configuration, the lines a layout kept) of the last layouts inside `carried`, the
 # latest last.
 _carried: deque[tuple[object, dict]] = deque(maxlen=_CARRIED_LAYOUTS)
