@@ -110,7 +110,8 @@ test: setup node-tools
 bench: setup
 	$(BIN)/python bench/bench.py
 
-# Also the build cache (publisher/cache.py says where it is).
+# Also the build cache (publisher/cache.py says where it is) and the warm build process.
 clean:
+	test ! -x $(BIN)/publisher || $(BIN)/publisher -q server stop
 	rm -rf build .pytest_cache
 	test ! -x $(BIN)/python || rm -rf "$$($(BIN)/python -m publisher.cache)"

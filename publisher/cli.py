@@ -15,17 +15,41 @@ from typing import NoReturn
 
 from publisher.errors import IssueErrors, PublisherError
 
+logger = logging.getLogger(__name__)
+
 
 def _build(args: argparse.Namespace) -> int:
-    from publisher.build import build
+    """The build, made by the warm process where one answers (`publisher.server`), else here;
+    a build made here starts one for the next."""
+    from publisher import server
+
+    wanted = _wanted(args)
+    if server.serving():
+        _refuse_cold(args, wanted)
+    elif server.enabled() and (code := server.served(args.argv)) is not None:
+        return code
+    from publisher.build import build, output_folder
 
     if args.strict:
         from publisher.source.load import load_issue
 
         _reviewed(load_issue(args.issue), strict=True)
-    build(args.issue, args.output, **_wanted(args), embed_fonts=args.embed_fonts,
-          strict=args.strict)
+    build(args.issue, args.output, **wanted, embed_fonts=args.embed_fonts, strict=args.strict)
+    if server.enabled() and not server.serving():
+        server.start(args.issue, output_folder(args.issue, args.output), press=wanted["press"])
     return 0
+
+
+def _refuse_cold(args: argparse.Namespace, wanted: dict[str, bool]) -> None:
+    """In the warm process: hand back a build that would lay out the sections anew, which
+    wants the command's pool of workers and the memory this process holds."""
+    from publisher import server
+    from publisher.build import output_folder, sections_cached
+
+    if wanted["pdf"] and not sections_cached(
+            args.issue, output_folder(args.issue, args.output), press=wanted["press"]):
+        raise server.Cold
+    logger.info("building in the warm process (pid %d)", os.getpid())
 
 
 QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
@@ -66,6 +90,14 @@ def _preview(args: argparse.Namespace) -> int:
         serve(args.issue, args.output, port=args.port)
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def _server(args: argparse.Namespace) -> int:
+    from publisher import server
+
+    print("publisher: the warm process was stopped" if server.stop()
+          else "publisher: no warm process was running")
     return 0
 
 
@@ -182,6 +214,15 @@ def parser() -> argparse.ArgumentParser:
                          help="port on 127.0.0.1 (default 8011; 0 picks a free one)")
     preview.set_defaults(run=_preview)
 
+    warm = commands.add_parser(
+        "server", help="the warm process that makes builds after the first: stop it",
+        description="After a build, `publisher build` leaves a process with everything loaded "
+        "that makes the next builds of this user's (an edit: about a second); it ends after "
+        "$PUBLISHER_SERVER_IDLE seconds (default 900) without a build. PUBLISHER_SERVER=0 "
+        "builds without it.")
+    warm.add_argument("action", choices=["stop"], help="end it now")
+    warm.set_defaults(run=_server)
+
     validate = commands.add_parser("validate", help="check an issue's sources, write nothing")
     validate.add_argument("issue", type=Path, metavar="ISSUE_DIR")
     validate.add_argument("--strict", action="store_true",
@@ -250,6 +291,7 @@ def _stop(signum, frame) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="publisher: %(message)s",

@@ -27,6 +27,21 @@ def build_cache(tmp_path_factory) -> Path:
         os.environ["PUBLISHER_CACHE"] = saved
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_warm_process():
+    """Builds are the command's own, as they were before the warm process: no test leaves one
+    running (tests/test_server.py starts its own)."""
+    import os
+
+    saved = os.environ.get("PUBLISHER_SERVER")
+    os.environ["PUBLISHER_SERVER"] = "0"
+    yield
+    if saved is None:
+        del os.environ["PUBLISHER_SERVER"]
+    else:
+        os.environ["PUBLISHER_SERVER"] = saved
+
+
 @pytest.fixture(scope="session")
 def sample_issue():
     from publisher.source.load import load_issue

@@ -512,8 +512,7 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     from publisher.pdf import pages
     from publisher.pdf.page_map import folios
 
-    jobs = [Job(part, press, _toc_folios(context) if part.kind == "front" else None)
-            for part in parts(context)]
+    jobs = issue_jobs(context, press=press)
     sections = run(context, jobs, out_dir, progress, workers=workers)
     cache.put("layouts-seen", layouts_seen_key(context.issue.root, out_dir, press), b"")
     # An issue without back pages renders an empty back section, which WeasyPrint lays out as
@@ -524,6 +523,21 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
             for page in range(len(section.page_names))]
     plan = pages.page_plan(SimpleNamespace(pages=refs), press=press)
     return LaidOutIssue(jobs, sections, plan, folios(plan.labels))
+
+
+def issue_jobs(context: BuildContext, *, press: bool) -> list[Job]:
+    """A layout of each section of the issue, the front pages' with blank page numbers."""
+    return [Job(part, press, _toc_folios(context) if part.kind == "front" else None)
+            for part in parts(context)]
+
+
+def rehearse(context: BuildContext, *, press: bool, out_dir: Path) -> None:
+    """Lay every section out in this process, and keep only their lines (`keep_lines`): the
+    warm process does it before the first edit, whose layout then breaks into lines only the
+    paragraph edited, as each later edit's does."""
+    jobs = issue_jobs(context, press=press)
+    _lay_out_here(context, jobs, list(range(len(jobs))), {}, lambda how, job: None,
+                  shared_digest(context, out_dir))
 
 
 def _toc_folios(context: BuildContext) -> tuple[tuple[str, str], ...]:
