@@ -112,6 +112,6 @@ bench: setup
 
 # Also the build cache (publisher/cache.py says where it is) and the warm build process.
 clean:
-	test ! -x $(BIN)/publisher || $(BIN)/publisher -q server stop
+	test ! -x $(BIN)/publisher || $(BIN)/publisher server stop
 	rm -rf build .pytest_cache
 	test ! -x $(BIN)/python || rm -rf "$$($(BIN)/python -m publisher.cache)"

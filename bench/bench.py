@@ -162,6 +162,11 @@ def warm_processes(env: dict[str, str]) -> list[int]:
     return found
 
 
+def stop_warm(env: dict[str, str]) -> None:
+    subprocess.run([str(BIN / "publisher"), "server", "stop"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def wait_until_warm(env: dict[str, str]) -> None:
     """Wait for the warm process the cold build started to be ready, as it is by the time an
     editor who has read the pages saves an edit."""
@@ -253,13 +258,15 @@ def main() -> None:
             figures["baseline"].append(noted("baseline", timed(
                 [str(BIN / "weasyprint"), "-q", "-u", issue.as_uri() + "/", str(html),
                  str(tmp / "bare.pdf")], env)))
+            # Cold: no warm process either (one would hand the build back and end).
+            stop_warm(env)
             shutil.rmtree(tmp / "cache", ignore_errors=True)
             figures["cold"].append(noted("cold", timed(build, env)))
             wait_until_warm(env)
             sentence.edit()
             figures["one sentence"].append(noted("one sentence", timed(build, env)))
             figures["no change"].append(noted("no change", timed(build, env)))
-        subprocess.run([str(BIN / "publisher"), "-q", "server", "stop"], env=env, check=True)
+        stop_warm(env)
         if has_command("watch"):
             figures["watch, one sentence"] = watch_runs(issue, tmp / "watched", env, runs)
     report(figures, runs, started, where)

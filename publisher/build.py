@@ -133,9 +133,11 @@ def output_folder(root: Path, out_dir: Path | None) -> Path:
 
 
 def sections_cached(root: Path, out_dir: Path, *, press: bool) -> bool:
-    """Whether the cache holds the sections as laid out with the issue's layouts, fonts and
-    pictures as they are: a build lays out only the sections whose text changed."""
-    return cache.get("layouts-seen", layouts_seen_key(root, out_dir, press)) is not None
+    """Whether a build lays out only the sections whose text changed: the cache holds the
+    sections as laid out with the issue's layouts, fonts and pictures as they are, or the
+    sources are too broken to say (the build stops, saying why, before any layout)."""
+    digest = inputs_digest(root, out_dir, texts=False)
+    return digest is None or cache.get("layouts-seen", _seen_key(digest, press)) is not None
 
 
 def _texts_key(root: Path) -> str | None:
@@ -153,7 +155,11 @@ def _texts_key(root: Path) -> str | None:
 def layouts_seen_key(root: Path, out_dir: Path, press: bool) -> str:
     """The cache entry that says sections were laid out with these layouts, fonts and pictures
     (`publisher.pdf.sections.lay_out_issue` writes it)."""
-    return cache.key(inputs_digest(root, out_dir, texts=False) or "", str(press))
+    return _seen_key(inputs_digest(root, out_dir, texts=False) or "", press)
+
+
+def _seen_key(layouts_digest: str, press: bool) -> str:
+    return cache.key(layouts_digest, str(press))
 
 
 def _ask_jieba_first(context, *, pdf: bool, epub: bool) -> None:

@@ -26,18 +26,21 @@ import io
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
-logger = logging.getLogger(__name__)
-
 IDLE_SECONDS = 900
-START_SECONDS = 60  # how long a started process may take to be ready before it is not waited for
+STOP_SECONDS = 30  # how long `stop` waits for a warm process to end
+# A socket's path is at most 107 bytes (sun_path).
+_MAX_ADDRESS = 107
 # Variables that differ between two shells, or between make and a shell, and that no build
 # reads (and make's own: MAKEFLAGS, MAKELEVEL, MAKE_TERMOUT …).
 _PASSING = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "MFLAGS", "COLUMNS", "LINES", "WINDOWID",
@@ -61,15 +64,19 @@ def serving() -> bool:
 
 def _folder() -> Path | None:
     """The user's folder of warm processes' sockets, made if missing; None where another user
-    owns it or may enter it: no socket there is trusted."""
+    could reach into it: one that owns it or the folder above (unless that is the system's, as
+    /tmp is, where the sticky bit keeps others from renaming it), or may enter it."""
     base = Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp")
     folder = base / f"publisher-{os.getuid()}"
     try:
+        above = base.stat()
         folder.mkdir(mode=0o700, exist_ok=True)
         status = folder.lstat()
     except OSError:
         return None
-    if not folder.is_dir() or folder.is_symlink() or status.st_uid != os.getuid() \
+    others_above = above.st_uid not in (os.getuid(), 0) or (
+        above.st_mode & 0o022 and not above.st_mode & stat.S_ISVTX)
+    if others_above or not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid() \
             or status.st_mode & 0o077:
         return None
     return folder
@@ -77,14 +84,20 @@ def _folder() -> Path | None:
 
 def _identity() -> str:
     """The digest that names the warm process a command may use: the Python that runs it, the
-    tool's own files (by size and time), the environment and the umask."""
+    tool's own files (code and data, such as the user dictionary, by size and time), the
+    libraries installed (their versions), the environment and the umask."""
+    import sysconfig
+
     import publisher
 
     digest = hashlib.sha256(sys.executable.encode())
     package = Path(publisher.__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        status = path.stat()
-        digest.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            status = path.stat()
+            digest.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    installed = Path(sysconfig.get_paths()["purelib"])
+    digest.update(" ".join(sorted(p.name for p in installed.glob("*.dist-info"))).encode())
     for name, value in sorted(os.environ.items()):
         if name not in _PASSING and not name.startswith("MAKE"):
             digest.update(f"{name}={value}\0".encode())
@@ -95,9 +108,11 @@ def _identity() -> str:
 
 
 def address() -> Path | None:
-    """The socket of this command's warm process, None where no folder for it is safe."""
+    """The socket of this command's warm process, None where no folder for it is safe or its
+    path is too long for a socket."""
     folder = _folder()
-    return folder / f"{_identity()}.sock" if folder is not None else None
+    path = folder / f"{_identity()}.sock" if folder is not None else None
+    return path if path is not None and len(os.fsencode(path)) <= _MAX_ADDRESS else None
 
 
 def _send(connection: socket.socket, kind: bytes, payload: bytes = b"") -> None:
@@ -125,30 +140,40 @@ def _exactly(connection: socket.socket, size: int) -> bytes | None:
 
 def served(argv: list[str]) -> int | None:
     """`publisher argv` (a build) made by the warm process: its exit status, with what it
-    printed relayed here; None where no warm process answers or it handed the build back."""
+    printed relayed here; None where no warm process answers, it handed the build back or it
+    ended before it answered (then the command builds)."""
     path = address()
     if path is None:
         return None
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    streams = {b"O": sys.stdout, b"E": sys.stderr}
     try:
-        connection.connect(str(path))
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(str(path))
+            request = {"argv": argv, "cwd": os.getcwd(), "tty": sys.stderr.isatty(),
+                       "columns": shutil.get_terminal_size().columns}
+            connection.sendall(json.dumps(request).encode() + b"\n")
+            while (frame := _receive(connection)) is not None:
+                kind, payload = frame
+                if kind == b"X":
+                    return int(payload)
+                if kind not in streams:  # handed back
+                    return None
+                _relayed(streams, kind, payload.decode())
     except OSError:
-        connection.close()
-        return None
-    with connection:
-        request = {"argv": argv, "cwd": os.getcwd(), "tty": sys.stderr.isatty()}
-        connection.sendall(json.dumps(request).encode() + b"\n")
-        streams = {b"O": sys.stdout, b"E": sys.stderr}
-        while (frame := _receive(connection)) is not None:
-            kind, payload = frame
-            if kind in streams:
-                streams[kind].write(payload.decode())
-                streams[kind].flush()
-            elif kind == b"X":
-                return int(payload)
-            else:  # handed back
-                return None
-    return None  # the process ended before it answered: the build is made here
+        pass
+    return None
+
+
+def _relayed(streams: dict, kind: bytes, text: str) -> None:
+    """Print what the build printed; once a reader stops reading (`| head`), what follows is
+    dropped and the build goes on, as a build of the command's own does."""
+    if streams[kind] is None:
+        return
+    try:
+        streams[kind].write(text)
+        streams[kind].flush()
+    except BrokenPipeError:
+        streams[kind] = None
 
 
 def start(root: Path, out_dir: Path, *, press: bool) -> None:
@@ -174,34 +199,49 @@ def _answers(path: Path) -> bool:
 
 
 def stop() -> bool:
-    """End the user's warm process; whether one was running."""
+    """End the user's warm process, waiting for it to end (a build it makes is stopped);
+    whether one was running."""
     folder = _folder()
-    return folder is not None and any([_end(pid_file) for pid_file in folder.glob("*.pid")])
+    ended = [pid for pid_file in folder.glob("*.pid")
+             if (pid := _running(pid_file)) is not None] if folder is not None else []
+    for pid in ended:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in ended):
+        time.sleep(0.05)
+    return bool(ended)
 
 
-def _end(pid_file: Path) -> bool:
-    """End the warm process whose pid `pid_file` holds, if it still runs."""
+def _running(pid_file: Path) -> int | None:
+    """The pid of the warm process that `pid_file` names, if it still runs (a pid left by one
+    that was killed may be another process's now)."""
     try:
         pid = int(pid_file.read_text())
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
-        return False
-    if str(pid_file.with_suffix(".sock")).encode() not in command:  # its pid is another's now
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-        return True
-    return False
+        return None
+    return pid if os.fsencode(pid_file.with_suffix(".sock")) in command else None
+
+
+def _ask_to_end(path: Path) -> None:
+    """Ask the warm process at `path` to end once it has made the build it is making."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        with contextlib.suppress(OSError):
+            connection.connect(str(path))
+            connection.sendall(json.dumps({"end": True}).encode() + b"\n")
 
 
 class _Relay(io.TextIOBase):
-    """A build's stdout or stderr, sent to its command as frames of `kind`."""
+    """A build's stdout or stderr, sent to its command as frames of `kind`. Once the command
+    is gone, what the build prints is dropped: its end stops the build (`_serve_one`)."""
 
     def __init__(self, connection: socket.socket, kind: bytes, tty: bool):
         self.connection, self.kind, self.tty = connection, kind, tty
 
     def write(self, text: str) -> int:
-        _send(self.connection, self.kind, text.encode())
+        with contextlib.suppress(OSError):
+            _send(self.connection, self.kind, text.encode(errors="backslashreplace"))
         return len(text)
 
     def isatty(self) -> bool:
@@ -222,15 +262,15 @@ def _warm_up(root: Path, out_dir: Path, *, press: bool) -> None:
 
     warm_up(pdf=True)
     sections.keep_lines()
-    if not sections_cached(root, out_dir, press=press):
-        return
     try:
+        if not sections_cached(root, out_dir, press=press):
+            return
         context = resolve(load_issue(root))
         sections.rehearse(context, press=press, out_dir=out_dir)
         laid_out = sections.lay_out_issue(context, press=press, out_dir=out_dir)
         sections.compose(context, laid_out, sections.finish_layout(context, laid_out,
                                                                    out_dir=out_dir))
-    except PublisherError:  # changed since the build: the next build says how
+    except (PublisherError, OSError):  # changed since the build: the next build says how
         pass
 
 
@@ -239,10 +279,18 @@ def _serve_one(connection: socket.socket) -> bool:
     global _serving
     from publisher import cli
 
+    peer = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                     struct.calcsize("3i")))
+    if peer[1] != os.getuid():  # the folder keeps others out; this, whatever befell it
+        return True
     try:
         request = json.loads(connection.makefile("rb").readline())
+        if request.get("end"):  # a warm process of another environment has taken over
+            return False
         os.chdir(request["cwd"])
-    except (ValueError, KeyError, TypeError, OSError):
+        relays = (_Relay(connection, b"O", request["tty"]),
+                  _Relay(connection, b"E", request["tty"]))
+    except (ValueError, KeyError, TypeError, AttributeError, OSError):
         return True
     done = threading.Event()
 
@@ -259,10 +307,10 @@ def _serve_one(connection: socket.socket) -> bool:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
+    os.environ["COLUMNS"] = str(request.get("columns", 80))  # for the progress line's width
     code, go_on = None, True
     try:
-        with contextlib.redirect_stdout(_Relay(connection, b"O", request["tty"])), \
-                contextlib.redirect_stderr(_Relay(connection, b"E", request["tty"])):
+        with contextlib.redirect_stdout(relays[0]), contextlib.redirect_stderr(relays[1]):
             _serving = True
             try:
                 code = cli.main(request["argv"])
@@ -270,16 +318,14 @@ def _serve_one(connection: socket.socket) -> bool:
                 _serving = False
     except Cold:
         go_on = False
-    except OSError:  # the command went away
-        return True
     except Exception:  # a bug: told to the command, and this process is not trusted again
         import traceback
 
-        with contextlib.suppress(OSError):
-            _send(connection, b"E", traceback.format_exc().encode())
+        relays[1].write(traceback.format_exc())
         code, go_on = 1, False
     finally:
         done.set()
+        del os.environ["COLUMNS"]
     if code == 143:  # SIGTERM came to this process (`publisher server stop`), not the command
         go_on = False
     with contextlib.suppress(OSError):
@@ -297,19 +343,22 @@ def serve(path: Path, root: Path, out_dir: Path, *, press: bool) -> None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # another is starting or running
             return
-        # One warm process a user: one of another environment gives its memory to this one.
-        for other in path.parent.glob("*.pid"):
-            _end(other)
-        os.environ.setdefault("PUBLISHER_WORKERS", "1")
-        _warm_up(root, out_dir, press=press)
-        idle = float(os.environ.get("PUBLISHER_SERVER_IDLE", IDLE_SECONDS))
-        path.unlink(missing_ok=True)
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(str(path))
-        listener.listen(8)
-        listener.settimeout(idle)
-        path.with_suffix(".pid").write_text(str(os.getpid()))
+        pid_file = path.with_suffix(".pid")
+        pid_file.write_text(str(os.getpid()))
+        listener = None
         try:
+            # One warm process a user: another environment's ends once its build is made.
+            for other in path.parent.glob("*.sock"):
+                if other != path:
+                    _ask_to_end(other)
+            os.environ.setdefault("PUBLISHER_WORKERS", "1")
+            _warm_up(root, out_dir, press=press)
+            idle = float(os.environ.get("PUBLISHER_SERVER_IDLE", IDLE_SECONDS))
+            path.unlink(missing_ok=True)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(str(path))
+            listener.listen(8)
+            listener.settimeout(idle)
             while True:
                 try:
                     connection, _ = listener.accept()
@@ -322,9 +371,10 @@ def serve(path: Path, root: Path, out_dir: Path, *, press: bool) -> None:
         except KeyboardInterrupt:
             pass
         finally:
-            path.unlink(missing_ok=True)
-            path.with_suffix(".pid").unlink(missing_ok=True)
-            listener.close()
+            if listener is not None:
+                listener.close()
+                path.unlink(missing_ok=True)
+            pid_file.unlink(missing_ok=True)
 
 
 def main() -> None:

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,17 +28,33 @@ ARTICLE = "articles/02-commentary.md"
 @pytest.fixture
 def desk(tmp_path):
     """A small issue, and the environment of an editor's shell with its own cache and runtime
-    folder; the warm process it starts is stopped after the test."""
+    folder (a short one: a socket's path has at most 107 bytes); the warm processes it starts
+    are ended after the test."""
     issue = tmp_path / "issue"
     shutil.copytree(ROOTS / "epub-elements", issue)
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+    runtime = Path(tempfile.mkdtemp(prefix="pub-"))
     env = {**os.environ, "PUBLISHER_SERVER": "1", "XDG_RUNTIME_DIR": str(runtime),
            "PUBLISHER_CACHE": str(tmp_path / "cache"), "PUBLISHER_SERVER_IDLE": "300"}
     yield issue, env
-    subprocess.run([PUBLISHER, "server", "stop"], env=env, capture_output=True, timeout=60)
-    for pid_file in runtime.glob("publisher-*/*.pid"):
-        _wait_for_end(int(pid_file.read_text()))
+    stopped = subprocess.run([PUBLISHER, "server", "stop"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert stopped.returncode == 0, stopped.stderr
+    # And one started as the test ended, before it wrote its pid.
+    for pid in _processes_naming(runtime):
+        os.kill(pid, signal.SIGTERM)
+        _wait_for_end(pid)
+    shutil.rmtree(runtime)
+
+
+def _processes_naming(folder: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.fsencode(folder) in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            pass
+    return found
 
 
 def _build(issue: Path, out: Path, env: dict, *options: str) -> subprocess.CompletedProcess:
@@ -109,10 +128,36 @@ def test_a_broken_edit_is_told_in_one_line_and_the_process_goes_on(desk, tmp_pat
     assert f"{ARTICLE}:" in broken.stderr and "Traceback" not in broken.stderr
     assert {p: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
 
+    # A mistyped folder is told as the command tells it; the process goes on.
+    missing = _build(issue.parent / "isue", tmp_path / "out", env, "--epub")
+    assert missing.returncode == 1
+    assert "isue" in missing.stderr and "Traceback" not in missing.stderr
+
     path.write_text(good.replace("。", "，再议。", 1), encoding="utf-8")
     mended = _build(issue, tmp_path / "out", env, "--epub")
     assert mended.returncode == 0, mended.stderr
     assert "building in the warm process" in mended.stderr
+    assert "再议" in _book_text(tmp_path / "out")
+
+
+def test_a_reader_that_stops_reading_stops_no_build(desk, tmp_path):
+    issue, env = desk
+    assert _build(issue, tmp_path / "out", env, "--epub").returncode == 0
+    _socket(env)
+    _edit(issue, "。", "，再议。")
+    # `| head -1` reads the warm process's first line and closes the pipe: the build goes on.
+    piped = subprocess.run(f"'{PUBLISHER}' build '{issue}' -o '{tmp_path / 'out'}' --epub 2>&1 "
+                           "| head -1", shell=True, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert "building in the warm process" in piped.stdout
+    assert "再议" in _book_text(tmp_path / "out")
+
+
+def _book_text(out: Path) -> str:
+    (book,) = out.glob("*.epub")
+    with zipfile.ZipFile(book) as opened:
+        return "".join(opened.read(name).decode() for name in opened.namelist()
+                       if name.endswith(".xhtml"))
 
 
 def test_a_build_that_lays_out_anew_is_made_by_the_command(desk, tmp_path):
@@ -139,19 +184,25 @@ def test_no_socket_where_others_may_enter(desk, tmp_path):
     shared = Path(env["XDG_RUNTIME_DIR"]) / f"publisher-{os.getuid()}"
     shared.mkdir(mode=0o777)
     shared.chmod(0o777)
+    asked = subprocess.run([sys.executable, "-c", "from publisher import server; "
+                            "print(server.address())"], env=env, capture_output=True, text=True)
+    assert asked.stdout.strip() == "None", asked.stderr
     done = _build(issue, tmp_path / "out", env, "--epub")
     assert done.returncode == 0, done.stderr
-    time.sleep(1)
     assert list(shared.iterdir()) == []
 
 
 def test_the_process_ends_when_idle(desk, tmp_path):
     issue, env = desk
-    env["PUBLISHER_SERVER_IDLE"] = "1"
+    env["PUBLISHER_SERVER_IDLE"] = "3"
     assert _build(issue, tmp_path / "out", env, "--epub").returncode == 0
-    warm = _socket(env)
-    _wait_for_end(int(warm.with_suffix(".pid").read_text()))
-    assert not warm.exists()
+    folder = Path(env["XDG_RUNTIME_DIR"]) / f"publisher-{os.getuid()}"
+    deadline = time.monotonic() + WAIT
+    while not list(folder.glob("*.pid")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (pid_file,) = folder.glob("*.pid")
+    _wait_for_end(int(pid_file.read_text()))
+    assert not list(folder.glob("*.sock")) and not pid_file.exists()
 
 
 def test_one_warm_process_a_user(desk, tmp_path):
