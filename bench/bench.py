@@ -255,11 +255,12 @@ def main() -> None:
                                          "no change": []}
         sentence = Sentence(issue)
         for _ in range(runs):
+            # The last round's warm process ends first: the baseline and the cold build run
+            # without it (one would hand the cold build back and end).
+            stop_warm(env)
             figures["baseline"].append(noted("baseline", timed(
                 [str(BIN / "weasyprint"), "-q", "-u", issue.as_uri() + "/", str(html),
                  str(tmp / "bare.pdf")], env)))
-            # Cold: no warm process either (one would hand the build back and end).
-            stop_warm(env)
             shutil.rmtree(tmp / "cache", ignore_errors=True)
             figures["cold"].append(noted("cold", timed(build, env)))
             wait_until_warm(env)

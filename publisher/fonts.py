@@ -18,11 +18,10 @@ from publisher.errors import (
     BuildError,
     IssueErrors,
     SourceError,
-    parse_yaml,
     read_utf8,
-    yaml_line,
 )
 from publisher.templates import hidden, shipped
+from publisher.yaml_text import parse_yaml, yaml_line
 
 ROLES = ("serif", "sans", "kai")
 GENERIC = {"serif": "serif", "sans": "sans-serif", "kai": "serif"}

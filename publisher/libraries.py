@@ -11,14 +11,14 @@ the module is imported again, with the search.
 
 from __future__ import annotations
 
-import ctypes.util
-import importlib.abc
 import sys
 
 _MODULE = "weasyprint.text.ffi"
 
 
-class _DirectLoader(importlib.abc.Loader):
+# Plain classes, not importlib.abc's, and ctypes imported only when WeasyPrint is: every command
+# imports this module, and a command that lays nothing out need not pay for them.
+class _DirectLoader:
     def __init__(self, loader):
         self._loader = loader
 
@@ -26,6 +26,8 @@ class _DirectLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module) -> None:
+        import ctypes.util
+
         search = ctypes.util.find_library
         ctypes.util.find_library = lambda name: None
         try:
@@ -39,7 +41,7 @@ class _DirectLoader(importlib.abc.Loader):
             self._loader.exec_module(module)
 
 
-class _DirectFinder(importlib.abc.MetaPathFinder):
+class _DirectFinder:
     def find_spec(self, name, path, target=None):
         if name != _MODULE:
             return None

@@ -28,13 +28,11 @@ from publisher.errors import (
     PublisherError,
     SourceError,
     link_loops_named,
-    parse_yaml,
     private_use,
     read_regular,
     read_utf8,
     read_utf8_inside,
     unprintable,
-    yaml_line,
 )
 from publisher.source.markup import (
     ARTICLE_NAME,
@@ -59,6 +57,7 @@ from publisher.source.model import (
     Span,
     Trim,
 )
+from publisher.yaml_text import parse_yaml, yaml_line
 
 logger = logging.getLogger(__name__)
 MANIFEST = "issue.yaml"
