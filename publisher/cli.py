@@ -41,13 +41,14 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _refuse_cold(args: argparse.Namespace, wanted: dict[str, bool]) -> None:
-    """In the warm process: hand back a build that would lay out the sections anew, which
-    wants the command's pool of workers and the memory this process holds."""
+    """In the warm process: hand back a build that would lay out the sections anew (the EPUB's
+    too: its page list reads the print layout's), which wants the command's pool of workers
+    and the memory this process holds."""
     from publisher import server
     from publisher.build import output_folder, sections_cached
 
-    if wanted["pdf"] and not sections_cached(
-            args.issue, output_folder(args.issue, args.output), press=wanted["press"]):
+    if not sections_cached(args.issue, output_folder(args.issue, args.output),
+                           press=wanted["press"]):
         raise server.Cold
     logger.info("building in the warm process (pid %d)", os.getpid())
 

@@ -160,7 +160,9 @@ def _book_text(out: Path) -> str:
                        if name.endswith(".xhtml"))
 
 
-def test_a_build_that_lays_out_anew_is_made_by_the_command(desk, tmp_path):
+@pytest.mark.parametrize("outputs", [(), ("--epub",)], ids=["pdf-and-epub", "epub"])
+def test_a_build_that_lays_out_anew_is_made_by_the_command(desk, tmp_path, outputs):
+    # An EPUB's build lays out the print sections too: its page list reads where pages begin.
     issue, env = desk
     assert _build(issue, tmp_path / "out", env).returncode == 0
     warm = _socket(env)
@@ -171,7 +173,7 @@ def test_a_build_that_lays_out_anew_is_made_by_the_command(desk, tmp_path):
     shipped = Path(__file__).resolve().parent.parent / "layouts" / "cjk.css"
     (issue / "layouts" / "cjk.css").write_text(
         shipped.read_text(encoding="utf-8") + "\n/* this issue's own */\n", encoding="utf-8")
-    restyled = _build(issue, tmp_path / "out", env)
+    restyled = _build(issue, tmp_path / "out", env, *outputs)
     assert restyled.returncode == 0, restyled.stderr
     assert "warm process" not in restyled.stderr
     assert "wrote" in restyled.stderr
