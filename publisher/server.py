@@ -1,6 +1,6 @@
 """The warm build process: `publisher build` hands its build to a process that has its imports,
-fonts, jieba's dictionary, the sections' parsed PDFs and the lines of the last layouts at hand,
-so that an edit of one sentence reaches the page in about a second, not three.
+fonts, jieba's dictionary, the sections' parsed PDFs and every section's lines at hand, so that
+an edit of one sentence reaches the page in about a second, not three.
 
 The first build of an issue is made by the command itself, with its pool of workers; when it has
 succeeded it starts the warm process, which loads what an edit's build needs while the editor
@@ -15,7 +15,8 @@ A warm process serves one user and one environment: its socket is in a folder on
 enter ($XDG_RUNTIME_DIR, else the temporary folder), named by a digest of the Python that runs
 it, the tool's files and the environment, so a build never runs with code or settings other than
 its command's. Builds are served one at a time; the command relays what the build prints and its
-exit status, and a command stopped (Ctrl-C, SIGTERM) stops its build."""
+exit status, a command stopped (Ctrl-C, SIGTERM) stops its build, and a command whose warm
+process ends before it answers builds itself."""
 
 from __future__ import annotations
 
