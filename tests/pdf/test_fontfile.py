@@ -26,13 +26,19 @@ def _embedded_font_files(pdf: bytes) -> int:
     return len(found)
 
 
-def test_fonts_read_in_place_write_the_same_bytes():
-    copied = weasyprint.HTML(string=HTML).write_pdf()
+def _copied_and_in_place(html: str) -> tuple[bytes, bytes]:
+    """`html`'s PDF as WeasyPrint writes it, then with the fonts read in place."""
+    copied = weasyprint.HTML(string=html).write_pdf()
     restore = fontfile.install()
     try:
-        in_place = weasyprint.HTML(string=HTML).write_pdf()
+        in_place = weasyprint.HTML(string=html).write_pdf()
     finally:
         restore()
+    return copied, in_place
+
+
+def test_fonts_read_in_place_write_the_same_bytes():
+    copied, in_place = _copied_and_in_place(HTML)
     assert in_place == copied
     assert _embedded_font_files(in_place) >= 1
     with pdfplumber.open(BytesIO(in_place)) as pdf:
@@ -47,11 +53,6 @@ def test_a_font_harfbuzz_cannot_subset_is_written_whole(monkeypatch):
 
     monkeypatch.setattr(Font, "_harfbuzz_subset", lambda font, to_unicode, hinting: None)
     html = "<p style='font-family: \"DejaVu Sans\"'>Party building in the community.</p>"
-    copied = weasyprint.HTML(string=html).write_pdf()
-    restore = fontfile.install()
-    try:
-        in_place = weasyprint.HTML(string=html).write_pdf()
-    finally:
-        restore()
+    copied, in_place = _copied_and_in_place(html)
     assert in_place == copied
     assert _embedded_font_files(in_place) == 1
