@@ -42,14 +42,20 @@ def fingerprint() -> str:
     the versions of the libraries whose output is cached."""
     digest = hashlib.sha256(publisher.__version__.encode())
     package = Path(publisher.__file__).parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
+    for path in package_files():
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     # The installed distributions' names carry their versions (importlib.metadata is slower).
     installed = Path(sysconfig.get_paths()["purelib"])
     for library in ("weasyprint", "pypdf", "jieba", "fonttools", "ebooklib", "pillow", "jinja2"):
         digest.update(" ".join(sorted(p.name for p in installed.glob(f"{library}-*"))).encode())
     return digest.hexdigest()[:16]
+
+
+def package_files() -> list[Path]:
+    """The tool's own files, code and data (not Python's compiled copies), in order."""
+    package = Path(publisher.__file__).parent
+    return [path for path in sorted(package.rglob("*"))
+            if path.is_file() and "__pycache__" not in path.parts]
 
 
 def key(*parts: bytes | str) -> str:

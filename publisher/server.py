@@ -89,14 +89,12 @@ def _identity() -> str:
     libraries installed (their versions), the environment and the umask."""
     import sysconfig
 
-    import publisher
+    from publisher.cache import package_files
 
     digest = hashlib.sha256(sys.executable.encode())
-    package = Path(publisher.__file__).parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            status = path.stat()
-            digest.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    for path in package_files():
+        status = path.stat()
+        digest.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
     installed = Path(sysconfig.get_paths()["purelib"])
     digest.update(" ".join(sorted(p.name for p in installed.glob("*.dist-info"))).encode())
     for name, value in sorted(os.environ.items()):
