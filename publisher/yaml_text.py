@@ -5,6 +5,7 @@ import the parser."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,25 @@ for _tag, _problem in REFUSED_TAGS.items():
     _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag(_problem))
 
 
+# (data, node) of the texts parsed lately, by text: `watch` and the warm process load the
+# issue again for every edit, which changes one article's body, seldom a front matter.
+_parsed: dict[str, tuple[Any, Any]] = {}
+_PARSED_KEPT = 1024
+
+
 def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
     """(data, node) of a YAML text, or a SourceError at its line: a syntax error, or nesting
-    too deep for the parser (a few hundred levels, which no issue needs)."""
+    too deep for the parser (a few hundred levels, which no issue needs). The data is the
+    caller's own; the node, whose marks tell lines, is shared."""
+    if text not in _parsed:
+        if len(_parsed) >= _PARSED_KEPT:
+            del _parsed[next(iter(_parsed))]
+        _parsed[text] = _parsed_text(text, path, first_line)
+    data, node = _parsed[text]
+    return copy.deepcopy(data), node
+
+
+def _parsed_text(text: str, path: Path, first_line: int) -> tuple[Any, Any]:
     loader = _Loader(text)
     node = None
     try:
