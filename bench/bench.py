@@ -35,7 +35,6 @@ EDITED = "articles/150-zizhiqu-yantao.md"
 TARGETS = {"cold": 1.0, "one sentence": 0.15, "no change": 0.05, "watch, one sentence": 0.05}
 PEAK_MIB_TARGET = 500 * 1000**2 / 2**20  # 500 MB
 WATCH_TIMEOUT = 600
-WATCH_SETTLE = 6  # seconds between `watch`'s first build and the first edit
 
 
 class TreeMemory:
@@ -188,20 +187,25 @@ def has_command(name: str) -> bool:
 def watch_runs(issue: Path, out: Path, env: dict[str, str], runs: int) -> list[Run]:
     """Start `publisher watch`, then time save → new PDF on disk, `runs` times."""
     pdf, epub = out / "2015-10.pdf", out / "2015-10.epub"
-    process = subprocess.Popen([str(BIN / "publisher"), "-q", "watch", str(issue), "-o", str(out)],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    told = out.parent / "watch.log"
+    with told.open("wb") as log:
+        process = subprocess.Popen([str(BIN / "publisher"), "watch", str(issue), "-o", str(out)],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=log)
     memory = TreeMemory(process.pid)
     try:
-        _wait_for(lambda: pdf.exists() and epub.exists(), process)
-        # After its first build, `watch` loads what an edit needs and a build from the cache
-        # did not (WeasyPrint, jieba): about three seconds, before an editor's first edit.
-        time.sleep(WATCH_SETTLE)
+        _wait_for(lambda: pdf.exists() and epub.exists(), process, "wrote no PDF")
+        # After a first build from the cache, `watch` loads what an edit needs and lays every
+        # section out once, some 15 s: ready, as by the time an editor who has read the pages
+        # saves an edit (as the one-sentence build waits for the warm process).
+        from publisher.watch import READY
+
+        _wait_for(lambda: READY in told.read_text(encoding="utf-8"), process, "was not ready")
         sentence, found = Sentence(issue), []
         for _ in range(runs):
             before = pdf.stat().st_mtime_ns
             start = time.perf_counter()
             sentence.edit()
-            _wait_for(lambda b=before: pdf.stat().st_mtime_ns != b, process)
+            _wait_for(lambda b=before: pdf.stat().st_mtime_ns != b, process, "wrote no PDF")
             found.append(time.perf_counter() - start)
             print(f"bench: watch, one sentence: {found[-1]:.2f} s", file=sys.stderr, flush=True)
             time.sleep(1)
@@ -212,13 +216,13 @@ def watch_runs(issue: Path, out: Path, env: dict[str, str], runs: int) -> list[R
     return [Run(seconds, peak) for seconds in found]
 
 
-def _wait_for(condition, process) -> None:
+def _wait_for(condition, process, failing: str) -> None:
     deadline = time.monotonic() + WATCH_TIMEOUT
     while not condition():
         if process.poll() is not None:
             sys.exit("bench: publisher watch stopped")
         if time.monotonic() > deadline:
-            sys.exit("bench: publisher watch wrote no PDF in time")
+            sys.exit(f"bench: publisher watch {failing} in time")
         time.sleep(0.02)
 
 

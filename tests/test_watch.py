@@ -144,3 +144,61 @@ def test_a_changes_files_are_named_but_an_editors_temporary_one(tmp_path):
     batch = {(Change.added, str(temporary)), (Change.deleted, str(temporary)),
              (Change.modified, str(article)), (Change.deleted, str(removed))}
     assert _changed(batch, [tmp_path]) == ["articles/10-a.md", "articles/20-b.md"]
+
+
+def test_after_a_first_build_from_the_cache_an_edit_lays_out_only_the_lines_it_changed(
+        tmp_path):
+    """The first build took the sections from the cache and kept none of their lines: while
+    it waits, `watch` lays every section out once, so that the first edit breaks into lines
+    only the paragraph edited, not its section's every paragraph."""
+    issue, out = tmp_path / "issue", tmp_path / "out"
+    shutil.copytree(ROOTS / "good-minimal", issue)
+    article = issue / "articles" / "10-good.md"
+    long_paragraphs = "".join(f"\n第{n}段：" + "组织部门推动基层党建工作落地见效，" * 24 + "\n"
+                              for n in range(4))
+    article.write_text(article.read_text(encoding="utf-8") + long_paragraphs, encoding="utf-8")
+    env = {**os.environ, "PUBLISHER_CACHE": str(tmp_path / "cache"), "PUBLISHER_WORKERS": "1"}
+    subprocess.run([sys.executable, "-m", "publisher.cli", "-q", "build", str(issue), "-o",
+                    str(out)], env=env, check=True, capture_output=True)
+    script = f"""
+import logging, queue, threading
+from pathlib import Path
+from publisher.pdf.weasyprint import lines
+from publisher.watch import READY, watch
+
+laid_out = []
+lay_out_line = lines._lay_out_line
+def counted(*arguments):
+    laid_out.append(1)
+    return lay_out_line(*arguments)
+lines._lay_out_line = counted
+
+rehearsed = threading.Event()
+class Ready(logging.Handler):
+    def emit(self, record):
+        if record.getMessage() == READY:
+            rehearsed.set()
+logging.getLogger("publisher.watch").addHandler(Ready())
+logging.getLogger("publisher.watch").setLevel(logging.INFO)
+
+outcomes, stop = queue.Queue(), threading.Event()
+issue = Path({str(issue)!r})
+threading.Thread(target=watch, args=(issue, Path({str(out)!r})), daemon=True,
+                 kwargs={{"on_build": outcomes.put, "stop": stop}}).start()
+print("first build laid out", len(laid_out) if not outcomes.get(timeout=120).errors else None)
+print("rehearsed:", rehearsed.wait(120))
+laid_out.clear()
+article = issue / "articles" / "10-good.md"
+article.write_text(article.read_text(encoding="utf-8").replace("正文第一段。", "正文第一段改了。"),
+                   encoding="utf-8")
+print("edit's errors:", len(outcomes.get(timeout=120).errors))
+print(len(laid_out))
+stop.set()
+"""
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=WAIT, cwd=Path(__file__).parents[1])
+    *told, count = done.stdout.splitlines() or [""]
+    assert told == ["first build laid out 0", "rehearsed: True", "edit's errors: 0"], \
+        done.stderr
+    # The edited paragraph is one line; the four after it are some 30 lines each.
+    assert 1 <= int(count) <= 2

@@ -38,7 +38,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -531,13 +531,23 @@ def issue_jobs(context: BuildContext, *, press: bool) -> list[Job]:
             for part in parts(context)]
 
 
-def rehearse(context: BuildContext, *, press: bool, out_dir: Path) -> None:
-    """Lay every section out in this process, and keep only their lines (`keep_lines`): the
-    warm process does it before the first edit, whose layout then breaks into lines only the
-    paragraph edited, as each later edit's does."""
+def rehearsal(context: BuildContext, *, press: bool, out_dir: Path) -> Iterator[str]:
+    """Lay every section out in this process, one a step, and keep only their lines
+    (`keep_lines`); then compose the issue from the cache, writing nothing. Each step yields
+    what it did. The warm process and `watch` do it before the first edit, whose layout then
+    breaks into lines only the paragraph edited, and whose composing finds the other sections
+    parsed, as each later edit's does. It stops where the layouts, fonts or pictures changed:
+    lines laid out with the old ones would push out those of the new."""
     jobs = issue_jobs(context, press=press)
-    _lay_out_here(context, jobs, list(range(len(jobs))), {}, lambda how, job: None,
-                  shared_digest(context, out_dir))
+    shared = shared_digest(context, out_dir)
+    for index, job in enumerate(jobs):
+        if shared_digest(context, out_dir) != shared:
+            return
+        _lay_out_here(context, jobs, [index], {}, lambda how, job: None, shared)
+        yield job.name
+    laid_out = lay_out_issue(context, press=press, out_dir=out_dir)
+    compose(context, laid_out, finish_layout(context, laid_out, out_dir=out_dir))
+    yield "composed"
 
 
 def _toc_folios(context: BuildContext) -> tuple[tuple[str, str], ...]:
