@@ -193,19 +193,19 @@ def watch_runs(issue: Path, out: Path, env: dict[str, str], runs: int) -> list[R
                                    env=env, stdout=subprocess.DEVNULL, stderr=log)
     memory = TreeMemory(process.pid)
     try:
-        _wait_for(lambda: pdf.exists() and epub.exists(), process, "wrote no PDF")
+        _wait_for(lambda: pdf.exists() and epub.exists(), process, "wrote no PDF", told)
         # After a first build from the cache, `watch` loads what an edit needs and lays every
         # section out once, some 15 s: ready, as by the time an editor who has read the pages
         # saves an edit (as the one-sentence build waits for the warm process).
         from publisher.watch import READY
 
-        _wait_for(lambda: READY in told.read_text(encoding="utf-8"), process, "was not ready")
+        _wait_for(lambda: READY in told.read_text(encoding="utf-8"), process, "was not ready", told)
         sentence, found = Sentence(issue), []
         for _ in range(runs):
             before = pdf.stat().st_mtime_ns
             start = time.perf_counter()
             sentence.edit()
-            _wait_for(lambda b=before: pdf.stat().st_mtime_ns != b, process, "wrote no PDF")
+            _wait_for(lambda b=before: pdf.stat().st_mtime_ns != b, process, "wrote no PDF", told)
             found.append(time.perf_counter() - start)
             print(f"bench: watch, one sentence: {found[-1]:.2f} s", file=sys.stderr, flush=True)
             time.sleep(1)
@@ -216,11 +216,12 @@ def watch_runs(issue: Path, out: Path, env: dict[str, str], runs: int) -> list[R
     return [Run(seconds, peak) for seconds in found]
 
 
-def _wait_for(condition, process, failing: str) -> None:
+def _wait_for(condition, process, failing: str, told: Path) -> None:
     deadline = time.monotonic() + WATCH_TIMEOUT
     while not condition():
         if process.poll() is not None:
-            sys.exit("bench: publisher watch stopped")
+            sys.exit("bench: publisher watch stopped; the end of what it said:\n"
+                     + "\n".join(told.read_text(encoding="utf-8").splitlines()[-20:]))
         if time.monotonic() > deadline:
             sys.exit(f"bench: publisher watch {failing} in time")
         time.sleep(0.02)

@@ -107,13 +107,17 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
                     first = False
                     logger.info("watching %s: each change saved is built again; Ctrl-C stops",
                                 root)
-                    threading.Thread(target=warm_up, kwargs={"pdf": pdf},
-                                     daemon=True, name="warm-up").start()
+                    warming = threading.Thread(target=warm_up, kwargs={"pdf": pdf},
+                                               daemon=True, name="warm-up")
+                    warming.start()
                     if rehearse:
                         rehearsal = _rehearsal(root, out_dir, press=press)
                     elif pdf and not outcome.errors:
                         logger.info(READY)
-            elif rehearsal is not None and next(rehearsal, None) is None:
+            # Not while the warm-up imports what the rehearsal would import too: two threads
+            # importing one package of circular imports may find it half made.
+            elif rehearsal is not None and not warming.is_alive() \
+                    and next(rehearsal, None) is None:
                 rehearsal = None
 
 
