@@ -78,7 +78,7 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
     # folder was moved away and another put in its place (a fresh copy unpacked), which the
     # watcher, following the one moved away, would not see.
     due, first = True, True
-    rehearsal: Iterator | None = None  # of the sections whose lines the first build left
+    rehearsal: Iterator | None = None  # of the sections whose lines the first build did not keep
     while not (stop and stop.is_set()):
         folders = watched_folders(root)
         watched = _identities(folders)

@@ -200,5 +200,5 @@ stop.set()
     *told, count = done.stdout.splitlines() or [""]
     assert told == ["first build laid out 0", "rehearsed: True", "edit's errors: 0"], \
         done.stderr
-    # The edited paragraph is one line; the four after it are some 30 lines each.
+    # The edited paragraph is one line; the four after it some twenty each (83 in all).
     assert 1 <= int(count) <= 2
