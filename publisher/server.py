@@ -253,22 +253,15 @@ def _warm_up(root: Path, out_dir: Path, *, press: bool) -> None:
     the cache, writing nothing (the first edit's composing finds the other sections parsed)."""
     from publisher import cli  # noqa: F401
     from publisher.build import sections_cached
-    from publisher.context import resolve
-    from publisher.errors import PublisherError
     from publisher.pdf import sections
-    from publisher.source.load import load_issue
-    from publisher.watch import warm_up
+    from publisher.watch import rehearsal_steps, warm_up
 
     warm_up(pdf=True)
     sections.keep_lines()
-    try:
-        if not sections_cached(root, out_dir, press=press):
-            return
-        context = resolve(load_issue(root))
-        for _ in sections.rehearsal(context, press=press, out_dir=out_dir):
+    # Sources broken since the build end the rehearsal quietly: the next build says how.
+    if sections_cached(root, out_dir, press=press):
+        for _ in rehearsal_steps(root, out_dir, press=press):
             pass
-    except (PublisherError, OSError):  # changed since the build: the next build says how
-        pass
 
 
 def _serve_one(connection: socket.socket) -> bool:

@@ -111,7 +111,7 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
                                                daemon=True, name="warm-up")
                     warming.start()
                     if rehearse:
-                        rehearsal = _rehearsal(root, out_dir, press=press)
+                        rehearsal = rehearsal_steps(root, out_dir, press=press)
                     elif pdf and not outcome.errors:
                         logger.info(READY)
             # Not while the warm-up imports what the rehearsal would import too: two threads
@@ -124,13 +124,13 @@ def watch(root: Path, out_dir: Path | None = None, *, on_build: Callable[[Outcom
 READY = "every section laid out once: an edit's build lays out only the lines it changes"
 
 
-def _rehearsal(root: Path, out_dir: Path, *, press: bool) -> Iterator[str]:
-    """The sections laid out one a step while no change comes (`sections.rehearsal`), after a
-    first build that kept none of their lines (it took them from the cache, or its workers laid
-    them out): the first edit of each then lays out only its paragraph's lines (the sample's
-    took 0.8-1.0 s, not 1.4-1.5). An edit saved during a step waits for it, a section's
-    layout. Its warnings are the builds' own: it says only READY, at its end. A change it
-    cannot read ends it."""
+def rehearsal_steps(root: Path, out_dir: Path, *, press: bool) -> Iterator[str]:
+    """The sections of the issue at `root` laid out one a step (`sections.rehearsal`): here
+    while no change comes, after a first build that kept none of their lines (it took them
+    from the cache, or its workers laid them out); all at once in the warm process. The first
+    edit of each then lays out only its paragraph's lines (the sample's took 0.8-1.0 s, not
+    1.4-1.5). An edit saved during a step waits for it, a section's layout. Its warnings are
+    the builds' own: it says only READY, at its end. A change it cannot read ends it."""
     from publisher.context import resolve
     from publisher.pdf import sections
     from publisher.source.load import load_issue
