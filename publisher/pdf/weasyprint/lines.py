@@ -6,9 +6,11 @@ ahead. Each time, WeasyPrint would break every paragraph into lines again, justi
 set their verticality. A plain line (`plain`: text and inline boxes only, laid out clear of
 floats) comes out the same wherever it stands, in whichever column and whatever the blocks'
 margins: what fills it depends on its paragraph, where it starts in it, the width and the
-text indent. `next_line` keeps each such line for the rest of the document's layout and hands
-out a copy moved to where it is asked for. The line grid's patch (`linegrid.get_next_linebox`)
-lays every line out through it, before moving the line onto the grid.
+text indent. `next_line` lays each such line out at the origin, keeps it for the rest of the
+document's layout and hands out a copy moved to where it is asked for: the same sums put a
+line in place whether it was laid out now or before, so the PDF's bytes do not depend on which
+lines were kept. The line grid's patch (`linegrid.get_next_linebox`) lays every line out
+through it, before moving the line onto the grid.
 
 A line is kept under a print of what fills it (`_print`: its boxes' texts, elements'
 attributes and cascaded styles), not under its line box: a paragraph that comes again, in the
@@ -39,6 +41,8 @@ _lay_out_line = inline.get_next_linebox
 _KEPT = "_publisher_lines"
 # On a layout's context: id() of a line box or style → (it, its print).
 _PRINTS = "_publisher_prints"
+# On a layout's context: id() of a block → (it, it moved to the origin: `_at_origin`).
+_ORIGINS = "_publisher_origins"
 # The lines of this many layouts are carried to the next: every section of an issue (the
 # sample has 22), some laid out again with their pictures smaller, and the furniture, so that
 # the first edit after a whole layout (`watch`'s first build, the warm process's rehearsal)
@@ -64,12 +68,12 @@ def carried() -> Iterator[None]:
 
 
 class _Kept:
-    """A line as laid out from `source` (a line box), where it goes on, and where it stood."""
+    """A line as laid out from `source` (a line box) at the origin, and where it goes on."""
 
-    __slots__ = ("line", "resume_at", "x", "y", "source")
+    __slots__ = ("line", "resume_at", "source")
 
-    def __init__(self, line, resume_at, x: float, y: float, source):
-        self.line, self.resume_at, self.x, self.y, self.source = line, resume_at, x, y, source
+    def __init__(self, line, resume_at, source):
+        self.line, self.resume_at, self.source = line, resume_at, source
 
 
 def plain(box: boxes.Box) -> bool:
@@ -156,7 +160,7 @@ def _rebound(kept: _Kept, linebox) -> _Kept:
     for box in _along(line) if line is not None else ():
         box.element = elements.get(id(box.element), box.element)
         box.style = styles.get(id(box.style), box.style)
-    return _Kept(line, kept.resume_at, kept.x, kept.y, linebox)
+    return _Kept(line, kept.resume_at, linebox)
 
 
 def _found(context, key, linebox) -> _Kept | None:
@@ -173,14 +177,28 @@ def _found(context, key, linebox) -> _Kept | None:
     return found
 
 
+def _at_origin(context, block):
+    """`block` moved so that its content box starts at x = 0 (a copy, one per block and
+    layout: the justification's look-ahead knows a line's block by identity)."""
+    origins = context.__dict__.setdefault(_ORIGINS, {})
+    if id(block) not in origins or origins[id(block)][0] is not block:
+        moved = block.copy()
+        moved.position_x = moved.margin_left = moved.padding_left = moved.border_left_width = 0
+        origins[id(block)] = (block, moved)
+    return origins[id(block)][1]
+
+
 def next_line(context, linebox, position_y, bottom_space, skip_stack, containing_block,
               absolute_boxes, fixed_boxes, first_letter_style, first_line_style):
     """`inline.get_next_linebox`, from the lines this layout laid out before where the same
-    line is asked for again."""
-    arguments = (context, linebox, position_y, bottom_space, skip_stack, containing_block,
-                 absolute_boxes, fixed_boxes, first_letter_style, first_line_style)
-    if context.excluded_shapes or first_letter_style is not None or first_line_style is not None:
-        return _lay_out_line(*arguments)
+    line is asked for again. A plain line is laid out at the origin and moved to where it is
+    asked for, whether laid out now or before: its positions are the same sums either way, so
+    a layout from kept lines writes the same PDF as one from none."""
+    if (context.excluded_shapes or first_letter_style is not None
+            or first_line_style is not None or not plain(linebox)):
+        return _lay_out_line(context, linebox, position_y, bottom_space, skip_stack,
+                             containing_block, absolute_boxes, fixed_boxes, first_letter_style,
+                             first_line_style)
     # The layout's context holds them: they go with its boxes, unless `carried`.
     if _KEPT not in context.__dict__:
         context.__dict__[_KEPT], context.__dict__[_PRINTS] = {}, {}
@@ -191,17 +209,16 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
     # Not the room left below (`bottom_space`): only floats and inline blocks heed it.
     key = (_print(linebox, context.__dict__[_PRINTS]), _frozen(skip_stack),
            containing_block.width, linebox.text_indent)
-    position_x = containing_block.content_box_x()
     found = _found(context, key, linebox)
-    if found is not None:
-        if found.line is None:
-            return None, found.resume_at
-        line, resume_at = found.line.deepcopy(), copy.deepcopy(found.resume_at)
-        line.translate(position_x - found.x, position_y - found.y)
-        line.position_y = position_y  # as WeasyPrint sets it, free of the float sum's error
-        return line, resume_at
-    line, resume_at = _lay_out_line(*arguments)
-    if plain(linebox):  # then it placed no float nor positioned box: those are blocks
-        context.__dict__[_KEPT][key] = _Kept(line and line.deepcopy(), copy.deepcopy(resume_at),
-                                             position_x, position_y, linebox)
+    if found is None:
+        # A plain line places no float nor positioned box (those are blocks): no list grows.
+        line, resume_at = _lay_out_line(context, linebox, 0.0, bottom_space, skip_stack,
+                                        _at_origin(context, containing_block), [], [], None,
+                                        None)
+        found = context.__dict__[_KEPT][key] = _Kept(line, resume_at, linebox)
+    if found.line is None:
+        return None, copy.deepcopy(found.resume_at)
+    line, resume_at = found.line.deepcopy(), copy.deepcopy(found.resume_at)
+    line.translate(containing_block.content_box_x(), position_y)
+    line.position_y = position_y  # as WeasyPrint sets it, free of the float sum's error
     return line, resume_at
