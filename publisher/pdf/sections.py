@@ -40,7 +40,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -253,9 +253,10 @@ def run(context: BuildContext, jobs: list[Job], out_dir: Path,
 
 
 def keep_lines() -> None:
-    """Keep the lines of each layout in this process for the next ones, as long as the layouts,
-    fonts and pictures do not change: `watch` lays out the edited section again after every
-    edit, and so lays out again only the lines that the edit changed."""
+    """Keep the lines and pages of each section's last layout in this process for its next, as
+    long as the layouts, fonts and pictures do not change: `watch` lays out the edited section
+    again after every edit, and so lays out again only the lines, and the pages from the first,
+    that the edit changed (`_kept`)."""
     global _lines_kept
     _lines_kept = True
 
@@ -267,24 +268,34 @@ def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
         return
     # These layouts share a font configuration (`font_scope`): a serial build's fonts are loaded
     # once, not once per section, and the lines `watch` keeps hold one font map.
-    carried = nullcontext()
-    if _lines_kept:
-        from publisher.pdf.weasyprint import lines
-
-        carried = lines.carried()
     # This process holds what the build loaded (jieba's dictionary, the issue): set aside
     # from the collections that free each section's boxes, which would walk it every time.
     # Not collected first: in `watch` that walk alone took 0.13 s an edit, and what it would
     # have freed is left to the collector once the layouts are done.
     gc.freeze()
     try:
-        with carried:
-            for index in todo:
+        for index in todo:
+            with _kept(context, jobs[index], shared):
                 done[index] = _checked(lay_out(context, jobs[index], font_scope=shared,
                                                in_process=True))
-                progress("laid out", jobs[index])
+            progress("laid out", jobs[index])
     finally:
         gc.unfreeze()
+
+
+@contextmanager
+def _kept(context: BuildContext, job: Job, shared: str) -> Iterator[None]:
+    """Where this process keeps its layouts (`keep_lines`), the lines and pages of `job`'s, as
+    its section's last: its next layout breaks into lines only the paragraphs an edit changed
+    (`lines`), and lays out only the pages from the first that the edit changes (`resume`)."""
+    if not _lines_kept:
+        yield
+        return
+    from publisher.pdf.weasyprint import lines, resume
+
+    section = cache.key("section", shared, str(job.press), job.css(context), job.name)
+    with lines.carried(section), resume.section(section):
+        yield
 
 
 def _lay_out_by_workers(context: BuildContext, jobs: list[Job], todo: list[int],

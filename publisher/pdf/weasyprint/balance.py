@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from weasyprint.css.properties import Dimension
@@ -92,9 +92,20 @@ _HEADING_TAGS = frozenset(("h2", "h3"))
 _HEAD_TAGS = _HEADING_TAGS | {"header"}
 
 _original_columns_layout = column.columns_layout
+# Told of every layout of columns (the box, where it goes on): `resume` learns how far into
+# the document a page's layout read, the next page laid out ahead included.
+reached: Callable[[object, object], None] | None = None
 # The next page's columns as `_next_page` laid them out, kept for when that page comes (the
 # same layout): (box, where it goes on, top, room, page bottom), layout.
 _laid_ahead: tuple | None = None
+
+
+def _columns(context, box, *args):
+    """WeasyPrint's layout of columns, told to `reached`."""
+    result = _original_columns_layout(context, box, *args)
+    if reached is not None:
+        reached(box, result[1])
+    return result
 
 
 def _content_bottom(box) -> float:
@@ -466,7 +477,7 @@ def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
     fixed: list = []
     with _on_next_page(context):
         result = _without_ruled_tops(
-            context, following, lambda a, f: _original_columns_layout(
+            context, following, lambda a, f: _columns(
                 context, following, bottom_space - _ROUNDING, resume_at, containing_block, True,
                 a, f, [0], first_letter_style, first_line_style), absolute, fixed)
     laid_out, going_on = result[:2]
@@ -538,7 +549,7 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
     style = box.style
     if (style["column_fill"] != "balance" or style["height"] != "auto"
             or any(child.style["column_span"] == "all" for child in box.children)):
-        return _original_columns_layout(
+        return _columns(
             context, box, bottom_space - _ROUNDING, skip_stack, containing_block, page_is_empty,
             absolute_boxes, fixed_boxes, adjoining_margins, first_letter_style,
             first_line_style)
@@ -548,7 +559,7 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
 
     def lay_out(room: float, absolute: list, fixed: list, empty: bool):
         return _without_ruled_tops(
-            context, filling, lambda a, f: _original_columns_layout(
+            context, filling, lambda a, f: _columns(
                 context, filling, room - _ROUNDING, skip_stack, containing_block, empty, a, f,
                 adjoining_margins, first_letter_style, first_line_style), absolute, fixed)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -43,28 +42,34 @@ _KEPT = "_publisher_lines"
 _PRINTS = "_publisher_prints"
 # On a layout's context: id() of a block → (it, it moved to the origin: `_at_origin`).
 _ORIGINS = "_publisher_origins"
-# The lines of this many layouts are carried to the next: every section of an issue (the
-# sample has 22), some laid out again with their pictures smaller, and the furniture, so that
-# the first edit after a whole layout (`watch`'s first build, the warm process's rehearsal)
-# finds its section's lines.
-_CARRIED_LAYOUTS = 64
-# (font configuration, the lines a layout kept) of the last layouts inside `carried`, the
-# latest last.
-_carried: deque[tuple[object, dict]] = deque(maxlen=_CARRIED_LAYOUTS)
-_carrying = False
+# The last layout's lines of this many sections are carried to their next: every section of
+# an issue (the sample has 22) and the furniture, so that the first edit after a whole layout
+# (`watch`'s first build, the warm process's rehearsal) finds its section's lines.
+_CARRIED_SECTIONS = 64
+# Section → (font configuration, the lines its last layout inside `carried` kept), the latest
+# last. One layout a section: the lines of the one before are in it, or the edit changed them.
+_carried: dict[str, tuple[object, dict]] = {}
+# (font configuration, lines) of the layouts inside the `carried` block that runs, if one does.
+_inside: list[tuple[object, dict]] | None = None
 
 
 @contextmanager
-def carried() -> Iterator[None]:
-    """Keep the lines of the layouts inside for the next layouts inside a `carried` with the
-    same font configuration (`publisher.pdf.weasyprint.font_configuration`, one per set of
-    font files): a line holds its font map, and holds what a print does not, the font files."""
-    global _carrying
-    _carrying = True
+def carried(section: str = "") -> Iterator[None]:
+    """Keep the lines of the layouts inside, the last as those of `section`, for the next
+    layouts inside a `carried` with the same font configuration
+    (`publisher.pdf.weasyprint.font_configuration`, one per set of font files): a line holds
+    its font map, and holds what a print does not, the font files."""
+    global _inside
+    _inside = []
     try:
         yield
     finally:
-        _carrying = False
+        made, _inside = _inside, None
+        if made:
+            _carried.pop(section, None)
+            while len(_carried) >= _CARRIED_SECTIONS:
+                del _carried[next(iter(_carried))]
+            _carried[section] = made[-1]
 
 
 class _Kept:
@@ -168,13 +173,27 @@ def _found(context, key, linebox) -> _Kept | None:
     with the same font configuration."""
     kept = context.__dict__[_KEPT]
     found = kept.get(key)
-    if found is None and _carrying:
-        found = next((lines[key] for fonts, lines in reversed(_carried)
+    if found is None and _inside is not None:
+        found = next((lines[key] for fonts, lines in reversed([*_carried.values(), *_inside])
                       if fonts is context.font_config and lines is not kept and key in lines),
                      None)
     if found is not None and found.source is not linebox:
         found = kept[key] = _rebound(found, linebox)
     return found
+
+
+def kept(context) -> dict:
+    """The lines the layout of `context` keeps: its context holds them, and they go with its
+    boxes, unless `carried`."""
+    if _KEPT not in context.__dict__:
+        context.__dict__[_KEPT], context.__dict__[_PRINTS] = {}, {}
+        if _inside is not None:
+            if any(fonts is not context.font_config
+                   for fonts, _ in [*_carried.values(), *_inside]):
+                _carried.clear()  # laid out with other fonts: none of them serves again
+                _inside.clear()
+            _inside.append((context.font_config, context.__dict__[_KEPT]))
+    return context.__dict__[_KEPT]
 
 
 def _at_origin(context, block):
@@ -199,13 +218,7 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
         return _lay_out_line(context, linebox, position_y, bottom_space, skip_stack,
                              containing_block, absolute_boxes, fixed_boxes, first_letter_style,
                              first_line_style)
-    # The layout's context holds them: they go with its boxes, unless `carried`.
-    if _KEPT not in context.__dict__:
-        context.__dict__[_KEPT], context.__dict__[_PRINTS] = {}, {}
-        if _carrying:
-            if _carried and _carried[-1][0] is not context.font_config:
-                _carried.clear()  # laid out with other fonts: none of them serves again
-            _carried.append((context.font_config, context.__dict__[_KEPT]))
+    kept(context)
     # Not the room left below (`bottom_space`): only floats and inline blocks heed it.
     key = (_print(linebox, context.__dict__[_PRINTS]), _frozen(skip_stack),
            containing_block.width, linebox.text_indent)

@@ -1,0 +1,287 @@
+"""A section laid out again from the first page an edit can change, for WeasyPrint 70.0.
+
+In `watch`, an edit lays out again the one section that holds it (`publisher.pdf.sections`),
+from its first page. The pages before the edit come out as they did, if nothing their layout
+read changed: `section(key)` keeps the pages of each layout of a section, and the next layout
+of it takes the leading ones whose layout read only what comes before the first item the
+edit changed, and lays out the rest from where they end.
+
+What a page's layout read (`_Page.reach`) is the furthest place in the box tree where it or a
+layout it tried ended, the next page laid out ahead by the balancing of columns
+(`balance.reached`) included. An item is the unit: a change inside it moves the breaks of its
+paragraphs (widows) and of its heads (kept with their text), so a page is taken only if all it
+read lies before the edited item begins. A page is taken as laid out, its boxes bound to the
+new document's elements (which item a run of text is in is read from its element), and the
+pages after it are laid out from the state the old layout had there (`context.page_maker`),
+the same as a layout from the first page reaches.
+
+It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
+which checks the version first.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from math import inf
+
+from weasyprint import layout
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout import page as layout_page
+
+from publisher.pdf.weasyprint import balance, lines
+
+_original_make_all_pages = layout.make_all_pages
+_original_remake_page = layout_page.remake_page
+# Sections whose last layout is kept, each with no more than this many: the sample has 22.
+_KEPT_LAYOUTS = 64
+
+
+@dataclass
+class _Page:
+    """A laid-out page as `make_all_pages` made it, before its margin boxes."""
+
+    box: object  # the PageBox
+    children: tuple  # its root box, footnote area and note area
+    root_children: list
+    maker: tuple  # the page_maker entry it was made from: resume_at, next page, side, state
+    clear: bool  # nothing went on into it from the page before but in-flow content
+    reach: tuple  # how far into the box tree its layout read (`_position`)
+
+
+@dataclass
+class _Layout:
+    """A section's last layout."""
+
+    font_config: object
+    signature: list  # each element of its HTML in document order (`_signature`)
+    elements: list
+    pages: list[_Page]
+    page_sizes: dict  # the style's initial page sizes, which the first page sets
+    lines: dict  # the lines it kept (`lines.kept`)
+    paths: dict[int, tuple]  # where each element's first block stands in its box tree
+
+
+_layouts: dict[str, _Layout] = {}
+_section: str | None = None  # the key of the section being laid out, if it is kept
+
+
+@contextmanager
+def section(key: str) -> Iterator[None]:
+    """Keep the pages of the layouts inside as the layout of the section `key` (its HTML and
+    everything else it reads besides: layouts, fonts, pictures), and lay it out from its last
+    layout's pages where they serve."""
+    global _section
+    _section = key
+    try:
+        yield
+    finally:
+        _section = None
+
+
+def forget() -> None:
+    """Keep no section's pages (a test's layouts start afresh)."""
+    _layouts.clear()
+
+
+def _signature(root) -> tuple[list, list, list]:
+    """Each element under `root` in document order as (depth, tag, attributes, text, tail),
+    the elements, and the index of each one's parent."""
+    signature, elements, parents = [], [], []
+    stack = [(root, 0, -1)]
+    while stack:
+        element, depth, parent = stack.pop()
+        index = len(elements)
+        elements.append(element)
+        parents.append(parent)
+        signature.append((depth, element.tag, dict(element.attrib), element.text, element.tail))
+        stack += [(child, depth + 1, index) for child in reversed(element)]
+    return signature, elements, parents
+
+
+def _first_difference(old: list, new: list) -> int | None:
+    """The index of the first element where the signatures `old` and `new` differ, None where
+    they are the same."""
+    first = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), None)
+    return min(len(old), len(new)) if first is None and len(old) != len(new) else first
+
+
+def _item_of(index: int, elements: list, parents: list):
+    """The element of the outermost item (`data-item`) that holds element `index`, None where
+    it is in none."""
+    item = None
+    while index >= 0:
+        if elements[index].get("data-item") is not None:
+            item = elements[index]
+        index = parents[index]
+    return item
+
+
+def _paths(root_box) -> dict[int, tuple]:
+    """The place in the box tree (child indices from the root) of the first block of each
+    element: what a skip stack names, down to the line boxes."""
+    found: dict[int, tuple] = {}
+    stack = [(root_box, ())]
+    while stack:
+        box, path = stack.pop()
+        if box.element is not None:
+            found.setdefault(id(box.element), path)
+        if not isinstance(box, boxes.LineBox):
+            children = getattr(box, "children", ())
+            stack += [(child, (*path, i)) for i, child in reversed(list(enumerate(children)))]
+    return found
+
+
+def _position(prefix: tuple, skip_stack) -> tuple:
+    """Where a layout of the box at `prefix` that goes on at `skip_stack` ended: after the box
+    where it ended (None), at the latest place the skip stack names."""
+    path = list(prefix)
+    while isinstance(skip_stack, dict) and skip_stack:
+        index = max(skip_stack)
+        path.append(index)
+        skip_stack = skip_stack[index]
+    if skip_stack is not None and not isinstance(skip_stack, dict):
+        return (inf,)  # a form the reading does not know: read to the end
+    return (*path, inf) if skip_stack is None and len(path) == len(prefix) else tuple(path)
+
+
+class _Recording:
+    """The pages of the layout in progress, with what each read."""
+
+    def __init__(self, context, root_box):
+        self.context, self.root_box = context, root_box
+        self.pages: list[_Page] = []
+        self.reach: tuple = ()
+        self._paths: dict[int, tuple] | None = None
+
+    @property
+    def paths(self) -> dict[int, tuple]:
+        if self._paths is None:
+            self._paths = _paths(self.root_box)
+        return self._paths
+
+    def reached(self, box, skip_stack) -> None:
+        """A layout of `box` went on at `skip_stack` (None: it ended)."""
+        prefix = self.paths.get(id(box.element))
+        where = (inf,) if prefix is None else _position(prefix, skip_stack)
+        self.reach = max(self.reach, where)
+
+
+_recording: _Recording | None = None
+# On a layout's context, once it has made its pages: a second time is WeasyPrint's
+# repagination for page-based counters, which a section's layout is not kept through.
+_MADE = "_publisher_pages_made"
+
+
+def _remake_page(index, context, root_box, html):
+    """WeasyPrint's `remake_page`, kept with what the layout of the page read."""
+    recording = _recording
+    if recording is None or recording.context is not context:
+        return _original_remake_page(index, context, root_box, html)
+    maker = copy.deepcopy(context.page_maker[index][:4])
+    clear = not (context.broken_out_of_flow or context.reported_footnotes)
+    recording.reach = ()
+    balance.reached = recording.reached
+    try:
+        page, resume_at = _original_remake_page(index, context, root_box, html)
+    finally:
+        balance.reached = None
+    reach = max(recording.reach, _position((), resume_at))
+    del recording.pages[index:]
+    recording.pages.append(_Page(page, tuple(page.children), list(page.children[0].children),
+                                 maker, clear, reach))
+    return page, resume_at
+
+
+def _make_all_pages(context, root_box, html, pages):
+    """WeasyPrint's `make_all_pages`: where a section is kept (`section`), from its last
+    layout's pages that serve, and kept for its next."""
+    global _recording
+    key = _section
+    if key is None or _MADE in context.__dict__:
+        if key is not None:
+            _layouts.pop(key, None)
+        yield from _original_make_all_pages(context, root_box, html, pages)
+        return
+    context.__dict__[_MADE] = True
+    signature, elements, parents = _signature(html.etree_element)
+    old = _layouts.pop(key, None)
+    recording = _Recording(context, root_box)
+    if old is not None and old.font_config is context.font_config:
+        pages, recording.pages = _resumed(context, html, old, signature, elements, parents,
+                                          recording.paths)
+    _recording = recording
+    try:
+        yield from _original_make_all_pages(context, root_box, html, pages)
+    finally:
+        _recording = None
+    # Running elements, footnotes and cross-references to pages (target-counter) are carried
+    # from page to page outside the page maker.
+    if not (context.footnotes or context.target_collector.counter_lookup_items
+            or any(any(by_page.values()) for by_page in context.running_elements.values())):
+        while len(_layouts) >= _KEPT_LAYOUTS:
+            del _layouts[next(iter(_layouts))]
+        _layouts[key] = _Layout(context.font_config, signature, elements, recording.pages,
+                                dict(context.style_for.initial_page_sizes),
+                                lines.kept(context), recording.paths)
+
+
+def _resumed(context, html, old: _Layout, signature, elements, parents,
+             paths: dict[int, tuple]) -> tuple[list, list[_Page]]:
+    """The leading pages of `old` that serve the layout of `html` (its boxes' `paths`) in
+    `context`,
+    bound to its elements, as boxes and as kept; the page maker set to go on after them."""
+    first = _first_difference(old.signature, signature)
+    if first is None:
+        begins = (inf,)
+    else:
+        item = _item_of(min(first, len(elements) - 1), elements, parents)
+        begins = None if item is None else paths.get(id(item))
+        if begins is None:
+            return [], []
+    count = 0
+    for at, page in enumerate(old.pages[:-1]):
+        if page.reach >= begins or not old.pages[at + 1].clear:
+            break
+        count = at + 1
+    if not count:
+        return [], []
+    same = {id(before): after for before, after in zip(old.elements[:first],
+                                                        elements[:first], strict=True)}
+    boxes, kept = [], []
+    for page in old.pages[:count]:
+        root, footnotes, notes = page.children
+        root = root.copy()
+        root.children = list(page.root_children)
+        box = page.box.copy()
+        box.children = [root, footnotes, notes]
+        for inside in box.descendants():
+            inside.element = same.get(id(inside.element), inside.element)
+        layout_page.set_page_type_computed_styles(box.page_type, html, context.style_for)
+        boxes.append(box)
+        kept.append(_Page(box, tuple(box.children), page.root_children, page.maker, page.clear,
+                          page.reach))
+    context.style_for.initial_page_sizes.update(old.page_sizes)
+    # The lines of the paragraphs before the edited item, which the pages taken hold, are kept
+    # with the lines this layout lays out, for the next.
+    lines.kept(context).update(
+        (key, line) for key, line in old.lines.items()
+        if old.paths.get(id(line.source.element), (inf,)) < begins)
+    context.page_maker = [(*copy.deepcopy(page.maker), {
+        "content_changed": at == count, "pages_wanted": False, "anchors": [],
+        "content_lookups": []}) for at, page in enumerate(old.pages[:count + 1])]
+    return boxes, kept
+
+
+def install():
+    """Lay kept sections out from their last layout's pages; return what undoes it."""
+    layout.make_all_pages = _make_all_pages
+    layout_page.remake_page = _remake_page
+
+    def restore() -> None:
+        layout.make_all_pages = _original_make_all_pages
+        layout_page.remake_page = _original_remake_page
+
+    return restore
