@@ -39,6 +39,9 @@ import time
 from pathlib import Path
 
 IDLE_SECONDS = 900
+# A build's leftovers are collected once no other build has come for this long: the next
+# build a command asks for after an edit's (nothing changed, the EPUB) does not wait for them.
+LEFTOVERS_AFTER = 1.0
 STOP_SECONDS = 30  # how long `stop` waits for a warm process to end
 # A socket's path is at most 107 bytes (sun_path).
 _MAX_ADDRESS = 107
@@ -349,15 +352,25 @@ def serve(path: Path, root: Path, out_dir: Path, *, press: bool) -> None:
             listener.bind(str(path))
             listener.listen(8)
             listener.settimeout(idle)
+            leftovers = False  # of a build, collected once no other has come for a moment
             while True:
                 try:
                     connection, _ = listener.accept()
                 except TimeoutError:
-                    break
+                    if not leftovers:
+                        break
+                    from publisher.watch import collect_leftovers
+
+                    collect_leftovers()
+                    leftovers = False
+                    listener.settimeout(idle)
+                    continue
                 with connection:
                     connection.settimeout(None)
                     if not _serve_one(connection):
                         break
+                leftovers = True
+                listener.settimeout(LEFTOVERS_AFTER)
         except KeyboardInterrupt:
             pass
         finally:
