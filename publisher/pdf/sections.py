@@ -672,10 +672,6 @@ def compose(context: BuildContext, laid_out: LaidOutIssue, furniture: LaidOut):
     return writer
 
 
-# A font's glyph widths: numbers only, three quarters of the values in a composed PDF's objects.
-_NUMBERS = frozenset({"/W", "/W2", "/Widths"})
-
-
 def share_profiles(writer) -> None:
     """Point every reference to an ICC profile (an /ICCBased colour space's stream, an output
     intent's /DestOutputProfile) at one stream of its bytes, the first in the file, and drop
@@ -685,6 +681,8 @@ def share_profiles(writer) -> None:
     (4.9 MB, where one makes 2.0 MB). Only references are walked, never a content stream or
     a font's widths."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
+    from publisher.pdf.widths import WIDTH_KEYS
 
     objects = writer._objects
     # An ICC profile is a stream with its number of components (/N): a print PDF has none,
@@ -699,7 +697,7 @@ def share_profiles(writer) -> None:
         for key, value in node.items():
             if isinstance(value, IndirectObject):
                 references.append((node, key, value.idnum))
-            elif isinstance(value, (DictionaryObject, ArrayObject)) and key not in _NUMBERS:
+            elif isinstance(value, (DictionaryObject, ArrayObject)) and key not in WIDTH_KEYS:
                 stack.append(value)
         if isinstance(node, ArrayObject):
             if len(node) > 1 and node[0] == "/ICCBased" and isinstance(node[1], IndirectObject):
@@ -737,10 +735,12 @@ def _parsed_pdf(pdf: bytes):
     """`pdf` as pypdf parsed it, kept in `_parsed`."""
     from pypdf import PdfReader
 
+    from publisher.pdf import widths
+
     digest = hashlib.sha256(pdf).digest()
     if digest not in _parsed:
         reader = PdfReader(BytesIO(pdf))
-        len(reader.pages)  # pypdf parses a PDF's objects when the first one is asked for
+        widths.freeze(reader)
         _parsed[digest] = reader
     return _parsed[digest]
 

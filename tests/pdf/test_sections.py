@@ -333,3 +333,39 @@ def test_nothing_of_a_section_layout_is_held_once_it_is_laid_out(monkeypatch):
         gc.unfreeze()
     assert [len(section.page_names) for section in laid_out] == [1, 1]
     assert len(readers) == 2 and all(reader() is None for reader in readers)
+
+
+def test_composing_copies_fonts_widths_whole_and_writes_them_as_pypdf_does(sample_pdf, tmp_path,
+                                                                           monkeypatch):
+    """A font's widths, three quarters of the values in the composed PDF, are copied whole
+    (`widths.Widths`) and written as the bytes pypdf writes for them: the PDF composed is the
+    one that copying them number by number makes, which is the sample's."""
+    from publisher.context import resolve
+    from publisher.pdf import pages, sections, widths
+    from publisher.source.load import load_issue
+
+    context = resolve(load_issue(SAMPLE))
+
+    def composed(path: Path) -> tuple[bytes, int]:
+        sections._parsed.clear()
+        laid_out = sections.lay_out_issue(context, press=False, out_dir=sample_pdf.parent)
+        furniture = sections.finish_layout(context, laid_out, out_dir=sample_pdf.parent)
+        pages.finish(sections.compose(context, laid_out, furniture), path,
+                     laid_out.plan.labels, texts=context.texts, bleed=None, intent=None)
+        whole = sum(isinstance(font.get_object()[key], widths.Widths)
+                    for reader in sections._parsed.values() for page in reader.pages
+                    for font in page["/Resources"].get_object().get("/Font", {}).values()
+                    for key in ("/Widths",) if key in font.get_object())
+        whole += sum(isinstance(cid.get_object().raw_get("/W"), widths.Widths)
+                     for reader in sections._parsed.values() for page in reader.pages
+                     for font in page["/Resources"].get_object().get("/Font", {}).values()
+                     for cid in font.get_object().get("/DescendantFonts", ())
+                     if "/W" in cid.get_object())
+        return path.read_bytes(), whole
+
+    frozen, whole = composed(tmp_path / "whole.pdf")
+    assert whole > 20
+    monkeypatch.setattr(widths, "freeze", lambda reader: None)
+    copied, none = composed(tmp_path / "by-number.pdf")
+    assert none == 0
+    assert frozen == copied == sample_pdf.read_bytes()

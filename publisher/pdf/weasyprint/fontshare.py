@@ -141,24 +141,30 @@ def _program(writer, source: tuple[str, int, bool], gids: set[int], missing: boo
     CFF."""
     from pypdf.generic import EncodedStreamObject, NameObject, NumberObject
 
-    compressed = _compressed_subset(source, gids, missing)
-    data = zlib.decompress(compressed)
+    compressed, cff, length = _subset(source, gids, missing)
     stream = EncodedStreamObject()
-    cff = data[:4] == CFF_STUB
     if cff:
         stream[NameObject("/Subtype")] = NameObject("/OpenType")
     else:
-        stream[NameObject("/Length1")] = NumberObject(len(data))
+        stream[NameObject("/Length1")] = NumberObject(length)
     stream[NameObject("/Filter")] = NameObject("/FlateDecode")
     stream._data = compressed  # as `flate_encode()` sets it
     return writer._add_object(stream), cff
 
 
-def _compressed_subset(source: tuple[str, int, bool], gids: set[int], missing: bool) -> bytes:
+# The subsets the last composings used, by build cache entry: (deflated program, whether its
+# outlines are CFF, its length). An edit seldom changes which glyphs the issue draws, and
+# reading and inflating the sample's took 15 ms of every composing.
+_subsets: dict[str, tuple[bytes, bool, int]] = {}
+_SUBSETS_KEPT = 16
+
+
+def _subset(source: tuple[str, int, bool], gids: set[int],
+            missing: bool) -> tuple[bytes, bool, int]:
     """The font file's face subset for `gids` as WeasyPrint subsets a document's font, deflated
     as pypdf deflates a stream, kept in the build cache under the file (path, size, time) and
-    the glyphs: an edit seldom changes which glyphs an issue draws, and deflating the sample's
-    subsets took 80 ms of every composing."""
+    the glyphs (deflating the sample's subsets took 80 ms of every composing); with whether its
+    outlines are CFF and its length."""
     from publisher import cache, harfbuzz
 
     file, index, hinting = source
@@ -168,6 +174,9 @@ def _compressed_subset(source: tuple[str, int, bool], gids: set[int], missing: b
     except OSError as error:
         raise BuildError(f"a section laid out with the font {file} is composed without it "
                          f"({error.strerror}): `make clean` empties the build cache") from None
+    if entry in _subsets:
+        _subsets[entry] = _subsets.pop(entry)
+        return _subsets[entry]
 
     def subset() -> bytes:
         data = harfbuzz.bound().subset(file, index, sorted(gids), hinting, missing)
@@ -175,4 +184,9 @@ def _compressed_subset(source: tuple[str, int, bool], gids: set[int], missing: b
             raise BuildError(f"could not subset the font {file}")
         return zlib.compress(data, -1)
 
-    return cache.remembered("font-programs", entry, subset)
+    compressed = cache.remembered("font-programs", entry, subset)
+    data = zlib.decompress(compressed)
+    while len(_subsets) >= _SUBSETS_KEPT:
+        del _subsets[next(iter(_subsets))]
+    _subsets[entry] = (compressed, data[:4] == CFF_STUB, len(data))
+    return _subsets[entry]
