@@ -17,6 +17,7 @@ import os
 import sys
 import sysconfig
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -155,6 +156,14 @@ def folder_entries(folder: Path, left_out: Callable[[Path], bool] = lambda path:
             yield Path(entry.name), file_digest(path)
 
 
+# The hashes of files read before, by path, with what the file system said of each then (size,
+# times, inode): a warm process (`watch`) reads a file again only once it has changed.
+_digests: dict[str, tuple[tuple, bytes]] = {}
+# A file changed within this long of a reading might change again within the same tick of its
+# file system's clock, unseen: its hash is not kept (as git treats a "racily clean" file).
+_SETTLED_NS = 2_000_000_000
+
+
 def file_digest(path: Path) -> bytes:
     """The hash of a file's contents, or, for a large one, its size and time; a SourceError
     naming the file if it cannot be read (the error of a failed read names no file)."""
@@ -162,10 +171,18 @@ def file_digest(path: Path) -> bytes:
         info = path.stat()
         if info.st_size > MAX_PICTURE_BYTES:  # read whole, it would fill the memory
             return f"{info.st_size} bytes, modified {info.st_mtime_ns}".encode()
+        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
+                     info.st_dev)
+        known = _digests.get(str(path))
+        if known is not None and known[0] == signature:
+            return known[1]
         with path.open("rb") as data:
-            return hashlib.file_digest(data, "sha256").digest()
+            digest = hashlib.file_digest(data, "sha256").digest()
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", path) from None
+    if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > _SETTLED_NS:
+        _digests[str(path)] = (signature, digest)
+    return digest
 
 
 if __name__ == "__main__":

@@ -359,3 +359,29 @@ def test_neither_digest_reads_through_a_layouts_folder_linked_out(tmp_path, dige
     before = of_issue()
     (elsewhere / "print.css").write_text("p { color: red }", encoding="utf-8")
     assert of_issue() == before
+
+
+def test_a_file_is_hashed_again_only_once_it_changed(tmp_path, monkeypatch):
+    """A warm process (`watch`) reads a source again only when the file system says it
+    changed: a rewrite of the same size under the old time is seen by its change time; a
+    file changed a moment ago is read each time, as its clock may tick too coarsely to tell
+    the next change."""
+    import hashlib
+    import time
+
+    read: list[object] = []
+    digest = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda *args: (read.append(1), digest(*args))[1])
+    path = tmp_path / "10-a.md"
+    path.write_text("正文一。", encoding="utf-8")
+    first = cache.file_digest(path)
+    assert cache.file_digest(path) == first and len(read) == 2  # just written: read again
+
+    time.sleep(cache._SETTLED_NS / 1e9 + 0.2)
+    read.clear()
+    assert cache.file_digest(path) == first and cache.file_digest(path) == first
+    assert len(read) == 1
+    times = path.stat()
+    path.write_text("正文二。", encoding="utf-8")  # the same size, its old time set back
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert cache.file_digest(path) != first
