@@ -39,8 +39,8 @@ import time
 from pathlib import Path
 
 IDLE_SECONDS = 900
-# A build's leftovers are collected once no other build has come for this long: the next
-# build a command asks for after an edit's (nothing changed, the EPUB) does not wait for them.
+# A build's leftovers are collected once no other build has come for this long: a build that
+# follows an edit's at once (`make` asking for the press PDF, say) does not wait for them.
 LEFTOVERS_AFTER = 1.0
 STOP_SECONDS = 30  # how long `stop` waits for a warm process to end
 # A socket's path is at most 107 bytes (sun_path).

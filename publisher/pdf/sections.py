@@ -274,7 +274,8 @@ def _lay_out_here(context: BuildContext, jobs: list[Job], todo: list[int],
     # This process holds what the build loaded (jieba's dictionary, the issue): set aside
     # from the collections that free each section's boxes, which would walk it every time.
     # Not collected first: in `watch` that walk alone took 0.13 s an edit, and what it would
-    # have freed is left to the collector once the layouts are done.
+    # have freed is left to the collector once the layouts are done (in a warm process, to
+    # the collection it makes once idle: `watch.collect_leftovers`).
     gc.freeze()
     try:
         for index in todo:

@@ -15,9 +15,9 @@ through it, before moving the line onto the grid.
 A line is kept under a print of what fills it (`_print`: its boxes' texts, elements'
 attributes and cascaded styles), not under its line box: a paragraph that comes again, in the
 same document or in the next layout of the same section, finds its lines laid out. Inside
-`carried()` (`watch`, which lays out the edited section again and again) the lines of the
-last few layouts are kept for the next layout with the same font configuration, so that after
-an edit only the edited paragraph's lines are laid out again.
+`carried(section)` (`watch`, which lays out the edited section again and again) the lines of
+each section's last layout are kept for the next layouts with the same font configuration, so
+that after an edit only the edited paragraph's lines are laid out again.
 
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
