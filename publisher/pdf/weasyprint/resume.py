@@ -13,7 +13,9 @@ paragraphs (widows) and of its heads (kept with their text), so a page is taken 
 read lies before the edited item begins. A page is taken as laid out, its boxes bound to the
 new document's elements (which item a run of text is in is read from its element), and the
 pages after it are laid out from the state the old layout had there (`context.page_maker`),
-the same as a layout from the first page reaches.
+the same as a layout from the first page reaches. A layout that carries anything else from
+page to page (running elements, footnotes, page numbers of cross-references, WeasyPrint's
+repagination for page counters) is not kept.
 
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
@@ -231,8 +233,8 @@ def _make_all_pages(context, root_box, html, pages):
 def _resumed(context, html, old: _Layout, signature, elements, parents,
              paths: dict[int, tuple]) -> tuple[list, list[_Page]]:
     """The leading pages of `old` that serve the layout of `html` (its boxes' `paths`) in
-    `context`,
-    bound to its elements, as boxes and as kept; the page maker set to go on after them."""
+    `context`, bound to its elements, as boxes and as kept; the page maker set to go on after
+    them, and the lines they hold kept with the layout's."""
     first = _first_difference(old.signature, signature)
     if first is None:
         begins = (inf,)
