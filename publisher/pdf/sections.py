@@ -392,7 +392,8 @@ def _laid_out(context: BuildContext, job: Job, *, font_scope: str | None,
         if in_process:
             raise
         return (error.message, error.path, error.line)
-    reader = PdfReader(BytesIO(data))
+    # A warm process composes the section next: the reader of its links is composing's.
+    reader = _parsed_pdf(data) if _lines_kept else PdfReader(BytesIO(data))
     laid_out = LaidOut(
         pdf=data,
         page_names=[page._page_box.page_type.name or "" for page in document.pages],
