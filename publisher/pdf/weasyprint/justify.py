@@ -413,13 +413,14 @@ def _widen_glyphs(line, text: str, gaps: tuple[int, ...], spacing: float) -> Non
         thousandths = spacing * 1000 / font_size  # per gap
         glyphs = glyph_item.glyphs
         offset, length = glyph_item.item.offset, glyph_item.item.length
-        clusters, count = glyphs.log_clusters, glyphs.num_glyphs
+        count = glyphs.num_glyphs
+        clusters = ffi.unpack(glyphs.log_clusters, count)  # one read, not one a glyph
         for i in range(count):
             start = clusters[i]
             end = clusters[i + 1] if i + 1 < count else length
             if end == start:  # not the cluster's last glyph
                 continue
-            opened = sum(1 for b in range(offset + start, offset + end) if b in gap_bytes)
+            opened = len(gap_bytes.intersection(range(offset + start, offset + end)))
             if opened:
                 whole = round((done + opened) * thousandths) - round(done * thousandths)
                 done += opened
