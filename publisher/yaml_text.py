@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from publisher import recent
 from publisher.errors import SourceError, line_column, unprintable
 
 
@@ -56,9 +57,7 @@ def parse_yaml(text: str, path: Path, first_line: int = 1) -> tuple[Any, Any]:
     too deep for the parser (a few hundred levels, which no issue needs). The data is the
     caller's own; the node, whose marks tell lines, is shared."""
     if text not in _parsed:
-        if len(_parsed) >= _PARSED_KEPT:
-            del _parsed[next(iter(_parsed))]
-        _parsed[text] = _parsed_text(text, path, first_line)
+        recent.keep(_parsed, text, _parsed_text(text, path, first_line), _PARSED_KEPT)
     data, node = _parsed[text]
     return copy.deepcopy(data), node
 

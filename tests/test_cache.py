@@ -385,3 +385,14 @@ def test_a_file_is_hashed_again_only_once_it_changed(tmp_path, monkeypatch):
     path.write_text("正文二。", encoding="utf-8")  # the same size, its old time set back
     os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
     assert cache.file_digest(path) != first
+
+
+def test_a_table_of_recent_things_drops_the_one_kept_longest_ago():
+    from publisher import recent
+
+    table: dict = {}
+    for key in "abc":
+        recent.keep(table, key, key.upper(), 3)
+    assert recent.keep(table, "a", "A again", 3) == "A again"  # kept again: the latest now
+    recent.keep(table, "d", "D", 3)
+    assert list(table.items()) == [("c", "C"), ("a", "A again"), ("d", "D")]

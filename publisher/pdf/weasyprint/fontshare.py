@@ -165,7 +165,7 @@ def _subset(source: tuple[str, int, bool], gids: set[int],
     as pypdf deflates a stream, kept in the build cache under the file (path, size, time) and
     the glyphs (deflating the sample's subsets took 80 ms of every composing); with whether its
     outlines are CFF and its length."""
-    from publisher import cache, harfbuzz
+    from publisher import cache, harfbuzz, recent
 
     file, index, hinting = source
     try:
@@ -175,8 +175,7 @@ def _subset(source: tuple[str, int, bool], gids: set[int],
         raise BuildError(f"a section laid out with the font {file} is composed without it "
                          f"({error.strerror}): `make clean` empties the build cache") from None
     if entry in _subsets:
-        _subsets[entry] = _subsets.pop(entry)
-        return _subsets[entry]
+        return recent.keep(_subsets, entry, _subsets[entry], _SUBSETS_KEPT)
 
     def subset() -> bytes:
         data = harfbuzz.bound().subset(file, index, sorted(gids), hinting, missing)
@@ -186,7 +185,5 @@ def _subset(source: tuple[str, int, bool], gids: set[int],
 
     compressed = cache.remembered("font-programs", entry, subset)
     data = zlib.decompress(compressed)
-    while len(_subsets) >= _SUBSETS_KEPT:
-        del _subsets[next(iter(_subsets))]
-    _subsets[entry] = (compressed, data[:4] == CFF_STUB, len(data))
-    return _subsets[entry]
+    return recent.keep(_subsets, entry, (compressed, data[:4] == CFF_STUB, len(data)),
+                       _SUBSETS_KEPT)

@@ -35,6 +35,8 @@ from weasyprint.css.tokens import Pending
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 
+from publisher import recent
+
 _lay_out_line = inline.get_next_linebox
 # On a layout's context: (print of the line box, skip stack, width, indent) → `_Kept`.
 _KEPT = "_publisher_lines"
@@ -66,10 +68,7 @@ def carried(section: str = "") -> Iterator[None]:
     finally:
         made, _inside = _inside, None
         if made:
-            _carried.pop(section, None)
-            while len(_carried) >= _CARRIED_SECTIONS:
-                del _carried[next(iter(_carried))]
-            _carried[section] = made[-1]
+            recent.keep(_carried, section, made[-1], _CARRIED_SECTIONS)
 
 
 class _Kept:

@@ -33,6 +33,7 @@ from weasyprint import layout
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import page as layout_page
 
+from publisher import recent
 from publisher.pdf.weasyprint import balance, lines
 
 _original_make_all_pages = layout.make_all_pages
@@ -223,11 +224,10 @@ def _make_all_pages(context, root_box, html, pages):
     # from page to page outside the page maker.
     if not (context.footnotes or context.target_collector.counter_lookup_items
             or any(any(by_page.values()) for by_page in context.running_elements.values())):
-        while len(_layouts) >= _KEPT_LAYOUTS:
-            del _layouts[next(iter(_layouts))]
-        _layouts[key] = _Layout(context.font_config, signature, elements, recording.pages,
-                                dict(context.style_for.initial_page_sizes),
-                                lines.kept(context), recording.paths)
+        recent.keep(_layouts, key, _Layout(
+            context.font_config, signature, elements, recording.pages,
+            dict(context.style_for.initial_page_sizes), lines.kept(context), recording.paths),
+            _KEPT_LAYOUTS)
 
 
 def _resumed(context, html, old: _Layout, signature, elements, parents,

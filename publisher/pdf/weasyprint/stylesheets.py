@@ -20,6 +20,8 @@ import weasyprint
 from weasyprint.css.tokens import Pending
 from weasyprint.urls import URLFetcher, fetch
 
+from publisher import recent
+
 _original_init = weasyprint.CSS.__init__
 # An at-rule other than @page, @media and @page's margin boxes.
 _OTHER_AT_RULE = re.compile(rb"@(?!(?:page|media|top-|bottom-|left-|right-))")
@@ -97,9 +99,7 @@ def _init(self, *args, **kwargs) -> None:
             pending._reported_error = False
         kept = True
     if kept:
-        _parsed[key] = known  # the most recently used last
-        while len(_parsed) > _KEPT:
-            del _parsed[next(iter(_parsed))]
+        recent.keep(_parsed, key, known, _KEPT)
     self.base_url, self.matcher = known.base_url, known.matcher
     self.page_rules = [] if kwargs.get("page_rules") is None else kwargs["page_rules"]
     self.page_rules.extend(known.page_rules)
