@@ -1,10 +1,15 @@
-"""A section laid out again from the first page an edit can change, for WeasyPrint 70.0.
+"""A section laid out again from the first page an edit can change to the last it changes,
+for WeasyPrint 70.0.
 
 In `watch`, an edit lays out again the one section that holds it (`publisher.pdf.sections`),
 from its first page. The pages before the edit come out as they did, if nothing their layout
 read changed: `section(key)` keeps the pages of each layout of a section, and the next layout
 of it takes the leading ones whose layout read only what comes before the first item the
-edit changed, and lays out the rest from where they end.
+edit changed, and lays out the rest from where they end. Once a page laid out again ends
+where its last layout's did, after all the edit changed, and in the same state, the pages
+after it come out as they did too (a sentence rewritten in as many lines): they are taken as
+well, through WeasyPrint's own test for pages it need not make again (`remake_page`, which
+compares the state each page starts in).
 
 What a page's layout read (`_Page.reach`) is the furthest place in the box tree where it or a
 layout it tried ended, the next page laid out ahead by the balancing of columns
@@ -49,7 +54,6 @@ class _Page:
     box: object  # the PageBox
     children: tuple  # its root box, footnote area and note area
     root_children: list
-    maker: tuple  # the page_maker entry it was made from: resume_at, next page, side, state
     clear: bool  # nothing went on into it from the page before but in-flow content
     reach: tuple  # how far into the box tree its layout read (`_position`)
 
@@ -62,6 +66,7 @@ class _Layout:
     signature: list  # each element of its HTML in document order (`_signature`)
     elements: list
     pages: list[_Page]
+    makers: list  # the state each page starts in, and the one after the last (page_maker)
     page_sizes: dict  # the style's initial page sizes, which the first page sets
     lines: dict  # the lines it kept (`lines.kept`)
     paths: dict[int, tuple]  # where each element's first block stands in its box tree
@@ -156,6 +161,9 @@ class _Recording:
     def __init__(self, context, root_box):
         self.context, self.root_box = context, root_box
         self.pages: list[_Page] = []
+        # Indices of the last layout's pages that may be taken where the layout reaches them
+        # in the state they started in (`_resumed`).
+        self.takeable: set[int] = set()
         self.reach: tuple = ()
         self._paths: dict[int, tuple] | None = None
 
@@ -183,7 +191,6 @@ def _remake_page(index, context, root_box, html):
     recording = _recording
     if recording is None or recording.context is not context:
         return _original_remake_page(index, context, root_box, html)
-    maker = copy.deepcopy(context.page_maker[index][:4])
     clear = not (context.broken_out_of_flow or context.reported_footnotes)
     recording.reach = ()
     balance.reached = recording.reached
@@ -194,7 +201,15 @@ def _remake_page(index, context, root_box, html):
     reach = max(recording.reach, _position((), resume_at))
     del recording.pages[index:]
     recording.pages.append(_Page(page, tuple(page.children), list(page.children[0].children),
-                                 maker, clear, reach))
+                                 clear, reach))
+    following = context.page_maker[index + 1][-1]
+    # WeasyPrint takes the next page as it stands where it starts in the state it did; but
+    # not where the page maker cannot tell: inside what the edit changed, or with content
+    # carried over outside it (a float, footnotes).
+    if resume_at is not None and not following["content_changed"] and (
+            index + 1 not in recording.takeable
+            or context.broken_out_of_flow or context.reported_footnotes):
+        following["content_changed"] = True
     return page, resume_at
 
 
@@ -212,12 +227,16 @@ def _make_all_pages(context, root_box, html, pages):
     signature, elements, parents = _signature(html.etree_element)
     old = _layouts.pop(key, None)
     recording = _Recording(context, root_box)
+    taken: list[_Page] = []
     if old is not None and old.font_config is context.font_config:
-        pages, recording.pages = _resumed(context, html, old, signature, elements, parents,
-                                          recording.paths)
+        pages, taken, recording.takeable = _resumed(context, html, old, signature, elements,
+                                                    parents, recording.paths)
     _recording = recording
     try:
-        yield from _original_make_all_pages(context, root_box, html, pages)
+        for index, page in enumerate(_original_make_all_pages(context, root_box, html, pages)):
+            if len(recording.pages) == index:  # not made again (`_remake_page` keeps those)
+                recording.pages.append(taken[index])
+            yield page
     finally:
         _recording = None
     # Running elements, footnotes and cross-references to pages (target-counter) are carried
@@ -226,15 +245,19 @@ def _make_all_pages(context, root_box, html, pages):
             or any(any(by_page.values()) for by_page in context.running_elements.values())):
         recent.keep(_layouts, key, _Layout(
             context.font_config, signature, elements, recording.pages,
+            [copy.deepcopy(entry[:4]) for entry in context.page_maker],
             dict(context.style_for.initial_page_sizes), lines.kept(context), recording.paths),
             _KEPT_LAYOUTS)
 
 
 def _resumed(context, html, old: _Layout, signature, elements, parents,
-             paths: dict[int, tuple]) -> tuple[list, list[_Page]]:
-    """The leading pages of `old` that serve the layout of `html` (its boxes' `paths`) in
-    `context`, bound to its elements, as boxes and as kept; the page maker set to go on after
-    them, and the lines they hold kept with the layout's."""
+             paths: dict[int, tuple]) -> tuple[list, list, set[int]]:
+    """The pages of `old` that may serve the layout of `html` (its boxes' `paths`) in
+    `context`, bound to its elements, as boxes and as kept (None for the others); the indices
+    of those after the edit, which serve if the layout reaches them in the state they started
+    in; the page maker set to take the leading ones, whose layout read only what comes before
+    the first item the edit changed, and to go on after them; and the lines of the pages that
+    may be taken kept with the layout's."""
     first = _first_difference(old.signature, signature)
     if first is None:
         begins = (inf,)
@@ -242,18 +265,28 @@ def _resumed(context, html, old: _Layout, signature, elements, parents,
         item = _item_of(min(first, len(elements) - 1), elements, parents)
         begins = None if item is None else paths.get(id(item))
         if begins is None:
-            return [], []
+            return [], [], set()
     count = 0
     for at, page in enumerate(old.pages[:-1]):
         if page.reach >= begins or not old.pages[at + 1].clear:
             break
         count = at + 1
-    if not count:
-        return [], []
-    same = {id(before): after for before, after in zip(old.elements[:first],
-                                                        elements[:first], strict=True)}
+    follows = _after_edit(old, signature, elements, parents, paths, first)
+    takeable = set() if follows is None else {
+        at for at in range(count + 1, len(old.pages))
+        if old.pages[at].clear and _position((), old.makers[at][0]) >= follows}
+    if not count and not takeable:
+        return [], [], set()
+    # Where the documents differ in elements, only the leading pages are taken, which hold
+    # none after the first that differs.
+    same = {id(before): after for before, after in zip(
+        old.elements, elements[:len(elements) if takeable else first], strict=False)}
     boxes, kept = [], []
-    for page in old.pages[:count]:
+    for at, page in enumerate(old.pages):
+        if at >= count and at not in takeable:
+            boxes.append(None)
+            kept.append(None)
+            continue
         root, footnotes, notes = page.children
         root = root.copy()
         root.children = list(page.root_children)
@@ -263,18 +296,48 @@ def _resumed(context, html, old: _Layout, signature, elements, parents,
             inside.element = same.get(id(inside.element), inside.element)
         layout_page.set_page_type_computed_styles(box.page_type, html, context.style_for)
         boxes.append(box)
-        kept.append(_Page(box, tuple(box.children), page.root_children, page.maker, page.clear,
-                          page.reach))
+        kept.append(_Page(box, tuple(box.children), page.root_children, page.clear, page.reach))
     context.style_for.initial_page_sizes.update(old.page_sizes)
-    # The lines of the paragraphs before the edited item, which the pages taken hold, are kept
-    # with the lines this layout lays out, for the next.
+    # The lines of the paragraphs the pages that may be taken hold are kept with the lines
+    # this layout lays out, for the next.
     lines.kept(context).update(
         (key, line) for key, line in old.lines.items()
-        if old.paths.get(id(line.source.element), (inf,)) < begins)
-    context.page_maker = [(*copy.deepcopy(page.maker), {
+        if (where := old.paths.get(id(line.source.element), (inf,))) < begins
+        or (takeable and where >= follows))
+    context.page_maker = [(*copy.deepcopy(maker), {
         "content_changed": at == count, "pages_wanted": False, "anchors": [],
-        "content_lookups": []}) for at, page in enumerate(old.pages[:count + 1])]
-    return boxes, kept
+        "content_lookups": []}) for at, maker in enumerate(old.makers)]
+    return boxes, kept, takeable
+
+
+def _after_edit(old: _Layout, signature, elements, parents, paths: dict[int, tuple],
+                first: int | None) -> tuple | None:
+    """Where what follows all an edit changed begins in the box tree, if it is the same and
+    stands at the same places in both layouts, so that a page that starts there in the same
+    state comes out as it did; None where not. Only an edit of text (not of elements or their
+    attributes, which selectors read across elements) qualifies."""
+    if first is None or len(old.signature) != len(signature):
+        return None
+    last = next(at for at in reversed(range(len(signature)))
+                if old.signature[at] != signature[at])
+    if any(old.signature[at][:3] != signature[at][:3] for at in range(first, last + 1)):
+        return None
+    depth = signature[last][0]
+    end = next((at for at in range(last + 1, len(signature)) if signature[at][0] <= depth),
+               None)
+    if end is None:
+        return None
+    holder = parents[end]
+    while holder >= 0:
+        if holder >= first:  # what follows is inside what changed
+            return None
+        holder = parents[holder]
+    # Text in or after an element may make an anonymous box, which moves the places after it.
+    follows = old.paths.get(id(old.elements[end]))
+    if follows is None or any(old.paths.get(id(before)) != paths.get(id(after)) for before, after
+                              in zip(old.elements[end:], elements[end:], strict=True)):
+        return None
+    return follows
 
 
 def install():
