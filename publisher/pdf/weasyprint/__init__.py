@@ -51,6 +51,7 @@ def patched(document_id: uuid.UUID) -> Iterator[None]:
 
     from publisher.pdf.weasyprint import (
         balance,
+        drawn,
         fontfile,
         justify,
         linegrid,
@@ -62,7 +63,8 @@ def patched(document_id: uuid.UUID) -> Iterator[None]:
 
     warn_without_harfbuzz_subset()
     saved = [justify.install(), balance.install(), linegrid.install(), fontfile.install(),
-             stylesheets.install(), page_styles.install(), pictures.install(), resume.install()]
+             stylesheets.install(), page_styles.install(), pictures.install(), resume.install(),
+             drawn.install()]
     # WeasyPrint 70 stamps a PDF/X with a random DocumentID (uuid4), from which the file's /ID
     # is hashed too; the issue's own identifier keeps the same sources, same bytes.
     random_id = pdf_metadata.uuid4

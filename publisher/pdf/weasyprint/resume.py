@@ -89,6 +89,11 @@ def section(key: str) -> Iterator[None]:
         _section = None
 
 
+def kept_section() -> str | None:
+    """The key of the section being laid out and drawn, if it is kept (`section`)."""
+    return _section
+
+
 def forget() -> None:
     """Keep no section's pages (a test's layouts start afresh)."""
     _layouts.clear()
