@@ -61,10 +61,7 @@ def get_next_linebox(context, linebox, position_y, *args, **kwargs):
     position_y = snapped(position_y, context.page_bottom, pitch)
     line, resume_at = next_line(context, linebox, position_y, *args, **kwargs)
     if line is not None:
-        root = linebox.style
-        while root.parent_style is not None:
-            root = root.parent_style
-        _, baseline = line_break.strut(root)
+        baseline = _root_baseline(linebox.style)
         # Only the text moves: the line box stays on the grid, a whole pitch high (a bold run
         # in another font makes it a hair taller), so its paragraph and a box around it keep
         # whole lines.
@@ -74,6 +71,22 @@ def get_next_linebox(context, linebox, position_y, *args, **kwargs):
         if pitch < line.height < pitch * 1.25:
             line.height = pitch
     return line, resume_at
+
+
+def _root_baseline(style) -> float:
+    """Where the document's own font puts a line's baseline, below its top: asked by every
+    line on the grid, and kept in the style cache that all the document's styles share
+    (WeasyPrint's `strut` builds its own cache key for each line, a tenth of a layout)."""
+    cache = style.cache
+    if (baseline := cache.get(_ROOT_BASELINE)) is None:
+        root = style
+        while root.parent_style is not None:
+            root = root.parent_style
+        baseline = cache[_ROOT_BASELINE] = line_break.strut(root)[1]
+    return baseline
+
+
+_ROOT_BASELINE = "publisher: the root's baseline"
 
 
 def install():
