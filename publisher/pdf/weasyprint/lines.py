@@ -42,6 +42,8 @@ _lay_out_line = inline.get_next_linebox
 _KEPT = "_publisher_lines"
 # On a layout's context: id() of a line box or style → (it, its print).
 _PRINTS = "_publisher_prints"
+# On a layout's context: id() of a line box → (it, whether it is `plain`).
+_PLAIN = "_publisher_plain"
 # On a layout's context: id() of a block → (it, it moved to the origin: `_at_origin`).
 _ORIGINS = "_publisher_origins"
 # The last layout's lines of this many sections are carried to their next: every section of
@@ -85,6 +87,15 @@ def plain(box: boxes.Box) -> bool:
     depend on where the line box stood when it was laid out."""
     return all(isinstance(child, (boxes.TextBox, boxes.InlineBox)) and plain(child)
                for child in getattr(box, "children", ()))
+
+
+def _plain_line_box(context, linebox) -> bool:
+    """`plain(linebox)`, found once a layout: each line of a paragraph asks of its line box."""
+    known = context.__dict__.setdefault(_PLAIN, {})
+    found = known.get(id(linebox))
+    if found is None or found[0] is not linebox:
+        found = known[id(linebox)] = (linebox, plain(linebox))
+    return found[1]
 
 
 def _frozen(skip_stack: dict | None) -> tuple | None:
@@ -213,7 +224,7 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
     asked for, whether laid out now or before: its positions are the same sums either way, so
     a layout from kept lines writes the same PDF as one from none."""
     if (context.excluded_shapes or first_letter_style is not None
-            or first_line_style is not None or not plain(linebox)):
+            or first_line_style is not None or not _plain_line_box(context, linebox)):
         return _lay_out_line(context, linebox, position_y, bottom_space, skip_stack,
                              containing_block, absolute_boxes, fixed_boxes, first_letter_style,
                              first_line_style)
