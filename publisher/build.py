@@ -137,7 +137,7 @@ def sections_cached(root: Path, out_dir: Path, *, press: bool) -> bool:
     sections as laid out with the issue's layouts, fonts and pictures as they are, or the
     sources are too broken to say (the build stops, saying why, before any layout)."""
     digest = inputs_digest(root, out_dir, texts=False)
-    return digest is None or cache.get("layouts-seen", _seen_key(digest, press)) is not None
+    return digest is None or cache.get("layouts-seen", layouts_seen_key(digest, press)) is not None
 
 
 def _texts_key(root: Path) -> str | None:
@@ -152,13 +152,10 @@ def _texts_key(root: Path) -> str | None:
         return None
 
 
-def layouts_seen_key(root: Path, out_dir: Path, press: bool) -> str:
-    """The cache entry that says sections were laid out with these layouts, fonts and pictures
-    (`publisher.pdf.sections.lay_out_issue` writes it)."""
-    return _seen_key(inputs_digest(root, out_dir, texts=False) or "", press)
-
-
-def _seen_key(layouts_digest: str, press: bool) -> str:
+def layouts_seen_key(layouts_digest: str, press: bool) -> str:
+    """The cache entry that says sections were laid out with the layouts, fonts and pictures
+    of `layouts_digest` (`inputs_digest` without texts; `publisher.pdf.sections.lay_out_issue`
+    writes it)."""
     return cache.key(layouts_digest, str(press))
 
 

@@ -208,7 +208,7 @@ def _start_worker(environment: dict[str, str]) -> None:
     root.addHandler(logging.NullHandler())
 
 
-def run(context: BuildContext, jobs: list[Job], out_dir: Path,
+def run(context: BuildContext, jobs: list[Job], out_dir: Path, shared: str,
         progress: Callable[[str, Job], None] = lambda how, job: None,
         meanwhile: Callable[[], None] = lambda: None,
         workers: Workers | None = None) -> list[LaidOut]:
@@ -216,9 +216,9 @@ def run(context: BuildContext, jobs: list[Job], out_dir: Path,
     process does `meanwhile` while `workers` (else workers of this call's own) lay out, or
     before it lays out itself: one section to lay out (an edit) is laid out here, while
     jieba's process finds the keywords, unless `workers` are started (the furniture, after
-    the sections). A layout is kept in the cache only if nothing it reads besides its HTML
-    changed while it was made (a layout file saved meanwhile)."""
-    shared = shared_digest(context, out_dir)
+    the sections). `shared` is `shared_digest` as the caller took it before: a layout is kept
+    in the cache only if nothing it reads besides its HTML changed while it was made (a
+    layout file saved meanwhile)."""
     keys: dict[int, str] = {}
     sizes: dict[int, int] = {}
     done: dict[int, LaidOut] = {}
@@ -495,6 +495,7 @@ class LaidOutIssue:
     sections: list[LaidOut]
     plan: object  # pages.PagePlan over PageRefs
     folios: list[str]
+    shared: str  # the `shared_digest` they were laid out with
 
     def global_index(self) -> dict[tuple[int, int], int]:
         """(section, page) → its first place in print order."""
@@ -531,8 +532,9 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
     from publisher.pdf.page_map import folios
 
     jobs = issue_jobs(context, press=press)
-    sections = run(context, jobs, out_dir, progress, workers=workers)
-    cache.put("layouts-seen", layouts_seen_key(context.issue.root, out_dir, press), b"")
+    shared = shared_digest(context, out_dir)
+    sections = run(context, jobs, out_dir, shared, progress, workers=workers)
+    cache.put("layouts-seen", layouts_seen_key(shared, press), b"")
     # An issue without back pages renders an empty back section, which WeasyPrint lays out as
     # one empty page: none of its pages carries an anchor, and none is printed.
     refs = [PageRef(index, page, section.anchors(page))
@@ -540,7 +542,7 @@ def lay_out_issue(context: BuildContext, *, press: bool, out_dir: Path,
             if section.dests or jobs[index].part.kind != "back"
             for page in range(len(section.page_names))]
     plan = pages.page_plan(SimpleNamespace(pages=refs), press=press)
-    return LaidOutIssue(jobs, sections, plan, folios(plan.labels))
+    return LaidOutIssue(jobs, sections, plan, folios(plan.labels), shared)
 
 
 def issue_jobs(context: BuildContext, *, press: bool) -> list[Job]:
@@ -614,7 +616,7 @@ def finish_layout(context: BuildContext, laid_out: LaidOutIssue, *, out_dir: Pat
                                        job.part.run["column"].name if column else None,
                                        numbers))
     stamps, = run(context, [Job(None, laid_out.jobs[0].press, pages=tuple(furniture))],
-                  out_dir, progress,
+                  out_dir, laid_out.shared, progress,
                   meanwhile=lambda: (_parse_ahead(laid_out.sections), meanwhile()),
                   workers=workers)
     if len(stamps.page_names) != len(furniture):  # an issue's own furniture.html.j2
