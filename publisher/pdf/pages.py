@@ -201,6 +201,27 @@ def finish(writer: PdfWriter, target: Path, labels: tuple[Label, ...], *, texts:
         writer.write(out)
 
 
+# pypdf escapes each name it writes character by character: a composed issue writes the same
+# few hundred names some 20,000 times, and escaping them took a third of the writing. Each
+# name is escaped by pypdf once, and its bytes reused (a font subset's name may be new after
+# an edit: they are all dropped once there are many).
+_escape_name = NameObject.renumber
+_escaped_names: dict[str, bytes] = {}
+_ESCAPED_NAMES_KEPT = 4096
+
+
+def _renumber(name: NameObject) -> bytes:
+    found = _escaped_names.get(name)
+    if found is None:
+        if len(_escaped_names) >= _ESCAPED_NAMES_KEPT:
+            _escaped_names.clear()
+        found = _escaped_names[name] = _escape_name(name)
+    return found
+
+
+NameObject.renumber = _renumber
+
+
 CROP_MARK_LENGTH = 7 * MM
 CROP_MARK_WIDTH = 0.25  # points: a printer's hairline
 
