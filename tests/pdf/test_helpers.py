@@ -1,5 +1,5 @@
 """Pure helpers of the print path, tested on their own: the page plan, the gaps justification may
-open, and the text frames `publisher check` finds."""
+open, the text frames `publisher check` finds, and the PDF names the final write escapes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from publisher.check import PrintedLine, find_frames
+from publisher.pdf import pages
 from publisher.pdf.pages import BACK_COVER, BLANK, COVER, INSIDE_COVER, Label, page_plan
 
 
@@ -117,3 +118,15 @@ def test_frames_are_found_from_line_starts_and_continued_line_ends():
 
 def test_a_single_line_makes_no_frame():
     assert find_frames([line(1, 0, 50.0, 21)], EM) == {}
+
+
+def test_each_name_is_written_as_pypdf_escapes_it_however_often_it_comes(monkeypatch):
+    from pypdf.generic import NameObject
+
+    monkeypatch.setattr(pages, "_ESCAPED_NAMES_KEPT", 3)
+    monkeypatch.setattr(pages, "_escaped_names", {})
+    names = ["/Type", "/A B", "/AB", "/A(", "/宋体", "/Type", "/宋", "/A B", "/AB", "/宋体"]
+    assert [NameObject(name).renumber() for name in names] == \
+        [pages._escape_name(NameObject(name)) for name in names]
+    assert NameObject("/A B").renumber() == b"/A#20B"
+    assert len(pages._escaped_names) <= 3
