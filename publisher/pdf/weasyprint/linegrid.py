@@ -73,6 +73,10 @@ def get_next_linebox(context, linebox, position_y, *args, **kwargs):
     return line, resume_at
 
 
+# The key of `_root_baseline`'s answer in a document's style cache.
+_ROOT_BASELINE = "publisher: the root's baseline"
+
+
 def _root_baseline(style) -> float:
     """Where the document's own font puts a line's baseline, below its top: asked by every
     line on the grid, and kept in the style cache that all the document's styles share
@@ -84,9 +88,6 @@ def _root_baseline(style) -> float:
             root = root.parent_style
         baseline = cache[_ROOT_BASELINE] = line_break.strut(root)[1]
     return baseline
-
-
-_ROOT_BASELINE = "publisher: the root's baseline"
 
 
 def install():

@@ -89,12 +89,13 @@ def plain(box: boxes.Box) -> bool:
                for child in getattr(box, "children", ()))
 
 
-def _plain_line_box(context, linebox) -> bool:
-    """`plain(linebox)`, found once a layout: each line of a paragraph asks of its line box."""
-    known = context.__dict__.setdefault(_PLAIN, {})
-    found = known.get(id(linebox))
-    if found is None or found[0] is not linebox:
-        found = known[id(linebox)] = (linebox, plain(linebox))
+def _once_a_layout(context, table: str, box, make):
+    """`make(box)`, made once a layout: kept in the table of that name on the layout's context,
+    by the box's identity (id() of a box gone may come again)."""
+    known = context.__dict__.setdefault(table, {})
+    found = known.get(id(box))
+    if found is None or found[0] is not box:
+        found = known[id(box)] = (box, make(box))
     return found[1]
 
 
@@ -209,12 +210,13 @@ def kept(context) -> dict:
 def _at_origin(context, block):
     """`block` moved so that its content box starts at x = 0 (a copy, one per block and
     layout: the justification's look-ahead knows a line's block by identity)."""
-    origins = context.__dict__.setdefault(_ORIGINS, {})
-    if id(block) not in origins or origins[id(block)][0] is not block:
-        moved = block.copy()
-        moved.position_x = moved.margin_left = moved.padding_left = moved.border_left_width = 0
-        origins[id(block)] = (block, moved)
-    return origins[id(block)][1]
+    def moved(block):
+        copied = block.copy()
+        copied.position_x = copied.margin_left = copied.padding_left = 0
+        copied.border_left_width = 0
+        return copied
+
+    return _once_a_layout(context, _ORIGINS, block, moved)
 
 
 def next_line(context, linebox, position_y, bottom_space, skip_stack, containing_block,
@@ -224,7 +226,9 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
     asked for, whether laid out now or before: its positions are the same sums either way, so
     a layout from kept lines writes the same PDF as one from none."""
     if (context.excluded_shapes or first_letter_style is not None
-            or first_line_style is not None or not _plain_line_box(context, linebox)):
+            or first_line_style is not None
+            # Each line of a paragraph asks of its line box.
+            or not _once_a_layout(context, _PLAIN, linebox, plain)):
         return _lay_out_line(context, linebox, position_y, bottom_space, skip_stack,
                              containing_block, absolute_boxes, fixed_boxes, first_letter_style,
                              first_line_style)
