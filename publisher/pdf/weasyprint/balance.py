@@ -92,9 +92,18 @@ _HEADING_TAGS = frozenset(("h2", "h3"))
 _HEAD_TAGS = _HEADING_TAGS | {"header"}
 
 _original_columns_layout = column.columns_layout
-# Told of every layout of columns (the box, where it goes on): `resume` learns how far into
-# the document a page's layout read, the next page laid out ahead included.
-reached: Callable[[object, object], None] | None = None
+# Told of every layout of columns (the box, where it goes on, whether a look-ahead laid it
+# out): `resume` learns how far into the document a page's layout read, and how far the
+# layouts of the next page it laid out ahead read.
+reached: Callable[[object, object, bool], None] | None = None
+# Told of every question a page's layout asks of the next page (`_question`) with its answer
+# (how many lines it wants pushed on, at fewest and at most): all that page reads of it.
+asked: Callable[[tuple, tuple[int, int]], None] | None = None
+# Told of the first layout of columns that opens a page, as the question the page before
+# would have asked of it and a function that answers it from that layout (`_wanted`).
+opened: Callable[[tuple, Callable[[], tuple[int, int]]], None] | None = None
+# How many look-aheads deep the layout in progress is (0: a page's own).
+_depth = 0
 # The next page's columns as `_next_page` laid them out, kept for when that page comes (the
 # same layout): (box, where it goes on, top, room, page bottom), layout.
 _laid_ahead: tuple | None = None
@@ -104,8 +113,14 @@ def _columns(context, box, *args):
     """WeasyPrint's layout of columns, told to `reached`."""
     result = _original_columns_layout(context, box, *args)
     if reached is not None:
-        reached(box, result[1])
+        reached(box, result[1], _depth > 0)
     return result
+
+
+def _question(context, box, resume_at, top: float, bottom_space: float) -> tuple:
+    """What the next page's columns of `box`, going on at `resume_at` from `top`, are asked
+    about: what makes their first layout there (and the key of `_laid_ahead`)."""
+    return box, resume_at, top, bottom_space, context.page_bottom
 
 
 def _content_bottom(box) -> float:
@@ -475,53 +490,71 @@ def _next_page(context, box, filling, bottom_space, resume_at, containing_block,
     following.position_y = context.current_footnote_area.page.content_box_y()
     absolute: list = []
     fixed: list = []
-    with _on_next_page(context):
+    with _looking_ahead(context, next_page=True):
         result = _without_ruled_tops(
             context, following, lambda a, f: _columns(
                 context, following, bottom_space - _ROUNDING, resume_at, containing_block, True,
                 a, f, [0], first_letter_style, first_line_style), absolute, fixed)
+    question = _question(context, box, resume_at, following.position_y, bottom_space)
+    if result[0] is None:
+        wanted = (0, 0)
+    else:
+        block.remove_placeholders(context, [result[0]], absolute, fixed)
+        wanted = _wanted(context, box, result, following.position_y, bottom_space, resume_at,
+                         containing_block, first_letter_style, first_line_style, pitch,
+                         next_page=True)
+        if not absolute and not fixed and (result[1] is not None or wanted == (0, 0)):
+            global _laid_ahead
+            _laid_ahead = (question, result)
+    if asked is not None and _depth == 0:
+        asked(question, wanted)
+    return wanted
+
+
+def _wanted(context, box, result, top: float, bottom_space, resume_at, containing_block,
+            first_letter_style, first_line_style, pitch: float, *,
+            next_page: bool) -> tuple[int, int]:
+    """What `_next_page` answers of `result`, the columns of `box` laid out at `top` of a page
+    going on at `resume_at`: from the page before (`next_page`) or on that page."""
     laid_out, going_on = result[:2]
-    if laid_out is None:
-        return 0, 0
-    block.remove_placeholders(context, [laid_out], absolute, fixed)
     if going_on is None:
         lacking = _FEWEST_TAIL_LINES - _lines(laid_out)
-        if lacking > 0 and not _ends_level(context, box, following.position_y, bottom_space,
+        if lacking > 0 and not _ends_level(context, box, top, bottom_space,
                                            resume_at, containing_block, first_letter_style,
-                                           first_line_style, pitch):
+                                           first_line_style, pitch, next_page=next_page):
             return 1, lacking
-    if not absolute and not fixed:
-        global _laid_ahead
-        _laid_ahead = ((box, resume_at, following.position_y, bottom_space,
-                        context.page_bottom), result)
+        return 0, 0
     first = laid_out.children[0] if laid_out.children else None
-    if going_on is not None and getattr(first, "is_column", False) \
-            and not _starts(first, first.position_y):
+    if getattr(first, "is_column", False) and not _starts(first, first.position_y):
         lines = _short(first, context.page_bottom - bottom_space, pitch)
         return lines, lines
     return 0, 0
 
 
 @contextmanager
-def _on_next_page(context) -> Iterator[None]:
-    """Lay out as on the next page: its number (margins at its top are dropped after the first
-    page), and the margins of the boxes it goes on in, cut to nothing at the page's top."""
-    context.current_page += 1
+def _looking_ahead(context, *, next_page: bool) -> Iterator[None]:
+    """Lay out a look-ahead, as on the next page if `next_page` (its number: margins at its
+    top are dropped after the first page), else as on this one."""
+    global _depth
+    _depth += 1
+    context.current_page += next_page
     try:
         yield
     finally:
-        context.current_page -= 1
+        context.current_page -= next_page
+        _depth -= 1
 
 
 def _ends_level(context, box, top: float, bottom_space, resume_at, containing_block,
-                first_letter_style, first_line_style, pitch: float) -> bool:
-    """Whether the columns of `box` that end on the next page, going on there at
-    `resume_at`, are all filled and end a line apart at most once balanced."""
+                first_letter_style, first_line_style, pitch: float, *, next_page: bool) -> bool:
+    """Whether the columns of `box` that end on the next page (or on this one, not
+    `next_page`), going on there at `resume_at`, are all filled and end a line apart at most
+    once balanced."""
     ending = box.copy()
     ending.position_y = top
     absolute: list = []
     fixed: list = []
-    with _on_next_page(context):
+    with _looking_ahead(context, next_page=next_page):
         laid_out = columns_layout(context, ending, bottom_space, resume_at, containing_block,
                                   True, absolute, fixed, [0], first_letter_style,
                                   first_line_style)[0]
@@ -565,15 +598,29 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block, pag
 
     global _laid_ahead
     ahead, _laid_ahead = _laid_ahead, None
-    if ahead and page_is_empty and not any(adjoining_margins) and ahead[0] == (
-            box, skip_stack, box.position_y, bottom_space, context.page_bottom):
+    opening = page_is_empty and not any(adjoining_margins)
+    question = _question(context, box, skip_stack, box.position_y, bottom_space)
+    if ahead and opening and ahead[0] == question:
         result = ahead[1]
     else:
         result = lay_out(bottom_space, absolute_boxes, fixed_boxes, page_is_empty)
     new_box, resume_at = result[0], result[1]
+    grid = grid_pitch(style)
+    if opened is not None and opening and _depth == 0 and grid:
+        def answer() -> tuple[int, int]:
+            global _laid_ahead
+            if new_box is None:
+                return 0, 0
+            try:
+                return _wanted(context, box, result, box.position_y, bottom_space, skip_stack,
+                               containing_block, first_letter_style, first_line_style, grid,
+                               next_page=False)
+            finally:
+                _laid_ahead = None  # what its layouts laid ahead is not this page's
+
+        opened(question, answer)
     if new_box is None or not all(child.is_column for child in new_box.children):
         return result
-    grid = grid_pitch(style)
     if resume_at is not None:  # the columns fill the page
         if grid:
             bottom = context.page_bottom - bottom_space

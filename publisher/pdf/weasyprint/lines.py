@@ -99,10 +99,10 @@ def _once_a_layout(context, table: str, box, make):
     return found[1]
 
 
-def _frozen(skip_stack: dict | None) -> tuple | None:
+def frozen(skip_stack: dict | None) -> tuple | None:
     """A skip stack (nested dicts) as a key."""
     return None if skip_stack is None else tuple(
-        sorted((index, _frozen(inner)) for index, inner in skip_stack.items()))
+        sorted((index, frozen(inner)) for index, inner in skip_stack.items()))
 
 
 def _canonical(value):
@@ -234,7 +234,7 @@ def next_line(context, linebox, position_y, bottom_space, skip_stack, containing
                              first_line_style)
     kept(context)
     # Not the room left below (`bottom_space`): only floats and inline blocks heed it.
-    key = (_print(linebox, context.__dict__[_PRINTS]), _frozen(skip_stack),
+    key = (_print(linebox, context.__dict__[_PRINTS]), frozen(skip_stack),
            containing_block.width, linebox.text_indent)
     found = _found(context, key, linebox)
     if found is None:

@@ -12,15 +12,20 @@ well, through WeasyPrint's own test for pages it need not make again (`remake_pa
 compares the state each page starts in).
 
 What a page's layout read (`_Page.reach`) is the furthest place in the box tree where it or a
-layout it tried ended, the next page laid out ahead by the balancing of columns
-(`balance.reached`) included. An item is the unit: a change inside it moves the breaks of its
-paragraphs (widows) and of its heads (kept with their text), so a page is taken only if all it
-read lies before the edited item begins. A page is taken as laid out, its boxes bound to the
-new document's elements (which item a run of text is in is read from its element), and the
-pages after it are laid out from the state the old layout had there (`context.page_maker`),
-the same as a layout from the first page reaches. A layout that carries anything else from
-page to page (running elements, footnotes, page numbers of cross-references, WeasyPrint's
-repagination for page counters) is not kept.
+layout it tried ended (`balance.reached`). An item is the unit: a change inside it moves the
+breaks of its paragraphs (widows) and of its heads (kept with their text), so a page is taken
+only if all it read lies before the edited item begins. The balancing of columns also lays the
+next page out ahead, to ask how many lines it wants pushed on (`balance.asked`): a page that
+read no further than that answer into the edit, the one before the edited page as a rule, is
+taken on trust, and the next page's own first layout, the same one, answers the question
+again (`balance.opened`); with another answer, the page is laid out again after all, and the
+next page after it. Taking it saves laying out and drawing a page of every edit.
+
+A page is taken as laid out, its boxes bound to the new document's elements (which item a run
+of text is in is read from its element), and the pages after it are laid out from the state the
+old layout had there (`context.page_maker`), the same as a layout from the first page reaches.
+A layout that carries anything else from page to page (running elements, footnotes, page
+numbers of cross-references, WeasyPrint's repagination for page counters) is not kept.
 
 It depends on private WeasyPrint code: import it only through `publisher.pdf.weasyprint`,
 which checks the version first.
@@ -55,7 +60,10 @@ class _Page:
     children: tuple  # its root box, footnote area and note area
     root_children: list
     clear: bool  # nothing went on into it from the page before but in-flow content
-    reach: tuple  # how far into the box tree its layout read (`_position`)
+    reach: tuple  # how far into the box tree its own layout read (`_position`)
+    ahead_reach: tuple  # how far the layouts of the next page it laid out ahead read
+    # What it asked of the next page, each (`_Recording.key` of the question, answer).
+    questions: tuple
 
 
 @dataclass
@@ -160,6 +168,10 @@ def _position(prefix: tuple, skip_stack) -> tuple:
     return (*path, inf) if skip_stack is None and len(path) == len(prefix) else tuple(path)
 
 
+class _Retake(Exception):
+    """The page after one taken on trust did not give the answer that page had of it."""
+
+
 class _Recording:
     """The pages of the layout in progress, with what each read."""
 
@@ -169,7 +181,13 @@ class _Recording:
         # Indices of the last layout's pages that may be taken where the layout reaches them
         # in the state they started in (`_resumed`).
         self.takeable: set[int] = set()
+        # A page taken on trust (`_resumed`): its index, the question it asked of the next
+        # page, and the answer its layout had, which the next page's layout must give.
+        self.trusted: tuple[int, tuple, tuple[int, int]] | None = None
+        self.confirmed = False  # the next page's layout gave that answer
         self.reach: tuple = ()
+        self.ahead_reach: tuple = ()
+        self.questions: list[tuple] = []
         self._paths: dict[int, tuple] | None = None
 
     @property
@@ -178,11 +196,31 @@ class _Recording:
             self._paths = _paths(self.root_box)
         return self._paths
 
-    def reached(self, box, skip_stack) -> None:
-        """A layout of `box` went on at `skip_stack` (None: it ended)."""
+    def reached(self, box, skip_stack, ahead: bool) -> None:
+        """A layout of `box` (a look-ahead's if `ahead`) went on at `skip_stack` (None: it
+        ended)."""
         prefix = self.paths.get(id(box.element))
         where = (inf,) if prefix is None else _position(prefix, skip_stack)
-        self.reach = max(self.reach, where)
+        if ahead:
+            self.ahead_reach = max(self.ahead_reach, where)
+        else:
+            self.reach = max(self.reach, where)
+
+    def key(self, question: tuple) -> tuple | None:
+        """A question of `balance` (box, where it goes on, and the page's geometry) as one
+        layout of this section can ask another: the box by its place in the box tree."""
+        box, resume_at, *geometry = question
+        path = self.paths.get(id(box.element))
+        return None if path is None else (path, lines.frozen(resume_at), *geometry)
+
+    def asked(self, question: tuple, answer: tuple[int, int]) -> None:
+        self.questions.append((self.key(question), answer))
+
+    def opened(self, question: tuple, answer) -> None:
+        """A first layout of columns on the page after one taken on trust: where it is the one
+        that page asked about, whether it gives the same answer."""
+        if self.trusted is not None and self.key(question) == self.trusted[1]:
+            self.confirmed = answer() == self.trusted[2]
 
 
 _recording: _Recording | None = None
@@ -197,16 +235,25 @@ def _remake_page(index, context, root_box, html):
     if recording is None or recording.context is not context:
         return _original_remake_page(index, context, root_box, html)
     clear = not (context.broken_out_of_flow or context.reported_footnotes)
-    recording.reach = ()
-    balance.reached = recording.reached
+    recording.reach, recording.ahead_reach, recording.questions = (), (), []
+    balance.reached, balance.asked = recording.reached, recording.asked
+    balance.opened = recording.opened if recording.trusted else None
     try:
         page, resume_at = _original_remake_page(index, context, root_box, html)
     finally:
-        balance.reached = None
+        balance.reached = balance.asked = balance.opened = None
+    if recording.trusted is not None:
+        # The page before, taken on trust, is laid out again unless this page confirmed it;
+        # this page is complete, so the layout's state is as WeasyPrint leaves it between
+        # pages.
+        if not recording.confirmed:
+            raise _Retake
+        recording.trusted = None
     reach = max(recording.reach, _position((), resume_at))
     del recording.pages[index:]
     recording.pages.append(_Page(page, tuple(page.children), list(page.children[0].children),
-                                 clear, reach))
+                                 clear, reach, recording.ahead_reach,
+                                 tuple(recording.questions)))
     following = context.page_maker[index + 1][-1]
     # WeasyPrint takes the next page as it stands where it starts in the state it did; but
     # not where the page maker cannot tell: inside what the edit changed, or with content
@@ -234,14 +281,33 @@ def _make_all_pages(context, root_box, html, pages):
     recording = _Recording(context, root_box)
     taken: list[_Page] = []
     if old is not None and old.font_config is context.font_config:
-        pages, taken, recording.takeable = _resumed(context, html, old, signature, elements,
-                                                    parents, recording.paths)
+        pages, taken, recording.takeable, recording.trusted = _resumed(
+            context, html, old, signature, elements, parents, recording.paths)
     _recording = recording
+    given = 0  # pages yielded
+    held = None  # the page taken on trust, until the next page confirms it
     try:
-        for index, page in enumerate(_original_make_all_pages(context, root_box, html, pages)):
-            if len(recording.pages) == index:  # not made again (`_remake_page` keeps those)
-                recording.pages.append(taken[index])
-            yield page
+        while True:
+            try:
+                for index, page in enumerate(
+                        _original_make_all_pages(context, root_box, html, pages)):
+                    if index < given:  # yielded before a retake
+                        continue
+                    if len(recording.pages) == index:  # not made again (`_remake_page` keeps
+                        recording.pages.append(taken[index])  # those)
+                    if recording.trusted is not None and index == recording.trusted[0]:
+                        held = page
+                        continue
+                    if held is not None:
+                        yield held
+                        held = None
+                    yield page
+                    given = index + 1
+                break
+            except _Retake:
+                # The page taken on trust is laid out after all, and the pages after it.
+                context.page_maker[recording.trusted[0]][-1]["content_changed"] = True
+                recording.trusted, held = None, None
     finally:
         _recording = None
     # Running elements, footnotes and cross-references to pages (target-counter) are carried
@@ -256,13 +322,14 @@ def _make_all_pages(context, root_box, html, pages):
 
 
 def _resumed(context, html, old: _Layout, signature, elements, parents,
-             paths: dict[int, tuple]) -> tuple[list, list, set[int]]:
+             paths: dict[int, tuple]) -> tuple[list, list, set[int], tuple | None]:
     """The pages of `old` that may serve the layout of `html` (its boxes' `paths`) in
     `context`, bound to its elements, as boxes and as kept (None for the others); the indices
     of those after the edit, which serve if the layout reaches them in the state they started
-    in; the page maker set to take the leading ones, whose layout read only what comes before
-    the first item the edit changed, and to go on after them; and the lines of the pages that
-    may be taken kept with the layout's."""
+    in; the last leading page taken on trust, if one is (`_trusted`); the page maker set to
+    take the leading ones, whose layout read only what comes before the first item the edit
+    changed, and to go on after them; and the lines of the pages that may be taken kept with
+    the layout's."""
     first = _first_difference(old.signature, signature)
     if first is None:
         begins = (inf,)
@@ -270,10 +337,14 @@ def _resumed(context, html, old: _Layout, signature, elements, parents,
         item = _item_of(min(first, len(elements) - 1), elements, parents)
         begins = None if item is None else paths.get(id(item))
         if begins is None:
-            return [], [], set()
-    count = 0
+            return [], [], set(), None
+    count, trusted = 0, None
     for at, page in enumerate(old.pages[:-1]):
         if page.reach >= begins or not old.pages[at + 1].clear:
+            break
+        if page.ahead_reach >= begins:
+            trusted = _trusted(at, page)
+            count += trusted is not None
             break
         count = at + 1
     follows = _after_edit(old, signature, elements, parents, paths, first)
@@ -281,7 +352,7 @@ def _resumed(context, html, old: _Layout, signature, elements, parents,
         at for at in range(count + 1, len(old.pages))
         if old.pages[at].clear and _position((), old.makers[at][0]) >= follows}
     if not count and not takeable:
-        return [], [], set()
+        return [], [], set(), None
     # Where the documents differ in elements, only the leading pages are taken, which hold
     # none after the first that differs.
     same = {id(before): after for before, after in zip(
@@ -301,7 +372,8 @@ def _resumed(context, html, old: _Layout, signature, elements, parents,
             inside.element = same.get(id(inside.element), inside.element)
         layout_page.set_page_type_computed_styles(box.page_type, html, context.style_for)
         boxes.append(box)
-        kept.append(_Page(box, tuple(box.children), page.root_children, page.clear, page.reach))
+        kept.append(_Page(box, tuple(box.children), page.root_children, page.clear, page.reach,
+                          page.ahead_reach, page.questions))
     context.style_for.initial_page_sizes.update(old.page_sizes)
     # The lines of the paragraphs the pages that may be taken hold are kept with the lines
     # this layout lays out, for the next.
@@ -312,7 +384,19 @@ def _resumed(context, html, old: _Layout, signature, elements, parents,
     context.page_maker = [(*copy.deepcopy(maker), {
         "content_changed": at == count, "pages_wanted": False, "anchors": [],
         "content_lookups": []}) for at, maker in enumerate(old.makers)]
-    return boxes, kept, takeable
+    return boxes, kept, takeable, trusted
+
+
+def _trusted(at: int, page: _Page) -> tuple | None:
+    """The page at `at`, whose layout read only what comes before the edit but laid the next
+    page out ahead into it, as taken on trust: where all it asked of that page is one question
+    (`balance._next_page`), whose answer was all its layout took from there, the page is as it
+    was if the next page's layout gives that answer again (`_Recording.opened`)."""
+    asked = set(page.questions)
+    if len(asked) != 1:
+        return None
+    (key, answer), = asked
+    return None if key is None else (at, key, answer)
 
 
 def _after_edit(old: _Layout, signature, elements, parents, paths: dict[int, tuple],
