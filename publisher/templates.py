@@ -248,7 +248,8 @@ class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         if isinstance(obj, PurePath) and attr not in PATH_PARTS:
             return False
-        if _is_record(obj) and not _record_data(obj, attr):
+        if _is_record(obj) and not _record_data(obj if isinstance(obj, type) else type(obj),
+                                                attr):
             return False
         return super().is_safe_attribute(obj, attr, value)
 
@@ -415,10 +416,12 @@ def _is_record(obj: object) -> bool:
     return isinstance(obj, BaseModel) or (isinstance(obj, type) and issubclass(obj, BaseModel))
 
 
-def _record_data(record: object, attr: str) -> bool:
-    """Whether `attr` of a record is a field or a property: pydantic's methods would parse
-    files and pickles (`parse_file`, `parse_raw`), so none of a record's may be called."""
-    model = record if isinstance(record, type) else type(record)
+# A render asks it thousands of times of a few models' few names; bounded, as a template may
+# make names up.
+@functools.lru_cache(maxsize=4096)
+def _record_data(model: type, attr: str) -> bool:
+    """Whether `attr` of a record of `model` is a field or a property: pydantic's methods would
+    parse files and pickles (`parse_file`, `parse_raw`), so none of a record's may be called."""
     return attr in model.model_fields or isinstance(inspect.getattr_static(model, attr, None),
                                                     property)
 
