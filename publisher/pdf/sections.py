@@ -249,8 +249,9 @@ def run(context: BuildContext, jobs: list[Job], out_dir: Path, shared: str,
     else:
         with nullcontext(workers) if workers is not None else Workers() as pool:
             _lay_out_by_workers(context, jobs, todo, done, progress, meanwhile, pool)
-    if shared_digest(context, out_dir) == shared:
-        for index in sorted(keys.keys() - cached):
+    made = sorted(keys.keys() - cached)
+    if made and shared_digest(context, out_dir) == shared:
+        for index in made:
             cache.put("sections", keys[index], done[index].to_bytes())
     return [done[i] for i in range(len(jobs))]
 
