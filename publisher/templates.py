@@ -246,12 +246,28 @@ class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         return "".join(kept)
 
     def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
+        # Every test below, Jinja's included, turns on the object's type (a class's own, for a
+        # class) and the name alone: judged once each, as a render asks thousands of times of
+        # a few types' few names. Bounded, as a template may make names up.
+        judged = (isinstance(obj, type), obj if isinstance(obj, type) else type(obj), attr)
+        safe = _judged_attributes.get(judged)
+        if safe is None:
+            if len(_judged_attributes) >= _JUDGED_ATTRIBUTES_KEPT:
+                _judged_attributes.clear()
+            safe = _judged_attributes[judged] = self._safe_attribute(obj, attr, value)
+        return safe
+
+    def _safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         if isinstance(obj, PurePath) and attr not in PATH_PARTS:
             return False
-        if _is_record(obj) and not _record_data(obj if isinstance(obj, type) else type(obj),
-                                                attr):
+        if _is_record(obj) and not _record_data(obj, attr):
             return False
         return super().is_safe_attribute(obj, attr, value)
+
+
+# (whether a class, the type, the name) → whether a template may read that attribute.
+_judged_attributes: dict[tuple[bool, type, str], bool] = {}
+_JUDGED_ATTRIBUTES_KEPT = 4096
 
 
 def _printed(value: object, seen: dict[int, int] | None = None) -> int:
@@ -416,12 +432,10 @@ def _is_record(obj: object) -> bool:
     return isinstance(obj, BaseModel) or (isinstance(obj, type) and issubclass(obj, BaseModel))
 
 
-# A render asks it thousands of times of a few models' few names; bounded, as a template may
-# make names up.
-@functools.lru_cache(maxsize=4096)
-def _record_data(model: type, attr: str) -> bool:
-    """Whether `attr` of a record of `model` is a field or a property: pydantic's methods would
-    parse files and pickles (`parse_file`, `parse_raw`), so none of a record's may be called."""
+def _record_data(record: object, attr: str) -> bool:
+    """Whether `attr` of a record is a field or a property: pydantic's methods would parse
+    files and pickles (`parse_file`, `parse_raw`), so none of a record's may be called."""
+    model = record if isinstance(record, type) else type(record)
     return attr in model.model_fields or isinstance(inspect.getattr_static(model, attr, None),
                                                     property)
 
