@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from functools import lru_cache
 
-from publisher import cache, words
+from publisher import cache, recent, words
 from publisher.cjk import is_han
 from publisher.source.markup import plain_paragraphs
 from publisher.source.model import Article
@@ -29,10 +29,26 @@ def word_boundaries(text: str) -> frozenset[int]:
 
 
 def _cached_boundaries(entry: str) -> frozenset[int] | None:
-    cached = cache.get_json("word-boundaries", entry)
-    if isinstance(cached, list) and all(isinstance(at, int) for at in cached):
-        return frozenset(cached)
-    return None
+    return _found("word-boundaries", entry, lambda cached: frozenset(cached) if isinstance(
+        cached, list) and all(isinstance(at, int) for at in cached) else None)
+
+
+# Answers found in the build cache, kept in this process: an entry is named by its text, so
+# its answer never changes, and a build asks for each of the issue's (`watch`: each edit's),
+# some 200, twice; reading them took 15-20 ms of every build.
+_found_answers: dict[tuple[str, str], object] = {}
+_FOUND_ANSWERS_KEPT = 8192
+
+
+def _found(kind: str, entry: str, valid):
+    """The answer in the build cache's `kind` at `entry`, as `valid` takes it (None: not an
+    answer), if there is one."""
+    answer = _found_answers.get((kind, entry))
+    if answer is None:
+        answer = valid(cache.get_json(kind, entry))
+        if answer is not None:
+            recent.keep(_found_answers, (kind, entry), answer, _FOUND_ANSWERS_KEPT)
+    return answer
 
 
 def ask_for_boundaries(text: str) -> None:
@@ -70,10 +86,8 @@ def _keywords_text(article: Article) -> tuple[str, str]:
 
 
 def _cached_keywords(entry: str) -> tuple[str, ...] | None:
-    cached = cache.get_json("keywords", entry)
-    if isinstance(cached, list) and all(isinstance(word, str) for word in cached):
-        return tuple(cached)
-    return None
+    return _found("keywords", entry, lambda cached: tuple(cached) if isinstance(
+        cached, list) and all(isinstance(word, str) for word in cached) else None)
 
 
 # jieba's top TF-IDF terms of a text, three for every keyword kept: `article_keywords` keeps
