@@ -64,3 +64,21 @@ def test_a_page_with_a_picture_is_drawn_again(monkeypatch):
     document, edited = laid_out(items_html(items), fonts)
     assert boxes[0] is document.pages[0]._page_box
     assert edited == laid_out(items_html(items), kept=False)[1]
+
+
+def test_only_the_pages_drawn_again_have_their_backgrounds_laid_out(monkeypatch):
+    """Briefs on grey: the backgrounds of a page whose drawing is replayed serve nothing and
+    are not laid out; those of the pages drawn again are, and the PDF is the one laying the
+    section out afresh makes."""
+    items = [f'<p style="background: #ddd">{paragraph(6 + n % 5)[3:]}' for n in range(12)]
+    fonts = FontConfiguration()
+    laid_out(items_html(items), fonts)
+    boxes = drawn_again(monkeypatch)
+    backgrounds: list[object] = []
+    lay_out = drawn._original_layout_backgrounds
+    monkeypatch.setattr(drawn, "_original_layout_backgrounds",
+                        lambda page, fetch: (backgrounds.append(page), lay_out(page, fetch)))
+    items[-1] = f'<p style="background: #ddd">改{paragraph(8)[4:]}'
+    document, edited = laid_out(items_html(items), fonts)
+    assert 0 < len(boxes) < len(document.pages) and backgrounds == boxes
+    assert edited == laid_out(items_html(items), kept=False)[1]

@@ -8,7 +8,8 @@ a kept section (`resume.section`), each page's drawing is recorded on its page b
 operators it wrote, the fonts it used and, for each, the glyphs it drew with their widths and
 the text each first stood for on the page. A page box that comes with a record (a page taken)
 is drawn by writing those operators and giving its glyphs to the document's fonts in the same
-order, so that the PDF is the same bytes as drawing it makes.
+order, so that the PDF is the same bytes as drawing it makes. Nor are its boxes' backgrounds
+laid out, which serve only to draw them.
 
 Only a page whose drawing touched nothing but its stream, the fonts and the alpha states of
 its colours is recorded: one with a picture, a transparency group, a pattern, a shading or
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import cffi
 import pydyf
-from weasyprint import document
+from weasyprint import document, layout
 from weasyprint.pdf.stream import Stream
 from weasyprint.text.ffi import ffi
 
@@ -35,6 +36,7 @@ _gobject_ffi.cdef("void *g_object_ref(void *object); void g_object_unref(void *o
 _gobject = _gobject_ffi.dlopen("libgobject-2.0.so.0")
 
 _original_draw_page = document.draw_page
+_original_layout_backgrounds = layout.layout_backgrounds
 # On a page box: its `_Drawing`, or None where it cannot be replayed.
 _DRAWN = "_publisher_drawn"
 # Stream methods that add to the resources every page shares.
@@ -171,14 +173,29 @@ def _replay(drawing: _Drawing, stream: Stream) -> None:
     stream.stream.extend(drawing.operators)
 
 
+def _replayed(page) -> _Drawing | None:
+    """The drawing of a page taken in a kept section, if it is replayed (`draw_page`)."""
+    drawing = page.__dict__.get(_DRAWN)
+    if resume.kept_section() is None or drawing is None or drawing.boxes != _boxes(page):
+        return None
+    return drawing
+
+
+def layout_backgrounds(page, get_image_from_uri) -> None:
+    """WeasyPrint's `layout_backgrounds`, but not of a page whose drawing is replayed: its
+    boxes' backgrounds serve only to draw them (a tenth of a second an edit's build)."""
+    if _replayed(page) is None:
+        _original_layout_backgrounds(page, get_image_from_uri)
+
+
 def draw_page(page, stream) -> None:
     """WeasyPrint's `draw_page`; in a kept section, a page drawn before replayed, and a page
     drawn recorded."""
     if resume.kept_section() is None:
         _original_draw_page(page, stream)
         return
-    drawing = page.__dict__.get(_DRAWN)
-    if drawing is not None and drawing.boxes == _boxes(page):
+    drawing = _replayed(page)
+    if drawing is not None:
         _replay(drawing, stream)
         return
     recorder = _Recorder(page, stream)
@@ -192,8 +209,10 @@ def install():
     """Replay the drawing of pages taken from a kept section's last layout; return what undoes
     it."""
     document.draw_page = draw_page
+    layout.layout_backgrounds = layout_backgrounds
 
     def restore() -> None:
         document.draw_page = _original_draw_page
+        layout.layout_backgrounds = _original_layout_backgrounds
 
     return restore
