@@ -30,7 +30,7 @@ import jinja2.sandbox
 from jinja2.sandbox import SecurityError
 from jinja2.utils import generate_lorem_ipsum
 
-from publisher import cache
+from publisher import cache, recent
 from publisher.errors import BuildError, SourceError, read_utf8
 
 PACKAGE = Path(__file__).resolve().parent
@@ -252,9 +252,8 @@ class LayoutSandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
         judged = (isinstance(obj, type), obj if isinstance(obj, type) else type(obj), attr)
         safe = _judged_attributes.get(judged)
         if safe is None:
-            if len(_judged_attributes) >= _JUDGED_ATTRIBUTES_KEPT:
-                _judged_attributes.clear()
-            safe = _judged_attributes[judged] = self._safe_attribute(obj, attr, value)
+            safe = recent.keep(_judged_attributes, judged, self._safe_attribute(obj, attr, value),
+                               _JUDGED_ATTRIBUTES_KEPT)
         return safe
 
     def _safe_attribute(self, obj: object, attr: str, value: object) -> bool:

@@ -105,7 +105,7 @@ opened: Callable[[tuple, Callable[[], tuple[int, int]]], None] | None = None
 # How many look-aheads deep the layout in progress is (0: a page's own).
 _depth = 0
 # The next page's columns as `_next_page` laid them out, kept for when that page comes (the
-# same layout): (box, where it goes on, top, room, page bottom), layout.
+# same layout): its question (`_question`), layout.
 _laid_ahead: tuple | None = None
 
 

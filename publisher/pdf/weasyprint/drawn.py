@@ -183,7 +183,7 @@ def _replayed(page) -> _Drawing | None:
 
 def layout_backgrounds(page, get_image_from_uri) -> None:
     """WeasyPrint's `layout_backgrounds`, but not of a page whose drawing is replayed: its
-    boxes' backgrounds serve only to draw them (a tenth of a second an edit's build)."""
+    boxes' backgrounds serve only to draw them (8-14 ms of an edit's build)."""
     if _replayed(page) is None:
         _original_layout_backgrounds(page, get_image_from_uri)
 
