@@ -4,9 +4,9 @@ Everything here reaches into WeasyPrint 70.0 internals, so nothing is imported f
 `require_pinned()` has checked the installed version, which it reads from the package's metadata:
 importing this package does not import WeasyPrint (a second), which composing cached sections
 does not need. The patches (`justify`, `balance`, `linegrid` with `lines`, `stylesheets`,
-`page_styles`, `pictures`, `resume`, the stable document id) are installed by `patched()` for
-one layout and write, and removed after, so that a bare WeasyPrint run in the same process is
-untouched.
+`page_styles`, `pictures`, `resume`, `drawn`, `deflated`, the stable document id) are installed
+by `patched()` for one layout and write, and removed after, so that a bare WeasyPrint run in the
+same process is untouched.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ def patched(document_id: uuid.UUID) -> Iterator[None]:
 
     from publisher.pdf.weasyprint import (
         balance,
+        deflated,
         drawn,
         fontfile,
         justify,
@@ -64,7 +65,7 @@ def patched(document_id: uuid.UUID) -> Iterator[None]:
     warn_without_harfbuzz_subset()
     saved = [justify.install(), balance.install(), linegrid.install(), fontfile.install(),
              stylesheets.install(), page_styles.install(), pictures.install(), resume.install(),
-             drawn.install()]
+             drawn.install(), deflated.install()]
     # WeasyPrint 70 stamps a PDF/X with a random DocumentID (uuid4), from which the file's /ID
     # is hashed too; the issue's own identifier keeps the same sources, same bytes.
     random_id = pdf_metadata.uuid4
