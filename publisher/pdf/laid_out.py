@@ -19,10 +19,18 @@ TextRuns = list[tuple[int, "Article | None", object]]
 def check_glyphs(runs: TextRuns, context: BuildContext) -> None:
     """Stop on any character that the fonts of its role cannot set (typesetting rule 8)."""
     files = fonts.family_files(context.roles)
+    # Each character is looked up once a font family list: a section's runs repeat most.
+    covered: dict[tuple[str, ...], set[str]] = {}
     for _, item, box in runs:
-        lost = fonts.missing(box.text, tuple(box.style["font_family"]), files)
+        families = tuple(box.style["font_family"])
+        known = covered.setdefault(families, set())
+        new = set(box.text) - known
+        if not new:
+            continue
+        lost = fonts.missing("".join(ch for ch in box.text if ch in new), families, files)
         if lost:
             _glyph_error(lost[0], item.path if item else context.issue.root / "issue.yaml")
+        known |= new
 
 def warn_lone_boxes(runs: TextRuns) -> None:
     """A 微书摘 box fills space at the end of an article's columns; one that found no room
