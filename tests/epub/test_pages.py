@@ -4,10 +4,13 @@ printed page begins, the NCX's pageList, the metadata that announces them; and t
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import pairwise
 from urllib.parse import urldefrag
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from publisher.epub.body import PageBreak, body_xhtml, with_word_breaks
@@ -139,6 +142,15 @@ def test_an_epub_built_with_the_pdf_is_the_epub_built_alone(elements_epub, tmp_p
     _, epub = build(ROOTS / "epub-elements", tmp_path, pdf=True, epub=True)
     assert epub.read_bytes() == elements_epub.read_bytes()
     assert _page_list(Book(epub))
+
+
+@given(st.text())
+def test_a_character_counts_unless_it_is_whitespace_or_a_format_character(text):
+    """`counted` takes a line that needs no lookup (printable: no format character, no
+    whitespace but the space) by its length, and any other character by character."""
+    assert counted(text) == sum(not ch.isspace() and unicodedata.category(ch) != "Cf"
+                                for ch in text)
+    assert counted(text + "\u200b\u3000\u00ad \n") == counted(text)
 
 
 def test_markers_go_before_the_counted_character():
