@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator
 from xml.etree.ElementTree import Element
 
+from publisher import recent
 from publisher.cjk import (
     BREAK,
     CLOSING,
@@ -120,6 +121,31 @@ def _texts(texts: list[str | None]) -> list[str | None]:
     return out
 
 
+# Each block's marked texts (`_texts`), by its texts: after an edit, a warm process marks
+# again only the blocks the edit changed (the pass took 5 ms of each edit's build).
+_marked_blocks: dict[tuple[str, ...], list[str]] = {}
+_MOST_BLOCKS = 8192
+
+
+def _marked(texts: list[str | None]) -> list[str | None]:
+    """`_texts(texts)`, block by block: no character has a neighbour across a `None`."""
+    marked: list[str | None] = []
+    block: list[str] = []
+    for text in [*texts, None]:
+        if text is not None:
+            block.append(text)
+            continue
+        if block:
+            key = tuple(block)
+            found = _marked_blocks.get(key)
+            if found is None:
+                found = recent.keep(_marked_blocks, key, _texts(block), _MOST_BLOCKS)
+            marked += found
+            block = []
+        marked.append(None)
+    return marked[:-1]
+
+
 class _Slot:
     """One text node of the tree: the text of `element`, or its tail."""
 
@@ -203,7 +229,7 @@ def typeset(root: Element) -> None:
     kai = {e for k in root.iter() if k.tag == "figcaption"
            or _KAI_CLASSES & set((k.get("class") or "").split()) for e in k.iter()}
     slots = list(_slots(root, skip_tail=True))
-    marked = _texts([None if s is None else s.text for s in slots])
+    marked = _marked([None if s is None else s.text for s in slots])
     for slot, text in zip(slots, marked, strict=True):
         if slot is None:
             continue

@@ -15,6 +15,8 @@ from xml.etree import ElementTree
 
 import pytest
 import weasyprint
+from hypothesis import given
+from hypothesis import strategies as st
 
 from publisher import cjk
 from publisher.build import build
@@ -22,7 +24,7 @@ from publisher.check import CheckReport, check_pdf, read_printed_lines
 from publisher.cli import main
 from publisher.context import resolve
 from publisher.pdf.html import issue_html
-from publisher.pdf.typeset import typeset
+from publisher.pdf.typeset import _marked, _texts, typeset
 from publisher.source.load import load_issue
 from tests.conftest import ROOT, ROOTS
 
@@ -50,6 +52,15 @@ def bare(tmp_path_factory) -> dict[str, Path]:
 
 def body_lines(pdf: Path):
     return [line for line in read_printed_lines(pdf) if line.body]
+
+
+@given(st.lists(st.one_of(st.none(), st.text("中文a1 “”‘’，。、：《》（）——…\ue000\ue002",
+                                             max_size=8)), max_size=12))
+def test_a_text_run_is_marked_block_by_block_as_whole(texts):
+    """The character rules see no neighbour across a block's end: a run marked block by block,
+    each block as marked before where it was, is the run marked whole."""
+    assert _marked(texts) == _texts(texts)
+    assert _marked(texts) == _texts(texts)
 
 
 def test_sample_keeps_rules_1_2_4_8_and_is_flush(sample_pdf):
