@@ -271,6 +271,7 @@ def _serve_one(connection: socket.socket) -> bool:
     """Make the build a command asks for; whether to wait for the next."""
     global _serving
     from publisher import cli
+    from publisher.watch import collector_paused
 
     peer = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                      struct.calcsize("3i")))
@@ -303,7 +304,8 @@ def _serve_one(connection: socket.socket) -> bool:
     os.environ["COLUMNS"] = str(request.get("columns", 80))  # for the progress line's width
     code, go_on = None, True
     try:
-        with contextlib.redirect_stdout(relays[0]), contextlib.redirect_stderr(relays[1]):
+        with contextlib.redirect_stdout(relays[0]), contextlib.redirect_stderr(relays[1]), \
+                collector_paused():
             _serving = True
             try:
                 code = cli.main(request["argv"])
