@@ -241,7 +241,7 @@ def _wait_for(condition, process, failing: str, told: Path) -> None:
                      + "\n".join(told.read_text(encoding="utf-8").splitlines()[-20:]))
         if time.monotonic() > deadline:
             sys.exit(f"bench: publisher watch {failing} in time")
-        time.sleep(0.005)  # the time an edit takes is read to this much too late
+        time.sleep(0.001)  # the time an edit takes is read to this much too late
 
 
 def machine() -> str:
