@@ -271,7 +271,6 @@ def _serve_one(connection: socket.socket) -> bool:
     """Make the build a command asks for; whether to wait for the next."""
     global _serving
     from publisher import cli
-    from publisher.watch import collector_paused
 
     peer = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                      struct.calcsize("3i")))
@@ -304,8 +303,7 @@ def _serve_one(connection: socket.socket) -> bool:
     os.environ["COLUMNS"] = str(request.get("columns", 80))  # for the progress line's width
     code, go_on = None, True
     try:
-        with contextlib.redirect_stdout(relays[0]), contextlib.redirect_stderr(relays[1]), \
-                collector_paused():
+        with contextlib.redirect_stdout(relays[0]), contextlib.redirect_stderr(relays[1]):
             _serving = True
             try:
                 code = cli.main(request["argv"])
@@ -348,6 +346,8 @@ def serve(path: Path, root: Path, out_dir: Path, *, press: bool) -> None:
                     _ask_to_end(other)
             os.environ.setdefault("PUBLISHER_WORKERS", "1")
             _warm_up(root, out_dir, press=press)
+            from publisher.watch import collect_leftovers, collector_paused
+
             idle = float(os.environ.get("PUBLISHER_SERVER_IDLE", IDLE_SECONDS))
             path.unlink(missing_ok=True)
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -361,13 +361,12 @@ def serve(path: Path, root: Path, out_dir: Path, *, press: bool) -> None:
                 except TimeoutError:
                     if not leftovers:
                         break
-                    from publisher.watch import collect_leftovers
-
                     collect_leftovers()
                     leftovers = False
                     listener.settimeout(idle)
                     continue
-                with connection:
+                # The collector's first walk after a build takes some 20 ms: after the answer.
+                with connection, collector_paused():
                     connection.settimeout(None)
                     if not _serve_one(connection):
                         break
