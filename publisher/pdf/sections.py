@@ -465,7 +465,7 @@ def furniture_html(context: BuildContext, pages: tuple[FurniturePage, ...], *,
 
     from publisher import fonts
     from publisher.output import build_time
-    from publisher.pdf.html import STYLESHEETS, _environment
+    from publisher.pdf.html import _environment, stylesheet_uris
     from publisher.pdf.pages import output_intent
 
     issue = context.issue
@@ -475,8 +475,7 @@ def furniture_html(context: BuildContext, pages: tuple[FurniturePage, ...], *,
         created=build_time(issue).isoformat().replace("+00:00", "Z"),
         page_css=Markup(Grid(issue.trim, press).css() + fonts.font_css(context.roles)),
         press_profile=output_intent(issue).profile.as_uri() if press else None,
-        stylesheets=[templates.stylesheet(context.layout_folders, name).as_uri()
-                     for name in STYLESHEETS])
+        stylesheets=stylesheet_uris(context))
 
 
 @dataclass(frozen=True, eq=False)
