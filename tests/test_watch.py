@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -74,6 +75,28 @@ def test_an_edit_is_rebuilt_and_a_broken_one_keeps_the_last_good_output(watching
     assert epub.read_bytes() == good
     report(broken)
     assert capsys.readouterr().err.splitlines()[0] == line
+
+
+def test_a_save_written_in_two_parts_is_built_once_it_is_whole(watching):
+    """`watch` builds 2-4 ms after a save: a file written in two parts 50 ms apart is built
+    from its first half, and then again, whole, and the last build is the whole file's."""
+    issue, outcomes = watching
+    (epub,) = outcomes.get(timeout=WAIT).files
+    brief = issue / "articles" / "01-brief.md"
+    text = brief.read_text(encoding="utf-8").replace("简讯正文第一段", "分两次写下的一句话")
+    half = len(text.encode()) // 2
+    with brief.open("wb") as saving:
+        saving.write(text.encode()[:half])
+        saving.flush()
+        time.sleep(0.05)
+        saving.write(text.encode()[half:])
+    last = outcomes.get(timeout=WAIT)
+    while True:  # the half file's build, if it came, then the whole one's
+        try:
+            last = outcomes.get(timeout=3)
+        except queue.Empty:
+            break
+    assert not last.errors and "分两次写下的一句话" in _text(epub)
 
 
 def test_an_issue_folder_replaced_by_a_fresh_copy_is_watched_in_its_place(watching, caplog):
