@@ -146,9 +146,15 @@ def timed(command: list[str], env: dict[str, str]) -> Run:
     return Run(seconds, peak, memory.cpu)
 
 
+def _seconds(seconds: float) -> str:
+    """A time to the millisecond under a second (5 ms is 3% of an edit's), else to 10 ms."""
+    return f"{seconds:.3f}" if seconds < 1 else f"{seconds:.2f}"
+
+
 def noted(name: str, run: Run) -> Run:
     """`run`, printed as it comes: a long bench on a busy machine shows what it has."""
-    print(f"bench: {name}: {run.seconds:.2f} s ({run.cpu:.2f} s CPU), {run.peak / 2**20:.0f} MiB",
+    print(f"bench: {name}: {_seconds(run.seconds)} s ({run.cpu:.2f} s CPU), "
+          f"{run.peak / 2**20:.0f} MiB",
           file=sys.stderr, flush=True)
     return run
 
@@ -226,7 +232,7 @@ def watch_run(issue: Path, out: Path, env: dict[str, str], sentence: Sentence) -
         sentence.edit()
         _wait_for(lambda: pdf.stat().st_mtime_ns != before, process, "wrote no PDF", told)
         seconds = time.perf_counter() - start
-        print(f"bench: watch, one sentence: {seconds:.2f} s", file=sys.stderr, flush=True)
+        print(f"bench: watch, one sentence: {_seconds(seconds)} s", file=sys.stderr, flush=True)
     finally:
         process.terminate()
         process.wait(10)
@@ -345,7 +351,7 @@ def report(figures: dict[str, list[Run]], runs: int, started: datetime, where: s
             ratio, target = f"{seconds / cold:.3f}× cold", f"≤ {TARGETS[name]}× cold"
             holds = "yes" if seconds / cold <= TARGETS[name] else "no"
             cpu_ratio = "—" if cpu is None else f"{cpu / cold_cpu:.3f}× cold"
-        rows.append(f"| {name} | {seconds:.2f} | {ratio} | {target} | {holds} | "
+        rows.append(f"| {name} | {_seconds(seconds)} | {ratio} | {target} | {holds} | "
                     f"{'—' if cpu is None else f'{cpu:.2f}'} | {cpu_ratio} | {peak:.0f} |")
     peak = max(r.peak for found in figures.values() for r in found if found is not
                figures["baseline"]) / 2**20
